@@ -1,0 +1,89 @@
+/*
+ * bench/bench.h - the runners behind the kmbench command: replay engine, run, trace
+ * commands, and the small command-line helpers they share.  Grouped by defining file.
+ */
+#ifndef KMB_BENCH_BENCH_H
+#define KMB_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kmbench/kmbench.h>
+
+#include "core/hist.h"
+#include "workloads/trace.h"
+
+#define KMB_MAX_STATS 64
+
+/* ---- cli.c ----------------------------------------------------------------------------- */
+extern const char *kmb_prog; /* "kmbench" */
+/* Print "kmbench CMD: message" and a usage hint on stderr; returns 2 (the exit code). */
+int kmb_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parse "256M", "1G", "4096" (bytes, K/M/G suffixes, powers of 1024). */
+int kmb_parse_size(const char *s, size_t *out);
+int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
+bool kmb_backend_known(const char *name);
+/* The bundled default workload (the Linux 3.6 boot trace) */
+const char *kmb_default_trace(void);
+bool kmb_progress_enabled(void); /* stderr is a terminal */
+
+/* ---- trace_cmd.c ----------------------------------------------------------------------- */
+/* Load a trace, its facts and (plan != NULL) its replay plan; prints errors; 0 or -errno. */
+int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
+		      struct kmb_trace_facts *facts, struct kmb_plan *plan);
+
+/* ---- replay.c -------------------------------------------------------------------------- */
+struct kmb_replay_opts {
+	const char *backend;
+	size_t mem_bytes;
+	int invariants; /* KMB_INVARIANTS_* */
+	bool timing;    /* per-operation latency (default on) */
+};
+
+struct kmb_replay_result {
+	char backend[64];
+	char trace[512];
+	uint64_t events;       /* trace events read (facts.events) */
+	uint64_t ops;          /* operations replayed (allocs + frees) */
+	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
+	double seconds, ops_per_sec;
+	double timer_overhead_ns;
+	struct kmb_hist alloc_ns, free_ns;
+	uint64_t peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes;
+	uint64_t live_bytes_alloc_at_peak; /* usable bytes live when requested bytes peaked */
+	double internal_frag_pct;
+	uint64_t mem_bytes, meta_bytes_at_end;
+	struct kmb_memstat mem;
+	struct kmb_stat stats[KMB_MAX_STATS];
+	size_t nstats;
+	char *vmstat;          /* `vmstat -m` table at the end of the replay (malloc'd) */
+	struct kmb_replay_type {
+		char name[64];
+		struct kmb_type_stats s;
+	} *types;              /* types with activity (malloc'd) */
+	size_t ntypes;
+	bool invariants;
+	bool aborted;          /* a panic (deadlock, INVARIANTS) stopped the replay */
+	char abort_msg[2300];
+	uint32_t abort_event;  /* trace event index of the operation that panicked */
+};
+
+int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
+	       const char *trace_path, const struct kmb_replay_opts *opts,
+	       struct kmb_replay_result *res, char *err, size_t errlen);
+void kmb_replay_result_free(struct kmb_replay_result *res);
+void kmb_replay_print(FILE *out, const struct kmb_replay_result *res);
+int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *res);
+
+/* ---- topology.c: hwloc, isolated --------------------------------------------------------- */
+int kmb_topology_summary(char *buf, size_t len); /* "package:1 numa:1 core:2 pu:2" */
+
+/* ---- commands (one function per subcommand) -------------------------------------------- */
+int kmb_cmd_replay(int argc, char **argv);
+int kmb_cmd_run(int argc, char **argv);
+int kmb_cmd_trace(int argc, char **argv);
+int kmb_cmd_list(int argc, char **argv);
+
+#endif /* KMB_BENCH_BENCH_H */

@@ -1,0 +1,93 @@
+/*
+ * bench/cli.c - helpers every subcommand shares: error lines, value parsing, defaults.
+ *
+ * Errors on the command line are one line on stderr, "kmbench CMD: reason", then a hint
+ * "(kmbench CMD --help)", and exit status 2.  Runtime failures exit 1.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *kmb_prog = "kmbench";
+
+int kmb_cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s%s%s: ", kmb_prog, cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (%s%s%s --help)\n", kmb_prog, cmd ? " " : "", cmd ? cmd : "");
+	return 2;
+}
+
+int kmb_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (s == NULL || *s == '\0' || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if ((*end == 'b' || *end == 'B') && shift)
+		end++;
+	if (*end != '\0' || (shift && v > (ULLONG_MAX >> shift)))
+		return -EINVAL;
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s == '\0' || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+bool kmb_backend_known(const char *name)
+{
+	for (size_t i = 0; i < kmb_backend_count(); i++)
+		if (strcmp(kmb_backend_at(i)->name, name) == 0)
+			return true;
+	return false;
+}
+
+#define DEFAULT_TRACE "workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"
+
+const char *kmb_default_trace(void)
+{
+	if (access(DEFAULT_TRACE, R_OK) == 0)
+		return DEFAULT_TRACE;
+	return KMB_SOURCE_DIR "/" DEFAULT_TRACE;
+}
+
+bool kmb_progress_enabled(void)
+{
+	return isatty(STDERR_FILENO) != 0;
+}

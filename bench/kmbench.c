@@ -1,0 +1,80 @@
+/*
+ * bench/kmbench.c - the kmbench command: perf-style subcommands.
+ *
+ *   kmbench run       the main job: every backend on the default workloads, results,
+ *                     plots and a summary in results/runs/<timestamp>/
+ *   kmbench replay    replay one trace on one backend
+ *   kmbench trace     trace tools (stat)
+ *   kmbench list      backends and workloads
+ */
+#include "bench.h"
+
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} cmds[] = {
+	{"run", kmb_cmd_run, "compare every backend on the default workload; write results and plots"},
+	{"replay", kmb_cmd_replay, "replay a kernel allocation trace on one backend"},
+	{"trace", kmb_cmd_trace, "trace tools: stat (facts of a trace)"},
+	{"list", kmb_cmd_list, "list backends and workloads"},
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: kmbench COMMAND [OPTIONS]\n\n"
+		     "A benchmarking framework for kernel-style memory allocators.\n\ncommands:\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fprintf(out, "  %-8s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(out, "\n'kmbench COMMAND --help' describes the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	return kmb_cli_error(NULL, "unknown command '%s'", argv[1]);
+}
+
+int kmb_cmd_list(int argc, char **argv)
+{
+	bool json = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: kmbench list [--json]\n\nBackends compiled in, and the "
+			       "bundled workloads.\n");
+			return 0;
+		} else
+			return kmb_cli_error("list", "unknown option '%s'", argv[i]);
+	}
+	if (json) {
+		printf("{\"backends\": [");
+		for (size_t i = 0; i < kmb_backend_count(); i++)
+			printf("%s\"%s\"", i ? ", " : "", kmb_backend_at(i)->name);
+		printf("], \"workloads\": [\"linux-3.6-boot\"]}\n");
+		return 0;
+	}
+	printf("backends:\n");
+	for (size_t i = 0; i < kmb_backend_count(); i++)
+		printf("  %-12s %s\n", kmb_backend_at(i)->name, kmb_backend_at(i)->summary);
+	printf("workloads:\n  %-12s %s\n", "linux-3.6-boot",
+	       "real ftrace of a Linux 3.6 i386 boot (default; " "workloads/traces/)");
+	return 0;
+}

@@ -1,0 +1,124 @@
+/*
+ * bench/replay_cmd.c - `kmbench replay`: one trace on one backend.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/results.h"
+
+static const char replay_usage[] =
+	"usage: kmbench replay [--backend NAME] [--trace FILE] [--json] [-o OUT] [options]\n\n"
+	"Replay a kernel allocation trace on one backend and report throughput, latency\n"
+	"percentiles, footprint, fragmentation, failures and the vmstat -m table.\n"
+	"  -b, --backend NAME   backend (kmbench list; default buddy)\n"
+	"  -t, --trace FILE     ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
+	"  --json               one JSON object (keys in README \"Replay results\")\n"
+	"  -o, --output OUT     write to OUT (atomically) instead of standard output\n"
+	"  --mem SIZE           simulated physical memory (default 256M; K/M/G suffixes)\n"
+	"  --invariants         INVARIANTS on (redzones, poison, free checks)\n"
+	"  --no-invariants      INVARIANTS off even in a debug build\n"
+	"  --no-timing          no per-operation latency (throughput only)\n"
+	"  --strict             stop at the first unparsable trace line\n";
+
+struct replay_args {
+	struct kmb_replay_opts o;
+	const char *trace, *out;
+	bool json, strict;
+};
+
+static int parse(int argc, char **argv, struct replay_args *a)
+{
+	static const struct option opts[] = {
+		{"backend", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
+		{"json", no_argument, NULL, 'j'},          {"output", required_argument, NULL, 'o'},
+		{"mem", required_argument, NULL, 'm'},     {"invariants", no_argument, NULL, 'I'},
+		{"no-invariants", no_argument, NULL, 'N'}, {"no-timing", no_argument, NULL, 'T'},
+		{"strict", no_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":b:t:o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': a->o.backend = optarg; break;
+		case 't': a->trace = optarg; break;
+		case 'j': a->json = true; break;
+		case 'o': a->out = optarg; break;
+		case 'I': a->o.invariants = KMB_INVARIANTS_ON; break;
+		case 'N': a->o.invariants = KMB_INVARIANTS_OFF; break;
+		case 'T': a->o.timing = false; break;
+		case 's': a->strict = true; break;
+		case 'm':
+			if (kmb_parse_size(optarg, &a->o.mem_bytes) != 0 || a->o.mem_bytes < (1u << 20))
+				return kmb_cli_error("replay", "bad --mem '%s' (a size of at least 1M, "
+							       "e.g. 256M)", optarg);
+			break;
+		case 'h': fputs(replay_usage, stdout); exit(0);
+		case ':': return kmb_cli_error("replay", "option '%s' needs a value", argv[optind - 1]);
+		default: return kmb_cli_error("replay", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return kmb_cli_error("replay", "unexpected argument '%s'", argv[optind]);
+	if (!kmb_backend_known(a->o.backend))
+		return kmb_cli_error("replay", "unknown backend '%s' (kmbench list)", a->o.backend);
+	return 0;
+}
+
+static int emit(const struct replay_args *a, const struct kmb_replay_result *r)
+{
+	struct kmb_file kf;
+	FILE *out = stdout;
+	int rc = 0;
+
+	if (a->out && (out = kmb_file_create(a->out, &kf)) == NULL) {
+		fprintf(stderr, "kmbench replay: cannot write %s: %s\n", a->out, strerror(errno));
+		return 1;
+	}
+	if (a->json)
+		rc = kmb_replay_write_json(out, r);
+	else
+		kmb_replay_print(out, r);
+	if (a->out && (rc != 0 || kmb_file_commit(&kf) != 0)) {
+		fprintf(stderr, "kmbench replay: cannot write %s\n", a->out);
+		return 1;
+	}
+	return 0;
+}
+
+int kmb_cmd_replay(int argc, char **argv)
+{
+	struct replay_args a = {{"buddy", 0, KMB_INVARIANTS_BUILD, true}, NULL, NULL, false, false};
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+	struct kmb_plan plan;
+	struct kmb_replay_result r;
+	char err[2600];
+	int rc;
+
+	if ((rc = parse(argc, argv, &a)) != 0)
+		return rc;
+	if (a.trace == NULL)
+		a.trace = kmb_default_trace();
+	if (kmb_workload_load(a.trace, a.strict, &t, &f, &plan) != 0)
+		return 1;
+	rc = kmb_replay(&plan, &f, a.trace, &a.o, &r, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "kmbench replay: %s", err);
+		if (r.aborted && plan.nop)
+			fprintf(stderr, " [%s:%u]", a.trace, t.ev[r.abort_event].line);
+		fputc('\n', stderr);
+	}
+	if (rc == 0 || r.aborted)
+		if (emit(&a, &r) != 0)
+			rc = 1;
+	kmb_replay_result_free(&r);
+	kmb_plan_free(&plan);
+	kmb_trace_free(&t);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,133 @@
+/*
+ * bench/replay_out.c - a replay's result as text (for people) and JSON (for tools).
+ *
+ * The JSON keys are the contract other tools read (README "Replay results"):
+ * backend, events, ops, ops_per_sec, alloc_ns and free_ns (count, mean, p50, p90, p99,
+ * p999, max, min: ns), peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes,
+ * internal_frag_pct, failed_allocs, unmatched_frees, and more below.
+ */
+#include "bench.h"
+
+#include <inttypes.h>
+
+#include "results/results.h"
+
+static void print_lat(FILE *out, const char *what, const struct kmb_hist *h)
+{
+	if (h->count == 0) {
+		fprintf(out, "  %-5s latency ns   (not timed)\n", what);
+		return;
+	}
+	fprintf(out,
+		"  %-5s latency ns   p50 %-6" PRIu64 " p90 %-6" PRIu64 " p99 %-6" PRIu64
+		" p99.9 %-7" PRIu64 " max %" PRIu64 "\n",
+		what, kmb_hist_percentile(h, 50), kmb_hist_percentile(h, 90),
+		kmb_hist_percentile(h, 99), kmb_hist_percentile(h, 99.9), h->max);
+}
+
+void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
+{
+	fprintf(out, "replay of %s on %s%s\n", r->trace, r->backend,
+		r->aborted ? " (ABORTED)" : "");
+	fprintf(out, "  events %" PRIu64 ", operations %" PRIu64 " in %.3f ms: %.0f ops/s\n",
+		r->events, r->ops, r->seconds * 1e3, r->ops_per_sec);
+	print_lat(out, "alloc", &r->alloc_ns);
+	print_lat(out, "free", &r->free_ns);
+	fprintf(out, "  timer cost %.1f ns per measured operation (included above)\n",
+		r->timer_overhead_ns);
+	fprintf(out, "  peak live requested %" PRIu64 " B, peak live allocated %" PRIu64 " B\n",
+		r->peak_live_bytes_req, r->peak_live_bytes_alloc);
+	fprintf(out, "  peak footprint %" PRIu64 " B (%.1f%% of %" PRIu64 " MiB)\n",
+		r->peak_footprint_bytes,
+		r->mem_bytes ? 100.0 * (double)r->peak_footprint_bytes / (double)r->mem_bytes : 0.0,
+		r->mem_bytes >> 20);
+	fprintf(out, "  internal fragmentation %.2f%% (at peak live requested bytes)\n",
+		r->internal_frag_pct);
+	fprintf(out,
+		"  failed allocs %" PRIu64 ", unmatched frees %" PRIu64
+		" (allocated before the trace), frees of failed allocs %" PRIu64 "\n",
+		r->failed_allocs, r->unmatched_frees, r->skipped_frees);
+	fprintf(out, "  M_WAITOK sleeps %" PRIu64 ", M_NOFAIL retries %" PRIu64 "\n",
+		r->mem.sleeps, r->mem.nofail_retries);
+	if (r->page_ops_skipped)
+		fprintf(out, "  page events not replayed: %" PRIu64 "\n", r->page_ops_skipped);
+	if (r->nstats) {
+		fprintf(out, "  %s counters:\n", r->backend);
+		for (size_t i = 0; i < r->nstats; i++)
+			fprintf(out, "    %-24s %12" PRIu64 " %s\n", r->stats[i].name,
+				r->stats[i].value, r->stats[i].unit);
+	}
+	if (r->vmstat)
+		fprintf(out, "\n%s", r->vmstat);
+	if (r->aborted)
+		fprintf(out, "  aborted: %s\n", r->abort_msg);
+}
+
+static void json_stats(struct kmb_json *j, const struct kmb_replay_result *r)
+{
+	kmb_json_obj_begin(j, "backend_stats");
+	for (size_t i = 0; i < r->nstats; i++)
+		kmb_json_u64(j, r->stats[i].name, r->stats[i].value);
+	kmb_json_obj_end(j);
+}
+
+static void json_types(struct kmb_json *j, const struct kmb_replay_result *r)
+{
+	kmb_json_arr_begin(j, "types");
+	for (size_t i = 0; i < r->ntypes; i++) {
+		const struct kmb_type_stats *s = &r->types[i].s;
+
+		kmb_json_obj_begin(j, NULL);
+		kmb_json_str(j, "type", r->types[i].name);
+		kmb_json_i64(j, "inuse", s->inuse);
+		kmb_json_i64(j, "memuse", s->memuse);
+		kmb_json_i64(j, "high_use", s->maxused);
+		kmb_json_u64(j, "requests", s->calls);
+		kmb_json_u64(j, "failed", s->failed);
+		kmb_json_u64(j, "sleeps", s->sleeps);
+		kmb_json_u64(j, "nofail_retries", s->retries);
+		kmb_json_u64(j, "size_classes", s->sizes);
+		kmb_json_obj_end(j);
+	}
+	kmb_json_arr_end(j);
+}
+
+int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
+{
+	struct kmb_json j;
+
+	kmb_json_begin(&j, out);
+	kmb_json_obj_begin(&j, NULL);
+	kmb_json_str(&j, "backend", r->backend);
+	kmb_json_str(&j, "trace", r->trace);
+	kmb_json_u64(&j, "events", r->events);
+	kmb_json_u64(&j, "ops", r->ops);
+	kmb_json_dbl(&j, "seconds", r->seconds);
+	kmb_json_dbl(&j, "ops_per_sec", r->ops_per_sec);
+	kmb_json_hist(&j, "alloc_ns", &r->alloc_ns);
+	kmb_json_hist(&j, "free_ns", &r->free_ns);
+	kmb_json_dbl(&j, "timer_overhead_ns", r->timer_overhead_ns);
+	kmb_json_u64(&j, "peak_live_bytes_req", r->peak_live_bytes_req);
+	kmb_json_u64(&j, "peak_live_bytes_alloc", r->peak_live_bytes_alloc);
+	kmb_json_u64(&j, "peak_footprint_bytes", r->peak_footprint_bytes);
+	kmb_json_dbl(&j, "internal_frag_pct", r->internal_frag_pct);
+	kmb_json_u64(&j, "failed_allocs", r->failed_allocs);
+	kmb_json_u64(&j, "unmatched_frees", r->unmatched_frees);
+	kmb_json_u64(&j, "allocs", r->allocs);
+	kmb_json_u64(&j, "frees", r->frees);
+	kmb_json_u64(&j, "frees_of_failed_allocs", r->skipped_frees);
+	kmb_json_u64(&j, "page_events_not_replayed", r->page_ops_skipped);
+	kmb_json_u64(&j, "mem_bytes", r->mem_bytes);
+	kmb_json_u64(&j, "sleeps", r->mem.sleeps);
+	kmb_json_u64(&j, "nofail_retries", r->mem.nofail_retries);
+	kmb_json_u64(&j, "deadlocks", r->mem.deadlocks);
+	kmb_json_bool(&j, "invariants", r->invariants);
+	kmb_json_bool(&j, "aborted", r->aborted);
+	if (r->aborted)
+		kmb_json_str(&j, "abort_reason", r->abort_msg);
+	json_stats(&j, r);
+	json_types(&j, r);
+	kmb_json_obj_end(&j);
+	fputc('\n', out);
+	return kmb_json_end(&j);
+}

@@ -1,0 +1,170 @@
+/*
+ * core/boot.c - booting one backend over simulated physical memory, and tearing it down.
+ *
+ * kmb_boot() (backends/registry.c) resolves a backend spec to its ops and calls
+ * kmb__boot(), which maps physical memory, starts the backend and records its limits.
+ * kmb_shutdown() checks that every block was freed (unbalanced kmalloc/kfree are counted
+ * by INVARIANTS, and pages still held by the backend after its fini are a leak), then
+ * unmaps everything.  Statistics of malloc types are reset at boot, so each run's
+ * `vmstat -m` is its own.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef KMB_INVARIANTS_DEFAULT
+#define KMB_INVARIANTS_DEFAULT 0
+#endif
+
+struct kmb__system kmb__sys;
+_Thread_local struct kmb__thread kmb__self;
+
+static void reset_types(void)
+{
+	for (struct malloc_type *t = kmb_malloc_type_first(); t != NULL; t = t->ks_next)
+		kmb__type_reset(t);
+}
+
+int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_config *cfg, int invariants)
+{
+	size_t bytes = cfg->mem_bytes ? cfg->mem_bytes : KMB_DEFAULT_MEM_BYTES;
+	unsigned nodes = cfg->nodes ? cfg->nodes : 1;
+	unsigned ncpus = cfg->ncpus ? cfg->ncpus : 1;
+	int rc;
+
+	if (kmb__sys.booted)
+		return -EBUSY;
+	if (ncpus > KMB_MAX_CPUS)
+		return -EINVAL;
+	memset(&kmb__sys, 0, sizeof(kmb__sys));
+	kmb__sys.invariants = invariants == KMB_INVARIANTS_BUILD ? KMB_INVARIANTS_DEFAULT
+								 : invariants == KMB_INVARIANTS_ON;
+	rc = kmb__physmem_init(&kmb__sys.pm, bytes, nodes, kmb__sys.invariants);
+	if (rc != 0)
+		return rc;
+	if (kmb__sys.invariants && (rc = kmb__inv_init()) != 0)
+		goto fail_pm;
+	kmb__invariants_on = kmb__sys.invariants;
+	kmb__sys.be.ops = ops;
+	kmb__sys.be.pm = &kmb__sys.pm;
+	kmb__sys.be.ncpus = ncpus;
+	rc = ops->init(&kmb__sys.be);
+	if (rc != 0)
+		goto fail_inv;
+	kmb__sys.max_size = ops->max_size(&kmb__sys.be);
+	reset_types();
+	kmb__sys.booted = true;
+	return 0;
+fail_inv:
+	kmb__inv_fini();
+	kmb__invariants_on = false;
+fail_pm:
+	kmb__physmem_fini(&kmb__sys.pm);
+	return rc;
+}
+
+int kmb_shutdown(void)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+	size_t live = 0;
+	int64_t held;
+	int rc = 0;
+
+	if (!kmb__sys.booted)
+		return -EINVAL;
+	if (kmb__sys.invariants && (live = kmb__inv_live()) != 0) {
+		fprintf(stderr, "kmbench: shutdown: %zu blocks never freed (unbalanced kmalloc/kfree)\n",
+			live);
+		rc = -EBUSY;
+	}
+	be->ops->fini(be);
+	held = kmb__sys.pm.data_pages + kmb__sys.pm.meta_pages;
+	if (held != 0 && rc == 0) {
+		fprintf(stderr, "kmbench: shutdown: %s still holds %lld pages after fini\n",
+			be->ops->name, (long long)held);
+		rc = -EBUSY;
+	}
+	kmb__inv_fini();
+	kmb__invariants_on = false;
+	kmb__physmem_fini(&kmb__sys.pm);
+	kmb__sys.booted = false;
+	return rc;
+}
+
+bool kmb_booted(void)
+{
+	return kmb__sys.booted;
+}
+
+bool kmb_invariants(void)
+{
+	return kmb__sys.booted ? kmb__sys.invariants : KMB_INVARIANTS_DEFAULT;
+}
+
+const char *kmb_backend_name(void)
+{
+	return kmb__sys.booted ? kmb__sys.be.ops->name : NULL;
+}
+
+int kmb_thread_attach(const char *name, unsigned cpu)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	if (!kmb__sys.booted || kmb__self.attached || cpu >= be->ncpus)
+		return -EINVAL;
+	snprintf(kmb__self.name, sizeof(kmb__self.name), "%s", name ? name : "thread");
+	kmb__self.cpu = cpu;
+	kmb__self.tid = kmb__os_tid();
+	kmb__self.attached = true;
+	if (be->ops->thread_attach)
+		be->ops->thread_attach(be, cpu);
+	kmb__wait_attach();
+	return 0;
+}
+
+void kmb_thread_detach(void)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	if (!kmb__self.attached)
+		return;
+	if (be->ops->thread_detach)
+		be->ops->thread_detach(be, kmb__self.cpu);
+	kmb__self.attached = false;
+	kmb__wait_detach();
+	kmb__self.cpu = 0;
+}
+
+unsigned kmb_thread_cpu(void)
+{
+	return kmb__self.cpu;
+}
+
+void kmb_memstat(struct kmb_memstat *ms)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	memset(ms, 0, sizeof(*ms));
+	if (!kmb__sys.booted)
+		return;
+	ms->mem_pages = kmb__sys.pm.npages;
+	if (be->ops->memstat)
+		be->ops->memstat(be, ms);
+	ms->held_pages = (size_t)__atomic_load_n(&kmb__sys.pm.data_pages, __ATOMIC_RELAXED);
+	ms->meta_pages = (size_t)__atomic_load_n(&kmb__sys.pm.meta_pages, __ATOMIC_RELAXED);
+	ms->peak_pages = (size_t)__atomic_load_n(&kmb__sys.pm.peak_pages, __ATOMIC_RELAXED);
+	ms->nofail_retries = __atomic_load_n(&kmb__sys.nofail_retries, __ATOMIC_RELAXED);
+	ms->sleeps = __atomic_load_n(&kmb__sys.sleeps, __ATOMIC_RELAXED);
+	ms->deadlocks = __atomic_load_n(&kmb__sys.deadlocks, __ATOMIC_RELAXED);
+}
+
+size_t kmb_backend_stats(struct kmb_stat *out, size_t max)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	if (!kmb__sys.booted || be->ops->stats == NULL)
+		return 0;
+	return be->ops->stats(be, out, max);
+}

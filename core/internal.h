@@ -1,0 +1,135 @@
+/*
+ * core/internal.h - the core's internal interface, grouped by defining file.
+ * Internal names are kmb__*; public ones (include/kmbench/) are kmb_* or kernel names.
+ */
+#ifndef KMB_CORE_INTERNAL_H
+#define KMB_CORE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kmbench/backend.h>
+#include <kmbench/kmalloc.h>
+#include <kmbench/kmbench.h>
+
+#define kmb__likely(x)   __builtin_expect(!!(x), 1)
+#define kmb__unlikely(x) __builtin_expect(!!(x), 0)
+
+/*
+ * Tiered assertions (mimalloc's mi_assert / mi_assert_internal / mi_assert_expensive):
+ *   kmb__assert           always on; cheap checks whose failure is a kmbench bug.
+ *   kmb__assert_internal  on in debug builds (NDEBUG unset).
+ *   kmb__assert_expensive on when INVARIANTS are on at run time.
+ */
+#define kmb__assert(c)                                                                             \
+	do {                                                                                       \
+		if (kmb__unlikely(!(c)))                                                           \
+			kmb_panic(KMB_PANIC_CORRUPT, NULL, "%s:%d: assertion '%s' failed",         \
+				  __FILE__, __LINE__, #c);                                         \
+	} while (0)
+#ifndef NDEBUG
+#define kmb__assert_internal(c) kmb__assert(c)
+#else
+#define kmb__assert_internal(c) ((void)0)
+#endif
+#define kmb__assert_expensive(c)                                                                   \
+	do {                                                                                       \
+		if (kmb__invariants_on)                                                            \
+			kmb__assert(c);                                                            \
+	} while (0)
+
+/* ---- os.c: the only file that calls the OS (mmap, threads ids, CPU count) ------------- */
+void *kmb__os_map(size_t bytes);          /* zeroed, NULL on failure */
+void kmb__os_unmap(void *addr, size_t bytes);
+uint64_t kmb__os_now_ns(void);            /* CLOCK_MONOTONIC */
+long kmb__os_tid(void);
+unsigned kmb__os_ncpus(void);
+
+/* ---- panic.c --------------------------------------------------------------------------- */
+__attribute__((noreturn)) void kmb__panicv(enum kmb_panic_kind kind, const void *addr, size_t size,
+					   const struct malloc_type *type, const char *fmt,
+					   va_list ap);
+__attribute__((noreturn, format(printf, 5, 6))) void
+kmb__panic_full(enum kmb_panic_kind kind, const void *addr, size_t size,
+		const struct malloc_type *type, const char *fmt, ...);
+const char *kmb__flags_str(int flags, char *buf, size_t len); /* "M_WAITOK|M_ZERO" */
+const char *kmb__type_name(const struct malloc_type *type);   /* "M_TEMP" style or "?" */
+
+/* ---- physmem.c ------------------------------------------------------------------------- */
+int kmb__physmem_init(struct kmb_physmem *pm, size_t bytes, unsigned nnodes, bool poison);
+void kmb__physmem_fini(struct kmb_physmem *pm);
+
+/* ---- boot.c: the one booted system --------------------------------------------------- */
+struct kmb__system {
+	bool booted;
+	bool invariants;
+	struct kmb_physmem pm;
+	struct kmb_backend be;
+	size_t max_size;       /* be->ops->max_size(): larger requests are impossible */
+	uint64_t sleeps, nofail_retries, deadlocks;
+};
+extern struct kmb__system kmb__sys;
+/* Start a backend (called by kmb_boot in backends/registry.c). */
+int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_config *cfg, int invariants);
+
+/* The calling thread, as the core knows it. */
+struct kmb__thread {
+	bool attached;
+	unsigned cpu;
+	long tid;
+	char name[32];
+};
+extern _Thread_local struct kmb__thread kmb__self;
+
+/* One allocation request, as panics and deadlock reports print it. */
+struct kmb__request {
+	const char *func;          /* "kmalloc", "krealloc", "kmem_cache_alloc" */
+	size_t size;               /* requested size */
+	struct malloc_type *type;  /* NULL for caches */
+	struct kmem_cache *cache;  /* NULL for kmalloc */
+	int flags;
+};
+/* "kmalloc(64, temp, M_WAITOK)" */
+const char *kmb__request_str(const struct kmb__request *rq, char *buf, size_t len);
+
+/* ---- kmalloc.c ------------------------------------------------------------------------- */
+void *kmb__alloc(const struct kmb__request *rq, size_t bsize);
+void kmb__free(void *addr, const struct kmb__request *rq);
+void kmb__check_flags(const struct kmb__request *rq);
+
+/* ---- kcache.c -------------------------------------------------------------------------- */
+const char *kmb__cache_name(const struct kmem_cache *c);
+void *kmb__cache_backend_alloc(struct kmem_cache *c, int flags);
+void kmb__cache_backend_free(struct kmem_cache *c, void *obj);
+void kmb__cache_account(struct kmem_cache *c, long delta);
+
+/* ---- malloc_type.c --------------------------------------------------------------------- */
+void kmb__type_alloced(struct malloc_type *type, size_t usable);
+void kmb__type_freed(struct malloc_type *type, size_t usable);
+void kmb__type_count(uint64_t *ctr); /* relaxed atomic ++ */
+void kmb__type_reset(struct malloc_type *type);
+
+/* ---- wait.c: M_WAITOK sleeps, wakeups, deadlock detection ------------------------------- */
+void kmb__slowpath_enter(void);
+void kmb__slowpath_exit(void);
+uint64_t kmb__free_gen(void);
+void kmb__wake_waiters(void); /* after every free; one load when nobody waits */
+/* Sleep until a free happens after `seen`; 0 = woken, -EDEADLK = deadlock (report set). */
+int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *report, size_t len);
+void kmb__wait_attach(void);
+void kmb__wait_detach(void);
+
+/* ---- invariants.c ---------------------------------------------------------------------- */
+#define KMB_REDZONE      16   /* bytes added after every allocation with INVARIANTS */
+#define KMB_REDZONE_BYTE 0xccu /* Linux SLUB_RED_ACTIVE */
+extern bool kmb__invariants_on;
+int kmb__inv_init(void);
+void kmb__inv_fini(void);
+void kmb__inv_alloced(void *p, size_t bsize, const struct kmb__request *rq);
+size_t kmb__inv_freeing(void *p, const struct kmb__request *rq); /* returns the block size */
+size_t kmb__inv_size(const void *p); /* requested size of a live block, 0 if none */
+size_t kmb__inv_live(void);
+
+#endif /* KMB_CORE_INTERNAL_H */

@@ -1,0 +1,156 @@
+/*
+ * core/kcache.c - the kmem_cache interface, and its generic fallback.
+ *
+ * 1. A kmem_cache serves objects of one size and alignment (Bonwick 1994's interface;
+ *    constructors are left out, as Linux dropped destructors).  Three quarters of the
+ *    events of a real kernel trace are kmem_cache_alloc/free, so every backend must serve
+ *    them: natively (cache_* ops: the slab backend) or through this fallback.
+ * 2. The fallback rounds the object up to its alignment and asks the backend's alloc for
+ *    it.  For an alignment above KMB_MIN_ALIGN it asks for the next power of two at least
+ *    the alignment, because power-of-two blocks up to a page are naturally aligned
+ *    (backend.h); page-sized and larger blocks are page aligned.
+ * 3. The flags, sleeping, M_NOFAIL and INVARIANTS rules are those of kmalloc (kmalloc.c);
+ *    a cache's objects are counted in the cache (in use, requests), not in a malloc type.
+ * 4. Destroying a cache with live objects panics, as Linux's kmem_cache_destroy() does.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kmem_cache {
+	char name[48];
+	size_t objsize;            /* as created */
+	struct kmb_cache_desc cd;  /* as the backend serves it */
+	bool native;
+	int64_t inuse;
+	uint64_t calls;
+};
+
+const char *kmb__cache_name(const struct kmem_cache *c)
+{
+	return c ? c->name : "NULL";
+}
+
+static size_t round_up(size_t x, size_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static size_t pow2_at_least(size_t x)
+{
+	return x <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzll((uint64_t)x - 1));
+}
+
+static size_t generic_size(size_t size, size_t align)
+{
+	if (align <= KMB_MIN_ALIGN)
+		return round_up(size, align);
+	return pow2_at_least(size > align ? size : align);
+}
+
+struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align, int flags)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+	struct kmem_cache *c;
+
+	if (!kmb__sys.booted || name == NULL || size == 0 || (align & (align - 1)) != 0 ||
+	    align > KMB_PAGE_SIZE)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->objsize = size;
+	c->cd.name = c->name;
+	c->cd.align = align ? align : 1;
+	c->cd.flags = flags;
+	c->cd.size = size + (kmb__invariants_on ? KMB_REDZONE : 0);
+	c->native = be->ops->cache_create != NULL;
+	if (!c->native)
+		c->cd.size = generic_size(c->cd.size, c->cd.align);
+	if (c->native && be->ops->cache_create(be, &c->cd) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+	int64_t live;
+
+	if (c == NULL)
+		return;
+	live = __atomic_load_n(&c->inuse, __ATOMIC_RELAXED);
+	if (live != 0)
+		kmb_panic(KMB_PANIC_USAGE, c, "kmem_cache_destroy(%s): %lld objects still allocated",
+			  c->name, (long long)live);
+	if (c->native)
+		be->ops->cache_destroy(be, &c->cd);
+	free(c);
+}
+
+size_t kmem_cache_size(const struct kmem_cache *c)
+{
+	return c->objsize;
+}
+
+const char *kmem_cache_name(const struct kmem_cache *c)
+{
+	return c->name;
+}
+
+void *kmb__cache_backend_alloc(struct kmem_cache *c, int flags)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	if (c->native)
+		return be->ops->cache_alloc(be, &c->cd, flags);
+	return be->ops->alloc(be, c->cd.size, flags);
+}
+
+void kmb__cache_backend_free(struct kmem_cache *c, void *obj)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	if (c->native)
+		be->ops->cache_free(be, &c->cd, obj);
+	else
+		be->ops->free(be, obj);
+}
+
+void kmb__cache_account(struct kmem_cache *c, long delta)
+{
+	__atomic_add_fetch(&c->inuse, delta, __ATOMIC_RELAXED);
+	if (delta > 0)
+		__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c, int flags)
+{
+	struct kmb__request rq = {"kmem_cache_alloc", 0, NULL, c, flags};
+	void *p;
+
+	if (c == NULL)
+		kmb_panic(KMB_PANIC_USAGE, NULL, "kmem_cache_alloc(NULL): no cache");
+	rq.size = c->objsize;
+	kmb__check_flags(&rq);
+	p = kmb__alloc(&rq, c->cd.size);
+	if (p != NULL)
+		kmb__cache_account(c, 1);
+	return p;
+}
+
+void kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	struct kmb__request rq = {"kmem_cache_free", 0, NULL, c, 0};
+
+	if (c == NULL || obj == NULL)
+		kmb_panic(KMB_PANIC_USAGE, obj, "kmem_cache_free(%s, %p): NULL %s",
+			  kmb__cache_name(c), obj, c == NULL ? "cache" : "object");
+	rq.size = c->objsize;
+	kmb__free(obj, &rq);
+	kmb__cache_account(c, -1);
+}

@@ -1,0 +1,46 @@
+/*
+ * core/os.c - the one file of the core that calls the operating system.
+ *
+ * Everything kmbench needs from the OS for the allocator itself goes through here:
+ * mapping the simulated physical memory, the monotonic clock, thread ids and the CPU
+ * count.  (Topology and thread placement with hwloc live in the replay layer.)
+ */
+#include "internal.h"
+
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+void *kmb__os_map(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void kmb__os_unmap(void *addr, size_t bytes)
+{
+	if (addr != NULL)
+		munmap(addr, bytes);
+}
+
+uint64_t kmb__os_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+long kmb__os_tid(void)
+{
+	return (long)syscall(SYS_gettid);
+}
+
+unsigned kmb__os_ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}

@@ -1,0 +1,176 @@
+/*
+ * core/wait.c - M_WAITOK: sleeping until memory is freed, and deadlock detection.
+ *
+ * 1. Concepts.  A M_WAITOK (or M_NOFAIL) request that finds memory short sleeps until
+ *    another thread frees memory, then retries (4.4BSD's tsleep on the type or kmem map,
+ *    Linux's direct reclaim + retry loop).  kmbench has no pageout daemon: only frees by
+ *    other threads can satisfy a sleeper.  So when every thread that could free memory is
+ *    itself asleep in the allocator, nothing can ever wake them: a deadlock, reported
+ *    (which threads, which requests) instead of hanging.
+ *
+ * 2. Data.  free_gen counts frees that happened while someone was in the slow path;
+ *    slowpath counts threads in the slow path; a list of waiters (on their stacks) with
+ *    their requests for the report; attached = threads registered with
+ *    kmb_thread_attach() (the replay threads), attached_waiting = those of them asleep.
+ *
+ * 3. The lost-wakeup argument (Dekker).  An allocator A enters the slow path
+ *    (slowpath++ , seq_cst), reads free_gen, retries, and sleeps only while free_gen is
+ *    unchanged.  A freer B frees to the backend, then loads slowpath (seq_cst); if it reads
+ *    0, its free preceded A's increment in the single total order, hence A's retry (which
+ *    follows the increment) sees the freed memory.  Otherwise B takes the lock, bumps
+ *    free_gen and broadcasts.  The free fast path costs one load when nobody waits.
+ *
+ * 4. Deadlock.  With attached threads: deadlock when all of them wait
+ *    (attached_waiting == attached).  With none (a plain program), the first waiter is the
+ *    only thread that could free: deadlock at once.  Threads that are not attached may
+ *    wait too; they are woken by frees but do not count as freers.  Detaching re-checks.
+ *    On a deadlock every current waiter is marked and woken; each returns -EDEADLK and
+ *    its caller panics with KMB_PANIC_DEADLOCK and the report.
+ *
+ * 5. Locking: one mutex and one condition variable; only the slow path takes them.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+struct waiter {
+	struct waiter *next;
+	const struct kmb__request *rq;
+	const struct kmb__thread *thr;
+	bool deadlocked; /* set (and the waiter unlinked) by check_deadlock */
+	char *report;    /* the caller's buffer for the report */
+	size_t report_len;
+};
+
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
+static struct waiter *waiters;
+static int slowpath;
+static uint64_t free_gen;
+static unsigned attached, attached_waiting;
+static char last_report[2048];
+
+void kmb__slowpath_enter(void)
+{
+	__atomic_add_fetch(&slowpath, 1, __ATOMIC_SEQ_CST);
+}
+
+void kmb__slowpath_exit(void)
+{
+	__atomic_sub_fetch(&slowpath, 1, __ATOMIC_SEQ_CST);
+}
+
+uint64_t kmb__free_gen(void)
+{
+	return __atomic_load_n(&free_gen, __ATOMIC_SEQ_CST);
+}
+
+void kmb__wake_waiters(void)
+{
+	if (kmb__likely(__atomic_load_n(&slowpath, __ATOMIC_SEQ_CST) == 0))
+		return;
+	pthread_mutex_lock(&wait_lock);
+	__atomic_add_fetch(&free_gen, 1, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&wait_cv);
+	pthread_mutex_unlock(&wait_lock);
+}
+
+/* Called with wait_lock held. */
+static void write_report(void)
+{
+	struct kmb_memstat ms;
+	size_t off = 0, len = sizeof(last_report);
+	unsigned n = 0;
+
+	for (struct waiter *w = waiters; w != NULL; w = w->next)
+		n++;
+	kmb_memstat(&ms);
+	off += (size_t)snprintf(last_report, len,
+				"deadlock: %u %s for memory and no other thread can free "
+				"(%zu of %zu pages free, largest free block %zu bytes):",
+				n, n == 1 ? "thread waits" : "threads wait", ms.free_pages, ms.mem_pages,
+				ms.largest_free);
+	for (struct waiter *w = waiters; w != NULL && off < len; w = w->next) {
+		char rq[160];
+
+		off += (size_t)snprintf(last_report + off, len - off, " [%s (tid %ld, cpu %u): %s]",
+					w->thr->name[0] ? w->thr->name : "thread", w->thr->tid,
+					w->thr->cpu, kmb__request_str(w->rq, rq, sizeof(rq)));
+	}
+}
+
+/* Called with wait_lock held.  Every current waiter gets the report and leaves the
+ * wait set at once, so a later check (a detach) never reports them twice. */
+static void check_deadlock(void)
+{
+	if (waiters == NULL || attached_waiting < attached)
+		return;
+	write_report();
+	for (struct waiter *w = waiters; w != NULL; w = w->next) {
+		w->deadlocked = true;
+		snprintf(w->report, w->report_len, "%s", last_report);
+		if (w->thr->attached)
+			attached_waiting--;
+	}
+	waiters = NULL;
+	__atomic_add_fetch(&kmb__sys.deadlocks, 1, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&wait_cv);
+}
+
+static void unlink_waiter(struct waiter *me)
+{
+	for (struct waiter **pp = &waiters; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == me) {
+			*pp = me->next;
+			return;
+		}
+	}
+}
+
+int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *report, size_t len)
+{
+	struct waiter me = {NULL, rq, &kmb__self, false, report, len};
+	int rc = 0;
+
+	if (kmb__self.tid == 0)
+		kmb__self.tid = kmb__os_tid();
+	pthread_mutex_lock(&wait_lock);
+	if (kmb__free_gen() != seen) {
+		pthread_mutex_unlock(&wait_lock);
+		return 0;
+	}
+	me.next = waiters;
+	waiters = &me;
+	if (kmb__self.attached)
+		attached_waiting++;
+	check_deadlock();
+	while (!me.deadlocked && kmb__free_gen() == seen)
+		pthread_cond_wait(&wait_cv, &wait_lock);
+	if (me.deadlocked) {
+		rc = -EDEADLK;
+	} else {
+		unlink_waiter(&me);
+		if (kmb__self.attached)
+			attached_waiting--;
+	}
+	pthread_mutex_unlock(&wait_lock);
+	return rc;
+}
+
+void kmb__wait_attach(void)
+{
+	pthread_mutex_lock(&wait_lock);
+	attached++;
+	pthread_mutex_unlock(&wait_lock);
+}
+
+void kmb__wait_detach(void)
+{
+	pthread_mutex_lock(&wait_lock);
+	attached--;
+	check_deadlock();
+	pthread_mutex_unlock(&wait_lock);
+}

@@ -1,0 +1,180 @@
+/*
+ * kmbench/backend.h - the contract between the core and a backend.
+ *
+ * 1. Layers.  The core (core/) owns the kmalloc interface: it checks arguments and flags,
+ *    keeps per-type statistics, implements M_WAITOK sleeping, M_NOFAIL retries, M_FAILOK,
+ *    the INVARIANTS checks (redzone, poison, free checks) and the generic kmem_cache
+ *    fallback.  A backend only allocates and frees blocks: it never sleeps, never panics
+ *    on a short memory, and never sees a malloc type.
+ *
+ * 2. Memory.  A backend hands out memory only from the simulated physical memory
+ *    (struct kmb_physmem): page frames of KMB_PAGE_SIZE, each described by a 64-byte
+ *    struct kmb_page (the equivalent of Linux's struct page, in a separate memmap that is
+ *    the same for every backend and not counted in any backend's footprint).  Pages are
+ *    taken from a page source (struct kmb_pagesrc) - the buddy page allocator by default -
+ *    which accounts each page as data or metadata (KMB_GFP_META), so footprint and
+ *    overhead are exact.
+ *
+ * 3. The ops (struct kmb_backend_ops).  Required: init, fini, alloc, free, usable_size,
+ *    max_size, memstat.  Optional: stats (declared counters), drain (give cached memory back
+ *    before the core puts a thread to sleep), thread_attach/detach (per-CPU state), and
+ *    native object caches (cache_*; without them the core serves kmem_cache_* from alloc).
+ *
+ *    alloc(be, size, flags)  size >= 1; flags carry M_NOWAIT|M_WAITOK (advisory),
+ *                            M_USE_RESERVE (may go below the min watermark).  Returns a
+ *                            block of at least size bytes aligned to min(2^ceil(log2 size),
+ *                            KMB_MIN_ALIGN) - page aligned for page multiples - or NULL when
+ *                            memory is short.  Never sleeps.  M_ZERO is done by the core.
+ *    free(be, addr)          addr came from alloc and is live.
+ *    usable_size(be, addr)   >= the requested size; constant while the block lives.
+ *    max_size(be)            the largest size alloc could ever return (with all memory
+ *                            free); larger M_WAITOK requests are "impossible".
+ *
+ * 4. INVARIANTS.  With INVARIANTS on, every free block's bytes hold KMB_POISON_BYTE except
+ *    the first freelist_bytes of each free block, where the backend may keep links.  A
+ *    backend that writes inside free memory anywhere else (a split, a coalesce) restores
+ *    the poison with kmb_poison(), and fresh pages from physical memory arrive poisoned.
+ */
+#ifndef KMBENCH_BACKEND_H
+#define KMBENCH_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kmbench.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KMB_MIN_ALIGN 16 /* the alignment malloc(3) gives on LP64: 2 * sizeof(void *) */
+
+/* Page-source flag (above the M_* flags): the pages hold allocator metadata. */
+#define KMB_GFP_META 0x10000
+
+#define KMB_POISON_BYTE 0xdeu /* 4.4BSD used 0xdeadc0de (WEIRD_ADDR) */
+
+/* ---- simulated physical memory --------------------------------------------------- */
+
+enum kmb_page_usage {
+	KMB_USE_FREE = 0, /* in the page allocator */
+	KMB_USE_DATA,     /* held by a backend for objects */
+	KMB_USE_META,     /* held by a backend for its metadata */
+};
+
+/* 64 bytes, like Linux's struct page on LP64. */
+struct kmb_page {
+	struct kmb_page *next, *prev; /* list links (free lists, backend lists) */
+	uint32_t flags;               /* owner-defined bits */
+	uint16_t node;                /* NUMA node of the frame */
+	uint8_t order;                /* order of the block this frame heads */
+	uint8_t usage;                /* enum kmb_page_usage, of the block head */
+	uintptr_t priv[5];            /* owner-private (struct page's union) */
+};
+
+struct kmb_physmem {
+	char *base;                /* first byte of frame 0 */
+	size_t npages;
+	struct kmb_page *map;      /* npages descriptors */
+	unsigned nnodes;
+	size_t node_start[KMB_MAX_NODES + 1]; /* first pfn of each node; [nnodes] = npages */
+	bool poison;               /* INVARIANTS: free memory holds KMB_POISON_BYTE */
+	/* accounting, updated with atomic builtins by kmb_physmem_account() */
+	int64_t data_pages, meta_pages, peak_pages;
+};
+
+static inline size_t kmb_pfn(const struct kmb_physmem *pm, const void *addr)
+{
+	return (size_t)((const char *)addr - pm->base) >> KMB_PAGE_SHIFT;
+}
+static inline struct kmb_page *kmb_page_of(const struct kmb_physmem *pm, const void *addr)
+{
+	return &pm->map[kmb_pfn(pm, addr)];
+}
+static inline void *kmb_page_addr(const struct kmb_physmem *pm, const struct kmb_page *pg)
+{
+	return pm->base + ((size_t)(pg - pm->map) << KMB_PAGE_SHIFT);
+}
+static inline bool kmb_physmem_contains(const struct kmb_physmem *pm, const void *addr)
+{
+	return (const char *)addr >= pm->base &&
+	       (const char *)addr < pm->base + (pm->npages << KMB_PAGE_SHIFT);
+}
+
+/* Add (npages > 0) or remove (npages < 0) pages held as data or metadata. */
+void kmb_physmem_account(struct kmb_physmem *pm, long npages, enum kmb_page_usage usage);
+
+/* INVARIANTS helpers: fill with poison / report the first non-poison byte (or NULL). */
+void kmb_poison(struct kmb_physmem *pm, void *addr, size_t len);
+const unsigned char *kmb_poison_check(const void *addr, size_t len);
+
+/* ---- page sources ----------------------------------------------------------------- */
+
+struct kmb_pagesrc {
+	const char *name;
+	/* 2^order contiguous pages, page aligned, or NULL.  flags: M_USE_RESERVE,
+	 * KMB_GFP_META; never sleeps. */
+	void *(*alloc_pages)(struct kmb_pagesrc *ps, unsigned order, int flags);
+	void (*free_pages)(struct kmb_pagesrc *ps, void *addr, unsigned order);
+	unsigned max_order; /* largest order alloc_pages can ever give */
+	void *priv;
+};
+
+/* ---- backends --------------------------------------------------------------------- */
+
+struct kmb_backend;
+struct kmem_cache;
+
+/* The core's part of an object cache; backends keep their state in priv. */
+struct kmb_cache_desc {
+	const char *name;
+	size_t size;  /* object size as the backend must serve it (redzone included) */
+	size_t align; /* power of two >= 1 */
+	int flags;
+	void *priv;   /* backend's cache */
+};
+
+struct kmb_backend_ops {
+	const char *name;
+	const char *summary;
+	size_t freelist_bytes; /* see 4. above */
+
+	int (*init)(struct kmb_backend *be);
+	void (*fini)(struct kmb_backend *be);
+	void *(*alloc)(struct kmb_backend *be, size_t size, int flags);
+	void (*free)(struct kmb_backend *be, void *addr);
+	size_t (*usable_size)(struct kmb_backend *be, const void *addr);
+	size_t (*max_size)(struct kmb_backend *be);
+	/* free_pages, largest_free (the others are filled in by the core) */
+	void (*memstat)(struct kmb_backend *be, struct kmb_memstat *ms);
+
+	size_t (*stats)(struct kmb_backend *be, struct kmb_stat *out, size_t max);
+	void (*drain)(struct kmb_backend *be);
+	void (*thread_attach)(struct kmb_backend *be, unsigned cpu);
+	void (*thread_detach)(struct kmb_backend *be, unsigned cpu);
+
+	int (*cache_create)(struct kmb_backend *be, struct kmb_cache_desc *cd);
+	void (*cache_destroy)(struct kmb_backend *be, struct kmb_cache_desc *cd);
+	void *(*cache_alloc)(struct kmb_backend *be, struct kmb_cache_desc *cd, int flags);
+	void (*cache_free)(struct kmb_backend *be, struct kmb_cache_desc *cd, void *obj);
+};
+
+struct kmb_backend {
+	const struct kmb_backend_ops *ops;
+	struct kmb_physmem *pm;
+	unsigned ncpus;
+	void *priv; /* backend state */
+};
+
+/* Current CPU index of the calling thread (kmb_thread_attach), 0 if unattached. */
+unsigned kmb_thread_cpu(void);
+
+/* Backend-side panic for a broken invariant: "func(args): reason". */
+__attribute__((noreturn, format(printf, 3, 4))) void
+kmb_panic(enum kmb_panic_kind kind, const void *addr, const char *fmt, ...);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KMBENCH_BACKEND_H */

@@ -1,0 +1,156 @@
+/*
+ * kmbench/kmalloc.h - the kernel memory allocation interface every backend serves.
+ *
+ * The semantics are those of the BSD malloc(9) and Linux kmalloc():
+ *
+ *   kmalloc(size, type, flags)   size > 0; exactly one of M_WAITOK / M_NOWAIT.
+ *   kfree(addr, type)            addr != NULL, type must be the allocating type.
+ *   krealloc(addr, size, ...)    addr == NULL acts as kmalloc; on failure returns NULL
+ *                                and leaves the old block valid and unchanged.
+ *   kmalloc_usable_size(addr)    bytes the caller may use (>= the requested size).
+ *
+ * Flags:
+ *   M_WAITOK       may sleep until another thread frees memory; never returns NULL
+ *                  (unless M_FAILOK and the request can never be met).
+ *   M_NOWAIT       returns NULL at once when memory is short.
+ *   M_ZERO         the memory is zeroed.
+ *   M_FAILOK       (NetBSD's proposed M_CANFAIL) a M_WAITOK request that can never be
+ *                  satisfied - larger than the backend can ever give, or larger than its
+ *                  type's limit - returns NULL instead of panicking.
+ *   M_NOFAIL       (Linux __GFP_NOFAIL) retry until it succeeds; each retry is counted.
+ *   M_USE_RESERVE  may dig into the reserve below the page allocator's min watermark,
+ *                  as GFP_ATOMIC and FreeBSD's M_USE_RESERVE do.
+ *
+ * Illegal calls (kmalloc(0), kfree(NULL), bad flag combinations, an impossible M_WAITOK
+ * request without M_FAILOK) "panic": they call the panic handler, which by default prints
+ * the message and aborts, and which tests replace to catch the panic.
+ *
+ * Flag values follow FreeBSD's sys/malloc.h where FreeBSD has the flag.
+ */
+#ifndef KMBENCH_KMALLOC_H
+#define KMBENCH_KMALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define M_NOWAIT      0x0001
+#define M_WAITOK      0x0002
+#define M_ZERO        0x0100
+#define M_USE_RESERVE 0x0400
+#define M_FAILOK      0x1000
+#define M_NOFAIL      0x2000
+#define M_KMB_ALLFLAGS (M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL)
+
+#define KMB_MALLOC_MAGIC 0x19880601UL /* McKusick & Karels, USENIX Summer 1988 */
+
+/*
+ * A malloc type, with the statistics `vmstat -m` prints.  The counters are updated with
+ * atomic builtins by the core; read them with kmb_malloc_type_stats().
+ */
+struct malloc_type {
+	struct malloc_type *ks_next; /* registry link (core) */
+	unsigned long ks_magic;      /* KMB_MALLOC_MAGIC when registered */
+	const char *ks_shortdesc;    /* printed by vmstat -m */
+	const char *ks_longdesc;
+	size_t ks_limit;             /* bytes; 0 = no limit */
+	/* statistics (core-owned) */
+	int64_t ks_inuse;   /* objects in use */
+	int64_t ks_memuse;  /* bytes in use (usable sizes) */
+	int64_t ks_maxused; /* high-water of ks_memuse */
+	uint64_t ks_calls;  /* successful allocations */
+	uint64_t ks_failed; /* allocations that returned NULL */
+	uint64_t ks_sleeps; /* times an M_WAITOK request slept */
+	uint64_t ks_limblocks; /* sleeps or failures caused by ks_limit */
+	uint64_t ks_retries;   /* M_NOFAIL retries */
+	uint64_t ks_size;      /* bit i set: a block of 2^i bytes (size class) was used */
+};
+
+/* Declare a type defined elsewhere. */
+#define MALLOC_DECLARE(type) extern struct malloc_type type[1]
+
+/* Define a type and register it at program start (FreeBSD's SYSINIT). */
+#define MALLOC_DEFINE(type, shortdesc, longdesc)                                                   \
+	struct malloc_type type[1] = {                                                             \
+		{NULL, KMB_MALLOC_MAGIC, shortdesc, longdesc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};      \
+	__attribute__((constructor)) static void kmb__type_ctor_##type(void)                       \
+	{                                                                                          \
+		kmb_malloc_type_register(type);                                                    \
+	}
+
+MALLOC_DECLARE(M_TEMP);   /* "temp": misc temporary data buffers */
+MALLOC_DECLARE(M_DEVBUF); /* "devbuf": device driver memory */
+MALLOC_DECLARE(M_KCACHE); /* "kmem_cache": objects of the generic kmem_cache fallback */
+
+void *kmalloc(size_t size, struct malloc_type *type, int flags);
+void kfree(void *addr, struct malloc_type *type);
+void *krealloc(void *addr, size_t size, struct malloc_type *type, int flags);
+size_t kmalloc_usable_size(const void *addr);
+
+/* Object caches for fixed-size objects (Bonwick's kmem_cache interface). */
+struct kmem_cache;
+struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align, int flags);
+void *kmem_cache_alloc(struct kmem_cache *cache, int flags);
+void kmem_cache_free(struct kmem_cache *cache, void *obj);
+void kmem_cache_destroy(struct kmem_cache *cache);
+size_t kmem_cache_size(const struct kmem_cache *cache);
+const char *kmem_cache_name(const struct kmem_cache *cache);
+
+/* Types: registration (MALLOC_DEFINE does it), runtime creation, limits. */
+void kmb_malloc_type_register(struct malloc_type *type);
+void kmb_malloc_type_unregister(struct malloc_type *type);
+struct malloc_type *kmb_malloc_type_create(const char *shortdesc); /* NULL on ENOMEM */
+void kmb_malloc_type_destroy(struct malloc_type *type);
+void kmb_malloc_type_setlimit(struct malloc_type *type, size_t limit);
+
+/* A consistent copy of one type's statistics. */
+struct kmb_type_stats {
+	int64_t inuse, memuse, maxused;
+	uint64_t calls, failed, sleeps, limblocks, retries, sizes;
+	size_t limit;
+};
+void kmb_malloc_type_stats(const struct malloc_type *type, struct kmb_type_stats *out);
+
+/* Iterate registered types (stable while no type is (un)registered). */
+struct malloc_type *kmb_malloc_type_first(void);
+struct malloc_type *kmb_malloc_type_next(const struct malloc_type *type);
+
+/*
+ * Panics.  The handler must not return (longjmp, exit or abort); if it does, the core
+ * aborts.  The message names the call, its arguments and the reason, e.g.
+ * "kfree(0x7f3a0c001040, M_TEMP): double free".
+ */
+enum kmb_panic_kind {
+	KMB_PANIC_USAGE,      /* illegal call: size 0, NULL free, bad flags */
+	KMB_PANIC_IMPOSSIBLE, /* M_WAITOK request that can never be met, without M_FAILOK */
+	KMB_PANIC_DEADLOCK,   /* every thread that could free memory is waiting */
+	KMB_PANIC_REDZONE,    /* INVARIANTS: write past the end of an allocation */
+	KMB_PANIC_DOUBLE_FREE,
+	KMB_PANIC_BAD_FREE,   /* INVARIANTS: free of an address never allocated */
+	KMB_PANIC_WRONG_TYPE, /* INVARIANTS: free with another malloc type */
+	KMB_PANIC_MODIFIED,   /* INVARIANTS: modified after free (poison damaged) */
+	KMB_PANIC_CORRUPT,    /* backend invariant broken */
+	KMB_PANIC_NKINDS
+};
+
+struct kmb_panic_info {
+	enum kmb_panic_kind kind;
+	const char *message; /* the full one-line message */
+	const void *addr;
+	size_t size;
+	const struct malloc_type *type;
+};
+
+typedef void (*kmb_panic_handler_t)(const struct kmb_panic_info *info);
+
+/* Install a handler; returns the previous one.  NULL restores the default. */
+kmb_panic_handler_t kmb_set_panic_handler(kmb_panic_handler_t handler);
+const char *kmb_panic_kind_name(enum kmb_panic_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KMBENCH_KMALLOC_H */

@@ -1,0 +1,94 @@
+/*
+ * kmbench/kmbench.h - booting a backend over simulated physical memory, attaching
+ * threads, and reading what the system did.
+ *
+ * kmbench is a "kernel" of one allocator at a time: kmb_boot() maps the simulated
+ * physical memory and starts the named backend; kmalloc() and friends (kmalloc.h) then
+ * serve from it until kmb_shutdown().  Threads that replay a workload attach themselves
+ * (kmb_thread_attach) so that the core knows which threads could free memory: M_WAITOK
+ * sleeps need it to detect a deadlock.
+ */
+#ifndef KMBENCH_KMBENCH_H
+#define KMBENCH_KMBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kmalloc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KMB_PAGE_SHIFT 12
+#define KMB_PAGE_SIZE  ((size_t)1 << KMB_PAGE_SHIFT)
+#define KMB_MAX_CPUS   64
+#define KMB_MAX_NODES  8
+
+/* 256 MiB: a small 2010s machine's RAM, and 4x the largest live set of the bundled trace. */
+#define KMB_DEFAULT_MEM_BYTES ((size_t)256 << 20)
+
+struct kmb_config {
+	const char *backend;  /* backend spec, e.g. "buddy" */
+	size_t mem_bytes;     /* simulated physical memory; 0 = KMB_DEFAULT_MEM_BYTES */
+	unsigned nodes;       /* NUMA nodes the memory is split into; 0 = 1 */
+	unsigned ncpus;       /* CPUs (per-CPU caches); 0 = 1 */
+	int invariants;       /* KMB_INVARIANTS_BUILD (build default), _ON or _OFF */
+};
+enum { KMB_INVARIANTS_BUILD = 0, KMB_INVARIANTS_ON = 1, KMB_INVARIANTS_OFF = 2 };
+
+/* Returns 0, -ENOENT (unknown backend), -EINVAL (bad config), -ENOMEM, -EBUSY (booted). */
+int kmb_boot(const struct kmb_config *cfg);
+/* Tears the backend down and unmaps memory; every page must be back (else -EBUSY, logged). */
+int kmb_shutdown(void);
+bool kmb_booted(void);
+const char *kmb_backend_name(void);
+
+/* Replay threads: attach with a name and a CPU index (< ncpus); detach before exiting. */
+int kmb_thread_attach(const char *name, unsigned cpu);
+void kmb_thread_detach(void);
+unsigned kmb_thread_cpu(void);
+
+/* Backends compiled in: name and one-line summary, for `kmbench list`. */
+struct kmb_backend_info {
+	const char *name;
+	const char *summary;
+};
+size_t kmb_backend_count(void);
+const struct kmb_backend_info *kmb_backend_at(size_t i);
+
+/* A declared statistic (illumos kstat style): name, unit, description, value. */
+struct kmb_stat {
+	const char *name;
+	const char *unit; /* "pages", "bytes", "events", ... */
+	const char *desc;
+	uint64_t value;
+};
+
+/* What the system holds now. */
+struct kmb_memstat {
+	size_t mem_pages;      /* simulated physical memory */
+	size_t free_pages;     /* free in the page allocator (per-CPU lists included) */
+	size_t held_pages;     /* held by the allocator for objects (data pages) */
+	size_t meta_pages;     /* held by the allocator for its metadata */
+	size_t peak_pages;     /* high-water of held + meta since boot (peak footprint) */
+	size_t largest_free;   /* largest block the backend could hand out now, bytes */
+	uint64_t nofail_retries, sleeps, deadlocks;
+};
+void kmb_memstat(struct kmb_memstat *out);
+
+/* The backend's declared counters; returns how many were written (<= max). */
+size_t kmb_backend_stats(struct kmb_stat *out, size_t max);
+
+/* Print a FreeBSD `vmstat -m` style table of every type with activity. */
+void kmb_vmstat_m(FILE *out);
+
+/* true when the library was built with INVARIANTS (redzones, poison, free checks). */
+bool kmb_invariants(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KMBENCH_KMBENCH_H */

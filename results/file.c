@@ -1,0 +1,175 @@
+/*
+ * results/file.c - atomic result files and unique run directories.
+ *
+ * A result file is written to "<path>.tmp.<pid>" and, once complete, flushed, fsynced
+ * and renamed over <path>.  rename(2) is atomic within a file system, so a reader (or a
+ * crash) sees the old file or the whole new one, never a prefix; the pid keeps two
+ * concurrent writers of the same path from sharing a temporary.  The directory is then
+ * fsynced too, so the rename itself survives a crash (best effort: some file systems
+ * refuse fsync on directories).
+ *
+ * Run directories are named by local time to the second; mkdir(2) is the arbiter of
+ * uniqueness (EEXIST -> try the next suffix), so two runs started in the same second,
+ * even in different processes, get different directories without a lock.
+ */
+#include "results/results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KMB_RUN_DIR_TRIES 10000
+
+FILE *kmb_file_create(const char *path, struct kmb_file *f)
+{
+	int fd, n;
+
+	f->fp = NULL;
+	n = snprintf(f->path, sizeof(f->path), "%s", path);
+	if (n >= 0 && (size_t)n < sizeof(f->path))
+		n = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(f->tmp)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return NULL;
+	f->fp = fdopen(fd, "w");
+	if (f->fp == NULL) {
+		int e = errno;
+
+		close(fd);
+		unlink(f->tmp);
+		errno = e;
+	}
+	return f->fp;
+}
+
+static void fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	(void)fsync(fd);
+	close(fd);
+}
+
+/* fflush + fsync + fclose: the first error as -errno, the stream closed in any case. */
+static int file_close(FILE *fp)
+{
+	int err = 0;
+
+	if (fflush(fp) != 0)
+		err = -errno;
+	else if (ferror(fp))
+		err = -EIO;
+	else if (fsync(fileno(fp)) != 0)
+		err = -errno;
+	if (fclose(fp) != 0 && err == 0)
+		err = -errno;
+	return err;
+}
+
+int kmb_file_commit(struct kmb_file *f)
+{
+	int err;
+
+	if (f->fp == NULL)
+		return -EBADF;
+	err = file_close(f->fp);
+	f->fp = NULL;
+	if (err == 0 && rename(f->tmp, f->path) != 0)
+		err = -errno;
+	if (err != 0) {
+		unlink(f->tmp);
+		return err;
+	}
+	fsync_parent(f->path);
+	return 0;
+}
+
+void kmb_file_abort(struct kmb_file *f)
+{
+	if (f->fp == NULL)
+		return;
+	fclose(f->fp);
+	f->fp = NULL;
+	unlink(f->tmp);
+}
+
+static int mkdir_one(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0777) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	if (stat(path, &st) != 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+int kmb_mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0)
+		return -ENOENT;
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1;; p++) {
+		char c = *p;
+		int err;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		err = mkdir_one(buf);
+		if (err != 0 || c == '\0')
+			return err;
+		*p = c;
+	}
+}
+
+int kmb_run_dir_create(const char *root, char *out, size_t outlen)
+{
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rootlen = (int)strlen(root), err = kmb_mkdir_p(root);
+
+	if (err != 0)
+		return err;
+	while (rootlen > 1 && root[rootlen - 1] == '/')
+		rootlen--;
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm) == 0)
+		return -EINVAL;
+	for (unsigned i = 1; i <= KMB_RUN_DIR_TRIES; i++) {
+		int n = i == 1 ? snprintf(out, outlen, "%.*s/%s", rootlen, root, stamp)
+		               : snprintf(out, outlen, "%.*s/%s-%u", rootlen, root, stamp, i);
+
+		if (n < 0 || (size_t)n >= outlen)
+			return -ENAMETOOLONG;
+		if (mkdir(out, 0777) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}

@@ -1,0 +1,601 @@
+/*
+ * tests/test_kmalloc.c - the kmalloc interface's semantics, on the backend named by
+ * KMB_TEST_BACKEND (CMake runs this program once per backend: the conformance suite).
+ *
+ * Flags (exactly one of M_WAITOK/M_NOWAIT, M_ZERO, M_FAILOK, M_NOFAIL, M_USE_RESERVE),
+ * illegal calls, M_WAITOK sleeping and waking, the deadlock report, krealloc, malloc type
+ * statistics and limits, kmem_cache, and every INVARIANTS check.
+ */
+#include "kmb_test.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <kmbench/kmbench.h>
+
+MALLOC_DEFINE(M_TESTA, "test_a", "conformance test type A");
+MALLOC_DEFINE(M_TESTB, "test_b", "conformance test type B");
+
+#define PAGE KMB_PAGE_SIZE
+#define SMALL_MEM ((size_t)4 << 20) /* 1024 pages: exhaustion in a few thousand calls */
+
+static const char *backend(void)
+{
+	const char *b = getenv("KMB_TEST_BACKEND");
+
+	return b ? b : "buddy";
+}
+
+static void boot(size_t mem, int invariants)
+{
+	struct kmb_config cfg = {backend(), mem, 1, 2, invariants};
+
+	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+}
+
+static void shutdown_ok(void)
+{
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
+/* Allocate pages with M_NOWAIT until the normal (non-reserve) allocation fails. */
+__attribute__((noinline)) static size_t exhaust(void **v, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && (v[n] = kmalloc(PAGE, M_TESTA, M_NOWAIT)) != NULL)
+		n++;
+	return n;
+}
+
+static void release(void **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kfree(v[i], M_TESTA);
+}
+
+/* ---- flags and illegal calls ---------------------------------------------------------- */
+
+KMB_TEST(flags_need_exactly_one_of_waitok_nowait)
+{
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, 0));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "neither M_WAITOK nor M_NOWAIT");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | M_NOWAIT));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmalloc(16, test_a, M_WAITOK|M_NOWAIT)");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_ZERO));
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | 0x8000));
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | M_FAILOK | M_NOFAIL));
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, NULL, M_WAITOK));
+	shutdown_ok();
+}
+
+KMB_TEST(kmalloc_zero_and_kfree_null_panic)
+{
+	void *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(0, M_TESTA, M_WAITOK));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmalloc(0, test_a, M_WAITOK): zero size");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kfree(NULL, M_TESTA));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kfree(NULL, test_a)");
+	p = kmalloc(8, M_TESTA, M_WAITOK);
+	EXPECT_PANIC(KMB_PANIC_USAGE, krealloc(p, 0, M_TESTA, M_WAITOK));
+	kfree(p, M_TESTA);
+	shutdown_ok();
+}
+
+KMB_TEST(m_zero_zeroes_reused_memory)
+{
+	static const size_t sizes[] = {1, 16, 100, 512, 2048, 4096, 10000};
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = kmalloc(sizes[i], M_TESTA, M_WAITOK);
+		size_t u = kmalloc_usable_size(p);
+
+		memset(p, 0x5a, u);
+		kfree(p, M_TESTA);
+		p = kmalloc(sizes[i], M_TESTA, M_WAITOK | M_ZERO);
+		for (size_t k = 0; k < kmalloc_usable_size(p); k++)
+			ASSERT_EQ_U(p[k], 0);
+		kfree(p, M_TESTA);
+	}
+	shutdown_ok();
+}
+
+KMB_TEST(usable_size_and_alignment)
+{
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	for (size_t size = 1; size <= 3 * PAGE; size += (size < 256 ? 1 : 61)) {
+		char *p = kmalloc(size, M_TESTA, M_WAITOK);
+		size_t align = 1;
+
+		while (align < size && align < 16)
+			align <<= 1;
+		ASSERT_CMP_U(kmalloc_usable_size(p), >=, size);
+		ASSERT_EQ_U((uintptr_t)p % align, 0);
+		if (size % PAGE == 0)
+			ASSERT_EQ_U((uintptr_t)p % PAGE, 0);
+		memset(p, 1, kmalloc_usable_size(p));
+		kfree(p, M_TESTA);
+	}
+	shutdown_ok();
+}
+
+/* ---- exhaustion: M_NOWAIT, M_FAILOK, impossible requests, M_USE_RESERVE, M_NOFAIL ------- */
+
+KMB_TEST(nowait_returns_null_when_memory_is_short)
+{
+	static void *v[2048];
+	struct kmb_type_stats s;
+	size_t n;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	n = exhaust(v, 2048);
+	ASSERT_CMP_U(n, >, 100);
+	ASSERT_CMP_U(n, <, 1024);
+	ASSERT_NULL(kmalloc(PAGE, M_TESTA, M_NOWAIT));
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_EQ_U(s.failed, 2); /* the one that ended exhaust() and the one above */
+	ASSERT_EQ_I(s.inuse, (int64_t)n);
+	release(v, n);
+	ASSERT_NOT_NULL(v[0] = kmalloc(PAGE, M_TESTA, M_NOWAIT));
+	kfree(v[0], M_TESTA);
+	shutdown_ok();
+}
+
+KMB_TEST(impossible_request_panics_unless_failok)
+{
+	struct kmb_type_stats s;
+	size_t huge = (size_t)1 << 40;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	EXPECT_PANIC(KMB_PANIC_IMPOSSIBLE, kmalloc(huge, M_TESTA, M_WAITOK));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "can never be satisfied");
+	ASSERT_NULL(kmalloc(huge, M_TESTA, M_WAITOK | M_FAILOK));
+	ASSERT_NULL(kmalloc(huge, M_TESTA, M_NOWAIT));
+	ASSERT_NULL(kmalloc(SIZE_MAX, M_TESTA, M_WAITOK | M_FAILOK));
+	EXPECT_PANIC(KMB_PANIC_IMPOSSIBLE, kmalloc(huge, M_TESTA, M_WAITOK | M_NOFAIL));
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_EQ_U(s.failed, 3);
+	ASSERT_EQ_U(s.calls, 0);
+	shutdown_ok();
+}
+
+KMB_TEST(type_limit_blocks_nowait_and_failok)
+{
+	struct kmb_type_stats s;
+	void *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	kmb_malloc_type_setlimit(M_TESTB, 4 * PAGE);
+	p = kmalloc(3 * PAGE, M_TESTB, M_WAITOK); /* usable 4 pages: at the limit */
+	ASSERT_NULL(kmalloc(64, M_TESTB, M_NOWAIT));
+	ASSERT_NULL(kmalloc(8 * PAGE, M_TESTB, M_WAITOK | M_FAILOK));
+	EXPECT_PANIC(KMB_PANIC_IMPOSSIBLE, kmalloc(8 * PAGE, M_TESTB, M_WAITOK));
+	kmb_malloc_type_stats(M_TESTB, &s);
+	ASSERT_EQ_U(s.limblocks, 1);
+	ASSERT_EQ_U(s.failed, 2);
+	kfree(p, M_TESTB);
+	ASSERT_NOT_NULL(p = kmalloc(64, M_TESTB, M_NOWAIT));
+	kfree(p, M_TESTB);
+	kmb_malloc_type_setlimit(M_TESTB, 0);
+	shutdown_ok();
+}
+
+KMB_TEST(use_reserve_digs_below_min_watermark)
+{
+	static void *v[2048];
+	size_t n;
+	void *r;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	n = exhaust(v, 2048);
+	ASSERT_NULL(kmalloc(PAGE, M_TESTA, M_NOWAIT));
+	r = kmalloc(PAGE, M_TESTA, M_NOWAIT | M_USE_RESERVE);
+	ASSERT_NOT_NULL(r);
+	kfree(r, M_TESTA);
+	release(v, n);
+	shutdown_ok();
+}
+
+KMB_TEST(nofail_retries_into_the_reserve_and_counts)
+{
+	static void *v[2048];
+	struct kmb_type_stats s;
+	struct kmb_memstat ms;
+	size_t n;
+	void *r;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	n = exhaust(v, 2048);
+	r = kmalloc(PAGE, M_TESTA, M_WAITOK | M_NOFAIL);
+	ASSERT_NOT_NULL(r);
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_CMP_U(s.retries, >=, 1);
+	kmb_memstat(&ms);
+	ASSERT_CMP_U(ms.nofail_retries, >=, 1);
+	kfree(r, M_TESTA);
+	release(v, n);
+	shutdown_ok();
+}
+
+/* ---- M_WAITOK sleeps until another thread frees; deadlocks are reported --------------- */
+
+struct sleeper {
+	void *got;
+	volatile int started;
+	int flags;
+};
+
+static void *sleeper_main(void *arg)
+{
+	struct sleeper *s = arg;
+
+	ASSERT_EQ_I(kmb_thread_attach("sleeper", 1), 0);
+	__atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
+	s->got = kmalloc(PAGE, M_TESTA, s->flags);
+	kmb_thread_detach();
+	return NULL;
+}
+
+static void wait_for_sleeps(uint64_t n)
+{
+	struct kmb_memstat ms;
+
+	for (int i = 0; i < 10000; i++) {
+		kmb_memstat(&ms);
+		if (ms.sleeps >= n)
+			return;
+		usleep(1000);
+	}
+	kmb_test_fail(__FILE__, __LINE__, "no thread went to sleep in 10 s");
+}
+
+static void waitok_woken_by_free(int flags)
+{
+	static void *v[2048];
+	struct sleeper s = {NULL, 0, flags};
+	struct kmb_type_stats ts;
+	pthread_t th;
+	size_t n;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	ASSERT_EQ_I(kmb_thread_attach("freer", 0), 0);
+	n = exhaust(v, 2048);
+	/* eat the reserve too, so that M_NOFAIL has to wait as well */
+	while (n < 2048 && (v[n] = kmalloc(PAGE, M_TESTA, M_NOWAIT | M_USE_RESERVE)) != NULL)
+		n++;
+	ASSERT_EQ_I(pthread_create(&th, NULL, sleeper_main, &s), 0);
+	wait_for_sleeps(1);
+	ASSERT_NULL(__atomic_load_n(&s.got, __ATOMIC_ACQUIRE));
+	release(v, n); /* each free wakes the sleeper, which retries */
+	ASSERT_EQ_I(pthread_join(th, NULL), 0);
+	ASSERT_NOT_NULL(s.got);
+	kmb_malloc_type_stats(M_TESTA, &ts);
+	ASSERT_CMP_U(ts.sleeps, >=, 1);
+	if (flags & M_NOFAIL)
+		ASSERT_CMP_U(ts.retries, >=, 2);
+	kfree(s.got, M_TESTA);
+	kmb_thread_detach();
+	shutdown_ok();
+}
+
+KMB_TEST(waitok_sleeps_until_another_thread_frees)
+{
+	waitok_woken_by_free(M_WAITOK);
+}
+
+KMB_TEST(nofail_sleeps_until_another_thread_frees)
+{
+	waitok_woken_by_free(M_WAITOK | M_NOFAIL);
+}
+
+KMB_TEST(deadlock_of_a_lone_thread_is_reported)
+{
+	static void *v[2048];
+	size_t n;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	n = exhaust(v, 2048);
+	while (n < 2048 && (v[n] = kmalloc(PAGE, M_TESTA, M_NOWAIT | M_USE_RESERVE)) != NULL)
+		n++;
+	EXPECT_PANIC(KMB_PANIC_DEADLOCK, kmalloc(2 * PAGE, M_TESTA, M_WAITOK));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "deadlock: 1 thread waits for memory");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmalloc(8192, test_a, M_WAITOK)");
+	release(v, n);
+	shutdown_ok();
+}
+
+struct dl_thread {
+	const char *name;
+	unsigned cpu;
+	int panicked;
+	char msg[512];
+	volatile int *go;
+	int *attached;
+};
+
+static void *deadlock_main(void *arg)
+{
+	struct dl_thread *d = arg;
+
+	ASSERT_EQ_I(kmb_thread_attach(d->name, d->cpu), 0);
+	__atomic_add_fetch(d->attached, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(d->go, __ATOMIC_ACQUIRE))
+		usleep(100);
+	EXPECT_PANIC(KMB_PANIC_DEADLOCK, kmalloc(PAGE, M_TESTA, M_WAITOK));
+	snprintf(d->msg, sizeof(d->msg), "%s", kmb_test_panic_msg);
+	d->panicked = 1;
+	kmb_thread_detach();
+	return NULL;
+}
+
+KMB_TEST(deadlock_of_two_threads_is_reported_with_both_requests)
+{
+	static void *v[2048];
+	volatile int go = 0;
+	int attached = 0;
+	struct dl_thread a = {"alpha", 0, 0, "", &go, &attached};
+	struct dl_thread b = {"beta", 1, 0, "", &go, &attached};
+	pthread_t ta, tb;
+	size_t n;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	n = exhaust(v, 2048);
+	while (n < 2048 && (v[n] = kmalloc(PAGE, M_TESTA, M_NOWAIT | M_USE_RESERVE)) != NULL)
+		n++;
+	ASSERT_EQ_I(pthread_create(&ta, NULL, deadlock_main, &a), 0);
+	ASSERT_EQ_I(pthread_create(&tb, NULL, deadlock_main, &b), 0);
+	while (__atomic_load_n(&attached, __ATOMIC_ACQUIRE) < 2) /* both can free: no early deadlock */
+		usleep(100);
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ_I(pthread_join(ta, NULL), 0);
+	ASSERT_EQ_I(pthread_join(tb, NULL), 0);
+	ASSERT_TRUE(a.panicked && b.panicked);
+	ASSERT_CONTAINS(a.msg, "deadlock: 2 threads wait for memory");
+	ASSERT_CONTAINS(a.msg, "alpha (tid");
+	ASSERT_CONTAINS(a.msg, "beta (tid");
+	ASSERT_CONTAINS(a.msg, "kmalloc(4096, test_a, M_WAITOK)");
+	release(v, n);
+	shutdown_ok();
+}
+
+/* ---- krealloc ------------------------------------------------------------------------ */
+
+KMB_TEST(krealloc_rules)
+{
+	static void *v[2048];
+	unsigned char *p, *q;
+	size_t n;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	p = krealloc(NULL, 100, M_TESTA, M_WAITOK); /* NULL acts as kmalloc */
+	ASSERT_NOT_NULL(p);
+	for (int i = 0; i < 100; i++)
+		p[i] = (unsigned char)i;
+	q = krealloc(p, 5000, M_TESTA, M_WAITOK); /* grows: contents kept */
+	for (int i = 0; i < 100; i++)
+		ASSERT_EQ_U(q[i], i);
+	p = krealloc(q, 50, M_TESTA, M_WAITOK); /* shrinks: first 50 kept */
+	for (int i = 0; i < 50; i++)
+		ASSERT_EQ_U(p[i], i);
+	q = krealloc(p, kmalloc_usable_size(p), M_TESTA, M_WAITOK); /* fits: in place */
+	ASSERT_EQ_PTR(q, p);
+	/* on failure: NULL, and the old block is valid and unchanged */
+	n = exhaust(v, 2048);
+	ASSERT_NULL(krealloc(q, 64 * PAGE, M_TESTA, M_NOWAIT));
+	ASSERT_NULL(krealloc(q, (size_t)1 << 40, M_TESTA, M_WAITOK | M_FAILOK));
+	for (int i = 0; i < 50; i++)
+		ASSERT_EQ_U(q[i], i);
+	release(v, n);
+	kfree(q, M_TESTA);
+	shutdown_ok();
+}
+
+KMB_TEST(krealloc_m_zero_zeroes_the_tail)
+{
+	unsigned char *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	p = kmalloc(16, M_TESTA, M_WAITOK);
+	memset(p, 7, 16);
+	p = krealloc(p, 3000, M_TESTA, M_WAITOK | M_ZERO);
+	for (int i = 0; i < 3000; i++)
+		ASSERT_EQ_U(p[i], i < 16 ? 7 : 0);
+	kfree(p, M_TESTA);
+	shutdown_ok();
+}
+
+/* ---- malloc type statistics ------------------------------------------------------------ */
+
+KMB_TEST(type_statistics_are_exact_after_a_random_sequence)
+{
+	enum { N = 400 };
+	static void *v[N];
+	static size_t sz[N];
+	int64_t inuse = 0, memuse = 0, maxused = 0;
+	uint64_t calls = 0, seed = 12345;
+	struct kmb_type_stats s;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	for (int step = 0; step < 5000; step++) {
+		unsigned i;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		i = (unsigned)(seed >> 33) % N;
+		if (v[i]) {
+			memuse -= (int64_t)kmalloc_usable_size(v[i]);
+			kfree(v[i], M_TESTB);
+			v[i] = NULL;
+			inuse--;
+			continue;
+		}
+		sz[i] = 1 + (size_t)(seed >> 20) % 3000;
+		v[i] = kmalloc(sz[i], M_TESTB, M_WAITOK);
+		memuse += (int64_t)kmalloc_usable_size(v[i]);
+		inuse++;
+		calls++;
+		maxused = memuse > maxused ? memuse : maxused;
+	}
+	kmb_malloc_type_stats(M_TESTB, &s);
+	ASSERT_EQ_I(s.inuse, inuse);
+	ASSERT_EQ_I(s.memuse, memuse);
+	ASSERT_EQ_I(s.maxused, maxused);
+	ASSERT_EQ_U(s.calls, calls);
+	ASSERT_EQ_U(s.failed, 0);
+	for (int i = 0; i < N; i++)
+		if (v[i])
+			kfree(v[i], M_TESTB);
+	kmb_malloc_type_stats(M_TESTB, &s);
+	ASSERT_EQ_I(s.inuse, 0);
+	ASSERT_EQ_I(s.memuse, 0);
+	shutdown_ok();
+}
+
+KMB_TEST(vmstat_m_prints_a_row_per_active_type)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	void *p, *q;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	p = kmalloc(100, M_TESTA, M_WAITOK);
+	q = kmalloc(3000, M_TESTA, M_WAITOK);
+	f = open_memstream(&buf, &len);
+	kmb_vmstat_m(f);
+	fclose(f);
+	ASSERT_CONTAINS(buf, "Type");
+	ASSERT_CONTAINS(buf, "InUse");
+	ASSERT_CONTAINS(buf, "MemUse");
+	ASSERT_CONTAINS(buf, "Requests");
+	ASSERT_CONTAINS(buf, "test_a");
+	ASSERT_TRUE(strstr(buf, "test_b") == NULL); /* no activity: no row */
+	free(buf);
+	kfree(p, M_TESTA);
+	kfree(q, M_TESTA);
+	shutdown_ok();
+}
+
+/* ---- kmem_cache -------------------------------------------------------------------------- */
+
+KMB_TEST(kmem_cache_alloc_free_align_destroy)
+{
+	struct kmem_cache *c;
+	void *v[64];
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	c = kmem_cache_create("test_obj", 72, 64, 0);
+	ASSERT_NOT_NULL(c);
+	ASSERT_EQ_U(kmem_cache_size(c), 72);
+	for (int i = 0; i < 64; i++) {
+		v[i] = kmem_cache_alloc(c, M_WAITOK);
+		ASSERT_EQ_U((uintptr_t)v[i] % 64, 0);
+		memset(v[i], i, 72);
+	}
+	for (int i = 0; i < 64; i++)
+		for (int k = 0; k < 72; k++)
+			ASSERT_EQ_U(((unsigned char *)v[i])[k], i);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_cache_destroy(c));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_cache_destroy(test_obj): 64 objects");
+	for (int i = 0; i < 64; i++)
+		kmem_cache_free(c, v[i]);
+	kmem_cache_destroy(c);
+	shutdown_ok();
+}
+
+/* ---- INVARIANTS -------------------------------------------------------------------------- */
+
+KMB_TEST(invariants_redzone_catches_write_past_end)
+{
+	char *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	p = kmalloc(64, M_TESTA, M_WAITOK);
+	ASSERT_EQ_U(kmalloc_usable_size(p), 64);
+	p[64] = 'x';
+	EXPECT_PANIC(KMB_PANIC_REDZONE, kfree(p, M_TESTA));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "redzone damaged at offset 64");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "write past the end of a 64-byte allocation");
+}
+
+KMB_TEST(invariants_double_free)
+{
+	char *p;
+	char want[64];
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	p = kmalloc(40, M_TESTA, M_WAITOK);
+	kfree(p, M_TESTA);
+	EXPECT_PANIC(KMB_PANIC_DOUBLE_FREE, kfree(p, M_TESTA));
+	snprintf(want, sizeof(want), "kfree(%p, test_a): double free", (void *)p);
+	ASSERT_CONTAINS(kmb_test_panic_msg, want);
+}
+
+KMB_TEST(invariants_free_of_address_never_allocated)
+{
+	char *p, local;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	p = kmalloc(100, M_TESTA, M_WAITOK);
+	EXPECT_PANIC(KMB_PANIC_BAD_FREE, kfree(p + 16, M_TESTA));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "free of an address never allocated");
+	EXPECT_PANIC(KMB_PANIC_BAD_FREE, kfree(&local, M_TESTA));
+	kfree(p, M_TESTA);
+	shutdown_ok();
+}
+
+KMB_TEST(invariants_free_with_wrong_type)
+{
+	char *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	p = kmalloc(100, M_TESTA, M_WAITOK);
+	EXPECT_PANIC(KMB_PANIC_WRONG_TYPE, kfree(p, M_TESTB));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "test_b): wrong type: allocated as test_a");
+	kfree(p, M_TESTA);
+	shutdown_ok();
+}
+
+KMB_TEST(invariants_modification_after_free)
+{
+	char *p, *q = NULL;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	p = kmalloc(200, M_TESTA, M_WAITOK);
+	kfree(p, M_TESTA);
+	p[100] = 'x'; /* use after free */
+	EXPECT_PANIC(KMB_PANIC_MODIFIED, for (int i = 0; i < 4096; i++) {
+		q = kmalloc(200, M_TESTA, M_WAITOK);
+		if (q == p)
+			break;
+	});
+	ASSERT_CONTAINS(kmb_test_panic_msg, "modified after free at offset 100 (0x78, expected 0xde)");
+}
+
+KMB_TEST(invariants_unbalanced_kmalloc_detected_at_shutdown)
+{
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	(void)kmalloc(100, M_TESTA, M_WAITOK);
+	ASSERT_EQ_I(kmb_shutdown(), -EBUSY);
+}
+
+KMB_TEST(invariants_cache_objects_checked_too)
+{
+	struct kmem_cache *c, *d;
+	char *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	c = kmem_cache_create("obj_c", 48, 8, 0);
+	d = kmem_cache_create("obj_d", 48, 8, 0);
+	p = kmem_cache_alloc(c, M_WAITOK);
+	EXPECT_PANIC(KMB_PANIC_WRONG_TYPE, kmem_cache_free(d, p));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "wrong type: allocated as obj_c");
+	p[48] = 1;
+	EXPECT_PANIC(KMB_PANIC_REDZONE, kmem_cache_free(c, p));
+}
+
+KMB_TEST_MAIN()

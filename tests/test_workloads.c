@@ -1,0 +1,822 @@
+/*
+ * tests/test_workloads.c - the trace front end: ftrace parsing, gfp mapping, facts, plans.
+ *
+ * Theory: the bundled Linux 3.6 boot trace is checked against facts computed once,
+ * independently, by a script; small hand-written traces in tests/data/ pin each line
+ * shape and each rule (implicit frees, slot reuse, cache keys); bad input (overflow,
+ * truncation, NUL bytes, huge lines, random bytes) must be counted, never crash.
+ */
+#include "kmb_test.h"
+
+#include "workloads/trace.h"
+
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUNDLED    KMB_SOURCE_DIR "/workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"
+#define DATA(name) KMB_SOURCE_DIR "/tests/data/" name
+
+static void load_ok(const char *path, struct kmb_trace *t)
+{
+	char err[512];
+	int rc = kmb_trace_load(path, NULL, t, err, sizeof(err));
+
+	if (rc != 0)
+		kmb_test_fail(__FILE__, __LINE__, "load %s: %d %s", path, rc, err);
+}
+
+/* Write n bytes to a fresh temporary file; its name goes to path. */
+static void write_tmp(char *path, size_t pathlen, const void *buf, size_t n)
+{
+	int fd;
+
+	snprintf(path, pathlen, "/tmp/kmb-test-trace-XXXXXX");
+	fd = mkstemp(path);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ_U(write(fd, buf, n), n);
+	close(fd);
+}
+
+/* Parse one line given as a C string into a fresh trace; returns the result. */
+static int parse1(struct kmb_trace *t, const char *line, char *err, size_t errlen)
+{
+	kmb_trace_init(t);
+	return kmb_trace_parse_line(t, line, strlen(line), 1, err, errlen);
+}
+
+/* ---- the bundled trace -------------------------------------------------------------- */
+
+/*
+ * Expected facts of linux-3.6-i386-boot/kmem_SLUB.log, computed once with a Python
+ * script independent of this code: each non-comment line was matched with the regex
+ *   ^\s*(.*?)-(\d+)\s+\[(\d+)\]\s+(\S+\s+)?([\d.]+): (\w+): (.*)$
+ * ptr taken from "ptr=\s*(\S+)" ("(null)" = NULL), bytes_req/bytes_alloc from their
+ * fields, and a Python dict ptr -> bytes_req of live objects updated per event by the
+ * definitions in workloads/facts.c (peaks taken after each event).  Cross-checks: the
+ * event counts equal `grep -c ': kmalloc: '` etc., null_frees = `grep -c 'ptr=  (null)'`,
+ * allocs = the 8643 ten-field lines of `awk '{print NF}'`, and an awk pass over
+ * `tr -d '\r'` of the file with an array live[ptr] = bytes_req gave the same peaks and
+ * final_live_objects.  The Python script also found 83 distinct kmalloc call sites, 18
+ * distinct (bytes_req, bytes_alloc) pairs of kmem_cache_alloc, no zero-size allocation
+ * and no kfree/kmem_cache_free kind mismatch.
+ */
+KMB_TEST(bundled_facts)
+{
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+
+	load_ok(BUNDLED, &t);
+	ASSERT_EQ_U(t.lines, 11551);
+	ASSERT_EQ_U(t.nev, 11540);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_SYNTAX], 0);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_FIELD], 0);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_OTHER_EVENT], 0);
+	ASSERT_EQ_STR(t.first_error, "");
+	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+	ASSERT_EQ_U(f.events, 11540);
+	ASSERT_EQ_U(f.allocs, 8643);
+	ASSERT_EQ_U(f.failed_allocs, 0);
+	ASSERT_EQ_U(f.frees, 2623);
+	ASSERT_EQ_U(f.null_frees, 274);
+	ASSERT_EQ_U(f.matched_frees, 2612);
+	ASSERT_EQ_U(f.unmatched_frees, 11);
+	ASSERT_EQ_U(f.implicit_frees, 0);
+	ASSERT_EQ_U(f.cpus, 1);
+	ASSERT_EQ_U(f.total_bytes_req, 8630767);
+	ASSERT_EQ_U(f.total_bytes_alloc, 8711688);
+	ASSERT_EQ_U(f.peak_live_bytes_req, 673929);
+	ASSERT_EQ_U(f.peak_live_objects, 6037);
+	ASSERT_EQ_U(f.final_live_objects, 6031);
+	ASSERT_EQ_U(f.kmalloc_events, 2211);
+	ASSERT_EQ_U(f.kfree_events, 428);
+	ASSERT_EQ_U(f.cache_alloc_events, 6432);
+	ASSERT_EQ_U(f.cache_free_events, 2469);
+	ASSERT_EQ_U(f.page_alloc_events, 0);
+	ASSERT_EQ_U(f.page_free_events, 0);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(bundled_first_event)
+{
+	struct kmb_trace t;
+	const struct kmb_event *e;
+
+	load_ok(BUNDLED, &t);
+	e = &t.ev[0];
+	ASSERT_EQ_U(e->kind, KMB_EV_KMALLOC);
+	ASSERT_EQ_U(e->line, 12);
+	ASSERT_EQ_U(e->cpu, 0);
+	ASSERT_EQ_I(e->node, -1);
+	ASSERT_EQ_U(e->ts_ns, 170000000);
+	ASSERT_EQ_STR(t.str[e->site], "c104de4f");
+	ASSERT_EQ_U(e->cache, 0);
+	ASSERT_EQ_U(e->ptr, 0xc143de20);
+	ASSERT_EQ_U(e->bytes_req, 29);
+	ASSERT_EQ_U(e->bytes_alloc, 32);
+	ASSERT_EQ_I(e->flags, M_WAITOK);
+	e = &t.ev[6]; /* line 18: the first kfree of NULL */
+	ASSERT_EQ_U(e->kind, KMB_EV_KFREE);
+	ASSERT_EQ_U(e->line, 18);
+	ASSERT_EQ_U(e->ptr, 0);
+	e = &t.ev[t.nev - 1];
+	ASSERT_EQ_U(e->line, 11551);
+	ASSERT_EQ_U(e->ts_ns, 610000000);
+	ASSERT_EQ_STR(t.str[0], "");
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(bundled_plan)
+{
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+	struct kmb_plan p;
+
+	load_ok(BUNDLED, &t);
+	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	ASSERT_EQ_U(p.nslots, f.peak_live_objects);
+	ASSERT_EQ_U(p.nop, f.allocs + f.matched_frees + f.implicit_frees);
+	ASSERT_EQ_U(p.ntypes, 83);
+	ASSERT_EQ_U(p.ncaches, 18);
+	ASSERT_EQ_U(p.dropped_zero, 0);
+	ASSERT_EQ_U(p.kind_mismatches, 0);
+	ASSERT_EQ_STR(p.type_name[0], "c104de4f");
+	ASSERT_EQ_U(p.op[0].kind, KMB_OP_KMALLOC);
+	ASSERT_EQ_U(p.op[0].size, 29);
+	ASSERT_EQ_U(p.op[0].slot, 0);
+	ASSERT_EQ_U(p.op[0].type, 0);
+	for (uint32_t c = 0; c < p.ncaches; c++)
+		ASSERT_TRUE(strncmp(p.cache_name[c], "cache-", 6) == 0 && p.cache_size[c] > 0);
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+}
+
+/* ---- gfp_flags ---------------------------------------------------------------------- */
+
+KMB_TEST(gfp_mapping)
+{
+	static const struct {
+		const char *gfp;
+		int flags;
+	} cases[] = {
+	        {"GFP_KERNEL", M_WAITOK},
+	        {"GFP_KERNEL|GFP_ZERO", M_WAITOK | M_ZERO},
+	        {"GFP_KERNEL|__GFP_ZERO", M_WAITOK | M_ZERO},
+	        {"GFP_USER|GFP_ZERO", M_WAITOK | M_ZERO},
+	        {"GFP_ATOMIC", M_NOWAIT | M_USE_RESERVE},
+	        {"GFP_ATOMIC|GFP_ZERO", M_NOWAIT | M_USE_RESERVE | M_ZERO},
+	        {"GFP_ATOMIC|__GFP_NOWARN", M_NOWAIT | M_USE_RESERVE},
+	        {"GFP_NOWARN", M_NOWAIT},
+	        {"__GFP_NOWARN", M_NOWAIT},
+	        {"GFP_NOWAIT", M_NOWAIT},
+	        {"GFP_NOWAIT|__GFP_NOWARN", M_NOWAIT},
+	        {"__GFP_HIGH", M_NOWAIT | M_USE_RESERVE},
+	        {"__GFP_ATOMIC", M_NOWAIT | M_USE_RESERVE},
+	        {"GFP_NOFS", M_WAITOK},
+	        {"GFP_NOIO", M_WAITOK},
+	        {"GFP_HIGHUSER", M_WAITOK},
+	        {"GFP_HIGHUSER_MOVABLE", M_WAITOK},
+	        {"GFP_TEMPORARY", M_WAITOK},
+	        {"GFP_KERNEL_ACCOUNT", M_WAITOK},
+	        {"__GFP_WAIT", M_WAITOK},
+	        {"GFP_WAIT", M_WAITOK},
+	        {"__GFP_DIRECT_RECLAIM", M_WAITOK},
+	        {"__GFP_RECLAIM", M_WAITOK},
+	        {"__GFP_KSWAPD_RECLAIM", M_NOWAIT},
+	        {"GFP_NOFS|__GFP_NOFAIL", M_WAITOK | M_NOFAIL},
+	        {"GFP_KERNEL|__GFP_NORETRY", M_WAITOK | M_FAILOK},
+	        {"GFP_KERNEL|__GFP_RETRY_MAYFAIL|__GFP_NOWARN", M_WAITOK | M_FAILOK},
+	        {"GFP_KERNEL|__GFP_REPEAT", M_WAITOK},
+	        {"__GFP_FOO|GFP_BAR", M_NOWAIT},            /* unknown names are ignored */
+	        {"__GFP_IO|__GFP_FS|__GFP_COMP", M_NOWAIT}, /* nothing that may sleep */
+	        {"none", M_NOWAIT},
+	        {"0xcc0", M_WAITOK},                 /* 6.x GFP_KERNEL */
+	        {"0xdc0", M_WAITOK | M_ZERO},        /* GFP_KERNEL|__GFP_ZERO */
+	        {"0x820", M_NOWAIT | M_USE_RESERVE}, /* 6.4+ GFP_ATOMIC */
+	        {"0xa20", M_NOWAIT | M_USE_RESERVE}, /* 4.x-6.3 GFP_ATOMIC */
+	        {"0x2800", M_NOWAIT},                /* 6.x GFP_NOWAIT */
+	        {"0x8cc0", M_WAITOK | M_NOFAIL},
+	        {"0x10cc0", M_WAITOK | M_FAILOK},
+	        {"0x4cc0", M_WAITOK | M_FAILOK},
+	        {"0x0", M_NOWAIT},
+	        {"0", M_NOWAIT},
+	        {"0X400", M_WAITOK},
+	        {"GFP_KERNEL|0x4000000", M_WAITOK}, /* leftover bits printed as hex */
+	        {"GFP_NOWAIT|0x100", M_NOWAIT | M_ZERO},
+	};
+	static const char *bad[] = {
+	        "",
+	        "|",
+	        "GFP_KERNEL|",
+	        "|GFP_KERNEL",
+	        "GFP_KERNEL||GFP_ZERO",
+	        "GFP KERNEL",
+	        "GFP-KERNEL",
+	        "0x",
+	        "0xzz",
+	        "0x1ffffffffffffffff",
+	        "___",
+	        "GFP_KERNEL\r",
+	};
+	int flags;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		flags = -1;
+		if (kmb_gfp_to_flags(cases[i].gfp, strlen(cases[i].gfp), &flags) != 0 ||
+		    flags != cases[i].flags)
+			kmb_test_fail(__FILE__, __LINE__, "%s: got %#x, want %#x", cases[i].gfp,
+			              (unsigned)flags, (unsigned)cases[i].flags);
+		ASSERT_TRUE(!(flags & M_WAITOK) != !(flags & M_NOWAIT));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (kmb_gfp_to_flags(bad[i], strlen(bad[i]), &flags) != -EINVAL)
+			kmb_test_fail(__FILE__, __LINE__, "\"%s\" accepted", bad[i]);
+	ASSERT_EQ_I(kmb_gfp_to_flags("GFP_KERNEL|GFP_ZERO", 10, &flags), 0); /* len bounds */
+	ASSERT_EQ_I(flags, M_WAITOK);
+}
+
+/* ---- line shapes -------------------------------------------------------------------- */
+
+KMB_TEST(line_shapes)
+{
+	struct kmb_trace t;
+	const struct kmb_event *e;
+
+	load_ok(DATA("shapes.trace"), &t);
+	ASSERT_EQ_U(t.lines, 17);
+	ASSERT_EQ_U(t.nev, 11);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_SYNTAX], 0);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_FIELD], 0);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_OTHER_EVENT], 1);
+	ASSERT_EQ_U(t.lost_events, 42);
+
+	e = &t.ev[0]; /* 5-char flags, <idle>, symbolised call site, node=-1, accounted= */
+	ASSERT_EQ_U(e->line, 4);
+	ASSERT_EQ_U(e->kind, KMB_EV_KMALLOC);
+	ASSERT_EQ_U(e->cpu, 2);
+	ASSERT_EQ_U(e->ts_ns, 1043512345000ULL);
+	ASSERT_EQ_STR(t.str[e->site], "__alloc_skb+0x8d/0x1e0");
+	ASSERT_EQ_U(e->ptr, 0xffff888104a3c000ULL);
+	ASSERT_EQ_U(e->bytes_req, 640);
+	ASSERT_EQ_U(e->bytes_alloc, 1024);
+	ASSERT_EQ_I(e->flags, M_NOWAIT | M_USE_RESERVE);
+	ASSERT_EQ_I(e->node, -1);
+
+	e = &t.ev[1]; /* task name with a space, name=, node=0 */
+	ASSERT_EQ_U(e->kind, KMB_EV_CACHE_ALLOC);
+	ASSERT_EQ_U(e->cpu, 1);
+	ASSERT_EQ_STR(t.str[e->site], "getname_flags+0x4c/0x1c0");
+	ASSERT_EQ_STR(t.str[e->cache], "names_cache");
+	ASSERT_EQ_I(e->node, 0);
+	ASSERT_EQ_I(e->flags, M_WAITOK);
+
+	e = &t.ev[2]; /* no flags column, ptr=0000000000000000 */
+	ASSERT_EQ_U(e->line, 6);
+	ASSERT_EQ_U(e->kind, KMB_EV_KFREE);
+	ASSERT_EQ_U(e->cpu, 3);
+	ASSERT_EQ_U(e->ts_ns, 1043512500000ULL);
+	ASSERT_EQ_U(e->ptr, 0);
+	ASSERT_EQ_STR(t.str[e->site], "kfree_skb+0x10/0x20");
+
+	e = &t.ev[3]; /* task "a-b:c d", a tgid column, ptr with 0x */
+	ASSERT_EQ_U(e->kind, KMB_EV_CACHE_FREE);
+	ASSERT_EQ_U(e->ptr, 0xffff888100c8e000ULL);
+	ASSERT_EQ_STR(t.str[e->cache], "names_cache");
+	ASSERT_EQ_U(e->cache, t.ev[1].cache);
+
+	e = &t.ev[4]; /* after "CPU:3 [LOST 42 EVENTS]": kmalloc_node, hex gfp, node=1 */
+	ASSERT_EQ_U(e->line, 9);
+	ASSERT_EQ_U(e->kind, KMB_EV_KMALLOC);
+	ASSERT_EQ_I(e->flags, M_WAITOK);
+	ASSERT_EQ_I(e->node, 1);
+
+	e = &t.ev[5]; /* mm_page_alloc, pfn in hex */
+	ASSERT_EQ_U(e->kind, KMB_EV_PAGE_ALLOC);
+	ASSERT_EQ_U(e->ptr, 0x1a2b3);
+	ASSERT_EQ_U(e->order, 2);
+	ASSERT_EQ_I(e->flags, M_WAITOK);
+	e = &t.ev[6]; /* mm_page_alloc 3.x, pfn in decimal */
+	ASSERT_EQ_U(e->ptr, 123456);
+	ASSERT_EQ_U(e->order, 0);
+	e = &t.ev[7];
+	ASSERT_EQ_U(e->kind, KMB_EV_PAGE_FREE);
+	ASSERT_EQ_U(e->ptr, 0x1a2b3);
+	ASSERT_EQ_U(e->order, 2);
+	e = &t.ev[8]; /* mm_page_free_batched */
+	ASSERT_EQ_U(e->kind, KMB_EV_PAGE_FREE);
+	ASSERT_EQ_U(e->ptr, 123456);
+
+	e = &t.ev[9]; /* kmem_cache_alloc_node, ptr=  (null) */
+	ASSERT_EQ_U(e->kind, KMB_EV_CACHE_ALLOC);
+	ASSERT_EQ_U(e->ptr, 0);
+	ASSERT_EQ_U(e->bytes_req, 64);
+	ASSERT_EQ_I(e->flags, M_NOWAIT);
+
+	e = &t.ev[10]; /* a module symbol "[ext4]" continues the call site */
+	ASSERT_EQ_U(e->line, 16);
+	ASSERT_EQ_STR(t.str[e->site], "ext4_alloc_inode+0x1a/0x200 [ext4]");
+	ASSERT_EQ_U(e->ptr, 0xffff888104a3e000ULL);
+	ASSERT_EQ_I(e->flags, M_WAITOK | M_ZERO);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(shapes_facts)
+{
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+
+	load_ok(DATA("shapes.trace"), &t);
+	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+	ASSERT_EQ_U(f.events, 7); /* page events are not events */
+	ASSERT_EQ_U(f.page_alloc_events, 2);
+	ASSERT_EQ_U(f.page_free_events, 2);
+	ASSERT_EQ_U(f.allocs, 4);
+	ASSERT_EQ_U(f.failed_allocs, 1);
+	ASSERT_EQ_U(f.frees, 1);
+	ASSERT_EQ_U(f.null_frees, 1);
+	ASSERT_EQ_U(f.matched_frees, 1);
+	ASSERT_EQ_U(f.cpus, 4);
+	ASSERT_EQ_U(f.peak_live_objects, 3);
+	ASSERT_EQ_U(f.final_live_objects, 3);
+	ASSERT_EQ_U(f.peak_live_bytes_req, 4096 + 640);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(task_names)
+{
+	static const char *lines[] = {
+	        "   my task: with-dashes-12 [001] .... 5.000001: kfree: call_site=c1 ptr=c2",
+	        "x-1 [7] 5.5: kfree: call_site=c1 ptr=c2",
+	        "<...>-31337 [123] dNh1. 5.5: kfree: call_site=c1 ptr=c2",
+	        "weird [1]-name-5 [004] .... 5.5: kfree: call_site=c1 ptr=c2",
+	        "tab\tsep-5\t[004]\t....\t5.5:\tkfree:\tcall_site=c1\tptr=c2",
+	};
+	static const unsigned cpu[] = {1, 7, 123, 4, 4};
+	struct kmb_trace t;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int rc = parse1(&t, lines[i], err, sizeof(err));
+
+		if (rc != 1)
+			kmb_test_fail(__FILE__, __LINE__, "%s: %d %s", lines[i], rc, err);
+		ASSERT_EQ_U(t.ev[0].cpu, cpu[i]);
+		ASSERT_EQ_U(t.ev[0].ptr, 0xc2);
+		ASSERT_EQ_STR(t.str[t.ev[0].site], "c1");
+		kmb_trace_free(&t);
+	}
+}
+
+/* ---- facts and plans ---------------------------------------------------------------- */
+
+KMB_TEST(implicit_free)
+{
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+	struct kmb_plan p;
+
+	load_ok(DATA("implicit.trace"), &t);
+	ASSERT_EQ_U(t.nev, 7);
+	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+	ASSERT_EQ_U(f.events, 7);
+	ASSERT_EQ_U(f.allocs, 3);
+	ASSERT_EQ_U(f.implicit_frees, 1);
+	ASSERT_EQ_U(f.frees, 3);
+	ASSERT_EQ_U(f.matched_frees, 2);
+	ASSERT_EQ_U(f.unmatched_frees, 1);
+	ASSERT_EQ_U(f.null_frees, 1);
+	ASSERT_EQ_U(f.total_bytes_req, 30);
+	ASSERT_EQ_U(f.total_bytes_alloc, 56);
+	ASSERT_EQ_U(f.peak_live_objects, 1);    /* the old object died before the new one */
+	ASSERT_EQ_U(f.peak_live_bytes_req, 20); /* not 30 */
+	ASSERT_EQ_U(f.final_live_objects, 0);
+
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	ASSERT_EQ_U(p.nop, 4);
+	ASSERT_EQ_U(p.nslots, 1);
+	ASSERT_EQ_U(p.dropped_zero, 1);
+	ASSERT_EQ_U(p.op[0].kind, KMB_OP_KMALLOC);
+	ASSERT_EQ_U(p.op[0].size, 10);
+	ASSERT_EQ_U(p.op[1].kind, KMB_OP_KFREE); /* the implicit free, before the alloc */
+	ASSERT_EQ_U(p.op[1].event, 1);
+	ASSERT_EQ_U(p.op[1].type, 0);
+	ASSERT_EQ_U(p.op[2].kind, KMB_OP_KMALLOC);
+	ASSERT_EQ_U(p.op[2].size, 20);
+	ASSERT_EQ_U(p.op[2].type, 1); /* its own call site */
+	ASSERT_EQ_U(p.op[3].kind, KMB_OP_KFREE);
+	ASSERT_EQ_U(p.op[3].type, 1);
+	ASSERT_EQ_U(p.op[3].event, 2);
+	ASSERT_EQ_U(p.ntypes, 2);
+	ASSERT_EQ_U(p.ncaches, 0); /* the zero-size cache allocation was dropped */
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(plan_slots_types_caches)
+{
+	static const struct {
+		uint8_t kind;
+		uint32_t slot, type;
+		uint64_t size;
+	} want[] = {
+	        {KMB_OP_KMALLOC, 0, 0, 8},      {KMB_OP_KMALLOC, 1, 1, 16},
+	        {KMB_OP_KMALLOC, 2, 0, 8},      {KMB_OP_KFREE, 1, 1, 0},
+	        {KMB_OP_CACHE_ALLOC, 1, 0, 64}, {KMB_OP_CACHE_ALLOC, 3, 1, 100},
+	        {KMB_OP_CACHE_ALLOC, 4, 0, 64}, {KMB_OP_CACHE_ALLOC, 5, 2, 192},
+	        {KMB_OP_CACHE_FREE, 1, 0, 0},   {KMB_OP_KFREE, 0, 0, 0},
+	};
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+	struct kmb_plan p;
+
+	load_ok(DATA("plan.trace"), &t);
+	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	ASSERT_EQ_U(p.nop, 10);
+	for (size_t i = 0; i < p.nop; i++) {
+		if (p.op[i].kind != want[i].kind || p.op[i].slot != want[i].slot ||
+		    p.op[i].type != want[i].type || p.op[i].size != want[i].size)
+			kmb_test_fail(__FILE__, __LINE__,
+			              "op %zu: kind %u slot %u type %u size %" PRIu64, i,
+			              p.op[i].kind, p.op[i].slot, p.op[i].type, p.op[i].size);
+		ASSERT_EQ_U(p.op[i].event, i);
+	}
+	ASSERT_EQ_U(p.nslots, 6);
+	ASSERT_EQ_U(p.nslots, f.peak_live_objects);
+	ASSERT_EQ_U(p.ntypes, 2);
+	ASSERT_EQ_STR(p.type_name[0], "c1000001");
+	ASSERT_EQ_STR(p.type_name[1], "c1000002");
+	ASSERT_EQ_U(p.ncaches, 3);
+	ASSERT_EQ_STR(p.cache_name[0], "cache-64-64");
+	ASSERT_EQ_U(p.cache_size[0], 64);
+	ASSERT_EQ_STR(p.cache_name[1], "cache-100-128");
+	ASSERT_EQ_U(p.cache_size[1], 100);
+	ASSERT_EQ_STR(p.cache_name[2], "dentry");
+	ASSERT_EQ_U(p.cache_size[2], 192);
+	ASSERT_EQ_U(p.kind_mismatches, 2);
+	ASSERT_EQ_I(p.op[1].flags, M_NOWAIT | M_USE_RESERVE);
+	ASSERT_EQ_I(p.op[2].flags, M_WAITOK | M_ZERO);
+	ASSERT_EQ_U(p.op[4].cpu, 1);
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(plan_pages)
+{
+	struct kmb_trace t;
+	struct kmb_plan p;
+
+	load_ok(DATA("shapes.trace"), &t);
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	/* kmalloc, cache alloc, cache free, kmalloc_node, 2 page allocs, 2 page frees,
+	 * kmalloc (the failed cache alloc and the NULL kfree are dropped) */
+	ASSERT_EQ_U(p.nop, 9);
+	ASSERT_EQ_U(p.op[4].kind, KMB_OP_PAGE_ALLOC);
+	ASSERT_EQ_U(p.op[4].order, 2);
+	ASSERT_EQ_U(p.op[6].kind, KMB_OP_PAGE_FREE);
+	ASSERT_EQ_U(p.op[6].slot, p.op[4].slot);
+	ASSERT_EQ_U(p.op[6].order, 2);
+	ASSERT_EQ_U(p.op[7].kind, KMB_OP_PAGE_FREE);
+	ASSERT_EQ_U(p.op[7].slot, p.op[5].slot);
+	ASSERT_EQ_U(p.ncaches, 1);
+	ASSERT_EQ_STR(p.cache_name[0], "names_cache");
+	ASSERT_EQ_U(p.cache_size[0], 4096);
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+}
+
+/* ---- bad input ---------------------------------------------------------------------- */
+
+KMB_TEST(bad_lines_counted)
+{
+	struct kmb_trace t;
+	char want[512];
+
+	load_ok(DATA("bad.trace"), &t);
+	ASSERT_EQ_U(t.lines, 9);
+	ASSERT_EQ_U(t.nev, 2);
+	ASSERT_EQ_U(t.ev[1].line, 9);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_SYNTAX], 3);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_FIELD], 4);
+	snprintf(want, sizeof(want),
+	         "%s:2: kmalloc: bytes_req=18446744073709551616: value overflows uint64",
+	         DATA("bad.trace"));
+	ASSERT_EQ_STR(t.first_error, want);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(strict_mode)
+{
+	struct kmb_trace_opts opts = {.strict = true};
+	struct kmb_trace t;
+	char err[512], want[512];
+
+	ASSERT_EQ_I(kmb_trace_load(DATA("bad.trace"), &opts, &t, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want),
+	         "%s:2: kmalloc: bytes_req=18446744073709551616: value overflows uint64",
+	         DATA("bad.trace"));
+	ASSERT_EQ_STR(err, want);
+	ASSERT_EQ_U(t.nev, 1);
+	kmb_trace_free(&t);
+	ASSERT_EQ_I(kmb_trace_load(BUNDLED, &opts, &t, err, sizeof(err)), 0);
+	ASSERT_EQ_STR(err, "");
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(field_errors)
+{
+	static const struct {
+		const char *line, *why;
+	} cases[] = {
+	        {"a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=1 bytes_alloc=8",
+	         "kmalloc: missing gfp_flags="},
+	        {"a-1 [000] .... 1.0: kfree: ptr=c2", "kfree: missing call_site="},
+	        {"a-1 [000] .... 1.0: kfree: call_site=c1 ptr=(____ptrval____)",
+	         "kfree: ptr=(____ptrval____): not a number"},
+	        {"a-1 [000] .... 1.0: kfree: call_site=c1 ptr=1ffffffffffffffff",
+	         "kfree: ptr=1ffffffffffffffff: value overflows uint64"},
+	        {"a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=-1 bytes_alloc=8 "
+	         "gfp_flags=GFP_KERNEL",
+	         "kmalloc: bytes_req=-1: not a number"},
+	        {"a-1 [000] .... 1.0: kmalloc_node: call_site=c1 ptr=c2 bytes_req=1 bytes_alloc=8 "
+	         "gfp_flags=GFP_KERNEL node=99999",
+	         "kmalloc_node: node=99999: not a node number"},
+	        {"a-1 [000] .... 1.0: mm_page_alloc: page=0 pfn=0x10 gfp_flags=GFP_KERNEL",
+	         "mm_page_alloc: missing order="},
+	        {"a-1 [000] .... 1.0: mm_page_free: pfn=12 order=64",
+	         "mm_page_free: order=64: order "
+	         "out of range"},
+	};
+	struct kmb_trace t;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ_I(parse1(&t, cases[i].line, err, sizeof(err)), -EINVAL);
+		ASSERT_EQ_STR(err, cases[i].why);
+		ASSERT_EQ_U(t.skipped[KMB_SKIP_FIELD], 1);
+		kmb_trace_free(&t);
+	}
+}
+
+KMB_TEST(syntax_errors)
+{
+	static const char *lines[] = {
+	        "garbage",
+	        "a-1 [000]",
+	        "a-1 [000] ....",
+	        "a-1 [000] .... 1.0",
+	        "a-1 [000] 1.0:",
+	        "a-1 [000] .... 1.0: kmalloc",
+	        "[000] .... 1.0: kfree: call_site=c1 ptr=c2",
+	        "a [000] .... 1.0: kfree: call_site=c1 ptr=c2",
+	        "a-1 [70000] 1.0: kfree: ptr=c2",
+	        "a-1 [000] .... 99999999999999999999.0: kfree: call_site=c1 ptr=c2",
+	        "a-1 [000] .... 1.0x: kfree: call_site=c1 ptr=c2",
+	        "CPU:1 [LOST x EVENTS]",
+	};
+	struct kmb_trace t;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		int rc = parse1(&t, lines[i], err, sizeof(err));
+
+		if (rc != -EINVAL || t.skipped[KMB_SKIP_SYNTAX] != 1)
+			kmb_test_fail(__FILE__, __LINE__, "\"%s\": %d", lines[i], rc);
+		ASSERT_CONTAINS(t.first_error, "<input>:1: ");
+		kmb_trace_free(&t);
+	}
+	ASSERT_EQ_I(parse1(&t, "  \t ", err, sizeof(err)), 0);
+	kmb_trace_free(&t);
+	ASSERT_EQ_I(parse1(&t, "a-1 [000] .... 1.0: sched_waking: comm=x pid=1", err, 8), -ENOENT);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_OTHER_EVENT], 1);
+	ASSERT_EQ_STR(t.first_error, "");
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(overflow_bytes_req)
+{
+	struct kmb_trace t;
+	char err[256];
+
+	ASSERT_EQ_I(parse1(&t,
+	                   "a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 "
+	                   "bytes_req=18446744073709551616 bytes_alloc=8 gfp_flags=GFP_KERNEL",
+	                   err, sizeof(err)),
+	            -EINVAL);
+	ASSERT_EQ_STR(err, "kmalloc: bytes_req=18446744073709551616: value overflows uint64");
+	kmb_trace_free(&t);
+	ASSERT_EQ_I(parse1(&t,
+	                   "a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 "
+	                   "bytes_req=18446744073709551615 bytes_alloc=8 gfp_flags=GFP_KERNEL",
+	                   err, sizeof(err)),
+	            1);
+	ASSERT_EQ_U(t.ev[0].bytes_req, UINT64_MAX);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(nul_bytes)
+{
+	static const char buf[] = "a-1 [000] .... 1.0: kfree: call_site=c1\0x ptr=c2\n" /* field */
+	                          "in\0it-1 [000] .... 1.0: kfree: call_site=c1 ptr=c3\n" /* fine */
+	                          "a-1 [000] .... 1.0: kfree: call_site=c1 ptr=c4\0\n" /* field */
+	                          "\0\0\0\n"                                           /* syntax */
+	                          "a-1 [000] .... 1.0: kfree: call_site=c1 ptr=c5\n";
+	struct kmb_trace t;
+	char path[64];
+
+	write_tmp(path, sizeof(path), buf, sizeof(buf) - 1);
+	load_ok(path, &t);
+	ASSERT_EQ_U(t.lines, 5);
+	ASSERT_EQ_U(t.nev, 2);
+	ASSERT_EQ_U(t.ev[0].ptr, 0xc3);
+	ASSERT_EQ_U(t.ev[1].ptr, 0xc5);
+	ASSERT_EQ_U(t.ev[1].line, 5);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_FIELD], 2);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_SYNTAX], 1);
+	ASSERT_CONTAINS(t.first_error, ":1: kfree: call_site=c1?x: NUL byte");
+	kmb_trace_free(&t);
+	unlink(path);
+}
+
+KMB_TEST(megabyte_lines)
+{
+	const size_t big = 1 << 20;
+	const char *pre = "a-1 [000] .... 1.0: kfree: call_site=";
+	const char *good = "\na-1 [000] .... 1.0: kfree: call_site=c1 ptr=c6\n";
+	size_t n = 0, cap = 2 * big + 256;
+	char *buf = malloc(cap), path[64];
+	struct kmb_trace t;
+
+	ASSERT_NOT_NULL(buf);
+	memcpy(buf + n, pre, strlen(pre)); /* line 1: a 1 MB call site */
+	n += strlen(pre);
+	memset(buf + n, 'a', big);
+	n += big;
+	memcpy(buf + n, " ptr=c5\n", 8);
+	n += 8;
+	memset(buf + n, '[', big); /* line 2: 1 MB of '[' */
+	n += big;
+	memcpy(buf + n, good, strlen(good)); /* line 3 */
+	n += strlen(good);
+	write_tmp(path, sizeof(path), buf, n);
+	load_ok(path, &t);
+	ASSERT_EQ_U(t.lines, 3);
+	ASSERT_EQ_U(t.nev, 1);
+	ASSERT_EQ_U(t.ev[0].line, 3);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_FIELD], 1);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_SYNTAX], 1);
+	ASSERT_CONTAINS(t.first_error, ":1: kfree: call_site=aaaa");
+	ASSERT_CONTAINS(t.first_error, "...: longer than 4096 bytes");
+	ASSERT_TRUE(strlen(t.first_error) < 200);
+	kmb_trace_free(&t);
+	unlink(path);
+	free(buf);
+}
+
+KMB_TEST(crlf)
+{
+	struct kmb_trace t;
+
+	load_ok(DATA("crlf.trace"), &t);
+	ASSERT_EQ_U(t.lines, 4);
+	ASSERT_EQ_U(t.nev, 2);
+	ASSERT_EQ_I(t.ev[0].flags, M_WAITOK | M_ZERO);
+	ASSERT_EQ_STR(t.str[t.ev[1].cache], "kmalloc-32");
+	ASSERT_EQ_U(t.ev[1].ptr, 0xc143de20);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(empty_file)
+{
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+	struct kmb_plan p;
+
+	load_ok(DATA("empty.trace"), &t);
+	ASSERT_EQ_U(t.lines, 0);
+	ASSERT_EQ_U(t.nev, 0);
+	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+	ASSERT_EQ_U(f.events, 0);
+	ASSERT_EQ_U(f.cpus, 0);
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	ASSERT_EQ_U(p.nop, 0);
+	ASSERT_EQ_U(p.nslots, 0);
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(directory)
+{
+	struct kmb_trace t;
+	char err[512];
+
+	ASSERT_EQ_I(kmb_trace_load(DATA(""), NULL, &t, err, sizeof(err)), -EISDIR);
+	ASSERT_CONTAINS(err, DATA(""));
+	ASSERT_CONTAINS(err, "Is a directory");
+	ASSERT_TRUE(strchr(err, '\n') == NULL);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(missing_file)
+{
+	struct kmb_trace t;
+	char err[512];
+
+	ASSERT_EQ_I(kmb_trace_load(DATA("no-such.trace"), NULL, &t, err, sizeof(err)), -ENOENT);
+	ASSERT_CONTAINS(err, DATA("no-such.trace"));
+	ASSERT_CONTAINS(err, "No such file");
+	kmb_trace_free(&t);
+}
+
+/* Random bytes and mutated lines: counted, never a crash (run under ASan to be sure). */
+KMB_TEST(random_bytes)
+{
+	static const char *seed[] = {
+	        "            init-1     [000] .N..     0.170000: kmalloc: call_site=c104de4f "
+	        "ptr=c143de20 bytes_req=29 bytes_alloc=32 gfp_flags=GFP_KERNEL|GFP_ZERO",
+	        " Web Content-4321   [001] d.s2.  1043.512400: kmem_cache_free: "
+	        "call_site=putname+0x47/0x50 ptr=  (null) name=names_cache",
+	        "   bash-900 (  900) [001] 1043.6: mm_page_alloc: page=0 pfn=0x1a2b3 order=2 "
+	        "gfp_flags=0xcc0",
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct kmb_trace t;
+	char line[256], err[256];
+
+	kmb_trace_init(&t);
+	for (int i = 0; i < 200000; i++) {
+		const char *s = seed[i % 3];
+		size_t n = strlen(s);
+
+		memcpy(line, s, n);
+		for (int k = 0; k < 1 + i % 4; k++) { /* xorshift mutations */
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			line[x % n] = (char)(x >> 40);
+		}
+		if (i % 5 == 0)
+			n = (x >> 20) % n; /* truncated */
+		if (i % 7 == 0)
+			for (size_t k = 0; k < n; k++, x ^= x << 13, x ^= x >> 7, x ^= x << 17)
+				line[k] = (char)x;
+		(void)kmb_trace_parse_line(&t, line, n, (uint32_t)i + 1, err, sizeof(err));
+	}
+	ASSERT_EQ_U(t.lines, 200000);
+	ASSERT_EQ_U(t.nev + t.skipped[0] + t.skipped[1] + t.skipped[2] > 0, 1);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(intern)
+{
+	struct kmb_trace t;
+	char name[32];
+	uint32_t idx[5000];
+
+	kmb_trace_init(&t);
+	ASSERT_EQ_U(t.nstr, 1);
+	ASSERT_EQ_STR(t.str[0], "");
+	ASSERT_EQ_U(kmb_trace_intern(&t, "", 0), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "site%d", i);
+		idx[i] = kmb_trace_intern(&t, name, strlen(name));
+		ASSERT_EQ_U(idx[i], (uint32_t)i + 1);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "site%d", i);
+		ASSERT_EQ_U(kmb_trace_intern(&t, name, strlen(name)), idx[i]);
+		ASSERT_EQ_STR(t.str[idx[i]], name);
+	}
+	ASSERT_EQ_U(kmb_trace_intern(&t, "site1x", 5), idx[1]); /* by length */
+	ASSERT_EQ_U(kmb_trace_intern(&t, "a\0b", 3), 5001);     /* NUL is a byte */
+	ASSERT_EQ_U(kmb_trace_intern(&t, "a\0c", 3), 5002);
+	ASSERT_EQ_U(kmb_trace_intern(&t, "a", 1), 5003);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(ptrmap)
+{
+	struct kmb__ptrmap m;
+	uint64_t v;
+
+	kmb__ptrmap_init(&m);
+	ASSERT_NULL(kmb__ptrmap_find(&m, 5));
+	for (uint64_t k = 1; k <= 100000; k++)
+		ASSERT_EQ_I(kmb__ptrmap_put(&m, k * 4096, k), 0);
+	ASSERT_EQ_U(m.n, 100000);
+	for (uint64_t k = 1; k <= 100000; k += 2)
+		ASSERT_TRUE(kmb__ptrmap_remove(&m, k * 4096, &v) && v == k);
+	ASSERT_EQ_U(m.n, 50000);
+	for (uint64_t k = 1; k <= 100000; k++) {
+		uint64_t *p = kmb__ptrmap_find(&m, k * 4096);
+
+		if (k % 2)
+			ASSERT_NULL(p);
+		else
+			ASSERT_TRUE(p && *p == k);
+	}
+	ASSERT_FALSE(kmb__ptrmap_remove(&m, 4096, &v));
+	ASSERT_EQ_I(kmb__ptrmap_put(&m, 0, 1), -EINVAL);
+	kmb__ptrmap_free(&m);
+}
+
+KMB_TEST_MAIN()

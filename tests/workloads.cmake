@@ -1,0 +1,2 @@
+# The trace front end: ftrace parser, gfp mapping, facts, replay plans (data in tests/data/).
+kmb_add_test_program(test_workloads SOURCES test_workloads.c LIBS kmb_workloads LABELS unit)

@@ -1,0 +1,830 @@
+/*
+ * workloads/ftrace.c - reading the Linux ftrace text format (/sys/kernel/tracing/trace).
+ *
+ * Theory: an event line is
+ *
+ *     TASK-PID [(TGID)] [CPU] [FLAGS] SECONDS.MICROS: EVENT: key=value key=value ...
+ *
+ * The task name may hold spaces, dashes and colons, so the line is anchored on the CPU
+ * column: the first "[digits]" (scanning from the left) preceded by whitespace and
+ * followed by whitespace; the task-pid is what precedes it.  The irq-flags column (4
+ * characters in 3.x, 5 since 4.x) may be absent: the token after the CPU is the timestamp
+ * if it parses as one followed by ':', otherwise it is the flags and the timestamp comes
+ * next.  Fields are key=value tokens; a following token without '=' continues the value
+ * ("ptr=  (null)", "call_site=foo+0x1/0x2 [mod]").  Unknown keys are ignored.
+ *
+ * The line is scanned once, with no allocation except when a new string is interned or
+ * the event array grows; every access is bounded by the length, so NUL bytes and invalid
+ * UTF-8 are ordinary bytes (a NUL inside an interned name is a field error).  Numbers are
+ * parsed by hand with explicit overflow checks.  Problems are counted by reason
+ * (KMB_SKIP_*); the first one is kept as "file:line: reason".
+ *
+ * gfp_flags are mapped to kmbench M_* flags by kmb_gfp_to_flags(), at the end.
+ */
+#include "workloads/trace.h"
+
+#include <kmbench/kmalloc.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define KMB_MAX_NAME 4096 /* longest call site or cache name interned */
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static size_t skip_ws(const char *p, size_t i, size_t n)
+{
+	while (i < n && is_ws(p[i]))
+		i++;
+	return i;
+}
+
+static size_t token_end(const char *p, size_t i, size_t n)
+{
+	while (i < n && !is_ws(p[i]))
+		i++;
+	return i;
+}
+
+static bool span_eq(struct span s, const char *lit, size_t litlen)
+{
+	return s.n == litlen && memcmp(s.p, lit, litlen) == 0;
+}
+
+/* ---- numbers ------------------------------------------------------------------------ */
+
+static int parse_dec(struct span s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned d = (unsigned)((unsigned char)s.p[i] - '0');
+
+		if (d > 9)
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Hex digits with an optional 0x prefix. */
+static int parse_hex(struct span s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.n > 2 && s.p[0] == '0' && (s.p[1] | 0x20) == 'x') {
+		s.p += 2;
+		s.n -= 2;
+	}
+	if (s.n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < s.n; i++) {
+		int d = hex_digit((unsigned char)s.p[i]);
+
+		if (d < 0)
+			return -EINVAL;
+		if (v >> 60)
+			return -ERANGE;
+		v = v << 4 | (unsigned)d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "0x..." is hex, anything else decimal (pfn=, a bare gfp number). */
+static int parse_num(struct span s, uint64_t *out)
+{
+	if (s.n > 2 && s.p[0] == '0' && (s.p[1] | 0x20) == 'x')
+		return parse_hex(s, out);
+	return parse_dec(s, out);
+}
+
+/* ---- reasons ------------------------------------------------------------------------ */
+
+/* Copy at most 40 bytes of s into dst, printable ASCII only, "..." when cut. */
+static void excerpt(char *dst, size_t dstlen, struct span s)
+{
+	size_t n = s.n < 40 ? s.n : 40, j = 0;
+
+	for (size_t i = 0; i < n && j + 1 < dstlen; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+
+		dst[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	for (size_t i = 0; n < s.n && i < 3 && j + 1 < dstlen; i++)
+		dst[j++] = '.';
+	if (dstlen)
+		dst[j] = '\0';
+}
+
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
+                                                         ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* "key=value: why" with the value excerpted. */
+static void field_reason(char *r, size_t rlen, const char *key, struct span v, const char *why)
+{
+	char ex[48];
+
+	excerpt(ex, sizeof(ex), v);
+	seterr(r, rlen, "%s=%s: %s", key, ex, why);
+}
+
+/* ---- the line head: task-pid, CPU, flags, timestamp, event name --------------------- */
+
+struct head {
+	uint16_t cpu;
+	uint64_t ts_ns;
+	struct span event;
+	size_t rest; /* index of the first field */
+};
+
+/* The first "[digits]" preceded and followed by whitespace; returns the '[' or n. */
+static size_t find_cpu(const char *p, size_t i, size_t n, size_t *close)
+{
+	while (i < n) {
+		const char *b = memchr(p + i, '[', n - i);
+		size_t j, k;
+
+		if (!b)
+			return n;
+		j = (size_t)(b - p);
+		for (k = j + 1; k < n && is_digit(p[k]); k++)
+			;
+		if (j > 0 && is_ws(p[j - 1]) && k > j + 1 && k < n && p[k] == ']' &&
+		    (k + 1 == n || is_ws(p[k + 1]))) {
+			*close = k;
+			return j;
+		}
+		i = j + 1;
+	}
+	return n;
+}
+
+/* TASK-PID, optionally followed by "(TGID)", in p[i..j). */
+static bool valid_task_pid(const char *p, size_t i, size_t j)
+{
+	size_t k;
+
+	while (j > i && is_ws(p[j - 1]))
+		j--;
+	if (j > i && p[j - 1] == ')') {
+		while (j > i && p[j - 1] != '(')
+			j--;
+		if (j == i)
+			return false;
+		j--;
+		while (j > i && is_ws(p[j - 1]))
+			j--;
+	}
+	for (k = j; k > i && is_digit(p[k - 1]); k--)
+		;
+	return k < j && k > i && p[k - 1] == '-';
+}
+
+/* "SECONDS[.FRACTION]:" */
+static bool parse_ts(const char *p, size_t i, size_t e, uint64_t *ns)
+{
+	uint64_t sec = 0, frac = 0, scale = 1000000000ULL;
+	size_t k = i;
+
+	if (e - i < 2 || p[e - 1] != ':')
+		return false;
+	e--;
+	for (; k < e && is_digit(p[k]); k++) {
+		if (sec > (UINT64_MAX - 9) / 10)
+			return false;
+		sec = sec * 10 + (uint64_t)(p[k] - '0');
+	}
+	if (k == i || sec > UINT64_MAX / 1000000000ULL - 1)
+		return false;
+	if (k < e && p[k] == '.')
+		for (k++; k < e && is_digit(p[k]); k++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(p[k] - '0') * scale;
+			}
+	if (k != e)
+		return false;
+	*ns = sec * 1000000000ULL + frac;
+	return true;
+}
+
+static int parse_head(const char *p, size_t i, size_t n, struct head *h, const char **why)
+{
+	size_t close, lb = find_cpu(p, i, n, &close);
+	uint64_t cpu = 0;
+	size_t a, b;
+
+	*why = "no CPU column \"[NNN]\"";
+	if (lb == n)
+		return -EINVAL;
+	*why = "no TASK-PID before the CPU column";
+	if (!valid_task_pid(p, i, lb))
+		return -EINVAL;
+	*why = "CPU number out of range";
+	if (parse_dec((struct span){p + lb + 1, close - lb - 1}, &cpu) < 0 || cpu > UINT16_MAX)
+		return -EINVAL;
+	h->cpu = (uint16_t)cpu;
+	a = skip_ws(p, close + 1, n);
+	b = token_end(p, a, n);
+	if (!parse_ts(p, a, b, &h->ts_ns)) { /* a flags column */
+		a = skip_ws(p, b, n);
+		b = token_end(p, a, n);
+		*why = "no timestamp \"SECONDS.MICROS:\"";
+		if (!parse_ts(p, a, b, &h->ts_ns))
+			return -EINVAL;
+	}
+	a = skip_ws(p, b, n);
+	b = token_end(p, a, n);
+	*why = "no event name \"EVENT:\"";
+	if (b - a < 2 || p[b - 1] != ':')
+		return -EINVAL;
+	h->event = (struct span){p + a, b - a - 1};
+	h->rest = b;
+	return 0;
+}
+
+/* ---- events and fields -------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	uint8_t len, kind;
+} event_names[] = {
+        {"kmalloc", 7, KMB_EV_KMALLOC},
+        {"kfree", 5, KMB_EV_KFREE},
+        {"kmem_cache_alloc", 16, KMB_EV_CACHE_ALLOC},
+        {"kmem_cache_free", 15, KMB_EV_CACHE_FREE},
+        {"kmalloc_node", 12, KMB_EV_KMALLOC},
+        {"kmem_cache_alloc_node", 21, KMB_EV_CACHE_ALLOC},
+        {"mm_page_alloc", 13, KMB_EV_PAGE_ALLOC},
+        {"mm_page_free", 12, KMB_EV_PAGE_FREE},
+        {"mm_page_free_batched", 20, KMB_EV_PAGE_FREE},
+        {"mm_page_free_direct", 19, KMB_EV_PAGE_FREE}, /* 2.6.x-3.2 name of mm_page_free */
+};
+
+static unsigned event_kind(struct span ev)
+{
+	for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
+		if (span_eq(ev, event_names[i].name, event_names[i].len))
+			return event_names[i].kind;
+	return 0;
+}
+
+enum field_id {
+	F_CALL_SITE,
+	F_PTR,
+	F_BYTES_REQ,
+	F_BYTES_ALLOC,
+	F_GFP,
+	F_NODE,
+	F_NAME,
+	F_PFN,
+	F_ORDER,
+	F_PAGE,
+	F_NFIELDS
+};
+
+static const struct {
+	const char *key;
+	uint8_t len;
+} field_keys[F_NFIELDS] = {
+        [F_CALL_SITE] = {"call_site", 9}, [F_PTR] = {"ptr", 3},
+        [F_BYTES_REQ] = {"bytes_req", 9}, [F_BYTES_ALLOC] = {"bytes_alloc", 11},
+        [F_GFP] = {"gfp_flags", 9},       [F_NODE] = {"node", 4},
+        [F_NAME] = {"name", 4},           [F_PFN] = {"pfn", 3},
+        [F_ORDER] = {"order", 5},         [F_PAGE] = {"page", 4},
+};
+
+struct fields {
+	struct span v[F_NFIELDS];
+	unsigned seen; /* bit per enum field_id */
+};
+
+/* The key's field, or -1: one candidate picked by length and first byte, then compared. */
+static int field_id(const char *k, size_t n)
+{
+	int id;
+
+	switch (n) {
+	case 3:
+		id = k[0] == 'p' && k[1] == 't' ? F_PTR : F_PFN;
+		break;
+	case 4:
+		id = k[0] == 'p' ? F_PAGE : k[2] == 'd' ? F_NODE : F_NAME;
+		break;
+	case 5:
+		id = F_ORDER;
+		break;
+	case 9:
+		id = k[0] == 'c' ? F_CALL_SITE : k[0] == 'b' ? F_BYTES_REQ : F_GFP;
+		break;
+	case 11:
+		id = F_BYTES_ALLOC;
+		break;
+	default:
+		return -1;
+	}
+	return memcmp(k, field_keys[id].key, n) == 0 ? id : -1;
+}
+
+/* Does p[i..) start a key=value token? */
+static bool starts_pair(const char *p, size_t i, size_t n)
+{
+	for (; i < n && !is_ws(p[i]); i++)
+		if (p[i] == '=')
+			return true;
+	return false;
+}
+
+/* Split p[i..n) into the known key=value fields; other tokens are ignored. */
+static void split_fields(const char *p, size_t i, size_t n, struct fields *f)
+{
+	f->seen = 0;
+	for (i = skip_ws(p, i, n); i < n;) {
+		size_t k = i, e, vs, ve;
+		int id;
+
+		while (k < n && !is_ws(p[k]) && p[k] != '=')
+			k++;
+		if (k == n || p[k] != '=') { /* a stray token */
+			i = skip_ws(p, k, n);
+			continue;
+		}
+		vs = k + 1;
+		ve = e = token_end(p, vs, n);
+		for (e = skip_ws(p, e, n); e < n && !starts_pair(p, e, n); e = skip_ws(p, e, n))
+			ve = e = token_end(p, e, n); /* a continuation: "ptr=  (null)" */
+		vs = skip_ws(p, vs, ve);
+		id = field_id(p + i, k - i);
+		if (id >= 0) {
+			f->v[id] = (struct span){p + vs, ve - vs};
+			f->seen |= 1u << id;
+		}
+		i = e;
+	}
+}
+
+/* ptr: hex, "(null)" = 0. */
+static int parse_ptr(struct span s, uint64_t *out)
+{
+	if (span_eq(s, "(null)", 6)) {
+		*out = 0;
+		return 0;
+	}
+	return parse_hex(s, out);
+}
+
+static int parse_node(struct span s, int16_t *node)
+{
+	bool neg = s.n > 0 && s.p[0] == '-';
+	uint64_t v;
+
+	if (parse_dec((struct span){s.p + neg, s.n - neg}, &v) < 0 || v > (neg ? 32768u : 32767u))
+		return -EINVAL;
+	*node = (int16_t)(neg ? -(int64_t)v : (int64_t)v);
+	return 0;
+}
+
+static const char *num_why(int rc)
+{
+	return rc == -ERANGE ? "value overflows uint64" : "not a number";
+}
+
+/* A required numeric field; on error writes the reason. */
+static int get_num(const struct fields *f, int id, int (*parse)(struct span, uint64_t *),
+                   uint64_t *out, char *r, size_t rlen)
+{
+	int rc;
+
+	if (!(f->seen & (1u << id))) {
+		seterr(r, rlen, "missing %s=", field_keys[id].key);
+		return -EINVAL;
+	}
+	rc = parse(f->v[id], out);
+	if (rc < 0)
+		field_reason(r, rlen, field_keys[id].key, f->v[id], num_why(rc));
+	return rc < 0 ? -EINVAL : 0;
+}
+
+/* Intern an optional name field (call_site=, name=) into *idx. */
+static int get_name(struct kmb_trace *t, const struct fields *f, int id, uint32_t *idx, char *r,
+                    size_t rlen)
+{
+	struct span v = f->v[id];
+
+	*idx = 0;
+	if (!(f->seen & (1u << id)))
+		return 0;
+	if (v.n > KMB_MAX_NAME || memchr(v.p, '\0', v.n)) {
+		field_reason(r, rlen, field_keys[id].key, v,
+		             v.n > KMB_MAX_NAME ? "longer than 4096 bytes" : "NUL byte");
+		return -EINVAL;
+	}
+	*idx = kmb_trace_intern(t, v.p, v.n);
+	return *idx == KMB_STR_NOMEM ? -ENOMEM : 0;
+}
+
+static int get_gfp(const struct fields *f, int *flags, char *r, size_t rlen)
+{
+	if (!(f->seen & (1u << F_GFP))) {
+		seterr(r, rlen, "missing gfp_flags=");
+		return -EINVAL;
+	}
+	if (kmb_gfp_to_flags(f->v[F_GFP].p, f->v[F_GFP].n, flags) < 0) {
+		field_reason(r, rlen, "gfp_flags", f->v[F_GFP], "malformed");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int slab_event(struct kmb_trace *t, const struct fields *f, struct kmb_event *e, char *r,
+                      size_t rlen)
+{
+	int rc;
+
+	if (!(f->seen & (1u << F_CALL_SITE))) {
+		seterr(r, rlen, "missing call_site=");
+		return -EINVAL;
+	}
+	if ((rc = get_num(f, F_PTR, parse_ptr, &e->ptr, r, rlen)) < 0)
+		return rc;
+	if (kmb_event_is_alloc(e->kind) &&
+	    ((rc = get_num(f, F_BYTES_REQ, parse_dec, &e->bytes_req, r, rlen)) < 0 ||
+	     (rc = get_num(f, F_BYTES_ALLOC, parse_dec, &e->bytes_alloc, r, rlen)) < 0 ||
+	     (rc = get_gfp(f, &e->flags, r, rlen)) < 0))
+		return rc;
+	if ((f->seen & (1u << F_NODE)) && parse_node(f->v[F_NODE], &e->node) < 0) {
+		field_reason(r, rlen, "node", f->v[F_NODE], "not a node number");
+		return -EINVAL;
+	}
+	if ((rc = get_name(t, f, F_CALL_SITE, &e->site, r, rlen)) < 0)
+		return rc;
+	return get_name(t, f, F_NAME, &e->cache, r, rlen);
+}
+
+/* A NULL page: page=(null)/0 or pfn = -1 (32 or 64 bits). */
+static bool null_page(const struct fields *f, uint64_t pfn)
+{
+	uint64_t page = 1;
+
+	if ((f->seen & (1u << F_PAGE)) && parse_ptr(f->v[F_PAGE], &page) == 0 && page == 0)
+		return true;
+	return pfn == UINT64_MAX || pfn == UINT32_MAX;
+}
+
+static int page_event(const struct fields *f, struct kmb_event *e, bool batched, char *r,
+                      size_t rlen)
+{
+	uint64_t order = 0;
+	int rc;
+
+	if ((rc = get_num(f, F_PFN, parse_num, &e->ptr, r, rlen)) < 0)
+		return rc;
+	if ((!batched || (f->seen & (1u << F_ORDER))) &&
+	    (rc = get_num(f, F_ORDER, parse_dec, &order, r, rlen)) < 0)
+		return rc;
+	if (order > 63) {
+		field_reason(r, rlen, "order", f->v[F_ORDER], "order out of range");
+		return -EINVAL;
+	}
+	e->order = (uint8_t)order;
+	if (null_page(f, e->ptr))
+		e->ptr = 0;
+	if (e->kind == KMB_EV_PAGE_ALLOC)
+		return get_gfp(f, &e->flags, r, rlen);
+	return 0;
+}
+
+static int push_event(struct kmb_trace *t, const struct kmb_event *e)
+{
+	if (t->nev == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		struct kmb_event *ev = realloc(t->ev, cap * sizeof(*ev));
+
+		if (!ev)
+			return -ENOMEM;
+		t->ev = ev;
+		t->cap = cap;
+	}
+	t->ev[t->nev++] = *e;
+	return 0;
+}
+
+/* ---- lines -------------------------------------------------------------------------- */
+
+/* "CPU:N [LOST M EVENTS]" */
+static bool lost_events_line(struct kmb_trace *t, const char *p, size_t i, size_t n)
+{
+	static const char tail[] = " EVENTS]";
+	size_t k = i + 4, d;
+	uint64_t cpu, m;
+
+	if (n - i < 4 || memcmp(p + i, "CPU:", 4) != 0)
+		return false;
+	for (d = k; k < n && is_digit(p[k]); k++)
+		;
+	if (parse_dec((struct span){p + d, k - d}, &cpu) < 0)
+		return false;
+	k = skip_ws(p, k, n);
+	if (n - k < 6 || memcmp(p + k, "[LOST ", 6) != 0)
+		return false;
+	k += 6;
+	for (d = k; k < n && is_digit(p[k]); k++)
+		;
+	if (parse_dec((struct span){p + d, k - d}, &m) < 0 || n - k < sizeof(tail) - 1 ||
+	    memcmp(p + k, tail, sizeof(tail) - 1) != 0)
+		return false;
+	t->lost_events += m;
+	return true;
+}
+
+static int skip_line(struct kmb_trace *t, int reason, uint32_t lineno, const char *why, char *err,
+                     size_t errlen)
+{
+	t->skipped[reason]++;
+	if (reason == KMB_SKIP_OTHER_EVENT)
+		return -ENOENT;
+	seterr(err, errlen, "%s", why);
+	if (!t->first_error[0])
+		seterr(t->first_error, sizeof(t->first_error), "%s:%u: %s",
+		       t->path ? t->path : "<input>", lineno, why);
+	return -EINVAL;
+}
+
+static int parse_event(struct kmb_trace *t, const char *p, size_t n, const struct head *h,
+                       struct kmb_event *e, char *r, size_t rlen)
+{
+	struct fields f;
+	int rc;
+
+	split_fields(p, h->rest, n, &f);
+	if (e->kind == KMB_EV_PAGE_ALLOC || e->kind == KMB_EV_PAGE_FREE)
+		rc = page_event(&f, e, span_eq(h->event, "mm_page_free_batched", 20), r, rlen);
+	else
+		rc = slab_event(t, &f, e, r, rlen);
+	if (rc == -EINVAL) { /* prefix the event name */
+		char ev[48], why[256];
+
+		excerpt(ev, sizeof(ev), h->event);
+		snprintf(why, sizeof(why), "%s", r);
+		seterr(r, rlen, "%s: %s", ev, why);
+	}
+	return rc;
+}
+
+int kmb_trace_parse_line(struct kmb_trace *t, const char *line, size_t len, uint32_t lineno,
+                         char *err, size_t errlen)
+{
+	struct kmb_event e = {.node = -1, .line = lineno};
+	char reason[256];
+	const char *why;
+	struct head h;
+	size_t i;
+	int rc;
+
+	t->lines++;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	i = skip_ws(line, 0, len);
+	if (i == len || line[i] == '#' || lost_events_line(t, line, i, len))
+		return 0;
+	if (parse_head(line, i, len, &h, &why) < 0)
+		return skip_line(t, KMB_SKIP_SYNTAX, lineno, why, err, errlen);
+	e.kind = (uint8_t)event_kind(h.event);
+	if (!e.kind)
+		return skip_line(t, KMB_SKIP_OTHER_EVENT, lineno, "", err, errlen);
+	e.cpu = h.cpu;
+	e.ts_ns = h.ts_ns;
+	rc = parse_event(t, line, len, &h, &e, reason, sizeof(reason));
+	if (rc == -EINVAL)
+		return skip_line(t, KMB_SKIP_FIELD, lineno, reason, err, errlen);
+	if (rc == 0)
+		rc = push_event(t, &e);
+	if (rc < 0) {
+		seterr(err, errlen, "out of memory");
+		return rc;
+	}
+	return 1;
+}
+
+/* ---- files -------------------------------------------------------------------------- */
+
+static int read_lines(FILE *f, struct kmb_trace *t, bool strict, char *err, size_t errlen)
+{
+	char *buf = NULL, reason[256];
+	size_t bufcap = 0;
+	uint32_t lineno = 0;
+	ssize_t r;
+	int rc = 0;
+
+	while ((r = getline(&buf, &bufcap, f)) >= 0) {
+		if (lineno < UINT32_MAX)
+			lineno++;
+		rc = kmb_trace_parse_line(t, buf, (size_t)r, lineno, reason, sizeof(reason));
+		if (rc == -ENOMEM) {
+			seterr(err, errlen, "%s:%u: out of memory", t->path, lineno);
+			break;
+		}
+		if (rc == -EINVAL && strict) {
+			seterr(err, errlen, "%s:%u: %s", t->path, lineno, reason);
+			break;
+		}
+		rc = 0;
+	}
+	if (rc == 0 && ferror(f)) {
+		rc = errno ? -errno : -EIO;
+		seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
+	}
+	free(buf);
+	return rc;
+}
+
+int kmb_trace_load(const char *path, const struct kmb_trace_opts *opts, struct kmb_trace *t,
+                   char *err, size_t errlen)
+{
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	kmb_trace_init(t);
+	seterr(err, errlen, "%s", "");
+	t->path = strdup(path);
+	if (!t->path || t->nstr == 0) {
+		seterr(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	f = fopen(path, "r");
+	if (!f) {
+		rc = -errno;
+		seterr(err, errlen, "cannot open %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		seterr(err, errlen, "cannot read %s: %s", path, strerror(EISDIR));
+		return -EISDIR;
+	}
+	errno = 0;
+	rc = read_lines(f, t, opts && opts->strict, err, errlen);
+	fclose(f);
+	return rc;
+}
+
+/* ---- gfp_flags ---------------------------------------------------------------------- */
+
+/*
+ * Names, compared without their leading underscores (GFP_ZERO == __GFP_ZERO).  "sleeps":
+ * the allocation may sleep (direct reclaim), so it maps to M_WAITOK; an allocation where
+ * no name sleeps maps to M_NOWAIT.  GFP_NOWAIT and GFP_NOWARN add nothing; unknown names
+ * are ignored.  GFP_KERNEL_ACCOUNT and GFP_TRANSHUGE include __GFP_DIRECT_RECLAIM.
+ */
+static const struct {
+	const char *name;
+	uint8_t len, sleeps;
+	int flags;
+} gfp_names[] = {
+        {"GFP_KERNEL", 10, 1, 0},
+        {"GFP_USER", 8, 1, 0},
+        {"GFP_ZERO", 8, 0, M_ZERO},
+        {"GFP_ATOMIC", 10, 0, M_USE_RESERVE},
+        {"GFP_NOWARN", 10, 0, 0},
+        {"GFP_NOWAIT", 10, 0, 0},
+        {"GFP_KERNEL_ACCOUNT", 18, 1, 0},
+        {"GFP_NOFS", 8, 1, 0},
+        {"GFP_NOIO", 8, 1, 0},
+        {"GFP_HIGHUSER", 12, 1, 0},
+        {"GFP_HIGHUSER_MOVABLE", 20, 1, 0},
+        {"GFP_TEMPORARY", 13, 1, 0},
+        {"GFP_TRANSHUGE", 13, 1, 0},
+        {"GFP_WAIT", 8, 1, 0},
+        {"GFP_DIRECT_RECLAIM", 18, 1, 0},
+        {"GFP_RECLAIM", 11, 1, 0},
+        {"GFP_HIGH", 8, 0, M_USE_RESERVE},
+        {"GFP_NOFAIL", 10, 0, M_NOFAIL},
+        {"GFP_NORETRY", 11, 0, M_FAILOK},
+        {"GFP_RETRY_MAYFAIL", 17, 0, M_FAILOK},
+};
+
+/*
+ * Raw gfp bits, from include/linux/gfp_types.h of Linux 6.4 and later (torvalds/linux;
+ * the same values are generated by the ___GFP_*_BIT enum since 6.10).  0x200 was
+ * ___GFP_ATOMIC until 6.3 and is unused since, so it is still read as ATOMIC.  Older
+ * kernels (3.x: ___GFP_WAIT 0x10, ___GFP_ZERO 0x8000) print names, not numbers.
+ */
+#define LX_GFP_HIGH           0x20u
+#define LX_GFP_ZERO           0x100u
+#define LX_GFP_ATOMIC         0x200u
+#define LX_GFP_DIRECT_RECLAIM 0x400u
+#define LX_GFP_RETRY_MAYFAIL  0x4000u
+#define LX_GFP_NOFAIL         0x8000u
+#define LX_GFP_NORETRY        0x10000u
+
+static void gfp_bits(uint64_t v, bool *sleeps, int *flags)
+{
+	if (v & LX_GFP_DIRECT_RECLAIM)
+		*sleeps = true;
+	if (v & (LX_GFP_HIGH | LX_GFP_ATOMIC))
+		*flags |= M_USE_RESERVE;
+	if (v & LX_GFP_ZERO)
+		*flags |= M_ZERO;
+	if (v & LX_GFP_NOFAIL)
+		*flags |= M_NOFAIL;
+	if (v & (LX_GFP_NORETRY | LX_GFP_RETRY_MAYFAIL))
+		*flags |= M_FAILOK;
+}
+
+static bool gfp_word_char(char c)
+{
+	return is_digit(c) || c == '_' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* One name or number between '|'. */
+static int gfp_token(struct span s, bool *sleeps, int *flags)
+{
+	uint64_t v;
+
+	for (size_t i = 0; i < s.n; i++)
+		if (!gfp_word_char(s.p[i]))
+			return -EINVAL;
+	if (s.n && is_digit(s.p[0])) {
+		if (parse_num(s, &v) < 0)
+			return -EINVAL;
+		gfp_bits(v, sleeps, flags);
+		return 0;
+	}
+	while (s.n && s.p[0] == '_') {
+		s.p++;
+		s.n--;
+	}
+	if (s.n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(gfp_names) / sizeof(gfp_names[0]); i++)
+		if (span_eq(s, gfp_names[i].name, gfp_names[i].len)) {
+			*sleeps |= gfp_names[i].sleeps;
+			*flags |= gfp_names[i].flags;
+			break;
+		}
+	return 0;
+}
+
+int kmb_gfp_to_flags(const char *gfp, size_t len, int *flags)
+{
+	bool sleeps = false;
+	int f = 0;
+	size_t i = 0;
+
+	if (!gfp || len == 0)
+		return -EINVAL;
+	for (;;) {
+		const char *bar = memchr(gfp + i, '|', len - i);
+		size_t e = bar ? (size_t)(bar - gfp) : len;
+
+		if (e == i || gfp_token((struct span){gfp + i, e - i}, &sleeps, &f) < 0)
+			return -EINVAL;
+		if (!bar)
+			break;
+		i = e + 1;
+	}
+	*flags = f | (sleeps ? M_WAITOK : M_NOWAIT);
+	return 0;
+}
