@@ -18,6 +18,7 @@
  *    aborted with the panic message and the event's source line.
  * 6. At the end the `vmstat -m` table and the backend's declared counters are taken, every
  *    live object is freed and the backend is shut down, which checks that no page leaked.
+ *    After a panic nothing of the allocator is trusted: kmb_shutdown_abandon().
  */
 #include "bench.h"
 
@@ -99,10 +100,8 @@ static void teardown(struct replay_state *st, bool clean)
 		if (st->caches[i])
 			kmem_cache_destroy(st->caches[i]);
 	for (uint32_t i = 0; st->types && i < plan->ntypes; i++)
-		if (st->types[i] && clean)
+		if (st->types[i])
 			kmb_malloc_type_destroy(st->types[i]);
-		else if (st->types[i])
-			kmb_malloc_type_unregister(st->types[i]); /* leaked after a panic: unlink */
 	free(st->types);
 	free(st->caches);
 	free(st->slot);
@@ -311,7 +310,9 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
 	teardown(&st, !res->aborted);
 	kmb_thread_detach();
 	kmb_set_panic_handler(old);
-	if (kmb_shutdown() != 0 && rc == 0 && !res->aborted) {
+	if (res->aborted)
+		kmb_shutdown_abandon(); /* caches and blocks left by the panic go with it */
+	else if (kmb_shutdown() != 0 && rc == 0) {
 		snprintf(err, errlen, "%s: memory not returned at shutdown (see above)", opts->backend);
 		rc = -EBUSY;
 	}

@@ -38,7 +38,6 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 	char err[512];
 	int rc;
 
-	kmb_trace_init(t);
 	rc = kmb_trace_load(path, &o, t, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "kmbench: %s\n", err);

@@ -65,23 +65,28 @@ fail_pm:
 	return rc;
 }
 
-int kmb_shutdown(void)
+/* quiet: after a panic the state is not trusted; free everything, check nothing. */
+static int shutdown(bool quiet)
 {
 	struct kmb_backend *be = &kmb__sys.be;
-	size_t live = 0;
+	size_t live = 0, caches;
 	int64_t held;
 	int rc = 0;
 
 	if (!kmb__sys.booted)
 		return -EINVAL;
-	if (kmb__sys.invariants && (live = kmb__inv_live()) != 0) {
+	if (kmb__sys.invariants && (live = kmb__inv_live()) != 0 && !quiet) {
 		fprintf(stderr, "kmbench: shutdown: %zu blocks never freed (unbalanced kmalloc/kfree)\n",
 			live);
 		rc = -EBUSY;
 	}
+	if ((caches = kmb__cache_reap_all()) != 0 && !quiet) {
+		fprintf(stderr, "kmbench: shutdown: %zu kmem caches never destroyed\n", caches);
+		rc = -EBUSY;
+	}
 	be->ops->fini(be);
 	held = kmb__sys.pm.data_pages + kmb__sys.pm.meta_pages;
-	if (held != 0 && rc == 0) {
+	if (held != 0 && rc == 0 && !quiet) {
 		fprintf(stderr, "kmbench: shutdown: %s still holds %lld pages after fini\n",
 			be->ops->name, (long long)held);
 		rc = -EBUSY;
@@ -91,6 +96,16 @@ int kmb_shutdown(void)
 	kmb__physmem_fini(&kmb__sys.pm);
 	kmb__sys.booted = false;
 	return rc;
+}
+
+int kmb_shutdown(void)
+{
+	return shutdown(false);
+}
+
+int kmb_shutdown_abandon(void)
+{
+	return shutdown(true);
 }
 
 bool kmb_booted(void)

@@ -172,31 +172,51 @@ static void check_redzone(void *p, const struct entry *e, const struct kmb__requ
 	}
 }
 
-size_t kmb__inv_freeing(void *p, const struct kmb__request *rq)
+/* Validate first (a panic leaves the block live and the table unchanged), then mark the
+ * block freed; a second free racing with this one finds it freed and panics. */
+static struct entry inv_lookup_copy(void *p)
 {
-	struct entry *e, copy;
+	struct entry copy;
+
+	pthread_mutex_lock(&inv_lock);
+	copy = *lookup((uintptr_t)p);
+	pthread_mutex_unlock(&inv_lock);
+	return copy;
+}
+
+static void check_free(void *p, const struct entry *e, const struct kmb__request *rq)
+{
 	const char *name = owner_name(rq_owner(rq), rq->cache != NULL);
 
+	if (e->state == ENT_EMPTY)
+		kmb__panic_full(KMB_PANIC_BAD_FREE, p, 0, rq->type,
+				"%s(%p, %s): free of an address never allocated", rq->func, p, name);
+	if (e->state == ENT_FREED)
+		kmb__panic_full(KMB_PANIC_DOUBLE_FREE, p, e->size, rq->type,
+				"%s(%p, %s): double free (a %zu-byte block of %s)", rq->func, p, name,
+				e->size, owner_name(e->owner, e->is_cache));
+	if (e->owner != rq_owner(rq))
+		kmb__panic_full(KMB_PANIC_WRONG_TYPE, p, e->size, rq->type,
+				"%s(%p, %s): wrong type: allocated as %s", rq->func, p, name,
+				owner_name(e->owner, e->is_cache));
+}
+
+size_t kmb__inv_freeing(void *p, const struct kmb__request *rq)
+{
+	struct entry copy = inv_lookup_copy(p), *e;
+
+	check_free(p, &copy, rq);
+	check_redzone(p, &copy, rq);
 	pthread_mutex_lock(&inv_lock);
 	e = lookup((uintptr_t)p);
 	copy = *e;
-	if (e->state == ENT_LIVE && e->owner == rq_owner(rq)) {
+	if (e->state == ENT_LIVE) {
 		e->state = ENT_FREED;
 		tab_live--;
 	}
 	pthread_mutex_unlock(&inv_lock);
-	if (copy.state == ENT_EMPTY)
-		kmb__panic_full(KMB_PANIC_BAD_FREE, p, 0, rq->type,
-				"%s(%p, %s): free of an address never allocated", rq->func, p, name);
-	if (copy.state == ENT_FREED)
-		kmb__panic_full(KMB_PANIC_DOUBLE_FREE, p, copy.size, rq->type,
-				"%s(%p, %s): double free (a %zu-byte block of %s)", rq->func, p, name,
-				copy.size, owner_name(copy.owner, copy.is_cache));
-	if (copy.owner != rq_owner(rq))
-		kmb__panic_full(KMB_PANIC_WRONG_TYPE, p, copy.size, rq->type,
-				"%s(%p, %s): wrong type: allocated as %s", rq->func, p, name,
-				owner_name(copy.owner, copy.is_cache));
-	check_redzone(p, &copy, rq);
+	if (copy.state != ENT_LIVE)
+		check_free(p, &copy, rq);
 	if (in_physmem(p))
 		memset(p, KMB_POISON_BYTE, copy.bsize);
 	return copy.bsize;

@@ -12,13 +12,16 @@
  * 3. The flags, sleeping, M_NOFAIL and INVARIANTS rules are those of kmalloc (kmalloc.c);
  *    a cache's objects are counted in the cache (in use, requests), not in a malloc type.
  * 4. Destroying a cache with live objects panics, as Linux's kmem_cache_destroy() does.
+ *    Caches still alive at shutdown are freed by kmb_shutdown() (and reported by it).
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct kmem_cache {
+	struct kmem_cache *next;   /* all caches, for shutdown */
 	char name[48];
 	size_t objsize;            /* as created */
 	struct kmb_cache_desc cd;  /* as the backend serves it */
@@ -26,6 +29,45 @@ struct kmem_cache {
 	int64_t inuse;
 	uint64_t calls;
 };
+
+static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kmem_cache *caches;
+
+static void cache_link(struct kmem_cache *c)
+{
+	pthread_mutex_lock(&caches_lock);
+	c->next = caches;
+	caches = c;
+	pthread_mutex_unlock(&caches_lock);
+}
+
+static void cache_unlink(struct kmem_cache *c)
+{
+	pthread_mutex_lock(&caches_lock);
+	for (struct kmem_cache **pp = &caches; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&caches_lock);
+}
+
+size_t kmb__cache_reap_all(void)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&caches_lock);
+	while (caches) {
+		struct kmem_cache *c = caches;
+
+		caches = c->next;
+		free(c);
+		n++;
+	}
+	pthread_mutex_unlock(&caches_lock);
+	return n;
+}
 
 const char *kmb__cache_name(const struct kmem_cache *c)
 {
@@ -73,6 +115,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align
 		free(c);
 		return NULL;
 	}
+	cache_link(c);
 	return c;
 }
 
@@ -89,6 +132,7 @@ void kmem_cache_destroy(struct kmem_cache *c)
 			  c->name, (long long)live);
 	if (c->native)
 		be->ops->cache_destroy(be, &c->cd);
+	cache_unlink(c);
 	free(c);
 }
 

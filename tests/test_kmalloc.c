@@ -596,6 +596,12 @@ KMB_TEST(invariants_cache_objects_checked_too)
 	ASSERT_CONTAINS(kmb_test_panic_msg, "wrong type: allocated as obj_c");
 	p[48] = 1;
 	EXPECT_PANIC(KMB_PANIC_REDZONE, kmem_cache_free(c, p));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_cache_free");
+	p[48] = (char)0xcc; /* a panic leaves the block live: repair and free it */
+	kmem_cache_free(c, p);
+	kmem_cache_destroy(c);
+	kmem_cache_destroy(d);
+	shutdown_ok();
 }
 
 KMB_TEST_MAIN()

@@ -43,6 +43,8 @@ enum { KMB_INVARIANTS_BUILD = 0, KMB_INVARIANTS_ON = 1, KMB_INVARIANTS_OFF = 2 }
 int kmb_boot(const struct kmb_config *cfg);
 /* Tears the backend down and unmaps memory; every page must be back (else -EBUSY, logged). */
 int kmb_shutdown(void);
+/* After a panic was caught: tear everything down without checks (the state is suspect). */
+int kmb_shutdown_abandon(void);
 bool kmb_booted(void);
 const char *kmb_backend_name(void);
 
