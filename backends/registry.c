@@ -13,7 +13,7 @@
 extern const struct kmb_backend_ops kmb_buddy_ops;
 
 static const struct kmb_backend_ops *const backends[] = {
-	&kmb_buddy_ops,
+        &kmb_buddy_ops,
 };
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))

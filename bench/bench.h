@@ -32,7 +32,7 @@ bool kmb_progress_enabled(void); /* stderr is a terminal */
 /* ---- trace_cmd.c ----------------------------------------------------------------------- */
 /* Load a trace, its facts and (plan != NULL) its replay plan; prints errors; 0 or -errno. */
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
-		      struct kmb_trace_facts *facts, struct kmb_plan *plan);
+                      struct kmb_trace_facts *facts, struct kmb_plan *plan);
 
 /* ---- replay.c -------------------------------------------------------------------------- */
 struct kmb_replay_opts {
@@ -45,8 +45,8 @@ struct kmb_replay_opts {
 struct kmb_replay_result {
 	char backend[64];
 	char trace[512];
-	uint64_t events;       /* trace events read (facts.events) */
-	uint64_t ops;          /* operations replayed (allocs + frees) */
+	uint64_t events; /* trace events read (facts.events) */
+	uint64_t ops;    /* operations replayed (allocs + frees) */
 	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
 	double seconds, ops_per_sec;
 	double timer_overhead_ns;
@@ -56,23 +56,25 @@ struct kmb_replay_result {
 	double internal_frag_pct;
 	uint64_t mem_bytes, meta_bytes_at_end;
 	struct kmb_memstat mem;
+	bool has_extfrag; /* the backend has a page allocator: Linux extfrag figures */
+	int extfrag_unusable[KMB_EXTFRAG_ORDERS], extfrag_index[KMB_EXTFRAG_ORDERS];
 	struct kmb_stat stats[KMB_MAX_STATS];
 	size_t nstats;
-	char *vmstat;          /* `vmstat -m` table at the end of the replay (malloc'd) */
+	char *vmstat; /* `vmstat -m` table at the end of the replay (malloc'd) */
 	struct kmb_replay_type {
 		char name[64];
 		struct kmb_type_stats s;
-	} *types;              /* types with activity (malloc'd) */
+	} * types; /* types with activity (malloc'd) */
 	size_t ntypes;
 	bool invariants;
-	bool aborted;          /* a panic (deadlock, INVARIANTS) stopped the replay */
+	bool aborted; /* a panic (deadlock, INVARIANTS) stopped the replay */
 	char abort_msg[2300];
-	uint32_t abort_event;  /* trace event index of the operation that panicked */
+	uint32_t abort_event; /* trace event index of the operation that panicked */
 };
 
 int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
-	       const char *trace_path, const struct kmb_replay_opts *opts,
-	       struct kmb_replay_result *res, char *err, size_t errlen);
+               const char *trace_path, const struct kmb_replay_opts *opts,
+               struct kmb_replay_result *res, char *err, size_t errlen);
 void kmb_replay_result_free(struct kmb_replay_result *res);
 void kmb_replay_print(FILE *out, const struct kmb_replay_result *res);
 int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *res);

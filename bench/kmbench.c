@@ -16,10 +16,11 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
-	{"run", kmb_cmd_run, "compare every backend on the default workload; write results and plots"},
-	{"replay", kmb_cmd_replay, "replay a kernel allocation trace on one backend"},
-	{"trace", kmb_cmd_trace, "trace tools: stat (facts of a trace)"},
-	{"list", kmb_cmd_list, "list backends and workloads"},
+        {"run", kmb_cmd_run,
+         "compare every backend on the default workload; write results and plots"},
+        {"replay", kmb_cmd_replay, "replay a kernel allocation trace on one backend"},
+        {"trace", kmb_cmd_trace, "trace tools: stat (facts of a trace)"},
+        {"list", kmb_cmd_list, "list backends and workloads"},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -27,7 +28,7 @@ static const struct {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: kmbench COMMAND [OPTIONS]\n\n"
-		     "A benchmarking framework for kernel-style memory allocators.\n\ncommands:\n");
+	             "A benchmarking framework for kernel-style memory allocators.\n\ncommands:\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(out, "  %-8s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(out, "\n'kmbench COMMAND --help' describes the options of a command.\n");
@@ -75,6 +76,7 @@ int kmb_cmd_list(int argc, char **argv)
 	for (size_t i = 0; i < kmb_backend_count(); i++)
 		printf("  %-12s %s\n", kmb_backend_at(i)->name, kmb_backend_at(i)->summary);
 	printf("workloads:\n  %-12s %s\n", "linux-3.6-boot",
-	       "real ftrace of a Linux 3.6 i386 boot (default; " "workloads/traces/)");
+	       "real ftrace of a Linux 3.6 i386 boot (default; "
+	       "workloads/traces/)");
 	return 0;
 }

@@ -11,6 +11,7 @@
  *    bytes (kmalloc_usable_size) and their peaks.  Internal fragmentation is measured at
  *    the moment live requested bytes peak: 100 * (usable - requested) / usable.  Peak
  *    footprint is the physical memory's high-water of pages held for data and metadata.
+ *    Linux's extfrag indices of the page allocator are taken at the end of the replay.
  * 4. A failed M_NOWAIT allocation leaves its slot empty; its later free is skipped and
  *    counted.  Page events (mm_page_alloc/free) are counted and not yet replayed.
  * 5. A panic during the replay (a deadlock, an INVARIANTS check) does not kill the
@@ -41,7 +42,7 @@ struct replay_state {
 		uint64_t req, usable;
 		uint32_t owner; /* type or cache index */
 		uint8_t kind;   /* KMB_OP_KMALLOC or KMB_OP_CACHE_ALLOC; 0 = empty */
-	} *slot;
+	} * slot;
 	uint64_t live_req, live_usable;
 	size_t cur; /* index of the op being replayed */
 	bool timing;
@@ -57,7 +58,7 @@ static void replay_panic(const struct kmb_panic_info *info)
 		abort();
 	}
 	snprintf(replay_res->abort_msg, sizeof(replay_res->abort_msg), "%s panic: %s",
-		 kmb_panic_kind_name(info->kind), info->message);
+	         kmb_panic_kind_name(info->kind), info->message);
 	replay_res->aborted = true;
 	longjmp(*replay_jmp, 1);
 }
@@ -226,7 +227,8 @@ static void collect_types(struct kmb_replay_result *r)
 		if (s.calls == 0 && s.failed == 0)
 			continue;
 		if (n == cap) {
-			void *nt = realloc(r->types, (cap = cap ? 2 * cap : 64) * sizeof(*r->types));
+			void *nt =
+			        realloc(r->types, (cap = cap ? 2 * cap : 64) * sizeof(*r->types));
 
 			if (nt == NULL)
 				break;
@@ -250,10 +252,13 @@ static void collect(struct replay_state *st, const struct kmb_trace_facts *facts
 	r->ops = r->allocs + r->frees;
 	r->ops_per_sec = r->seconds > 0 ? (double)r->ops / r->seconds : 0;
 	if (r->live_bytes_alloc_at_peak)
-		r->internal_frag_pct = 100.0 *
-				       (double)(r->live_bytes_alloc_at_peak - r->peak_live_bytes_req) /
-				       (double)r->live_bytes_alloc_at_peak;
+		r->internal_frag_pct =
+		        100.0 * (double)(r->live_bytes_alloc_at_peak - r->peak_live_bytes_req) /
+		        (double)r->live_bytes_alloc_at_peak;
 	kmb_memstat(&r->mem);
+	r->has_extfrag = true;
+	for (unsigned o = 0; o < KMB_EXTFRAG_ORDERS && r->has_extfrag; o++)
+		r->has_extfrag = kmb_extfrag(o, &r->extfrag_unusable[o], &r->extfrag_index[o]) == 0;
 	r->peak_footprint_bytes = (uint64_t)r->mem.peak_pages * KMB_PAGE_SIZE;
 	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
 	r->meta_bytes_at_end = (uint64_t)r->mem.meta_pages * KMB_PAGE_SIZE;
@@ -269,8 +274,8 @@ static void collect(struct replay_state *st, const struct kmb_trace_facts *facts
 }
 
 int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
-	       const char *trace_path, const struct kmb_replay_opts *opts,
-	       struct kmb_replay_result *res, char *err, size_t errlen)
+               const char *trace_path, const struct kmb_replay_opts *opts,
+               struct kmb_replay_result *res, char *err, size_t errlen)
 {
 	struct kmb_config cfg = {opts->backend, opts->mem_bytes, 1, 1, opts->invariants};
 	struct replay_state st = {.plan = plan, .res = res, .timing = opts->timing};
@@ -287,7 +292,7 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
 	rc = kmb_boot(&cfg);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot boot backend '%s': %s", opts->backend,
-			 rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc));
+		         rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc));
 		return rc;
 	}
 	old = kmb_set_panic_handler(replay_panic);
@@ -304,7 +309,7 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
 
 		res->abort_event = op->event;
 		snprintf(err, errlen, "replay on %s aborted at operation %zu (trace event %u): %s",
-			 opts->backend, st.cur, op->event, res->abort_msg);
+		         opts->backend, st.cur, op->event, res->abort_msg);
 		rc = -ECANCELED;
 	}
 	teardown(&st, !res->aborted);
@@ -313,7 +318,8 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
 	if (res->aborted)
 		kmb_shutdown_abandon(); /* caches and blocks left by the panic go with it */
 	else if (kmb_shutdown() != 0 && rc == 0) {
-		snprintf(err, errlen, "%s: memory not returned at shutdown (see above)", opts->backend);
+		snprintf(err, errlen, "%s: memory not returned at shutdown (see above)",
+		         opts->backend);
 		rc = -EBUSY;
 	}
 	return rc;

@@ -11,18 +11,18 @@
 #include "results/results.h"
 
 static const char replay_usage[] =
-	"usage: kmbench replay [--backend NAME] [--trace FILE] [--json] [-o OUT] [options]\n\n"
-	"Replay a kernel allocation trace on one backend and report throughput, latency\n"
-	"percentiles, footprint, fragmentation, failures and the vmstat -m table.\n"
-	"  -b, --backend NAME   backend (kmbench list; default buddy)\n"
-	"  -t, --trace FILE     ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
-	"  --json               one JSON object (keys in README \"Replay results\")\n"
-	"  -o, --output OUT     write to OUT (atomically) instead of standard output\n"
-	"  --mem SIZE           simulated physical memory (default 256M; K/M/G suffixes)\n"
-	"  --invariants         INVARIANTS on (redzones, poison, free checks)\n"
-	"  --no-invariants      INVARIANTS off even in a debug build\n"
-	"  --no-timing          no per-operation latency (throughput only)\n"
-	"  --strict             stop at the first unparsable trace line\n";
+        "usage: kmbench replay [--backend NAME] [--trace FILE] [--json] [-o OUT] [options]\n\n"
+        "Replay a kernel allocation trace on one backend and report throughput, latency\n"
+        "percentiles, footprint, fragmentation, failures and the vmstat -m table.\n"
+        "  -b, --backend NAME   backend (kmbench list; default buddy)\n"
+        "  -t, --trace FILE     ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
+        "  --json               one JSON object (keys in README \"Replay results\")\n"
+        "  -o, --output OUT     write to OUT (atomically) instead of standard output\n"
+        "  --mem SIZE           simulated physical memory (default 256M; K/M/G suffixes)\n"
+        "  --invariants         INVARIANTS on (redzones, poison, free checks)\n"
+        "  --no-invariants      INVARIANTS off even in a debug build\n"
+        "  --no-timing          no per-operation latency (throughput only)\n"
+        "  --strict             stop at the first unparsable trace line\n";
 
 struct replay_args {
 	struct kmb_replay_opts o;
@@ -32,35 +32,63 @@ struct replay_args {
 
 static int parse(int argc, char **argv, struct replay_args *a)
 {
-	static const struct option opts[] = {
-		{"backend", required_argument, NULL, 'b'}, {"trace", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},          {"output", required_argument, NULL, 'o'},
-		{"mem", required_argument, NULL, 'm'},     {"invariants", no_argument, NULL, 'I'},
-		{"no-invariants", no_argument, NULL, 'N'}, {"no-timing", no_argument, NULL, 'T'},
-		{"strict", no_argument, NULL, 's'},        {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"backend", required_argument, NULL, 'b'},
+	                                     {"trace", required_argument, NULL, 't'},
+	                                     {"json", no_argument, NULL, 'j'},
+	                                     {"output", required_argument, NULL, 'o'},
+	                                     {"mem", required_argument, NULL, 'm'},
+	                                     {"invariants", no_argument, NULL, 'I'},
+	                                     {"no-invariants", no_argument, NULL, 'N'},
+	                                     {"no-timing", no_argument, NULL, 'T'},
+	                                     {"strict", no_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	int c;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":b:t:o:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'b': a->o.backend = optarg; break;
-		case 't': a->trace = optarg; break;
-		case 'j': a->json = true; break;
-		case 'o': a->out = optarg; break;
-		case 'I': a->o.invariants = KMB_INVARIANTS_ON; break;
-		case 'N': a->o.invariants = KMB_INVARIANTS_OFF; break;
-		case 'T': a->o.timing = false; break;
-		case 's': a->strict = true; break;
-		case 'm':
-			if (kmb_parse_size(optarg, &a->o.mem_bytes) != 0 || a->o.mem_bytes < (1u << 20))
-				return kmb_cli_error("replay", "bad --mem '%s' (a size of at least 1M, "
-							       "e.g. 256M)", optarg);
+		case 'b':
+			a->o.backend = optarg;
 			break;
-		case 'h': fputs(replay_usage, stdout); exit(0);
-		case ':': return kmb_cli_error("replay", "option '%s' needs a value", argv[optind - 1]);
-		default: return kmb_cli_error("replay", "unknown option '%s'", argv[optind - 1]);
+		case 't':
+			a->trace = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'I':
+			a->o.invariants = KMB_INVARIANTS_ON;
+			break;
+		case 'N':
+			a->o.invariants = KMB_INVARIANTS_OFF;
+			break;
+		case 'T':
+			a->o.timing = false;
+			break;
+		case 's':
+			a->strict = true;
+			break;
+		case 'm':
+			if (kmb_parse_size(optarg, &a->o.mem_bytes) != 0 ||
+			    a->o.mem_bytes < (1u << 20))
+				return kmb_cli_error("replay",
+				                     "bad --mem '%s' (a size of at least 1M, "
+				                     "e.g. 256M)",
+				                     optarg);
+			break;
+		case 'h':
+			fputs(replay_usage, stdout);
+			exit(0);
+		case ':':
+			return kmb_cli_error("replay", "option '%s' needs a value",
+			                     argv[optind - 1]);
+		default:
+			return kmb_cli_error("replay", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

@@ -9,6 +9,7 @@
 #include "bench.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "results/results.h"
 
@@ -19,43 +20,57 @@ static void print_lat(FILE *out, const char *what, const struct kmb_hist *h)
 		return;
 	}
 	fprintf(out,
-		"  %-5s latency ns   p50 %-6" PRIu64 " p90 %-6" PRIu64 " p99 %-6" PRIu64
-		" p99.9 %-7" PRIu64 " max %" PRIu64 "\n",
-		what, kmb_hist_percentile(h, 50), kmb_hist_percentile(h, 90),
-		kmb_hist_percentile(h, 99), kmb_hist_percentile(h, 99.9), h->max);
+	        "  %-5s latency ns   p50 %-6" PRIu64 " p90 %-6" PRIu64 " p99 %-6" PRIu64
+	        " p99.9 %-7" PRIu64 " max %" PRIu64 "\n",
+	        what, kmb_hist_percentile(h, 50), kmb_hist_percentile(h, 90),
+	        kmb_hist_percentile(h, 99), kmb_hist_percentile(h, 99.9), h->max);
 }
 
 void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 {
 	fprintf(out, "replay of %s on %s%s\n", r->trace, r->backend,
-		r->aborted ? " (ABORTED)" : "");
+	        r->aborted ? " (ABORTED)" : "");
 	fprintf(out, "  events %" PRIu64 ", operations %" PRIu64 " in %.3f ms: %.0f ops/s\n",
-		r->events, r->ops, r->seconds * 1e3, r->ops_per_sec);
+	        r->events, r->ops, r->seconds * 1e3, r->ops_per_sec);
 	print_lat(out, "alloc", &r->alloc_ns);
 	print_lat(out, "free", &r->free_ns);
 	fprintf(out, "  timer cost %.1f ns per measured operation (included above)\n",
-		r->timer_overhead_ns);
+	        r->timer_overhead_ns);
 	fprintf(out, "  peak live requested %" PRIu64 " B, peak live allocated %" PRIu64 " B\n",
-		r->peak_live_bytes_req, r->peak_live_bytes_alloc);
+	        r->peak_live_bytes_req, r->peak_live_bytes_alloc);
 	fprintf(out, "  peak footprint %" PRIu64 " B (%.1f%% of %" PRIu64 " MiB)\n",
-		r->peak_footprint_bytes,
-		r->mem_bytes ? 100.0 * (double)r->peak_footprint_bytes / (double)r->mem_bytes : 0.0,
-		r->mem_bytes >> 20);
+	        r->peak_footprint_bytes,
+	        r->mem_bytes ? 100.0 * (double)r->peak_footprint_bytes / (double)r->mem_bytes : 0.0,
+	        r->mem_bytes >> 20);
 	fprintf(out, "  internal fragmentation %.2f%% (at peak live requested bytes)\n",
-		r->internal_frag_pct);
+	        r->internal_frag_pct);
 	fprintf(out,
-		"  failed allocs %" PRIu64 ", unmatched frees %" PRIu64
-		" (allocated before the trace), frees of failed allocs %" PRIu64 "\n",
-		r->failed_allocs, r->unmatched_frees, r->skipped_frees);
-	fprintf(out, "  M_WAITOK sleeps %" PRIu64 ", M_NOFAIL retries %" PRIu64 "\n",
-		r->mem.sleeps, r->mem.nofail_retries);
+	        "  failed allocs %" PRIu64 ", unmatched frees %" PRIu64
+	        " (allocated before the trace), frees of failed allocs %" PRIu64 "\n",
+	        r->failed_allocs, r->unmatched_frees, r->skipped_frees);
+	fprintf(out, "  M_WAITOK sleeps %" PRIu64 ", M_NOFAIL retries %" PRIu64 "\n", r->mem.sleeps,
+	        r->mem.nofail_retries);
+	if (r->has_extfrag) {
+		fprintf(out,
+		        "  extfrag at end, order 0..%d (Linux mm/vmstat.c)\n    unusable index    "
+		        " ",
+		        KMB_EXTFRAG_ORDERS - 1);
+		for (int o = 0; o < KMB_EXTFRAG_ORDERS; o++)
+			fprintf(out, " %d.%03d", r->extfrag_unusable[o] / 1000,
+			        r->extfrag_unusable[o] % 1000);
+		fprintf(out, "\n    fragmentation index");
+		for (int o = 0; o < KMB_EXTFRAG_ORDERS; o++)
+			fprintf(out, " %s%d.%03d", r->extfrag_index[o] < 0 ? "-" : "",
+			        abs(r->extfrag_index[o]) / 1000, abs(r->extfrag_index[o]) % 1000);
+		fputc('\n', out);
+	}
 	if (r->page_ops_skipped)
 		fprintf(out, "  page events not replayed: %" PRIu64 "\n", r->page_ops_skipped);
 	if (r->nstats) {
 		fprintf(out, "  %s counters:\n", r->backend);
 		for (size_t i = 0; i < r->nstats; i++)
 			fprintf(out, "    %-24s %12" PRIu64 " %s\n", r->stats[i].name,
-				r->stats[i].value, r->stats[i].unit);
+			        r->stats[i].value, r->stats[i].unit);
 	}
 	if (r->vmstat)
 		fprintf(out, "\n%s", r->vmstat);
@@ -125,6 +140,16 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_bool(&j, "aborted", r->aborted);
 	if (r->aborted)
 		kmb_json_str(&j, "abort_reason", r->abort_msg);
+	if (r->has_extfrag) {
+		kmb_json_arr_begin(&j, "extfrag_unusable_index");
+		for (int o = 0; o < KMB_EXTFRAG_ORDERS; o++)
+			kmb_json_dbl(&j, NULL, r->extfrag_unusable[o] / 1000.0);
+		kmb_json_arr_end(&j);
+		kmb_json_arr_begin(&j, "extfrag_fragmentation_index");
+		for (int o = 0; o < KMB_EXTFRAG_ORDERS; o++)
+			kmb_json_dbl(&j, NULL, r->extfrag_index[o] / 1000.0);
+		kmb_json_arr_end(&j);
+	}
 	json_stats(&j, r);
 	json_types(&j, r);
 	kmb_json_obj_end(&j);

@@ -51,23 +51,24 @@ struct job {
 };
 
 static const char run_usage[] =
-	"usage: kmbench run [--quick] [--backends LIST] [--trace FILE] [--repetitions N]\n"
-	"                   [--out DIR] [--mem SIZE] [--seed N]\n\n"
-	"The main job: replay the workload on every backend, repeated to quote medians, in a\n"
-	"shuffled order; write results, HdrHistogram .hgrm files and plots to a new directory.\n"
-	"  --quick              3 repetitions (a smoke run)\n"
-	"  --backends LIST      comma-separated backends (default: all; kmbench list)\n"
-	"  --trace FILE         ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
-	"  --repetitions N      repetitions per backend (default 7)\n"
-	"  --out DIR            results root (default: results/runs of the source tree)\n"
-	"  --mem SIZE           simulated physical memory (default 256M)\n"
-	"  --seed N             seed of the job order (default: from the clock)\n"
-	"  --invariants         INVARIANTS on (slow; for checking, not measuring)\n";
+        "usage: kmbench run [--quick] [--backends LIST] [--trace FILE] [--repetitions N]\n"
+        "                   [--out DIR] [--mem SIZE] [--seed N]\n\n"
+        "The main job: replay the workload on every backend, repeated to quote medians, in a\n"
+        "shuffled order; write results, HdrHistogram .hgrm files and plots to a new directory.\n"
+        "  --quick              3 repetitions (a smoke run)\n"
+        "  --backends LIST      comma-separated backends (default: all; kmbench list)\n"
+        "  --trace FILE         ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
+        "  --repetitions N      repetitions per backend (default 7)\n"
+        "  --out DIR            results root (default: results/runs of the source tree)\n"
+        "  --mem SIZE           simulated physical memory (default 256M)\n"
+        "  --seed N             seed of the job order (default: from the clock)\n"
+        "  --invariants         INVARIANTS on (slow; for checking, not measuring)\n";
 
 static int parse_backends(struct run_args *a, char *list)
 {
 	a->nbackends = 0;
-	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok; tok = strtok_r(NULL, ",", &sv)) {
+	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
+	     tok = strtok_r(NULL, ",", &sv)) {
 		if (!kmb_backend_known(tok))
 			return kmb_cli_error("run", "unknown backend '%s' (kmbench list)", tok);
 		if (a->nbackends == MAX_BACKENDS)
@@ -79,12 +80,16 @@ static int parse_backends(struct run_args *a, char *list)
 
 static int parse(int argc, char **argv, struct run_args *a)
 {
-	static const struct option opts[] = {
-		{"quick", no_argument, NULL, 'q'},         {"backends", required_argument, NULL, 'b'},
-		{"trace", required_argument, NULL, 't'},   {"repetitions", required_argument, NULL, 'r'},
-		{"out", required_argument, NULL, 'o'},     {"mem", required_argument, NULL, 'm'},
-		{"seed", required_argument, NULL, 's'},    {"invariants", no_argument, NULL, 'I'},
-		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"quick", no_argument, NULL, 'q'},
+	                                     {"backends", required_argument, NULL, 'b'},
+	                                     {"trace", required_argument, NULL, 't'},
+	                                     {"repetitions", required_argument, NULL, 'r'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"mem", required_argument, NULL, 'm'},
+	                                     {"seed", required_argument, NULL, 's'},
+	                                     {"invariants", no_argument, NULL, 'I'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	bool reps_set = false;
 	unsigned v;
 	int c, rc;
@@ -93,14 +98,26 @@ static int parse(int argc, char **argv, struct run_args *a)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":b:t:o:r:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'q': a->quick = true; break;
-		case 'b': if ((rc = parse_backends(a, optarg)) != 0) return rc; break;
-		case 't': a->trace = optarg; break;
-		case 'o': a->out_root = optarg; break;
-		case 'I': a->invariants = KMB_INVARIANTS_ON; break;
+		case 'q':
+			a->quick = true;
+			break;
+		case 'b':
+			if ((rc = parse_backends(a, optarg)) != 0)
+				return rc;
+			break;
+		case 't':
+			a->trace = optarg;
+			break;
+		case 'o':
+			a->out_root = optarg;
+			break;
+		case 'I':
+			a->invariants = KMB_INVARIANTS_ON;
+			break;
 		case 'r':
 			if (kmb_parse_uint(optarg, 1, 1000, &a->reps) != 0)
-				return kmb_cli_error("run", "bad --repetitions '%s' (1..1000)", optarg);
+				return kmb_cli_error("run", "bad --repetitions '%s' (1..1000)",
+				                     optarg);
 			reps_set = true;
 			break;
 		case 'm':
@@ -112,9 +129,13 @@ static int parse(int argc, char **argv, struct run_args *a)
 				return kmb_cli_error("run", "bad --seed '%s'", optarg);
 			a->seed = v;
 			break;
-		case 'h': fputs(run_usage, stdout); exit(0);
-		case ':': return kmb_cli_error("run", "option '%s' needs a value", argv[optind - 1]);
-		default: return kmb_cli_error("run", "unknown option '%s'", argv[optind - 1]);
+		case 'h':
+			fputs(run_usage, stdout);
+			exit(0);
+		case ':':
+			return kmb_cli_error("run", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return kmb_cli_error("run", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -165,7 +186,7 @@ static void cpu_model(char *buf, size_t len)
 }
 
 static int write_run_json(const char *dir, const struct run_args *a, int argc, char **argv,
-			  bool complete)
+                          bool complete)
 {
 	char path[8192], cpu[256], topo[128] = "unknown", host[256] = "";
 	struct kmb_file kf;
@@ -236,24 +257,24 @@ static int write_job_json(const char *dir, const struct job *jb, const char *nam
 }
 
 static void progress(const struct run_args *a, size_t done, size_t total, uint64_t t0,
-		     const struct job *jb)
+                     const struct job *jb)
 {
 	double el = (double)(time(NULL) - (time_t)t0);
 	double eta = done ? el / (double)done * (double)(total - done) : 0;
 
 	if (kmb_progress_enabled())
-		fprintf(stderr, "\r[%zu/%zu] %-10s rep %u  elapsed %.0fs  ETA %.0fs   ", done, total,
-			a->backends[jb->b], jb->rep + 1, el, eta);
+		fprintf(stderr, "\r[%zu/%zu] %-10s rep %u  elapsed %.0fs  ETA %.0fs   ", done,
+		        total, a->backends[jb->b], jb->rep + 1, el, eta);
 	else
 		fprintf(stderr, "kmbench run: %zu/%zu %s rep %u done (%.0f ops/s)\n", done, total,
-			a->backends[jb->b], jb->rep + 1, jb->r.ops_per_sec);
+		        a->backends[jb->b], jb->rep + 1, jb->r.ops_per_sec);
 	if (kmb_progress_enabled() && done == total)
 		fputc('\n', stderr);
 }
 
 static int run_jobs(const struct run_args *a, const struct kmb_plan *plan,
-		    const struct kmb_trace_facts *facts, const char *dir, struct job *jobs,
-		    size_t njobs)
+                    const struct kmb_trace_facts *facts, const char *dir, struct job *jobs,
+                    size_t njobs)
 {
 	struct job **order = calloc(njobs, sizeof(*order));
 	uint64_t t0 = (uint64_t)time(NULL);
@@ -271,7 +292,8 @@ static int run_jobs(const struct run_args *a, const struct kmb_plan *plan,
 
 		jb->rc = kmb_replay(plan, facts, a->trace, &o, &jb->r, err, sizeof(err));
 		if (jb->rc != 0) {
-			fprintf(stderr, "kmbench run: %s rep %u: %s\n", o.backend, jb->rep + 1, err);
+			fprintf(stderr, "kmbench run: %s rep %u: %s\n", o.backend, jb->rep + 1,
+			        err);
 			failed++;
 		}
 		if (jb->rc == 0 || jb->r.aborted)
@@ -285,10 +307,10 @@ static int run_jobs(const struct run_args *a, const struct kmb_plan *plan,
 /* ---- summaries ----------------------------------------------------------------------- */
 
 struct summary {
-	unsigned n;               /* successful repetitions */
+	unsigned n; /* successful repetitions */
 	double ops_med, ops_min, ops_max, ops_cv;
 	double a50, a99, a999, f50, f99, f999; /* medians over repetitions, ns */
-	struct kmb_hist alloc, free; /* merged over repetitions */
+	struct kmb_hist alloc, free;           /* merged over repetitions */
 	const struct kmb_replay_result *last;
 };
 
@@ -314,8 +336,8 @@ static double pct_median(struct job *jobs, size_t njobs, unsigned b, bool alloc,
 
 	for (size_t i = 0; i < njobs; i++)
 		if (jobs[i].b == b && jobs[i].rc == 0)
-			v[n++] = (double)kmb_hist_percentile(alloc ? &jobs[i].r.alloc_ns
-								   : &jobs[i].r.free_ns, p);
+			v[n++] = (double)kmb_hist_percentile(
+			        alloc ? &jobs[i].r.alloc_ns : &jobs[i].r.free_ns, p);
 	return median(v, n);
 }
 
@@ -355,26 +377,24 @@ static void summarize(struct job *jobs, size_t njobs, unsigned b, struct summary
 }
 
 static const char summary_header[] =
-	"backend,workload,repetitions,ops_per_sec_median,ops_per_sec_min,ops_per_sec_max,"
-	"ops_per_sec_cv_pct,alloc_p50_ns,alloc_p99_ns,alloc_p999_ns,free_p50_ns,free_p99_ns,"
-	"free_p999_ns,peak_live_bytes_req,peak_live_bytes_alloc,peak_footprint_bytes,"
-	"internal_frag_pct,failed_allocs\n";
+        "backend,workload,repetitions,ops_per_sec_median,ops_per_sec_min,ops_per_sec_max,"
+        "ops_per_sec_cv_pct,alloc_p50_ns,alloc_p99_ns,alloc_p999_ns,free_p50_ns,free_p99_ns,"
+        "free_p999_ns,peak_live_bytes_req,peak_live_bytes_alloc,peak_footprint_bytes,"
+        "internal_frag_pct,failed_allocs\n";
 
 static void summary_row(FILE *f, const char *name, const struct summary *s)
 {
 	const struct kmb_replay_result *r = s->last;
 
 	fprintf(f,
-		"%s,%s,%u,%.0f,%.0f,%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64
-		",%" PRIu64 ",%.3f,%" PRIu64 "\n",
-		name, WORKLOAD, s->n, s->ops_med, s->ops_min, s->ops_max, s->ops_cv, s->a50,
-		s->a99, s->a999, s->f50, s->f99, s->f999, r->peak_live_bytes_req,
-		r->peak_live_bytes_alloc, r->peak_footprint_bytes, r->internal_frag_pct,
-		r->failed_allocs);
+	        "%s,%s,%u,%.0f,%.0f,%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64
+	        ",%" PRIu64 ",%.3f,%" PRIu64 "\n",
+	        name, WORKLOAD, s->n, s->ops_med, s->ops_min, s->ops_max, s->ops_cv, s->a50, s->a99,
+	        s->a999, s->f50, s->f99, s->f999, r->peak_live_bytes_req, r->peak_live_bytes_alloc,
+	        r->peak_footprint_bytes, r->internal_frag_pct, r->failed_allocs);
 }
 
-static int write_hgrm(const char *dir, const char *name, const char *what,
-		      const struct kmb_hist *h)
+static int write_hgrm(const char *dir, const char *name, const char *what, const struct kmb_hist *h)
 {
 	char path[8192];
 	struct kmb_file kf;
@@ -390,8 +410,7 @@ static int write_hgrm(const char *dir, const char *name, const char *what,
 	return kmb_file_commit(&kf);
 }
 
-static int write_reps_csv(const char *dir, const struct run_args *a, struct job *jobs,
-			  size_t njobs)
+static int write_reps_csv(const char *dir, const struct run_args *a, struct job *jobs, size_t njobs)
 {
 	char path[8192];
 	struct kmb_file kf;
@@ -401,15 +420,17 @@ static int write_reps_csv(const char *dir, const struct run_args *a, struct job 
 	if ((f = kmb_file_create(path, &kf)) == NULL)
 		return -errno;
 	fprintf(f, "backend,workload,repetition,ok,ops_per_sec,alloc_p50_ns,alloc_p99_ns,"
-		   "free_p50_ns,free_p99_ns,peak_footprint_bytes\n");
+	           "free_p50_ns,free_p99_ns,peak_footprint_bytes\n");
 	for (size_t i = 0; i < njobs; i++) {
 		const struct kmb_replay_result *r = &jobs[i].r;
 
-		fprintf(f, "%s,%s,%u,%d,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
-			a->backends[jobs[i].b], WORKLOAD, jobs[i].rep + 1, jobs[i].rc == 0,
-			r->ops_per_sec, kmb_hist_percentile(&r->alloc_ns, 50),
-			kmb_hist_percentile(&r->alloc_ns, 99), kmb_hist_percentile(&r->free_ns, 50),
-			kmb_hist_percentile(&r->free_ns, 99), r->peak_footprint_bytes);
+		fprintf(f,
+		        "%s,%s,%u,%d,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		        "\n",
+		        a->backends[jobs[i].b], WORKLOAD, jobs[i].rep + 1, jobs[i].rc == 0,
+		        r->ops_per_sec, kmb_hist_percentile(&r->alloc_ns, 50),
+		        kmb_hist_percentile(&r->alloc_ns, 99), kmb_hist_percentile(&r->free_ns, 50),
+		        kmb_hist_percentile(&r->free_ns, 99), r->peak_footprint_bytes);
 	}
 	return kmb_file_commit(&kf);
 }
@@ -417,22 +438,24 @@ static int write_reps_csv(const char *dir, const struct run_args *a, struct job 
 static void print_table(FILE *out, const struct run_args *a, const struct summary *s)
 {
 	fprintf(out, "%-10s %5s %13s %6s %9s %9s %9s %9s %12s %7s %6s\n", "backend", "reps",
-		"ops/s(median)", "cv%", "alloc p50", "alloc p99", "free p50", "free p99",
-		"footprint", "ifrag%", "failed");
+	        "ops/s(median)", "cv%", "alloc p50", "alloc p99", "free p50", "free p99",
+	        "footprint", "ifrag%", "failed");
 	for (unsigned b = 0; b < a->nbackends; b++) {
 		if (s[b].n == 0) {
 			fprintf(out, "%-10s (every repetition failed)\n", a->backends[b]);
 			continue;
 		}
-		fprintf(out, "%-10s %5u %13.0f %6.2f %9.0f %9.0f %9.0f %9.0f %11.1fM %7.2f %6" PRIu64 "\n",
-			a->backends[b], s[b].n, s[b].ops_med, s[b].ops_cv, s[b].a50, s[b].a99,
-			s[b].f50, s[b].f99, (double)s[b].last->peak_footprint_bytes / (1 << 20),
-			s[b].last->internal_frag_pct, s[b].last->failed_allocs);
+		fprintf(out,
+		        "%-10s %5u %13.0f %6.2f %9.0f %9.0f %9.0f %9.0f %11.1fM %7.2f %6" PRIu64
+		        "\n",
+		        a->backends[b], s[b].n, s[b].ops_med, s[b].ops_cv, s[b].a50, s[b].a99,
+		        s[b].f50, s[b].f99, (double)s[b].last->peak_footprint_bytes / (1 << 20),
+		        s[b].last->internal_frag_pct, s[b].last->failed_allocs);
 	}
 }
 
-static int write_summary(const char *dir, const struct run_args *a, struct job *jobs,
-			 size_t njobs, struct summary *s)
+static int write_summary(const char *dir, const struct run_args *a, struct job *jobs, size_t njobs,
+                         struct summary *s)
 {
 	char path[8192];
 	struct kmb_file kf;
@@ -470,7 +493,7 @@ static int write_plots(const char *dir, const struct run_args *a, const struct s
 		hists[n++] = &s[b].free;
 	}
 	if (kmb_plot_latency(dir, names, hists, n, "Latency by percentile, " WORKLOAD " replay",
-			     "latency", err, sizeof(err)) != 0) {
+	                     "latency", err, sizeof(err)) != 0) {
 		fprintf(stderr, "kmbench run: plot: %s (data and script kept in %s)\n", err, dir);
 		return 1;
 	}
@@ -478,7 +501,7 @@ static int write_plots(const char *dir, const struct run_args *a, const struct s
 }
 
 static int finish(const char *dir, const struct run_args *a, int argc, char **argv,
-		  struct job *jobs, size_t njobs, int failed)
+                  struct job *jobs, size_t njobs, int failed)
 {
 	struct summary s[MAX_BACKENDS];
 	int rc = failed ? 1 : 0;
@@ -520,9 +543,10 @@ int kmb_cmd_run(int argc, char **argv)
 	if (rc == 0)
 		rc = kmb_run_dir_create(a.out_root, dir, sizeof(dir));
 	snprintf(sub, sizeof(sub), "%s/replay", dir);
-	if (rc != 0 || kmb_mkdir_p(sub) != 0 || write_run_json(dir, &a, argc + 1, argv - 1, false) != 0) {
+	if (rc != 0 || kmb_mkdir_p(sub) != 0 ||
+	    write_run_json(dir, &a, argc + 1, argv - 1, false) != 0) {
 		fprintf(stderr, "kmbench run: cannot create a results directory under %s: %s\n",
-			a.out_root, strerror(rc ? -rc : errno));
+		        a.out_root, strerror(rc ? -rc : errno));
 		return 1;
 	}
 	njobs = (size_t)a.nbackends * a.reps;
@@ -533,8 +557,8 @@ int kmb_cmd_run(int argc, char **argv)
 		jobs[i].b = (unsigned)(i / a.reps);
 		jobs[i].rep = (unsigned)(i % a.reps);
 	}
-	rc = finish(dir, &a, argc + 1, argv - 1,
-		    jobs, njobs, run_jobs(&a, &plan, &f, dir, jobs, njobs));
+	rc = finish(dir, &a, argc + 1, argv - 1, jobs, njobs,
+	            run_jobs(&a, &plan, &f, dir, jobs, njobs));
 	for (size_t i = 0; i < njobs; i++)
 		kmb_replay_result_free(&jobs[i].r);
 	free(jobs);

@@ -40,7 +40,7 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_config *cfg, i
 		return -EINVAL;
 	memset(&kmb__sys, 0, sizeof(kmb__sys));
 	kmb__sys.invariants = invariants == KMB_INVARIANTS_BUILD ? KMB_INVARIANTS_DEFAULT
-								 : invariants == KMB_INVARIANTS_ON;
+	                                                         : invariants == KMB_INVARIANTS_ON;
 	rc = kmb__physmem_init(&kmb__sys.pm, bytes, nodes, kmb__sys.invariants);
 	if (rc != 0)
 		return rc;
@@ -76,8 +76,9 @@ static int shutdown(bool quiet)
 	if (!kmb__sys.booted)
 		return -EINVAL;
 	if (kmb__sys.invariants && (live = kmb__inv_live()) != 0 && !quiet) {
-		fprintf(stderr, "kmbench: shutdown: %zu blocks never freed (unbalanced kmalloc/kfree)\n",
-			live);
+		fprintf(stderr,
+		        "kmbench: shutdown: %zu blocks never freed (unbalanced kmalloc/kfree)\n",
+		        live);
 		rc = -EBUSY;
 	}
 	if ((caches = kmb__cache_reap_all()) != 0 && !quiet) {
@@ -88,7 +89,7 @@ static int shutdown(bool quiet)
 	held = kmb__sys.pm.data_pages + kmb__sys.pm.meta_pages;
 	if (held != 0 && rc == 0 && !quiet) {
 		fprintf(stderr, "kmbench: shutdown: %s still holds %lld pages after fini\n",
-			be->ops->name, (long long)held);
+		        be->ops->name, (long long)held);
 		rc = -EBUSY;
 	}
 	kmb__inv_fini();
@@ -182,4 +183,15 @@ size_t kmb_backend_stats(struct kmb_stat *out, size_t max)
 	if (!kmb__sys.booted || be->ops->stats == NULL)
 		return 0;
 	return be->ops->stats(be, out, max);
+}
+
+int kmb_extfrag(unsigned order, int *unusable, int *fragindex)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	if (!kmb__sys.booted || be->ops->extfrag == NULL)
+		return -ENOTSUP;
+	if (order >= KMB_EXTFRAG_ORDERS)
+		return -EINVAL;
+	return be->ops->extfrag(be, order, unusable, fragindex);
 }

@@ -27,7 +27,7 @@
 	do {                                                                                       \
 		if (kmb__unlikely(!(c)))                                                           \
 			kmb_panic(KMB_PANIC_CORRUPT, NULL, "%s:%d: assertion '%s' failed",         \
-				  __FILE__, __LINE__, #c);                                         \
+			          __FILE__, __LINE__, #c);                                         \
 	} while (0)
 #ifndef NDEBUG
 #define kmb__assert_internal(c) kmb__assert(c)
@@ -41,19 +41,20 @@
 	} while (0)
 
 /* ---- os.c: the only file that calls the OS (mmap, threads ids, CPU count) ------------- */
-void *kmb__os_map(size_t bytes);          /* zeroed, NULL on failure */
+void *kmb__os_map(size_t bytes); /* zeroed, NULL on failure */
 void kmb__os_unmap(void *addr, size_t bytes);
-uint64_t kmb__os_now_ns(void);            /* CLOCK_MONOTONIC */
+uint64_t kmb__os_now_ns(void); /* CLOCK_MONOTONIC */
 long kmb__os_tid(void);
 unsigned kmb__os_ncpus(void);
 
 /* ---- panic.c --------------------------------------------------------------------------- */
 __attribute__((noreturn)) void kmb__panicv(enum kmb_panic_kind kind, const void *addr, size_t size,
-					   const struct malloc_type *type, const char *fmt,
-					   va_list ap);
-__attribute__((noreturn, format(printf, 5, 6))) void
-kmb__panic_full(enum kmb_panic_kind kind, const void *addr, size_t size,
-		const struct malloc_type *type, const char *fmt, ...);
+                                           const struct malloc_type *type, const char *fmt,
+                                           va_list ap);
+__attribute__((noreturn, format(printf, 5, 6))) void kmb__panic_full(enum kmb_panic_kind kind,
+                                                                     const void *addr, size_t size,
+                                                                     const struct malloc_type *type,
+                                                                     const char *fmt, ...);
 const char *kmb__flags_str(int flags, char *buf, size_t len); /* "M_WAITOK|M_ZERO" */
 const char *kmb__type_name(const struct malloc_type *type);   /* "M_TEMP" style or "?" */
 
@@ -67,7 +68,7 @@ struct kmb__system {
 	bool invariants;
 	struct kmb_physmem pm;
 	struct kmb_backend be;
-	size_t max_size;       /* be->ops->max_size(): larger requests are impossible */
+	size_t max_size; /* be->ops->max_size(): larger requests are impossible */
 	uint64_t sleeps, nofail_retries, deadlocks;
 };
 extern struct kmb__system kmb__sys;
@@ -85,10 +86,10 @@ extern _Thread_local struct kmb__thread kmb__self;
 
 /* One allocation request, as panics and deadlock reports print it. */
 struct kmb__request {
-	const char *func;          /* "kmalloc", "krealloc", "kmem_cache_alloc" */
-	size_t size;               /* requested size */
-	struct malloc_type *type;  /* NULL for caches */
-	struct kmem_cache *cache;  /* NULL for kmalloc */
+	const char *func;         /* "kmalloc", "krealloc", "kmem_cache_alloc" */
+	size_t size;              /* requested size */
+	struct malloc_type *type; /* NULL for caches */
+	struct kmem_cache *cache; /* NULL for kmalloc */
 	int flags;
 };
 /* "kmalloc(64, temp, M_WAITOK)" */
@@ -123,7 +124,7 @@ void kmb__wait_attach(void);
 void kmb__wait_detach(void);
 
 /* ---- invariants.c ---------------------------------------------------------------------- */
-#define KMB_REDZONE      16   /* bytes added after every allocation with INVARIANTS */
+#define KMB_REDZONE      16    /* bytes added after every allocation with INVARIANTS */
 #define KMB_REDZONE_BYTE 0xccu /* Linux SLUB_RED_ACTIVE */
 extern bool kmb__invariants_on;
 int kmb__inv_init(void);

@@ -36,9 +36,9 @@ enum { ENT_EMPTY = 0, ENT_LIVE, ENT_FREED };
 
 struct entry {
 	uintptr_t addr;
-	size_t size;        /* requested */
-	size_t bsize;       /* backend block */
-	const void *owner;  /* malloc type or kmem cache */
+	size_t size;       /* requested */
+	size_t bsize;      /* backend block */
+	const void *owner; /* malloc type or kmem cache */
 	uint8_t state;
 	uint8_t is_cache;
 };
@@ -130,9 +130,9 @@ static void check_poison(void *p, size_t bsize, const struct kmb__request *rq)
 	if (bad == NULL)
 		return;
 	kmb__panic_full(KMB_PANIC_MODIFIED, bad, rq->size, rq->type,
-			"%s: %p modified after free at offset %zu (0x%02x, expected 0x%02x)",
-			kmb__request_str(rq, buf, sizeof(buf)), p, (size_t)(bad - (unsigned char *)p),
-			*bad, KMB_POISON_BYTE);
+	                "%s: %p modified after free at offset %zu (0x%02x, expected 0x%02x)",
+	                kmb__request_str(rq, buf, sizeof(buf)), p,
+	                (size_t)(bad - (unsigned char *)p), *bad, KMB_POISON_BYTE);
 }
 
 void kmb__inv_alloced(void *p, size_t bsize, const struct kmb__request *rq)
@@ -150,9 +150,10 @@ void kmb__inv_alloced(void *p, size_t bsize, const struct kmb__request *rq)
 	if (e->state == ENT_LIVE) {
 		pthread_mutex_unlock(&inv_lock);
 		kmb_panic(KMB_PANIC_CORRUPT, p, "%s: backend returned %p, which is still live",
-			  rq->func, p);
+		          rq->func, p);
 	}
-	*e = (struct entry){(uintptr_t)p, rq->size, bsize, rq_owner(rq), ENT_LIVE, rq->cache != NULL};
+	*e = (struct entry){(uintptr_t)p, rq->size, bsize,
+	                    rq_owner(rq), ENT_LIVE, rq->cache != NULL};
 	tab_live++;
 	pthread_mutex_unlock(&inv_lock);
 }
@@ -164,11 +165,12 @@ static void check_redzone(void *p, const struct entry *e, const struct kmb__requ
 	for (size_t i = 0; i < e->bsize - e->size; i++) {
 		if (z[i] == KMB_REDZONE_BYTE)
 			continue;
-		kmb__panic_full(KMB_PANIC_REDZONE, p, e->size, rq->type,
-				"%s(%p, %s): redzone damaged at offset %zu (0x%02x, expected 0x%02x): "
-				"write past the end of a %zu-byte allocation",
-				rq->func, p, owner_name(rq_owner(rq), rq->cache != NULL),
-				e->size + i, z[i], KMB_REDZONE_BYTE, e->size);
+		kmb__panic_full(
+		        KMB_PANIC_REDZONE, p, e->size, rq->type,
+		        "%s(%p, %s): redzone damaged at offset %zu (0x%02x, expected 0x%02x): "
+		        "write past the end of a %zu-byte allocation",
+		        rq->func, p, owner_name(rq_owner(rq), rq->cache != NULL), e->size + i, z[i],
+		        KMB_REDZONE_BYTE, e->size);
 	}
 }
 
@@ -190,15 +192,16 @@ static void check_free(void *p, const struct entry *e, const struct kmb__request
 
 	if (e->state == ENT_EMPTY)
 		kmb__panic_full(KMB_PANIC_BAD_FREE, p, 0, rq->type,
-				"%s(%p, %s): free of an address never allocated", rq->func, p, name);
+		                "%s(%p, %s): free of an address never allocated", rq->func, p,
+		                name);
 	if (e->state == ENT_FREED)
 		kmb__panic_full(KMB_PANIC_DOUBLE_FREE, p, e->size, rq->type,
-				"%s(%p, %s): double free (a %zu-byte block of %s)", rq->func, p, name,
-				e->size, owner_name(e->owner, e->is_cache));
+		                "%s(%p, %s): double free (a %zu-byte block of %s)", rq->func, p,
+		                name, e->size, owner_name(e->owner, e->is_cache));
 	if (e->owner != rq_owner(rq))
 		kmb__panic_full(KMB_PANIC_WRONG_TYPE, p, e->size, rq->type,
-				"%s(%p, %s): wrong type: allocated as %s", rq->func, p, name,
-				owner_name(e->owner, e->is_cache));
+		                "%s(%p, %s): wrong type: allocated as %s", rq->func, p, name,
+		                owner_name(e->owner, e->is_cache));
 }
 
 size_t kmb__inv_freeing(void *p, const struct kmb__request *rq)

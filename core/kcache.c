@@ -21,10 +21,10 @@
 #include <string.h>
 
 struct kmem_cache {
-	struct kmem_cache *next;   /* all caches, for shutdown */
+	struct kmem_cache *next; /* all caches, for shutdown */
 	char name[48];
-	size_t objsize;            /* as created */
-	struct kmb_cache_desc cd;  /* as the backend serves it */
+	size_t objsize;           /* as created */
+	struct kmb_cache_desc cd; /* as the backend serves it */
 	bool native;
 	int64_t inuse;
 	uint64_t calls;
@@ -128,8 +128,9 @@ void kmem_cache_destroy(struct kmem_cache *c)
 		return;
 	live = __atomic_load_n(&c->inuse, __ATOMIC_RELAXED);
 	if (live != 0)
-		kmb_panic(KMB_PANIC_USAGE, c, "kmem_cache_destroy(%s): %lld objects still allocated",
-			  c->name, (long long)live);
+		kmb_panic(KMB_PANIC_USAGE, c,
+		          "kmem_cache_destroy(%s): %lld objects still allocated", c->name,
+		          (long long)live);
 	if (c->native)
 		be->ops->cache_destroy(be, &c->cd);
 	cache_unlink(c);
@@ -193,7 +194,7 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 
 	if (c == NULL || obj == NULL)
 		kmb_panic(KMB_PANIC_USAGE, obj, "kmem_cache_free(%s, %p): NULL %s",
-			  kmb__cache_name(c), obj, c == NULL ? "cache" : "object");
+		          kmb__cache_name(c), obj, c == NULL ? "cache" : "object");
 	rq.size = c->objsize;
 	kmb__free(obj, &rq);
 	kmb__cache_account(c, -1);

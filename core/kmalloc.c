@@ -48,7 +48,7 @@ __attribute__((noreturn)) static void usage_panic(const struct kmb__request *rq,
 	char buf[200];
 
 	kmb__panic_full(KMB_PANIC_USAGE, NULL, rq->size, rq->type, "%s: %s",
-			kmb__request_str(rq, buf, sizeof(buf)), why);
+	                kmb__request_str(rq, buf, sizeof(buf)), why);
 }
 
 void kmb__check_flags(const struct kmb__request *rq)
@@ -197,14 +197,14 @@ void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 	if (kmb__unlikely(impossible(rq, bsize))) {
 		if ((rq->flags & M_WAITOK) && !(rq->flags & M_FAILOK))
 			kmb__panic_full(KMB_PANIC_IMPOSSIBLE, NULL, rq->size, rq->type,
-					"%s: request can never be satisfied (largest possible %zu "
-					"bytes, type limit %zu)",
-					kmb__request_str(rq, buf, sizeof(buf)), kmb__sys.max_size,
-					type_limit(rq));
+			                "%s: request can never be satisfied (largest possible %zu "
+			                "bytes, type limit %zu)",
+			                kmb__request_str(rq, buf, sizeof(buf)), kmb__sys.max_size,
+			                type_limit(rq));
 		if (rq->flags & M_NOFAIL)
 			kmb__panic_full(KMB_PANIC_IMPOSSIBLE, NULL, rq->size, rq->type,
-					"%s: M_NOFAIL request can never be satisfied",
-					kmb__request_str(rq, buf, sizeof(buf)));
+			                "%s: M_NOFAIL request can never be satisfied",
+			                kmb__request_str(rq, buf, sizeof(buf)));
 		count_fail(rq);
 		return NULL;
 	}
@@ -271,13 +271,13 @@ static void check_free(const char *func, const void *addr, struct malloc_type *t
 {
 	if (!kmb__sys.booted)
 		kmb__panic_full(KMB_PANIC_USAGE, addr, 0, type, "%s(%p, %s): no backend booted",
-				func, addr, kmb__type_name(type));
+		                func, addr, kmb__type_name(type));
 	if (addr == NULL)
 		kmb__panic_full(KMB_PANIC_USAGE, addr, 0, type, "%s(NULL, %s): free of NULL", func,
-				kmb__type_name(type));
+		                kmb__type_name(type));
 	if (type == NULL || type->ks_magic != KMB_MALLOC_MAGIC)
-		kmb__panic_full(KMB_PANIC_USAGE, addr, 0, type, "%s(%p, %s): bad malloc type",
-				func, addr, kmb__type_name(type));
+		kmb__panic_full(KMB_PANIC_USAGE, addr, 0, type, "%s(%p, %s): bad malloc type", func,
+		                addr, kmb__type_name(type));
 }
 
 void kfree(void *addr, struct malloc_type *type)

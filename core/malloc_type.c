@@ -121,7 +121,7 @@ void kmb__type_alloced(struct malloc_type *type, size_t usable)
 		__atomic_or_fetch(&type->ks_size, 1ull << size_class_bit(usable), __ATOMIC_RELAXED);
 	peak = __atomic_load_n(&type->ks_maxused, __ATOMIC_RELAXED);
 	while (now > peak && !__atomic_compare_exchange_n(&type->ks_maxused, &peak, now, true,
-							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 
@@ -152,7 +152,7 @@ static void sizes_str(uint64_t mask, char *buf, size_t len)
 	for (unsigned b = 0; b < 64 && off < len; b++)
 		if (mask & (1ull << b))
 			off += (size_t)snprintf(buf + off, len - off, "%s%" PRIu64, off ? "," : "",
-						(uint64_t)1 << b);
+			                        (uint64_t)1 << b);
 }
 
 static void print_kbytes(char *buf, size_t len, int64_t bytes)
@@ -163,7 +163,7 @@ static void print_kbytes(char *buf, size_t len, int64_t bytes)
 void kmb_vmstat_m(FILE *out)
 {
 	fprintf(out, "%24s %7s %8s %8s %8s %9s %7s %7s %7s  %s\n", "Type", "InUse", "MemUse",
-		"HighUse", "Limit", "Requests", "Failed", "Sleeps", "Retries", "Size(s)");
+	        "HighUse", "Limit", "Requests", "Failed", "Sleeps", "Retries", "Size(s)");
 	pthread_mutex_lock(&types_lock);
 	for (struct malloc_type *t = types_head; t != NULL; t = t->ks_next) {
 		struct kmb_type_stats s;
@@ -180,10 +180,10 @@ void kmb_vmstat_m(FILE *out)
 			snprintf(lim, sizeof(lim), "-");
 		sizes_str(s.sizes, sz, sizeof(sz));
 		fprintf(out,
-			"%24s %7" PRId64 " %8s %8s %8s %9" PRIu64 " %7" PRIu64 " %7" PRIu64
-			" %7" PRIu64 "  %s\n",
-			t->ks_shortdesc, s.inuse, mu, hu, lim, s.calls, s.failed, s.sleeps,
-			s.retries, sz);
+		        "%24s %7" PRId64 " %8s %8s %8s %9" PRIu64 " %7" PRIu64 " %7" PRIu64
+		        " %7" PRIu64 "  %s\n",
+		        t->ks_shortdesc, s.inuse, mu, hu, lim, s.calls, s.failed, s.sleeps,
+		        s.retries, sz);
 	}
 	pthread_mutex_unlock(&types_lock);
 }

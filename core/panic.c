@@ -15,15 +15,15 @@
 static kmb_panic_handler_t panic_handler;
 
 static const char *const kind_names[KMB_PANIC_NKINDS] = {
-	[KMB_PANIC_USAGE] = "usage",
-	[KMB_PANIC_IMPOSSIBLE] = "impossible",
-	[KMB_PANIC_DEADLOCK] = "deadlock",
-	[KMB_PANIC_REDZONE] = "redzone",
-	[KMB_PANIC_DOUBLE_FREE] = "double-free",
-	[KMB_PANIC_BAD_FREE] = "bad-free",
-	[KMB_PANIC_WRONG_TYPE] = "wrong-type",
-	[KMB_PANIC_MODIFIED] = "modified-after-free",
-	[KMB_PANIC_CORRUPT] = "corrupt",
+        [KMB_PANIC_USAGE] = "usage",
+        [KMB_PANIC_IMPOSSIBLE] = "impossible",
+        [KMB_PANIC_DEADLOCK] = "deadlock",
+        [KMB_PANIC_REDZONE] = "redzone",
+        [KMB_PANIC_DOUBLE_FREE] = "double-free",
+        [KMB_PANIC_BAD_FREE] = "bad-free",
+        [KMB_PANIC_WRONG_TYPE] = "wrong-type",
+        [KMB_PANIC_MODIFIED] = "modified-after-free",
+        [KMB_PANIC_CORRUPT] = "corrupt",
 };
 
 const char *kmb_panic_kind_name(enum kmb_panic_kind kind)
@@ -41,7 +41,7 @@ kmb_panic_handler_t kmb_set_panic_handler(kmb_panic_handler_t handler)
 }
 
 void kmb__panicv(enum kmb_panic_kind kind, const void *addr, size_t size,
-		 const struct malloc_type *type, const char *fmt, va_list ap)
+                 const struct malloc_type *type, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	struct kmb_panic_info info;
@@ -61,7 +61,7 @@ void kmb__panicv(enum kmb_panic_kind kind, const void *addr, size_t size,
 }
 
 void kmb__panic_full(enum kmb_panic_kind kind, const void *addr, size_t size,
-		     const struct malloc_type *type, const char *fmt, ...)
+                     const struct malloc_type *type, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -83,8 +83,8 @@ const char *kmb__flags_str(int flags, char *buf, size_t len)
 		int flag;
 		const char *name;
 	} names[] = {
-		{M_WAITOK, "M_WAITOK"},   {M_NOWAIT, "M_NOWAIT"}, {M_ZERO, "M_ZERO"},
-		{M_FAILOK, "M_FAILOK"},   {M_NOFAIL, "M_NOFAIL"}, {M_USE_RESERVE, "M_USE_RESERVE"},
+	        {M_WAITOK, "M_WAITOK"}, {M_NOWAIT, "M_NOWAIT"}, {M_ZERO, "M_ZERO"},
+	        {M_FAILOK, "M_FAILOK"}, {M_NOFAIL, "M_NOFAIL"}, {M_USE_RESERVE, "M_USE_RESERVE"},
 	};
 	size_t off = 0;
 	int rest = flags;
@@ -94,12 +94,12 @@ const char *kmb__flags_str(int flags, char *buf, size_t len)
 		if (!(flags & names[i].flag))
 			continue;
 		rest &= ~names[i].flag;
-		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s", off ? "|" : "",
-					names[i].name);
+		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+		                        off ? "|" : "", names[i].name);
 	}
 	if (rest != 0 || off == 0)
 		snprintf(buf + (off < len ? off : len - 1), off < len ? len - off : 1, "%s%#x",
-			 off ? "|" : "", (unsigned)rest);
+		         off ? "|" : "", (unsigned)rest);
 	return buf;
 }
 

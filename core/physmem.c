@@ -65,7 +65,7 @@ void kmb_physmem_account(struct kmb_physmem *pm, long npages, enum kmb_page_usag
 	      __atomic_load_n(&pm->meta_pages, __ATOMIC_RELAXED);
 	peak = __atomic_load_n(&pm->peak_pages, __ATOMIC_RELAXED);
 	while (now > peak && !__atomic_compare_exchange_n(&pm->peak_pages, &peak, now, true,
-							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 

@@ -89,16 +89,16 @@ static void write_report(void)
 		n++;
 	kmb_memstat(&ms);
 	off += (size_t)snprintf(last_report, len,
-				"deadlock: %u %s for memory and no other thread can free "
-				"(%zu of %zu pages free, largest free block %zu bytes):",
-				n, n == 1 ? "thread waits" : "threads wait", ms.free_pages, ms.mem_pages,
-				ms.largest_free);
+	                        "deadlock: %u %s for memory and no other thread can free "
+	                        "(%zu of %zu pages free, largest free block %zu bytes):",
+	                        n, n == 1 ? "thread waits" : "threads wait", ms.free_pages,
+	                        ms.mem_pages, ms.largest_free);
 	for (struct waiter *w = waiters; w != NULL && off < len; w = w->next) {
 		char rq[160];
 
 		off += (size_t)snprintf(last_report + off, len - off, " [%s (tid %ld, cpu %u): %s]",
-					w->thr->name[0] ? w->thr->name : "thread", w->thr->tid,
-					w->thr->cpu, kmb__request_str(w->rq, rq, sizeof(rq)));
+		                        w->thr->name[0] ? w->thr->name : "thread", w->thr->tid,
+		                        w->thr->cpu, kmb__request_str(w->rq, rq, sizeof(rq)));
 	}
 }
 

@@ -28,7 +28,7 @@ typedef void (*kmb_test_fn)(void);
 void kmb_test_register(const char *name, kmb_test_fn fn);
 int kmb_test_main(int argc, char **argv);
 __attribute__((noreturn)) void kmb_test_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 #define KMB_TEST(name)                                                                             \
 	static void test_##name(void);                                                             \
@@ -55,22 +55,22 @@ __attribute__((noreturn)) void kmb_test_fail(const char *file, int line, const c
 	do {                                                                                       \
 		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
 		if (!(a_ op b_))                                                                   \
-			kmb_test_fail(__FILE__, __LINE__,                                          \
-				      "%s %s %s: %" PRIu64 " vs %" PRIu64, #a, #op, #b, a_, b_);   \
+			kmb_test_fail(__FILE__, __LINE__, "%s %s %s: %" PRIu64 " vs %" PRIu64, #a, \
+			              #op, #b, a_, b_);                                            \
 	} while (0)
 #define ASSERT_CMP_I(a, op, b)                                                                     \
 	do {                                                                                       \
 		int64_t a_ = (int64_t)(a), b_ = (int64_t)(b);                                      \
 		if (!(a_ op b_))                                                                   \
-			kmb_test_fail(__FILE__, __LINE__,                                          \
-				      "%s %s %s: %" PRId64 " vs %" PRId64, #a, #op, #b, a_, b_);   \
+			kmb_test_fail(__FILE__, __LINE__, "%s %s %s: %" PRId64 " vs %" PRId64, #a, \
+			              #op, #b, a_, b_);                                            \
 	} while (0)
 #define ASSERT_CMP_F(a, op, b)                                                                     \
 	do {                                                                                       \
 		double a_ = (double)(a), b_ = (double)(b);                                         \
 		if (!(a_ op b_))                                                                   \
 			kmb_test_fail(__FILE__, __LINE__, "%s %s %s: %.17g vs %.17g", #a, #op, #b, \
-				      a_, b_);                                                     \
+			              a_, b_);                                                     \
 	} while (0)
 #define ASSERT_EQ_U(a, b) ASSERT_CMP_U(a, ==, b)
 #define ASSERT_EQ_I(a, b) ASSERT_CMP_I(a, ==, b)
@@ -91,14 +91,14 @@ __attribute__((noreturn)) void kmb_test_fail(const char *file, int line, const c
 		const char *a_ = (a), *b_ = (b);                                                   \
 		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)                               \
 			kmb_test_fail(__FILE__, __LINE__, "%s == %s: \"%s\" vs \"%s\"", #a, #b,    \
-				      a_ ? a_ : "(null)", b_ ? b_ : "(null)");                     \
+			              a_ ? a_ : "(null)", b_ ? b_ : "(null)");                     \
 	} while (0)
 #define ASSERT_CONTAINS(hay, needle)                                                               \
 	do {                                                                                       \
 		const char *h_ = (hay), *n_ = (needle);                                            \
 		if (h_ == NULL || strstr(h_, n_) == NULL)                                          \
 			kmb_test_fail(__FILE__, __LINE__, "%s contains \"%s\": \"%s\"", #hay, n_,  \
-				      h_ ? h_ : "(null)");                                         \
+			              h_ ? h_ : "(null)");                                         \
 	} while (0)
 
 /* ---- catching panics ---------------------------------------------------------------- */
@@ -118,13 +118,13 @@ void kmb_test_catch_panics(void); /* installs the catching handler */
 			stmt;                                                                      \
 			kmb_test_panic_jmp = NULL;                                                 \
 			kmb_test_fail(__FILE__, __LINE__, "%s did not panic (expected %s)", #stmt, \
-				      kmb_panic_kind_name(kind));                                  \
+			              kmb_panic_kind_name(kind));                                  \
 		}                                                                                  \
 		kmb_test_panic_jmp = NULL;                                                         \
 		if (kmb_test_panic_kind != (int)(kind))                                            \
 			kmb_test_fail(__FILE__, __LINE__, "%s panicked with %s, expected %s: %s",  \
-				      #stmt, kmb_panic_kind_name(kmb_test_panic_kind),             \
-				      kmb_panic_kind_name(kind), kmb_test_panic_msg);              \
+			              #stmt, kmb_panic_kind_name(kmb_test_panic_kind),             \
+			              kmb_panic_kind_name(kind), kmb_test_panic_msg);              \
 	} while (0)
 
 #endif /* KMB_TESTS_KMB_TEST_H */

@@ -17,7 +17,7 @@
 MALLOC_DEFINE(M_TESTA, "test_a", "conformance test type A");
 MALLOC_DEFINE(M_TESTB, "test_b", "conformance test type B");
 
-#define PAGE KMB_PAGE_SIZE
+#define PAGE      KMB_PAGE_SIZE
 #define SMALL_MEM ((size_t)4 << 20) /* 1024 pages: exhaustion in a few thousand calls */
 
 static const char *backend(void)
@@ -349,7 +349,8 @@ KMB_TEST(deadlock_of_two_threads_is_reported_with_both_requests)
 		n++;
 	ASSERT_EQ_I(pthread_create(&ta, NULL, deadlock_main, &a), 0);
 	ASSERT_EQ_I(pthread_create(&tb, NULL, deadlock_main, &b), 0);
-	while (__atomic_load_n(&attached, __ATOMIC_ACQUIRE) < 2) /* both can free: no early deadlock */
+	while (__atomic_load_n(&attached, __ATOMIC_ACQUIRE) <
+	       2) /* both can free: no early deadlock */
 		usleep(100);
 	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
 	ASSERT_EQ_I(pthread_join(ta, NULL), 0);
@@ -568,12 +569,14 @@ KMB_TEST(invariants_modification_after_free)
 	p = kmalloc(200, M_TESTA, M_WAITOK);
 	kfree(p, M_TESTA);
 	p[100] = 'x'; /* use after free */
-	EXPECT_PANIC(KMB_PANIC_MODIFIED, for (int i = 0; i < 4096; i++) {
-		q = kmalloc(200, M_TESTA, M_WAITOK);
-		if (q == p)
-			break;
-	});
-	ASSERT_CONTAINS(kmb_test_panic_msg, "modified after free at offset 100 (0x78, expected 0xde)");
+	EXPECT_PANIC(
+	        KMB_PANIC_MODIFIED, for (int i = 0; i < 4096; i++) {
+		        q = kmalloc(200, M_TESTA, M_WAITOK);
+		        if (q == p)
+			        break;
+	        });
+	ASSERT_CONTAINS(kmb_test_panic_msg,
+	                "modified after free at offset 100 (0x78, expected 0xde)");
 }
 
 KMB_TEST(invariants_unbalanced_kmalloc_detected_at_shutdown)

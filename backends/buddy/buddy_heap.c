@@ -501,6 +501,15 @@ static size_t buddy_max_size(struct kmb_backend *be)
 	return KMB_PAGE_SIZE << KMB_BUDDY_MAX_ORDER;
 }
 
+static int buddy_extfrag(struct kmb_backend *be, unsigned order, int *unusable, int *fragindex)
+{
+	const struct kmb_buddy *b = kmb__buddy_of_backend(be);
+
+	*unusable = kmb_buddy_unusable_index(b, order);
+	*fragindex = kmb_buddy_fragmentation_index(b, order);
+	return 0;
+}
+
 static void buddy_memstat(struct kmb_backend *be, struct kmb_memstat *ms)
 {
 	struct kmb__heap *h = heap_of(be);
@@ -596,5 +605,6 @@ const struct kmb_backend_ops kmb_buddy_ops = {
         .max_size = buddy_max_size,
         .memstat = buddy_memstat,
         .stats = buddy_stats,
+        .extfrag = buddy_extfrag,
         .drain = buddy_drain,
 };

@@ -16,9 +16,9 @@
  *    overhead are exact.
  *
  * 3. The ops (struct kmb_backend_ops).  Required: init, fini, alloc, free, usable_size,
- *    max_size, memstat.  Optional: stats (declared counters), drain (give cached memory back
- *    before the core puts a thread to sleep), thread_attach/detach (per-CPU state), and
- *    native object caches (cache_*; without them the core serves kmem_cache_* from alloc).
+ *    max_size, memstat.  Optional: stats (declared counters), extfrag, drain (give cached memory
+ * back before the core puts a thread to sleep), thread_attach/detach (per-CPU state), and native
+ * object caches (cache_*; without them the core serves kmem_cache_* from alloc).
  *
  *    alloc(be, size, flags)  size >= 1; flags carry M_NOWAIT|M_WAITOK (advisory),
  *                            M_USE_RESERVE (may go below the min watermark).  Returns a
@@ -74,12 +74,12 @@ struct kmb_page {
 };
 
 struct kmb_physmem {
-	char *base;                /* first byte of frame 0 */
+	char *base; /* first byte of frame 0 */
 	size_t npages;
-	struct kmb_page *map;      /* npages descriptors */
+	struct kmb_page *map; /* npages descriptors */
 	unsigned nnodes;
 	size_t node_start[KMB_MAX_NODES + 1]; /* first pfn of each node; [nnodes] = npages */
-	bool poison;               /* INVARIANTS: free memory holds KMB_POISON_BYTE */
+	bool poison;                          /* INVARIANTS: free memory holds KMB_POISON_BYTE */
 	/* accounting, updated with atomic builtins by kmb_physmem_account() */
 	int64_t data_pages, meta_pages, peak_pages;
 };
@@ -132,7 +132,7 @@ struct kmb_cache_desc {
 	size_t size;  /* object size as the backend must serve it (redzone included) */
 	size_t align; /* power of two >= 1 */
 	int flags;
-	void *priv;   /* backend's cache */
+	void *priv; /* backend's cache */
 };
 
 struct kmb_backend_ops {
@@ -150,6 +150,9 @@ struct kmb_backend_ops {
 	void (*memstat)(struct kmb_backend *be, struct kmb_memstat *ms);
 
 	size_t (*stats)(struct kmb_backend *be, struct kmb_stat *out, size_t max);
+	/* Linux mm/vmstat.c figures of the page allocator under the backend for one order,
+	 * in thousandths: unusable free space index and fragmentation index. */
+	int (*extfrag)(struct kmb_backend *be, unsigned order, int *unusable, int *fragindex);
 	void (*drain)(struct kmb_backend *be);
 	void (*thread_attach)(struct kmb_backend *be, unsigned cpu);
 	void (*thread_detach)(struct kmb_backend *be, unsigned cpu);

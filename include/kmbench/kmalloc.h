@@ -37,12 +37,12 @@
 extern "C" {
 #endif
 
-#define M_NOWAIT      0x0001
-#define M_WAITOK      0x0002
-#define M_ZERO        0x0100
-#define M_USE_RESERVE 0x0400
-#define M_FAILOK      0x1000
-#define M_NOFAIL      0x2000
+#define M_NOWAIT       0x0001
+#define M_WAITOK       0x0002
+#define M_ZERO         0x0100
+#define M_USE_RESERVE  0x0400
+#define M_FAILOK       0x1000
+#define M_NOFAIL       0x2000
 #define M_KMB_ALLFLAGS (M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL)
 
 #define KMB_MALLOC_MAGIC 0x19880601UL /* McKusick & Karels, USENIX Summer 1988 */
@@ -56,14 +56,14 @@ struct malloc_type {
 	unsigned long ks_magic;      /* KMB_MALLOC_MAGIC when registered */
 	const char *ks_shortdesc;    /* printed by vmstat -m */
 	const char *ks_longdesc;
-	size_t ks_limit;             /* bytes; 0 = no limit */
+	size_t ks_limit; /* bytes; 0 = no limit */
 	/* statistics (core-owned) */
-	int64_t ks_inuse;   /* objects in use */
-	int64_t ks_memuse;  /* bytes in use (usable sizes) */
-	int64_t ks_maxused; /* high-water of ks_memuse */
-	uint64_t ks_calls;  /* successful allocations */
-	uint64_t ks_failed; /* allocations that returned NULL */
-	uint64_t ks_sleeps; /* times an M_WAITOK request slept */
+	int64_t ks_inuse;      /* objects in use */
+	int64_t ks_memuse;     /* bytes in use (usable sizes) */
+	int64_t ks_maxused;    /* high-water of ks_memuse */
+	uint64_t ks_calls;     /* successful allocations */
+	uint64_t ks_failed;    /* allocations that returned NULL */
+	uint64_t ks_sleeps;    /* times an M_WAITOK request slept */
 	uint64_t ks_limblocks; /* sleeps or failures caused by ks_limit */
 	uint64_t ks_retries;   /* M_NOFAIL retries */
 	uint64_t ks_size;      /* bit i set: a block of 2^i bytes (size class) was used */
@@ -75,7 +75,7 @@ struct malloc_type {
 /* Define a type and register it at program start (FreeBSD's SYSINIT). */
 #define MALLOC_DEFINE(type, shortdesc, longdesc)                                                   \
 	struct malloc_type type[1] = {                                                             \
-		{NULL, KMB_MALLOC_MAGIC, shortdesc, longdesc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};      \
+	        {NULL, KMB_MALLOC_MAGIC, shortdesc, longdesc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};      \
 	__attribute__((constructor)) static void kmb__type_ctor_##type(void)                       \
 	{                                                                                          \
 		kmb_malloc_type_register(type);                                                    \

@@ -31,11 +31,11 @@ extern "C" {
 #define KMB_DEFAULT_MEM_BYTES ((size_t)256 << 20)
 
 struct kmb_config {
-	const char *backend;  /* backend spec, e.g. "buddy" */
-	size_t mem_bytes;     /* simulated physical memory; 0 = KMB_DEFAULT_MEM_BYTES */
-	unsigned nodes;       /* NUMA nodes the memory is split into; 0 = 1 */
-	unsigned ncpus;       /* CPUs (per-CPU caches); 0 = 1 */
-	int invariants;       /* KMB_INVARIANTS_BUILD (build default), _ON or _OFF */
+	const char *backend; /* backend spec, e.g. "buddy" */
+	size_t mem_bytes;    /* simulated physical memory; 0 = KMB_DEFAULT_MEM_BYTES */
+	unsigned nodes;      /* NUMA nodes the memory is split into; 0 = 1 */
+	unsigned ncpus;      /* CPUs (per-CPU caches); 0 = 1 */
+	int invariants;      /* KMB_INVARIANTS_BUILD (build default), _ON or _OFF */
 };
 enum { KMB_INVARIANTS_BUILD = 0, KMB_INVARIANTS_ON = 1, KMB_INVARIANTS_OFF = 2 };
 
@@ -71,18 +71,27 @@ struct kmb_stat {
 
 /* What the system holds now. */
 struct kmb_memstat {
-	size_t mem_pages;      /* simulated physical memory */
-	size_t free_pages;     /* free in the page allocator (per-CPU lists included) */
-	size_t held_pages;     /* held by the allocator for objects (data pages) */
-	size_t meta_pages;     /* held by the allocator for its metadata */
-	size_t peak_pages;     /* high-water of held + meta since boot (peak footprint) */
-	size_t largest_free;   /* largest block the backend could hand out now, bytes */
+	size_t mem_pages;    /* simulated physical memory */
+	size_t free_pages;   /* free in the page allocator (per-CPU lists included) */
+	size_t held_pages;   /* held by the allocator for objects (data pages) */
+	size_t meta_pages;   /* held by the allocator for its metadata */
+	size_t peak_pages;   /* high-water of held + meta since boot (peak footprint) */
+	size_t largest_free; /* largest block the backend could hand out now, bytes */
 	uint64_t nofail_retries, sleeps, deadlocks;
 };
 void kmb_memstat(struct kmb_memstat *out);
 
 /* The backend's declared counters; returns how many were written (<= max). */
 size_t kmb_backend_stats(struct kmb_stat *out, size_t max);
+
+/*
+ * Linux's external fragmentation figures for order k (mm/vmstat.c, as
+ * /sys/kernel/debug/extfrag prints them, in thousandths) of the page allocator under the
+ * backend: the unusable free space index (0..1000) and the fragmentation index (-1000
+ * when a block of that order is free, else 0..1000).  -ENOTSUP without a page allocator.
+ */
+#define KMB_EXTFRAG_ORDERS 11 /* orders 0..10, Linux's MAX_ORDER 11 */
+int kmb_extfrag(unsigned order, int *unusable, int *fragindex);
 
 /* Print a FreeBSD `vmstat -m` style table of every type with activity. */
 void kmb_vmstat_m(FILE *out);
