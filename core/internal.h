@@ -41,7 +41,8 @@
 	} while (0)
 
 /* ---- os.c: the only file that calls the OS (mmap, threads ids, CPU count) ------------- */
-void *kmb__os_map(size_t bytes); /* zeroed, NULL on failure */
+void *kmb__os_map(size_t bytes);          /* zeroed, NULL on failure */
+void *kmb__os_map_resident(size_t bytes); /* zeroed and faulted in: no first-touch faults */
 void kmb__os_unmap(void *addr, size_t bytes);
 uint64_t kmb__os_now_ns(void); /* CLOCK_MONOTONIC */
 long kmb__os_tid(void);

@@ -19,6 +19,26 @@ void *kmb__os_map(size_t bytes)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * Simulated physical memory must not page-fault when a backend first touches a page: a
+ * kernel's memory is resident, and a first-touch fault (~1-2 us) would be charged to
+ * whichever allocation touched it.  So the mapping is faulted in up front, asking for
+ * transparent huge pages first, as the kernel's direct map uses large pages.
+ */
+void *kmb__os_map_resident(size_t bytes)
+{
+	char *p = kmb__os_map(bytes);
+
+	if (p == NULL)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	for (size_t off = 0; off < bytes; off += 4096)
+		p[off] = 0;
+	return p;
+}
+
 void kmb__os_unmap(void *addr, size_t bytes)
 {
 	if (addr != NULL)

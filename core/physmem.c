@@ -10,7 +10,9 @@
  * 3. Accounting: backends' page sources report every page they hand out as data or
  *    metadata with kmb_physmem_account(); the core reads data_pages, meta_pages and their
  *    peak.  Counters are updated with atomic builtins: page sources run on many threads.
- * 4. With INVARIANTS, all memory starts poisoned (KMB_POISON_BYTE), so the core can check
+ * 4. The frames are faulted in at boot (os.c): a first-touch page fault is not a cost
+ *    of the allocator that happens to touch the page first.
+ * 5. With INVARIANTS, all memory starts poisoned (KMB_POISON_BYTE), so the core can check
  *    on every allocation that free memory was not modified.
  */
 #include "internal.h"
@@ -25,7 +27,7 @@ int kmb__physmem_init(struct kmb_physmem *pm, size_t bytes, unsigned nnodes, boo
 	memset(pm, 0, sizeof(*pm));
 	if (npages < 16 || nnodes == 0 || nnodes > KMB_MAX_NODES || npages / nnodes < 16)
 		return -EINVAL;
-	pm->base = kmb__os_map(npages << KMB_PAGE_SHIFT);
+	pm->base = kmb__os_map_resident(npages << KMB_PAGE_SHIFT);
 	if (pm->base == NULL)
 		return -ENOMEM;
 	pm->map = kmb__os_map(npages * sizeof(struct kmb_page));
