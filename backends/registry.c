@@ -1,43 +1,192 @@
 /*
- * backends/registry.c - the backends kmbench knows, and kmb_boot().
+ * backends/registry.c - the backends and page sources kmbench knows, backend specs, and
+ * kmb_boot().
  *
  * Adding a backend: one folder under backends/ with a library target, and one line in
- * the table below.  Everything that names a backend (kmbench list, replay, run, the
- * tests) reads this table.
+ * backends[] below (page sources: one line in pagesrcs[]).  Everything that names a
+ * backend (kmbench list, replay, run, the conformance suite) goes through this file.
+ *
+ * A spec is NAME or NAME@PAGES: NAME a backend or "plugin:PATH.so", PAGES a page source
+ * for a backend that takes pages (ops->default_pages != NULL).  "slab" = "slab@buddy".
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/internal.h"
 
 extern const struct kmb_backend_ops kmb_buddy_ops;
+extern const struct kmb_pagesrc_ops kmb_buddy_pagesrc_ops;
 
 static const struct kmb_backend_ops *const backends[] = {
-        &kmb_buddy_ops,
+	&kmb_buddy_ops,
+};
+
+static const struct kmb_pagesrc_ops *const pagesrcs[] = {
+	&kmb_buddy_pagesrc_ops,
 };
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+#define NPAGESRCS (sizeof(pagesrcs) / sizeof(pagesrcs[0]))
+#define MAX_SPECS (NBACKENDS * (NPAGESRCS + 1))
+#define PLUGIN    "plugin:"
 
-static struct kmb_backend_info infos[NBACKENDS];
+static struct kmb_backend_info infos[MAX_SPECS];
+static char spec_names[MAX_SPECS][64];
+static size_t nspecs;
+static void *plugin_handle;
+
+/* Every backend alone, then each backend that takes pages on each other page source. */
+static void build_specs(void)
+{
+	if (nspecs)
+		return;
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		infos[nspecs].name = backends[i]->name;
+		infos[nspecs++].summary = backends[i]->summary;
+	}
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		if (backends[i]->default_pages == NULL)
+			continue;
+		for (size_t k = 0; k < NPAGESRCS; k++) {
+			if (strcmp(pagesrcs[k]->name, backends[i]->default_pages) == 0)
+				continue;
+			snprintf(spec_names[nspecs], sizeof(spec_names[0]), "%s@%s",
+				 backends[i]->name, pagesrcs[k]->name);
+			infos[nspecs].name = spec_names[nspecs];
+			infos[nspecs++].summary = pagesrcs[k]->summary;
+		}
+	}
+}
 
 size_t kmb_backend_count(void)
 {
-	return NBACKENDS;
+	build_specs();
+	return nspecs;
 }
 
 const struct kmb_backend_info *kmb_backend_at(size_t i)
 {
-	if (i >= NBACKENDS)
+	build_specs();
+	return i < nspecs ? &infos[i] : NULL;
+}
+
+size_t kmb_pagesrc_count(void)
+{
+	return NPAGESRCS;
+}
+
+const struct kmb_backend_info *kmb_pagesrc_at(size_t i)
+{
+	static struct kmb_backend_info pinfo[NPAGESRCS];
+
+	if (i >= NPAGESRCS)
 		return NULL;
-	infos[i].name = backends[i]->name;
-	infos[i].summary = backends[i]->summary;
-	return &infos[i];
+	pinfo[i].name = pagesrcs[i]->name;
+	pinfo[i].summary = pagesrcs[i]->summary;
+	return &pinfo[i];
+}
+
+static const struct kmb_pagesrc_ops *find_pagesrc(const char *name, size_t len)
+{
+	for (size_t k = 0; k < NPAGESRCS; k++)
+		if (strlen(pagesrcs[k]->name) == len && strncmp(pagesrcs[k]->name, name, len) == 0)
+			return pagesrcs[k];
+	return NULL;
+}
+
+static int load_plugin(const char *path, size_t len, const struct kmb_backend_ops **out,
+		       char *err, size_t errlen)
+{
+	char file[4096];
+	void *h;
+	const struct kmb_backend_ops *ops;
+
+	snprintf(file, sizeof(file), "%.*s", (int)len, path);
+	h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		snprintf(err, errlen, "cannot load plugin %s: %s", file, dlerror());
+		return -ENOEXEC;
+	}
+	ops = dlsym(h, KMB_PLUGIN_SYMBOL);
+	if (ops == NULL || ops->name == NULL || ops->init == NULL || ops->alloc == NULL ||
+	    ops->free == NULL || ops->usable_size == NULL || ops->max_size == NULL ||
+	    ops->fini == NULL) {
+		snprintf(err, errlen, "plugin %s: no complete '%s' ops table", file,
+			 KMB_PLUGIN_SYMBOL);
+		dlclose(h);
+		return -ENOEXEC;
+	}
+	if (plugin_handle)
+		dlclose(plugin_handle);
+	plugin_handle = h;
+	*out = ops;
+	return 0;
+}
+
+static int find_backend(const char *name, size_t len, const struct kmb_backend_ops **out,
+			char *err, size_t errlen)
+{
+	if (len > strlen(PLUGIN) && strncmp(name, PLUGIN, strlen(PLUGIN)) == 0)
+		return load_plugin(name + strlen(PLUGIN), len - strlen(PLUGIN), out, err, errlen);
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		if (strlen(backends[i]->name) == len && strncmp(backends[i]->name, name, len) == 0) {
+			*out = backends[i];
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "unknown backend '%.*s' (kmbench list)", (int)len, name);
+	return -ENOENT;
+}
+
+/* Resolve a spec to a backend and its page source (NULL for page allocators). */
+static int resolve(const char *spec, const struct kmb_backend_ops **ops,
+		   const struct kmb_pagesrc_ops **ps, char *err, size_t errlen)
+{
+	const char *at = spec ? strrchr(spec, '@') : NULL;
+	size_t len = spec ? (at ? (size_t)(at - spec) : strlen(spec)) : 0;
+	const char *pname;
+	int rc;
+
+	if (spec == NULL || len == 0) {
+		snprintf(err, errlen, "empty backend spec");
+		return -EINVAL;
+	}
+	if ((rc = find_backend(spec, len, ops, err, errlen)) != 0)
+		return rc;
+	pname = at ? at + 1 : (*ops)->default_pages;
+	*ps = NULL;
+	if (at == NULL && pname == NULL)
+		return 0;
+	if ((*ops)->default_pages == NULL) {
+		snprintf(err, errlen, "backend '%s' is a page allocator: it takes no page source",
+			 (*ops)->name);
+		return -EINVAL;
+	}
+	if ((*ps = find_pagesrc(pname, strlen(pname))) == NULL) {
+		snprintf(err, errlen, "unknown page source '%s' in '%s' (kmbench list)", pname, spec);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int kmb_spec_check(const char *spec, char *err, size_t errlen)
+{
+	const struct kmb_backend_ops *ops;
+	const struct kmb_pagesrc_ops *ps;
+
+	return resolve(spec, &ops, &ps, err, errlen);
 }
 
 int kmb_boot(const struct kmb_config *cfg)
 {
-	for (size_t i = 0; i < NBACKENDS; i++)
-		if (cfg->backend && strcmp(cfg->backend, backends[i]->name) == 0)
-			return kmb__boot(backends[i], cfg, cfg->invariants);
-	return -ENOENT;
+	const struct kmb_backend_ops *ops;
+	const struct kmb_pagesrc_ops *ps;
+	char err[512];
+	int rc = resolve(cfg->backend, &ops, &ps, err, sizeof(err));
+
+	if (rc != 0)
+		return rc;
+	return kmb__boot(ops, ps, cfg, cfg->invariants);
 }

@@ -24,7 +24,8 @@ int kmb_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(p
 /* Parse "256M", "1G", "4096" (bytes, K/M/G suffixes, powers of 1024). */
 int kmb_parse_size(const char *s, size_t *out);
 int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
-bool kmb_backend_known(const char *name);
+/* 0, or the exit code 2 after printing why the backend spec is bad. */
+int kmb_cli_check_backend(const char *cmd, const char *spec);
 /* The bundled default workload (the Linux 3.6 boot trace) */
 const char *kmb_default_trace(void);
 bool kmb_progress_enabled(void); /* stderr is a terminal */

@@ -83,12 +83,13 @@ int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
-bool kmb_backend_known(const char *name)
+int kmb_cli_check_backend(const char *cmd, const char *spec)
 {
-	for (size_t i = 0; i < kmb_backend_count(); i++)
-		if (strcmp(kmb_backend_at(i)->name, name) == 0)
-			return true;
-	return false;
+	char err[512];
+
+	if (kmb_spec_check(spec, err, sizeof(err)) != 0)
+		return kmb_cli_error(cmd, "%s", err);
+	return 0;
 }
 
 #define DEFAULT_TRACE "workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"

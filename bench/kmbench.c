@@ -69,14 +69,19 @@ int kmb_cmd_list(int argc, char **argv)
 		printf("{\"backends\": [");
 		for (size_t i = 0; i < kmb_backend_count(); i++)
 			printf("%s\"%s\"", i ? ", " : "", kmb_backend_at(i)->name);
+		printf("], \"page_sources\": [");
+		for (size_t i = 0; i < kmb_pagesrc_count(); i++)
+			printf("%s\"%s\"", i ? ", " : "", kmb_pagesrc_at(i)->name);
 		printf("], \"workloads\": [\"linux-3.6-boot\"]}\n");
 		return 0;
 	}
-	printf("backends:\n");
+	printf("backends (specs: NAME, NAME@PAGESOURCE, plugin:PATH.so):\n");
 	for (size_t i = 0; i < kmb_backend_count(); i++)
-		printf("  %-12s %s\n", kmb_backend_at(i)->name, kmb_backend_at(i)->summary);
-	printf("workloads:\n  %-12s %s\n", "linux-3.6-boot",
-	       "real ftrace of a Linux 3.6 i386 boot (default; "
-	       "workloads/traces/)");
+		printf("  %-14s %s\n", kmb_backend_at(i)->name, kmb_backend_at(i)->summary);
+	printf("page sources:\n");
+	for (size_t i = 0; i < kmb_pagesrc_count(); i++)
+		printf("  %-14s %s\n", kmb_pagesrc_at(i)->name, kmb_pagesrc_at(i)->summary);
+	printf("workloads:\n  %-14s %s\n", "linux-3.6-boot",
+	       "real ftrace of a Linux 3.6 i386 boot (default; workloads/traces/)");
 	return 0;
 }

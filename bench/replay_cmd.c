@@ -93,9 +93,7 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	}
 	if (optind < argc)
 		return kmb_cli_error("replay", "unexpected argument '%s'", argv[optind]);
-	if (!kmb_backend_known(a->o.backend))
-		return kmb_cli_error("replay", "unknown backend '%s' (kmbench list)", a->o.backend);
-	return 0;
+	return kmb_cli_check_backend("replay", a->o.backend);
 }
 
 static int emit(const struct replay_args *a, const struct kmb_replay_result *r)

@@ -69,8 +69,10 @@ static int parse_backends(struct run_args *a, char *list)
 	a->nbackends = 0;
 	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
 	     tok = strtok_r(NULL, ",", &sv)) {
-		if (!kmb_backend_known(tok))
-			return kmb_cli_error("run", "unknown backend '%s' (kmbench list)", tok);
+		int rc = kmb_cli_check_backend("run", tok);
+
+		if (rc != 0)
+			return rc;
 		if (a->nbackends == MAX_BACKENDS)
 			return kmb_cli_error("run", "more than %d backends", MAX_BACKENDS);
 		a->backends[a->nbackends++] = tok;

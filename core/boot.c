@@ -19,6 +19,7 @@
 #endif
 
 struct kmb__system kmb__sys;
+static long cpu_owner[KMB_MAX_CPUS]; /* tid of the attached thread of each CPU, 0 = none */
 _Thread_local struct kmb__thread kmb__self;
 
 static void reset_types(void)
@@ -27,7 +28,8 @@ static void reset_types(void)
 		kmb__type_reset(t);
 }
 
-int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_config *cfg, int invariants)
+int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
+	      const struct kmb_config *cfg, int invariants)
 {
 	size_t bytes = cfg->mem_bytes ? cfg->mem_bytes : KMB_DEFAULT_MEM_BYTES;
 	unsigned nodes = cfg->nodes ? cfg->nodes : 1;
@@ -50,13 +52,18 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_config *cfg, i
 	kmb__sys.be.ops = ops;
 	kmb__sys.be.pm = &kmb__sys.pm;
 	kmb__sys.be.ncpus = ncpus;
+	if (pages && (rc = pages->create(&kmb__sys.pm, ncpus, &kmb__sys.be.pages)) != 0)
+		goto fail_inv;
 	rc = ops->init(&kmb__sys.be);
 	if (rc != 0)
-		goto fail_inv;
+		goto fail_pages;
 	kmb__sys.max_size = ops->max_size(&kmb__sys.be);
 	reset_types();
 	kmb__sys.booted = true;
 	return 0;
+fail_pages:
+	if (kmb__sys.be.pages)
+		kmb__sys.be.pages->destroy(kmb__sys.be.pages);
 fail_inv:
 	kmb__inv_fini();
 	kmb__invariants_on = false;
@@ -86,6 +93,10 @@ static int shutdown(bool quiet)
 		rc = -EBUSY;
 	}
 	be->ops->fini(be);
+	if (be->pages) {
+		be->pages->destroy(be->pages);
+		be->pages = NULL;
+	}
 	held = kmb__sys.pm.data_pages + kmb__sys.pm.meta_pages;
 	if (held != 0 && rc == 0 && !quiet) {
 		fprintf(stderr, "kmbench: shutdown: %s still holds %lld pages after fini\n",
@@ -128,11 +139,16 @@ int kmb_thread_attach(const char *name, unsigned cpu)
 {
 	struct kmb_backend *be = &kmb__sys.be;
 
+	long none = 0, tid = kmb__os_tid();
+
 	if (!kmb__sys.booted || kmb__self.attached || cpu >= be->ncpus)
 		return -EINVAL;
+	if (!__atomic_compare_exchange_n(&cpu_owner[cpu], &none, tid, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return -EBUSY; /* one attached thread per CPU: per-CPU state is its own */
 	snprintf(kmb__self.name, sizeof(kmb__self.name), "%s", name ? name : "thread");
 	kmb__self.cpu = cpu;
-	kmb__self.tid = kmb__os_tid();
+	kmb__self.tid = tid;
 	kmb__self.attached = true;
 	if (be->ops->thread_attach)
 		be->ops->thread_attach(be, cpu);
@@ -149,6 +165,7 @@ void kmb_thread_detach(void)
 	if (be->ops->thread_detach)
 		be->ops->thread_detach(be, kmb__self.cpu);
 	kmb__self.attached = false;
+	__atomic_store_n(&cpu_owner[kmb__self.cpu], 0, __ATOMIC_RELEASE);
 	kmb__wait_detach();
 	kmb__self.cpu = 0;
 }
@@ -156,6 +173,11 @@ void kmb_thread_detach(void)
 unsigned kmb_thread_cpu(void)
 {
 	return kmb__self.cpu;
+}
+
+bool kmb_thread_attached(void)
+{
+	return kmb__self.attached;
 }
 
 void kmb_memstat(struct kmb_memstat *ms)
@@ -166,6 +188,8 @@ void kmb_memstat(struct kmb_memstat *ms)
 	if (!kmb__sys.booted)
 		return;
 	ms->mem_pages = kmb__sys.pm.npages;
+	if (be->pages && be->pages->memstat)
+		be->pages->memstat(be->pages, ms);
 	if (be->ops->memstat)
 		be->ops->memstat(be, ms);
 	ms->held_pages = (size_t)__atomic_load_n(&kmb__sys.pm.data_pages, __ATOMIC_RELAXED);
@@ -180,18 +204,28 @@ size_t kmb_backend_stats(struct kmb_stat *out, size_t max)
 {
 	struct kmb_backend *be = &kmb__sys.be;
 
-	if (!kmb__sys.booted || be->ops->stats == NULL)
+	size_t n = 0;
+
+	if (!kmb__sys.booted)
 		return 0;
-	return be->ops->stats(be, out, max);
+	if (be->ops->stats)
+		n = be->ops->stats(be, out, max);
+	if (be->pages && be->pages->stats && n < max)
+		n += be->pages->stats(be->pages, out + n, max - n);
+	return n;
 }
 
 int kmb_extfrag(unsigned order, int *unusable, int *fragindex)
 {
 	struct kmb_backend *be = &kmb__sys.be;
 
-	if (!kmb__sys.booted || be->ops->extfrag == NULL)
+	if (!kmb__sys.booted)
 		return -ENOTSUP;
 	if (order >= KMB_EXTFRAG_ORDERS)
 		return -EINVAL;
-	return be->ops->extfrag(be, order, unusable, fragindex);
+	if (be->ops->extfrag)
+		return be->ops->extfrag(be, order, unusable, fragindex);
+	if (be->pages && be->pages->extfrag)
+		return be->pages->extfrag(be->pages, order, unusable, fragindex);
+	return -ENOTSUP;
 }

@@ -74,11 +74,12 @@ struct kmb__system {
 };
 extern struct kmb__system kmb__sys;
 /* Start a backend (called by kmb_boot in backends/registry.c). */
-int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_config *cfg, int invariants);
+int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
+	      const struct kmb_config *cfg, int invariants);
 
 /* The calling thread, as the core knows it. */
 struct kmb__thread {
-	bool attached;
+	bool attached; /* owns cpu exclusively */
 	unsigned cpu;
 	long tid;
 	char name[32];

@@ -132,6 +132,8 @@ static void drain(void)
 
 	if (be->ops->drain)
 		be->ops->drain(be);
+	if (be->pages && be->pages->drain)
+		be->pages->drain(be->pages);
 }
 
 /* One attempt of the slow path; sets *limited when the type's limit stopped it. */

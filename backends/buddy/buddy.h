@@ -52,6 +52,8 @@ size_t kmb_buddy_largest_free(const struct kmb_buddy *b); /* bytes */
 
 /* ---- fragmentation (buddy_frag.c), thousandths as /sys/kernel/debug/extfrag prints ---- */
 
+/* The page allocator's declared counters; returns how many were written. */
+size_t kmb_buddy_stats(const struct kmb_buddy *b, struct kmb_stat *out, size_t max);
 int kmb_buddy_unusable_index(const struct kmb_buddy *b, unsigned order);
 int kmb_buddy_fragmentation_index(const struct kmb_buddy *b, unsigned order);
 int kmb_frag_unusable_index(const size_t nr_free[], unsigned norders, unsigned order);

@@ -531,22 +531,7 @@ struct stat_decl {
 #f, unit, desc, offsetof(struct kmb__buddy_ctr, f)                                 \
 	}
 
-static const struct stat_decl buddy_stats_table[] = {
-        STAT(pcp_hit, "events", "order-0 page allocations from a non-empty per-CPU list"),
-        STAT(pcp_refill, "events", "order-0 page allocations that refilled the per-CPU list"),
-        STAT(zone_alloc, "events", "page allocations from the zone free lists"),
-        STAT(pcp_free, "events", "order-0 page frees to a per-CPU list"),
-        STAT(zone_free, "events", "page frees to the zone free lists"),
-        STAT(pcp_drained, "pages", "pages moved from per-CPU lists back to the zones"),
-        STAT(pcp_busy, "events", "per-CPU list lock busy: the zone served instead"),
-        STAT(split, "events", "page blocks halved on allocation"),
-        STAT(merge, "events", "page buddies coalesced on free"),
-        STAT(wmark_fail, "events", "page requests a zone refused at its watermark"),
-        STAT(reserve_alloc, "events", "page allocations below the min watermark (M_USE_RESERVE)"),
-        STAT(remote_alloc, "events", "page allocations served by another node"),
-        STAT(alloc_fail, "events", "page allocations that failed"),
-        STAT(drain_all, "events", "drains of all per-CPU lists"),
-        STAT(pcp_pages, "pages", "pages on per-CPU lists now"),
+static const struct stat_decl heap_stats_table[] = {
         STAT(heap_alloc, "events", "sub-page blocks allocated"),
         STAT(heap_free, "events", "sub-page blocks freed"),
         STAT(heap_split, "events", "sub-page blocks halved"),
@@ -569,17 +554,17 @@ static void heap_counters(const struct kmb__heap *h, struct kmb__buddy_ctr *c)
 	c->large_free = KMB__LOAD(&h->ctr.large_free);
 }
 
+/* The page allocator's counters, then the heap's. */
 static size_t buddy_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 {
-	const size_t n = sizeof(buddy_stats_table) / sizeof(buddy_stats_table[0]);
+	const size_t n = sizeof(heap_stats_table) / sizeof(heap_stats_table[0]);
 	struct kmb__heap *h = heap_of(be);
 	struct kmb__buddy_ctr c;
-	size_t i;
+	size_t i = kmb_buddy_stats(h->buddy, out, max);
 
-	kmb__buddy_counters(h->buddy, &c);
 	heap_counters(h, &c);
-	for (i = 0; i < n && i < max; i++) {
-		const struct stat_decl *d = &buddy_stats_table[i];
+	for (size_t k = 0; k < n && i < max; k++, i++) {
+		const struct stat_decl *d = &heap_stats_table[k];
 
 		out[i] = (struct kmb_stat){d->name, d->unit, d->desc, 0};
 		memcpy(&out[i].value, (const char *)&c + d->off, sizeof(uint64_t));

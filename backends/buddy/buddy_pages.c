@@ -739,6 +739,12 @@ static int buddy_setup(struct kmb_buddy *b)
 	return 0;
 }
 
+static void pagesrc_memstat(struct kmb_pagesrc *ps, struct kmb_memstat *ms);
+static void pagesrc_drain(struct kmb_pagesrc *ps);
+static int pagesrc_extfrag(struct kmb_pagesrc *ps, unsigned order, int *unusable, int *fragindex);
+static size_t pagesrc_stats(struct kmb_pagesrc *ps, struct kmb_stat *out, size_t max);
+static void pagesrc_destroy(struct kmb_pagesrc *ps);
+
 int kmb_buddy_create(struct kmb_physmem *pm, unsigned ncpus, bool pcp, struct kmb_buddy **out)
 {
 	struct kmb_buddy *b;
@@ -758,6 +764,11 @@ int kmb_buddy_create(struct kmb_physmem *pm, unsigned ncpus, bool pcp, struct km
 	                              .alloc_pages = pagesrc_alloc,
 	                              .free_pages = pagesrc_free,
 	                              .max_order = KMB_BUDDY_MAX_ORDER,
+	                              .memstat = pagesrc_memstat,
+	                              .drain = pagesrc_drain,
+	                              .extfrag = pagesrc_extfrag,
+	                              .stats = pagesrc_stats,
+	                              .destroy = pagesrc_destroy,
 	                              .priv = b};
 	err = buddy_setup(b);
 	if (err != 0) {
@@ -787,6 +798,96 @@ void kmb_buddy_destroy(struct kmb_buddy *b)
 struct kmb_pagesrc *kmb_buddy_pagesrc(struct kmb_buddy *b)
 {
 	return &b->src;
+}
+
+/* ---- the page-source face: `slab@buddy` and friends --------------------------------- */
+
+static void pagesrc_memstat(struct kmb_pagesrc *ps, struct kmb_memstat *ms)
+{
+	ms->free_pages = kmb_buddy_free_pages_count(ps->priv);
+	ms->largest_free = kmb_buddy_largest_free(ps->priv);
+}
+
+static void pagesrc_drain(struct kmb_pagesrc *ps)
+{
+	kmb_buddy_drain(ps->priv);
+}
+
+static int pagesrc_extfrag(struct kmb_pagesrc *ps, unsigned order, int *unusable, int *fragindex)
+{
+	*unusable = kmb_buddy_unusable_index(ps->priv, order);
+	*fragindex = kmb_buddy_fragmentation_index(ps->priv, order);
+	return 0;
+}
+
+static size_t pagesrc_stats(struct kmb_pagesrc *ps, struct kmb_stat *out, size_t max)
+{
+	return kmb_buddy_stats(ps->priv, out, max);
+}
+
+static void pagesrc_destroy(struct kmb_pagesrc *ps)
+{
+	kmb_buddy_destroy(ps->priv);
+}
+
+static int pagesrc_create(struct kmb_physmem *pm, unsigned ncpus, struct kmb_pagesrc **out)
+{
+	struct kmb_buddy *b;
+	int rc = kmb_buddy_create(pm, ncpus, true, &b);
+
+	if (rc != 0)
+		return rc;
+	*out = &b->src;
+	return 0;
+}
+
+const struct kmb_pagesrc_ops kmb_buddy_pagesrc_ops = {
+	.name = "buddy",
+	.summary = "pages from the Linux-style binary buddy allocator (watermarks, per-CPU lists)",
+	.create = pagesrc_create,
+};
+
+/* ---- declared statistics (illumos kstat style): one table feeds every report ---------- */
+
+struct page_stat_decl {
+	const char *name, *unit, *desc;
+	size_t off;
+};
+
+#define PSTAT(f, unit, desc) {#f, unit, desc, offsetof(struct kmb__buddy_ctr, f)}
+
+static const struct page_stat_decl page_stats_table[] = {
+        PSTAT(pcp_hit, "events", "order-0 page allocations from a non-empty per-CPU list"),
+        PSTAT(pcp_refill, "events", "order-0 page allocations that refilled the per-CPU list"),
+        PSTAT(zone_alloc, "events", "page allocations from the zone free lists"),
+        PSTAT(pcp_free, "events", "order-0 page frees to a per-CPU list"),
+        PSTAT(zone_free, "events", "page frees to the zone free lists"),
+        PSTAT(pcp_drained, "pages", "pages moved from per-CPU lists back to the zones"),
+        PSTAT(pcp_busy, "events", "per-CPU list lock busy: the zone served instead"),
+        PSTAT(split, "events", "page blocks halved on allocation"),
+        PSTAT(merge, "events", "page buddies coalesced on free"),
+        PSTAT(wmark_fail, "events", "page requests a zone refused at its watermark"),
+        PSTAT(reserve_alloc, "events", "page allocations below the min watermark (M_USE_RESERVE)"),
+        PSTAT(remote_alloc, "events", "page allocations served by another node"),
+        PSTAT(alloc_fail, "events", "page allocations that failed"),
+        PSTAT(drain_all, "events", "drains of all per-CPU lists"),
+        PSTAT(pcp_pages, "pages", "pages on per-CPU lists now"),
+};
+
+size_t kmb_buddy_stats(const struct kmb_buddy *b, struct kmb_stat *out, size_t max)
+{
+	const size_t n = sizeof(page_stats_table) / sizeof(page_stats_table[0]);
+	struct kmb__buddy_ctr c;
+	size_t i;
+
+	kmb__buddy_counters(b, &c);
+	for (i = 0; i < n && i < max; i++) {
+		const struct page_stat_decl *d = &page_stats_table[i];
+
+		out[i] = (struct kmb_stat){d->name, d->unit, d->desc, 0};
+		memcpy(&out[i].value, (const char *)&c + d->off, sizeof(uint64_t));
+	}
+	return i;
 }
 
 /* ---- observation ----------------------------------------------------------------------- */

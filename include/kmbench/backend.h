@@ -15,7 +15,9 @@
  *    which accounts each page as data or metadata (KMB_GFP_META), so footprint and
  *    overhead are exact.
  *
- * 3. The ops (struct kmb_backend_ops).  Required: init, fini, alloc, free, usable_size,
+ * 3. The ops (struct kmb_backend_ops).  A backend spec names a backend and, for one that
+ *    needs pages, its page source: "slab" (default_pages), "slab@vmem", "plugin:x.so@buddy".
+ *    Every spec is listed by kmb_spec_at() and accepted by kmb_boot().  Required: init, fini, alloc, free, usable_size,
  *    max_size, memstat.  Optional: stats (declared counters), extfrag, drain (give cached memory
  * back before the core puts a thread to sleep), thread_attach/detach (per-CPU state), and native
  * object caches (cache_*; without them the core serves kmem_cache_* from alloc).
@@ -111,14 +113,35 @@ const unsigned char *kmb_poison_check(const void *addr, size_t len);
 
 /* ---- page sources ----------------------------------------------------------------- */
 
+/*
+ * A page source hands out naturally aligned blocks of 2^order pages (buddy, or a vmem
+ * arena over physical memory).  It accounts every page it hands out with
+ * kmb_physmem_account() as data or, with KMB_GFP_META, metadata.  Backends that need
+ * pages (bucket, slab, vmem's kmalloc arena) take them from be->pages; which source
+ * serves them is chosen by the backend spec ("slab@vmem").
+ */
 struct kmb_pagesrc {
 	const char *name;
-	/* 2^order contiguous pages, page aligned, or NULL.  flags: M_USE_RESERVE,
+	/* 2^order contiguous pages aligned to their size, or NULL.  flags: M_USE_RESERVE,
 	 * KMB_GFP_META; never sleeps. */
 	void *(*alloc_pages)(struct kmb_pagesrc *ps, unsigned order, int flags);
 	void (*free_pages)(struct kmb_pagesrc *ps, void *addr, unsigned order);
 	unsigned max_order; /* largest order alloc_pages can ever give */
+	/* observation: free_pages and largest_free of ms */
+	void (*memstat)(struct kmb_pagesrc *ps, struct kmb_memstat *ms);
+	/* optional: give per-CPU cached pages back; Linux extfrag figures */
+	void (*drain)(struct kmb_pagesrc *ps);
+	int (*extfrag)(struct kmb_pagesrc *ps, unsigned order, int *unusable, int *fragindex);
+	size_t (*stats)(struct kmb_pagesrc *ps, struct kmb_stat *out, size_t max);
+	void (*destroy)(struct kmb_pagesrc *ps);
 	void *priv;
+};
+
+/* A kind of page source, as the registry knows it. */
+struct kmb_pagesrc_ops {
+	const char *name;
+	const char *summary;
+	int (*create)(struct kmb_physmem *pm, unsigned ncpus, struct kmb_pagesrc **out);
 };
 
 /* ---- backends --------------------------------------------------------------------- */
@@ -139,6 +162,9 @@ struct kmb_backend_ops {
 	const char *name;
 	const char *summary;
 	size_t freelist_bytes; /* see 4. above */
+	/* The page source used when the spec names none ("buddy"); NULL: the backend is a
+	 * page allocator itself and takes no page source (be->pages stays NULL). */
+	const char *default_pages;
 
 	int (*init)(struct kmb_backend *be);
 	void (*fini)(struct kmb_backend *be);
@@ -166,12 +192,24 @@ struct kmb_backend_ops {
 struct kmb_backend {
 	const struct kmb_backend_ops *ops;
 	struct kmb_physmem *pm;
+	struct kmb_pagesrc *pages; /* where the backend gets pages (NULL: it is one) */
 	unsigned ncpus;
 	void *priv; /* backend state */
 };
 
-/* Current CPU index of the calling thread (kmb_thread_attach), 0 if unattached. */
+/*
+ * The calling thread's CPU.  kmb_thread_cpu() is the CPU index of an attached thread and
+ * 0 for others (use it for NUMA placement).  kmb_thread_attached() tells whether the
+ * thread owns that CPU index exclusively: the core lets one attached thread per CPU, so a
+ * backend may keep lock-free per-CPU state for attached threads and must send other
+ * threads through a shared, locked path.
+ */
 unsigned kmb_thread_cpu(void);
+bool kmb_thread_attached(void);
+
+/* A plugin (--backend plugin:PATH.so) exports this symbol:
+ *   const struct kmb_backend_ops kmb_backend_plugin = { ... };  */
+#define KMB_PLUGIN_SYMBOL "kmb_backend_plugin"
 
 /* Backend-side panic for a broken invariant: "func(args): reason". */
 __attribute__((noreturn, format(printf, 3, 4))) void

@@ -53,13 +53,23 @@ int kmb_thread_attach(const char *name, unsigned cpu);
 void kmb_thread_detach(void);
 unsigned kmb_thread_cpu(void);
 
-/* Backends compiled in: name and one-line summary, for `kmbench list`. */
+/*
+ * Backend specs: "NAME" or "NAME@PAGESOURCE" (e.g. "slab@vmem"), or "plugin:PATH.so"
+ * (optionally "@PAGESOURCE") for an out-of-tree backend.  kmb_spec_at() enumerates the
+ * built-in specs for `kmbench list`; kmb_spec_check() validates one (0, -ENOENT unknown
+ * backend or page source, -EINVAL malformed, -ENOEXEC a plugin that cannot be loaded),
+ * writing a one-line reason to err.
+ */
 struct kmb_backend_info {
-	const char *name;
+	const char *name;    /* the spec */
 	const char *summary;
 };
 size_t kmb_backend_count(void);
 const struct kmb_backend_info *kmb_backend_at(size_t i);
+int kmb_spec_check(const char *spec, char *err, size_t errlen);
+/* Page sources a spec may name after '@'. */
+size_t kmb_pagesrc_count(void);
+const struct kmb_backend_info *kmb_pagesrc_at(size_t i);
 
 /* A declared statistic (illumos kstat style): name, unit, description, value. */
 struct kmb_stat {
