@@ -2,8 +2,9 @@
  * backends/registry.c - the backends and page sources kmbench knows, backend specs, and
  * kmb_boot().
  *
- * Adding a backend: one folder under backends/ with a library target, and one line in
- * backends[] below (page sources: one line in pagesrcs[]).  Everything that names a
+ * Adding a backend: one folder under backends/ with a library target kmb_<folder> and one
+ * kmb_register_backend() line in its CMakeLists.txt; the lists below are generated from
+ * those lines.  Everything that names a
  * backend (kmbench list, replay, run, the conformance suite) goes through this file.
  *
  * A spec is NAME or NAME@PAGES: NAME a backend or "plugin:PATH.so", PAGES a page source
@@ -16,16 +17,19 @@
 
 #include "core/internal.h"
 
-extern const struct kmb_backend_ops kmb_buddy_ops;
-extern const struct kmb_pagesrc_ops kmb_buddy_pagesrc_ops;
+#include "kmb_registry.h" /* generated: one X() per kmb_register_backend() line */
 
-static const struct kmb_backend_ops *const backends[] = {
-	&kmb_buddy_ops,
-};
+#define X(sym) extern const struct kmb_backend_ops sym;
+KMB_BACKEND_LIST
+#undef X
+#define X(sym) extern const struct kmb_pagesrc_ops sym;
+KMB_PAGESRC_LIST
+#undef X
 
-static const struct kmb_pagesrc_ops *const pagesrcs[] = {
-	&kmb_buddy_pagesrc_ops,
-};
+#define X(sym) &sym,
+static const struct kmb_backend_ops *const backends[] = {KMB_BACKEND_LIST};
+static const struct kmb_pagesrc_ops *const pagesrcs[] = {KMB_PAGESRC_LIST};
+#undef X
 
 #define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 #define NPAGESRCS (sizeof(pagesrcs) / sizeof(pagesrcs[0]))

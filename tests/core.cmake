@@ -1,5 +1,6 @@
 # The kmalloc interface's semantics, run once per backend (the conformance suite).
-set(KMB_CONFORMANCE_BACKENDS buddy)
+# every spec the backends registered (backends/CMakeLists.txt)
+get_property(KMB_CONFORMANCE_BACKENDS GLOBAL PROPERTY KMB_BACKEND_SPECS)
 add_executable(test_kmalloc test_kmalloc.c)
 target_link_libraries(test_kmalloc PRIVATE kmb_test kmb_backends)
 file(STRINGS test_kmalloc.c kmalloc_tests REGEX "^KMB_TEST\\([a-z0-9_]+\\)")
