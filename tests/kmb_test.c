@@ -10,6 +10,8 @@
 
 #define KMB_TEST_MAX 256
 
+const char *kmb_test_arg; /* argv[2] of "program TEST ARG", NULL otherwise */
+
 static struct {
 	const char *name;
 	kmb_test_fn fn;
@@ -91,6 +93,8 @@ int kmb_test_main(int argc, char **argv)
 			printf("%s\n", tests[i].name);
 		return 0;
 	}
+	if (argc > 2)
+		kmb_test_arg = argv[2];
 	if (argc > 1) {
 		for (int i = 0; i < ntests; i++)
 			if (strcmp(tests[i].name, argv[1]) == 0)

@@ -9,7 +9,8 @@
  *                               panic message is left in kmb_test_panic_msg.
  *
  * Run a program with no argument to run all its tests (each in a child process), with
- * a test name to run that one in-process, or with --list.
+ * a test name to run that one in-process (an optional second argument is left in
+ * kmb_test_arg), or with --list.
  */
 #ifndef KMB_TESTS_KMB_TEST_H
 #define KMB_TESTS_KMB_TEST_H
@@ -25,6 +26,7 @@
 #include <kmbench/kmalloc.h>
 
 typedef void (*kmb_test_fn)(void);
+extern const char *kmb_test_arg; /* "program TEST ARG": ARG (e.g. a backend spec), or NULL */
 void kmb_test_register(const char *name, kmb_test_fn fn);
 int kmb_test_main(int argc, char **argv);
 __attribute__((noreturn)) void kmb_test_fail(const char *file, int line, const char *fmt, ...)

@@ -20,9 +20,10 @@ MALLOC_DEFINE(M_TESTB, "test_b", "conformance test type B");
 #define PAGE      KMB_PAGE_SIZE
 #define SMALL_MEM ((size_t)4 << 20) /* 1024 pages: exhaustion in a few thousand calls */
 
+/* The spec under test: the program's second argument (CMake), else KMB_TEST_BACKEND. */
 static const char *backend(void)
 {
-	const char *b = getenv("KMB_TEST_BACKEND");
+	const char *b = kmb_test_arg ? kmb_test_arg : getenv("KMB_TEST_BACKEND");
 
 	return b ? b : "buddy";
 }
@@ -605,6 +606,160 @@ KMB_TEST(invariants_cache_objects_checked_too)
 	kmem_cache_destroy(c);
 	kmem_cache_destroy(d);
 	shutdown_ok();
+}
+
+/* ---- every size, alignment, no overlap ------------------------------------------------- */
+
+static size_t natural_align(size_t size)
+{
+	size_t a = 1;
+
+	while (a < size && a < 16)
+		a <<= 1;
+	return a;
+}
+
+KMB_TEST(every_size_aligned_and_no_two_live_objects_overlap)
+{
+	enum { N = 3 * 4096 + 64 };
+	static unsigned char *v[N + 1];
+	static size_t sz[N + 1];
+
+	boot((size_t)64 << 20, KMB_INVARIANTS_OFF);
+	/* every size up to 1 KiB, then every 7th (all live at once: ~20 MiB with rounding) */
+	for (size_t size = 1; size <= N; size += size < 1024 ? 1 : 7) {
+		v[size] = kmalloc(size, M_TESTA, M_WAITOK);
+		sz[size] = kmalloc_usable_size(v[size]);
+		ASSERT_CMP_U(sz[size], >=, size);
+		ASSERT_EQ_U((uintptr_t)v[size] % natural_align(size), 0);
+		if ((size & (size - 1)) == 0 && size <= PAGE)
+			ASSERT_EQ_U((uintptr_t)v[size] % size, 0); /* power of two: natural */
+		if (size % PAGE == 0)
+			ASSERT_EQ_U((uintptr_t)v[size] % PAGE, 0);
+		memset(v[size], (int)(size * 7 + 1) & 0xff, sz[size]);
+	}
+	for (size_t size = 1; size <= N; size += size < 1024 ? 1 : 7) {
+		for (size_t k = 0; k < sz[size]; k++)
+			if (v[size][k] != ((size * 7 + 1) & 0xff))
+				kmb_test_fail(__FILE__, __LINE__,
+					      "object of size %zu at %p overwritten at offset %zu", size,
+					      (void *)v[size], k);
+		kfree(v[size], M_TESTA);
+	}
+	shutdown_ok();
+}
+
+/* ---- two threads, random sizes and lifetimes, frees on the other thread ---------------- */
+
+#define XQ 256 /* objects in flight from one thread to the other */
+
+struct xfer {
+	pthread_mutex_t lock;
+	void *q[XQ];
+	size_t n;
+};
+
+struct stress_thread {
+	unsigned cpu;
+	uint64_t seed;
+	struct xfer *out, *in;
+};
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 33;
+}
+
+static void free_incoming(struct xfer *in)
+{
+	void *batch[XQ];
+	size_t n;
+
+	pthread_mutex_lock(&in->lock);
+	n = in->n;
+	memcpy(batch, in->q, n * sizeof(void *));
+	in->n = 0;
+	pthread_mutex_unlock(&in->lock);
+	for (size_t i = 0; i < n; i++)
+		kfree(batch[i], M_TESTB);
+}
+
+static bool hand_over(struct xfer *out, void *p)
+{
+	bool ok;
+
+	pthread_mutex_lock(&out->lock);
+	ok = out->n < XQ;
+	if (ok)
+		out->q[out->n++] = p;
+	pthread_mutex_unlock(&out->lock);
+	return ok;
+}
+
+static void *stress_main(void *arg)
+{
+	enum { LIVE = 512, STEPS = 40000 };
+	struct stress_thread *t = arg;
+	void *live[LIVE] = {NULL};
+	char name[16];
+
+	snprintf(name, sizeof(name), "stress-%u", t->cpu);
+	ASSERT_EQ_I(kmb_thread_attach(name, t->cpu), 0);
+	for (int step = 0; step < STEPS; step++) {
+		unsigned i = (unsigned)(rnd(&t->seed) % LIVE);
+		size_t size = 1 + (size_t)(rnd(&t->seed) % (rnd(&t->seed) % 8 ? 512 : 9000));
+
+		if (live[i] == NULL) {
+			live[i] = kmalloc(size, M_TESTB, M_WAITOK | (step % 3 ? 0 : M_ZERO));
+			memset(live[i], 0xab, size);
+		} else if (rnd(&t->seed) % 2 && hand_over(t->out, live[i])) {
+			live[i] = NULL; /* freed by the other thread */
+		} else {
+			kfree(live[i], M_TESTB);
+			live[i] = NULL;
+		}
+		if (step % 64 == 0)
+			free_incoming(t->in);
+	}
+	for (int i = 0; i < LIVE; i++)
+		if (live[i])
+			kfree(live[i], M_TESTB);
+	free_incoming(t->in);
+	kmb_thread_detach();
+	return NULL;
+}
+
+static void stress_two_threads(int invariants)
+{
+	struct xfer x[2] = {{PTHREAD_MUTEX_INITIALIZER, {0}, 0}, {PTHREAD_MUTEX_INITIALIZER, {0}, 0}};
+	struct stress_thread t[2] = {{0, 1, &x[0], &x[1]}, {1, 2, &x[1], &x[0]}};
+	struct kmb_type_stats s;
+	pthread_t th[2];
+
+	boot((size_t)64 << 20, invariants);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ_I(pthread_create(&th[i], NULL, stress_main, &t[i]), 0);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ_I(pthread_join(th[i], NULL), 0);
+	for (int i = 0; i < 2; i++) /* what was handed over after the other thread's last pass */
+		for (size_t k = 0; k < x[i].n; k++)
+			kfree(x[i].q[k], M_TESTB);
+	kmb_malloc_type_stats(M_TESTB, &s);
+	ASSERT_EQ_I(s.inuse, 0);
+	ASSERT_EQ_I(s.memuse, 0);
+	ASSERT_CMP_U(s.calls, >, 20000);
+	shutdown_ok(); /* every page back: nothing leaked */
+}
+
+KMB_TEST(stress_two_threads_cross_frees)
+{
+	stress_two_threads(KMB_INVARIANTS_OFF);
+}
+
+KMB_TEST(stress_two_threads_cross_frees_invariants)
+{
+	stress_two_threads(KMB_INVARIANTS_ON);
 }
 
 KMB_TEST_MAIN()
