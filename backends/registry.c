@@ -57,7 +57,7 @@ static void build_specs(void)
 			if (strcmp(pagesrcs[k]->name, backends[i]->default_pages) == 0)
 				continue;
 			snprintf(spec_names[nspecs], sizeof(spec_names[0]), "%s@%s",
-				 backends[i]->name, pagesrcs[k]->name);
+			         backends[i]->name, pagesrcs[k]->name);
 			infos[nspecs].name = spec_names[nspecs];
 			infos[nspecs++].summary = pagesrcs[k]->summary;
 		}
@@ -100,8 +100,8 @@ static const struct kmb_pagesrc_ops *find_pagesrc(const char *name, size_t len)
 	return NULL;
 }
 
-static int load_plugin(const char *path, size_t len, const struct kmb_backend_ops **out,
-		       char *err, size_t errlen)
+static int load_plugin(const char *path, size_t len, const struct kmb_backend_ops **out, char *err,
+                       size_t errlen)
 {
 	char file[4096];
 	void *h;
@@ -118,7 +118,7 @@ static int load_plugin(const char *path, size_t len, const struct kmb_backend_op
 	    ops->free == NULL || ops->usable_size == NULL || ops->max_size == NULL ||
 	    ops->fini == NULL) {
 		snprintf(err, errlen, "plugin %s: no complete '%s' ops table", file,
-			 KMB_PLUGIN_SYMBOL);
+		         KMB_PLUGIN_SYMBOL);
 		dlclose(h);
 		return -ENOEXEC;
 	}
@@ -129,13 +129,14 @@ static int load_plugin(const char *path, size_t len, const struct kmb_backend_op
 	return 0;
 }
 
-static int find_backend(const char *name, size_t len, const struct kmb_backend_ops **out,
-			char *err, size_t errlen)
+static int find_backend(const char *name, size_t len, const struct kmb_backend_ops **out, char *err,
+                        size_t errlen)
 {
 	if (len > strlen(PLUGIN) && strncmp(name, PLUGIN, strlen(PLUGIN)) == 0)
 		return load_plugin(name + strlen(PLUGIN), len - strlen(PLUGIN), out, err, errlen);
 	for (size_t i = 0; i < NBACKENDS; i++) {
-		if (strlen(backends[i]->name) == len && strncmp(backends[i]->name, name, len) == 0) {
+		if (strlen(backends[i]->name) == len &&
+		    strncmp(backends[i]->name, name, len) == 0) {
 			*out = backends[i];
 			return 0;
 		}
@@ -146,7 +147,7 @@ static int find_backend(const char *name, size_t len, const struct kmb_backend_o
 
 /* Resolve a spec to a backend and its page source (NULL for page allocators). */
 static int resolve(const char *spec, const struct kmb_backend_ops **ops,
-		   const struct kmb_pagesrc_ops **ps, char *err, size_t errlen)
+                   const struct kmb_pagesrc_ops **ps, char *err, size_t errlen)
 {
 	const char *at = spec ? strrchr(spec, '@') : NULL;
 	size_t len = spec ? (at ? (size_t)(at - spec) : strlen(spec)) : 0;
@@ -165,11 +166,12 @@ static int resolve(const char *spec, const struct kmb_backend_ops **ops,
 		return 0;
 	if ((*ops)->default_pages == NULL) {
 		snprintf(err, errlen, "backend '%s' is a page allocator: it takes no page source",
-			 (*ops)->name);
+		         (*ops)->name);
 		return -EINVAL;
 	}
 	if ((*ps = find_pagesrc(pname, strlen(pname))) == NULL) {
-		snprintf(err, errlen, "unknown page source '%s' in '%s' (kmbench list)", pname, spec);
+		snprintf(err, errlen, "unknown page source '%s' in '%s' (kmbench list)", pname,
+		         spec);
 		return -ENOENT;
 	}
 	return 0;

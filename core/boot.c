@@ -29,7 +29,7 @@ static void reset_types(void)
 }
 
 int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
-	      const struct kmb_config *cfg, int invariants)
+              const struct kmb_config *cfg, int invariants)
 {
 	size_t bytes = cfg->mem_bytes ? cfg->mem_bytes : KMB_DEFAULT_MEM_BYTES;
 	unsigned nodes = cfg->nodes ? cfg->nodes : 1;
@@ -144,7 +144,7 @@ int kmb_thread_attach(const char *name, unsigned cpu)
 	if (!kmb__sys.booted || kmb__self.attached || cpu >= be->ncpus)
 		return -EINVAL;
 	if (!__atomic_compare_exchange_n(&cpu_owner[cpu], &none, tid, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
+	                                 __ATOMIC_ACQUIRE))
 		return -EBUSY; /* one attached thread per CPU: per-CPU state is its own */
 	snprintf(kmb__self.name, sizeof(kmb__self.name), "%s", name ? name : "thread");
 	kmb__self.cpu = cpu;

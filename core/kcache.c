@@ -7,8 +7,8 @@
  *    them: natively (cache_* ops: the slab backend) or through this fallback.
  * 2. The fallback rounds the object up to its alignment and asks the backend's alloc for
  *    it.  For an alignment above KMB_MIN_ALIGN it asks for the next power of two at least
- *    the alignment, because power-of-two blocks up to a page are naturally aligned
- *    (backend.h); page-sized and larger blocks are page aligned.
+ *    the alignment when the backend aligns power-of-two blocks to their size
+ *    (ops->natural_pow2), else for a whole page multiple, which every backend page-aligns.
  * 3. The flags, sleeping, M_NOFAIL and INVARIANTS rules are those of kmalloc (kmalloc.c);
  *    a cache's objects are counted in the cache (in use, requests), not in a malloc type.
  * 4. Destroying a cache with live objects panics, as Linux's kmem_cache_destroy() does.
@@ -84,11 +84,13 @@ static size_t pow2_at_least(size_t x)
 	return x <= 1 ? 1 : (size_t)1 << (64 - __builtin_clzll((uint64_t)x - 1));
 }
 
-static size_t generic_size(size_t size, size_t align)
+static size_t generic_size(size_t size, size_t align, bool natural_pow2)
 {
 	if (align <= KMB_MIN_ALIGN)
 		return round_up(size, align);
-	return pow2_at_least(size > align ? size : align);
+	if (natural_pow2)
+		return pow2_at_least(size > align ? size : align);
+	return round_up(size, KMB_PAGE_SIZE);
 }
 
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align, int flags)
@@ -110,7 +112,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align
 	c->cd.size = size + (kmb__invariants_on ? KMB_REDZONE : 0);
 	c->native = be->ops->cache_create != NULL;
 	if (!c->native)
-		c->cd.size = generic_size(c->cd.size, c->cd.align);
+		c->cd.size = generic_size(c->cd.size, c->cd.align, be->ops->natural_pow2);
 	if (c->native && be->ops->cache_create(be, &c->cd) != 0) {
 		free(c);
 		return NULL;

@@ -77,6 +77,16 @@ replay_deadlock_is_reported)
 	has "$TMP/err" "deadlock"
 	has "$TMP/err" "kmem_SLUB.log:"
 	;;
+plugin)
+	so=$(dirname "$KMB")/kr-plugin.so
+	expect_exit 0 "$KMB" replay --backend "plugin:$so" --json
+	json_key "$TMP/out" failed_allocs 0
+	has "$TMP/out" "\"backend\": \"plugin:$so\""
+	expect_exit 2 "$KMB" replay --backend "plugin:$TMP/none.so"
+	has "$TMP/err" "cannot load plugin"
+	expect_exit 2 "$KMB" replay --backend "buddy@nosuch"
+	has "$TMP/err" "page source"
+	;;
 run_quick)
 	expect_exit 0 "$KMB" run --quick --repetitions 2 --out "$TMP/runs" --seed 7
 	d=$(ls -d "$TMP"/runs/*/ | head -1)

@@ -3,6 +3,7 @@
 get_property(KMB_CONFORMANCE_BACKENDS GLOBAL PROPERTY KMB_BACKEND_SPECS)
 add_executable(test_kmalloc test_kmalloc.c)
 target_link_libraries(test_kmalloc PRIVATE kmb_test kmb_backends)
+set_target_properties(test_kmalloc PROPERTIES ENABLE_EXPORTS ON) # plugins use its symbols
 file(STRINGS test_kmalloc.c kmalloc_tests REGEX "^KMB_TEST\\([a-z0-9_]+\\)")
 foreach(be ${KMB_CONFORMANCE_BACKENDS})
   foreach(l ${kmalloc_tests})
@@ -13,5 +14,18 @@ foreach(be ${KMB_CONFORMANCE_BACKENDS})
       set(labels "conformance;stress")
     endif()
     set_tests_properties(conformance/${be}/${t} PROPERTIES TIMEOUT 120 LABELS "${labels}")
+  endforeach()
+endforeach()
+
+# ... and on every example plugin, loaded as --backend plugin:PATH.so would be.
+get_property(kmb_plugins GLOBAL PROPERTY KMB_PLUGINS)
+foreach(p ${kmb_plugins})
+  string(REGEX REPLACE "=.*" "" pname "${p}")
+  string(REGEX REPLACE ".*=" "" ptarget "${p}")
+  foreach(l ${kmalloc_tests})
+    string(REGEX REPLACE "^KMB_TEST\\(([a-z0-9_]+)\\).*" "\\1" t "${l}")
+    add_test(NAME conformance/plugin-${pname}/${t}
+      COMMAND test_kmalloc ${t} "plugin:$<TARGET_FILE:${ptarget}>")
+    set_tests_properties(conformance/plugin-${pname}/${t} PROPERTIES TIMEOUT 120 LABELS "conformance")
   endforeach()
 endforeach()

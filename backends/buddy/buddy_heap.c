@@ -582,6 +582,7 @@ const struct kmb_backend_ops kmb_buddy_ops = {
         .summary = "Linux-style binary buddy page allocator; kmalloc from page blocks and a "
                    "sub-page binary buddy heap",
         .freelist_bytes = sizeof(struct heap_free),
+        .natural_pow2 = true, /* binary buddy blocks are aligned to their size */
         .init = buddy_init,
         .fini = buddy_fini,
         .alloc = buddy_alloc,

@@ -27,6 +27,10 @@
  *                            block of at least size bytes aligned to min(2^ceil(log2 size),
  *                            KMB_MIN_ALIGN) - page aligned for page multiples - or NULL when
  *                            memory is short.  Never sleeps.  M_ZERO is done by the core.
+ *                            A backend that also aligns power-of-two blocks up to a page
+ *                            to their size (Linux kmalloc since 5.4) says so with
+ *                            natural_pow2; the generic kmem_cache relies on it for
+ *                            alignments above KMB_MIN_ALIGN.
  *    free(be, addr)          addr came from alloc and is live.
  *    usable_size(be, addr)   >= the requested size; constant while the block lives.
  *    max_size(be)            the largest size alloc could ever return (with all memory
@@ -162,6 +166,7 @@ struct kmb_backend_ops {
 	const char *name;
 	const char *summary;
 	size_t freelist_bytes; /* see 4. above */
+	bool natural_pow2;     /* power-of-two blocks up to a page are aligned to their size */
 	/* The page source used when the spec names none ("buddy"); NULL: the backend is a
 	 * page allocator itself and takes no page source (be->pages stays NULL). */
 	const char *default_pages;
