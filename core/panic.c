@@ -67,6 +67,7 @@ void kmb__panic_full(enum kmb_panic_kind kind, const void *addr, size_t size,
 
 	va_start(ap, fmt);
 	kmb__panicv(kind, addr, size, type, fmt, ap);
+	va_end(ap); /* not reached */
 }
 
 void kmb_panic(enum kmb_panic_kind kind, const void *addr, const char *fmt, ...)
@@ -75,6 +76,7 @@ void kmb_panic(enum kmb_panic_kind kind, const void *addr, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	kmb__panicv(kind, addr, 0, NULL, fmt, ap);
+	va_end(ap); /* not reached */
 }
 
 const char *kmb__flags_str(int flags, char *buf, size_t len)
