@@ -15,7 +15,7 @@
 #include "core/hist.h"
 #include "workloads/trace.h"
 
-#define KMB_MAX_STATS 64
+#define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
 
 /* ---- cli.c ----------------------------------------------------------------------------- */
 extern const char *kmb_prog; /* "kmbench" */

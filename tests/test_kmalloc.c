@@ -172,7 +172,7 @@ KMB_TEST(type_limit_blocks_nowait_and_failok)
 
 	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
 	kmb_malloc_type_setlimit(M_TESTB, 4 * PAGE);
-	p = kmalloc(3 * PAGE, M_TESTB, M_WAITOK); /* usable 4 pages: at the limit */
+	p = kmalloc(4 * PAGE, M_TESTB, M_WAITOK); /* usable exactly 4 pages: at the limit */
 	ASSERT_NULL(kmalloc(64, M_TESTB, M_NOWAIT));
 	ASSERT_NULL(kmalloc(8 * PAGE, M_TESTB, M_WAITOK | M_FAILOK));
 	EXPECT_PANIC(KMB_PANIC_IMPOSSIBLE, kmalloc(8 * PAGE, M_TESTB, M_WAITOK));
