@@ -277,7 +277,7 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
                const char *trace_path, const struct kmb_replay_opts *opts,
                struct kmb_replay_result *res, char *err, size_t errlen)
 {
-	struct kmb_config cfg = {opts->backend, opts->mem_bytes, 1, 1, opts->invariants};
+	struct kmb_config cfg = {opts->backend, opts->mem_bytes, 1, 1, opts->invariants, NULL};
 	struct replay_state st = {.plan = plan, .res = res, .timing = opts->timing};
 	kmb_panic_handler_t old;
 	int rc;

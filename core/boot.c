@@ -52,6 +52,13 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 	kmb__sys.be.ops = ops;
 	kmb__sys.be.pm = &kmb__sys.pm;
 	kmb__sys.be.ncpus = ncpus;
+	for (unsigned c = 0; c < ncpus; c++) {
+		kmb__sys.cpu_node[c] = cfg->cpu_node ? cfg->cpu_node[c] : c % nodes;
+		if (kmb__sys.cpu_node[c] >= nodes) {
+			rc = -EINVAL;
+			goto fail_inv;
+		}
+	}
 	if (pages && (rc = pages->create(&kmb__sys.pm, ncpus, &kmb__sys.be.pages)) != 0)
 		goto fail_inv;
 	rc = ops->init(&kmb__sys.be);
@@ -173,6 +180,13 @@ void kmb_thread_detach(void)
 unsigned kmb_thread_cpu(void)
 {
 	return kmb__self.cpu;
+}
+
+unsigned kmb_cpu_node(unsigned cpu)
+{
+	if (!kmb__sys.booted || cpu >= KMB_MAX_CPUS)
+		return cpu; /* no topology: callers reduce it modulo their node count */
+	return kmb__sys.cpu_node[cpu];
 }
 
 bool kmb_thread_attached(void)

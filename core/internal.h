@@ -70,6 +70,7 @@ struct kmb__system {
 	struct kmb_physmem pm;
 	struct kmb_backend be;
 	size_t max_size; /* be->ops->max_size(): larger requests are impossible */
+	unsigned cpu_node[KMB_MAX_CPUS]; /* NUMA node of each CPU index */
 	uint64_t sleeps, nofail_retries, deadlocks;
 };
 extern struct kmb__system kmb__sys;

@@ -45,9 +45,23 @@ struct waiter {
 	size_t report_len;
 };
 
+/* A thread blocked on another thread's progress (a replay dependency), not on memory. */
+struct blocked {
+	struct blocked *next;
+	bool (*ready)(void *arg);
+	void *arg;
+	const char *what;
+	const struct kmb__thread *thr;
+	bool deadlocked;
+	char *report;
+	size_t report_len;
+};
+
 static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
 static struct waiter *waiters;
+static struct blocked *blocked;
+static int nblocked;
 static int slowpath;
 static uint64_t free_gen;
 static unsigned attached, attached_waiting;
@@ -100,13 +114,29 @@ static void write_report(void)
 		                        w->thr->name[0] ? w->thr->name : "thread", w->thr->tid,
 		                        w->thr->cpu, kmb__request_str(w->rq, rq, sizeof(rq)));
 	}
+	for (struct blocked *b = blocked; b != NULL && off < len; b = b->next)
+		off += (size_t)snprintf(last_report + off, len - off, " [%s (tid %ld, cpu %u): %s]",
+		                        b->thr->name[0] ? b->thr->name : "thread", b->thr->tid,
+		                        b->thr->cpu, b->what);
+}
+
+/* Attached threads that cannot make progress: asleep for memory, or blocked on a
+ * condition that is still false.  Called with wait_lock held. */
+static unsigned stuck_threads(void)
+{
+	unsigned n = attached_waiting;
+
+	for (struct blocked *b = blocked; b != NULL; b = b->next)
+		if (b->thr->attached && !b->ready(b->arg))
+			n++;
+	return n;
 }
 
 /* Called with wait_lock held.  Every current waiter gets the report and leaves the
  * wait set at once, so a later check (a detach) never reports them twice. */
 static void check_deadlock(void)
 {
-	if (waiters == NULL || attached_waiting < attached)
+	if ((waiters == NULL && blocked == NULL) || stuck_threads() < attached)
 		return;
 	write_report();
 	for (struct waiter *w = waiters; w != NULL; w = w->next) {
@@ -115,7 +145,12 @@ static void check_deadlock(void)
 		if (w->thr->attached)
 			attached_waiting--;
 	}
+	for (struct blocked *b = blocked; b != NULL; b = b->next) {
+		b->deadlocked = true;
+		snprintf(b->report, b->report_len, "%s", last_report);
+	}
 	waiters = NULL;
+	blocked = NULL;
 	__atomic_add_fetch(&kmb__sys.deadlocks, 1, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&wait_cv);
 }
@@ -172,5 +207,54 @@ void kmb__wait_detach(void)
 	pthread_mutex_lock(&wait_lock);
 	attached--;
 	check_deadlock();
+	pthread_mutex_unlock(&wait_lock);
+}
+
+/*
+ * 6. Blocking on another thread.  A replay thread whose next operation depends on
+ *    another thread's (a free of an object allocated there) blocks here, so that it
+ *    counts as stuck for deadlock detection while its condition is false: if every
+ *    attached thread is asleep for memory or blocked on such a condition, nothing can
+ *    ever change, and all of them get the deadlock report.  The same Dekker argument as
+ *    in 3. holds between nblocked (seq_cst) and the condition's own seq_cst stores.
+ */
+int kmb_thread_block(bool (*ready)(void *arg), void *arg, const char *what, char *report,
+                     size_t len)
+{
+	struct blocked me = {NULL, ready, arg, what, &kmb__self, false, report, len};
+	int rc = 0;
+
+	if (ready(arg))
+		return 0;
+	if (kmb__self.tid == 0)
+		kmb__self.tid = kmb__os_tid();
+	pthread_mutex_lock(&wait_lock);
+	__atomic_add_fetch(&nblocked, 1, __ATOMIC_SEQ_CST);
+	me.next = blocked;
+	blocked = &me;
+	check_deadlock();
+	while (!me.deadlocked && !ready(arg))
+		pthread_cond_wait(&wait_cv, &wait_lock);
+	if (me.deadlocked) {
+		rc = -EDEADLK;
+	} else {
+		for (struct blocked **pp = &blocked; *pp != NULL; pp = &(*pp)->next) {
+			if (*pp == &me) {
+				*pp = me.next;
+				break;
+			}
+		}
+	}
+	__atomic_sub_fetch(&nblocked, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&wait_lock);
+	return rc;
+}
+
+void kmb_thread_unblock(void)
+{
+	if (kmb__likely(__atomic_load_n(&nblocked, __ATOMIC_SEQ_CST) == 0))
+		return;
+	pthread_mutex_lock(&wait_lock);
+	pthread_cond_broadcast(&wait_cv);
 	pthread_mutex_unlock(&wait_lock);
 }

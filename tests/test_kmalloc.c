@@ -30,7 +30,7 @@ static const char *backend(void)
 
 static void boot(size_t mem, int invariants)
 {
-	struct kmb_config cfg = {backend(), mem, 1, 2, invariants};
+	struct kmb_config cfg = {backend(), mem, 1, 2, invariants, NULL};
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
 }

@@ -115,7 +115,7 @@
  *    - No migrate types, pageblocks, compaction, kswapd, reclaim or OOM: a request the
  *      watermark refuses fails, and the core decides whether to drain and sleep.
  *    - The watermark checked is min, not low (see 4.), and there is no lowmem_reserve.
- *    - CPU i belongs to node i % nnodes (no real topology yet); the per-CPU lists have a
+ *    - The node of a CPU comes from the replay's topology (kmb_cpu_node); the per-CPU lists have a
  *      fixed high (no adaptive high_min/high_max of 6.7+).
  *    - Order-0 only on the per-CPU lists (Linux 5.15+ also keeps orders up to 3 and THP).
  *    - Blocks are not checked for poison on allocation (Linux's check_poison_mem): the core
@@ -201,10 +201,10 @@ static unsigned this_cpu(const struct kmb_buddy *b)
 	return kmb_thread_cpu() % b->ncpus;
 }
 
-/* No topology yet: CPU i belongs to node i % nnodes. */
+/* The replay's topology says which node a CPU index is on (kmb_cpu_node). */
 static unsigned cpu_to_node(const struct kmb_buddy *b, unsigned cpu)
 {
-	return cpu % b->nzones;
+	return kmb_cpu_node(cpu) % b->nzones;
 }
 
 static unsigned node_ncpus(const struct kmb_buddy *b, unsigned node)

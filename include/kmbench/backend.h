@@ -211,6 +211,9 @@ struct kmb_backend {
  */
 unsigned kmb_thread_cpu(void);
 bool kmb_thread_attached(void);
+/* The NUMA node of a CPU index (the replay's topology; without a booted system, the CPU
+ * index itself: reduce it modulo your node count). */
+unsigned kmb_cpu_node(unsigned cpu);
 
 /* A plugin (--backend plugin:PATH.so) exports this symbol:
  *   const struct kmb_backend_ops kmb_backend_plugin = { ... };  */

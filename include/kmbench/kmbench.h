@@ -36,6 +36,7 @@ struct kmb_config {
 	unsigned nodes;      /* NUMA nodes the memory is split into; 0 = 1 */
 	unsigned ncpus;      /* CPUs (per-CPU caches); 0 = 1 */
 	int invariants;      /* KMB_INVARIANTS_BUILD (build default), _ON or _OFF */
+	const unsigned *cpu_node; /* NUMA node of each CPU index (ncpus entries); NULL: cpu % nodes */
 };
 enum { KMB_INVARIANTS_BUILD = 0, KMB_INVARIANTS_ON = 1, KMB_INVARIANTS_OFF = 2 };
 
@@ -52,6 +53,18 @@ const char *kmb_backend_name(void);
 int kmb_thread_attach(const char *name, unsigned cpu);
 void kmb_thread_detach(void);
 unsigned kmb_thread_cpu(void);
+
+/*
+ * For threads that wait on each other (replay threads: a free waits for the allocation
+ * it depends on when that ran on another thread).  kmb_thread_block() sleeps until
+ * ready(arg) is true; while it is false the thread counts as stuck, so a deadlock of
+ * sleepers and blocked threads is reported (-EDEADLK, report filled) instead of hanging.
+ * `what` describes the wait for the report.  Whoever makes a condition true calls
+ * kmb_thread_unblock() after a seq_cst store (one load when nobody is blocked).
+ */
+int kmb_thread_block(bool (*ready)(void *arg), void *arg, const char *what, char *report,
+                     size_t len);
+void kmb_thread_unblock(void);
 
 /*
  * Backend specs: "NAME" or "NAME@PAGESOURCE" (e.g. "slab@vmem"), or "plugin:PATH.so"
