@@ -26,6 +26,8 @@ int kmb_parse_size(const char *s, size_t *out);
 int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
 /* 0, or the exit code 2 after printing why the backend spec is bad. */
 int kmb_cli_check_backend(const char *cmd, const char *spec);
+/* 0, or the exit code 2 after printing why the --topology value is bad. */
+int kmb_cli_check_topology(const char *cmd, const char *spec);
 /* The bundled default workload (the Linux 3.6 boot trace) */
 const char *kmb_default_trace(void);
 bool kmb_progress_enabled(void); /* stderr is a terminal */
@@ -39,22 +41,44 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 struct kmb_replay_opts {
 	const char *backend;
 	size_t mem_bytes;
-	int invariants; /* KMB_INVARIANTS_* */
-	bool timing;    /* per-operation latency (default on) */
+	int invariants;       /* KMB_INVARIANTS_* */
+	bool timing;          /* per-operation latency (default on) */
+	unsigned threads;     /* replay threads (0 = 1) */
+	unsigned replicate;   /* disjoint copies of the trace replayed at once (0 = 1) */
+	unsigned repeat;      /* passes over the trace (0 = 1) */
+	bool strict;          /* keep the trace's global order */
+	bool compact;         /* placement: compact (else spread) */
+	const char *topology; /* NULL: this machine; hwloc synthetic or .xml */
+};
+
+/* One sample of the system during a replay (about 1000 per replay). */
+struct kmb_sample {
+	uint64_t ops, live_objects, live_bytes_req, live_bytes_alloc;
+	uint64_t footprint_bytes, meta_bytes, free_bytes, largest_free;
+	int valid;
 };
 
 struct kmb_replay_result {
-	char backend[64];
+	char backend[300];
 	char trace[512];
+	char topology[160];
+	unsigned threads, replicate, repeat, threads_bound;
+	bool strict;
 	uint64_t events; /* trace events read (facts.events) */
 	uint64_t ops;    /* operations replayed (allocs + frees) */
 	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
+	uint64_t cross_cpu_frees, cross_node_frees;
+	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;
 	double timer_overhead_ns;
 	struct kmb_hist alloc_ns, free_ns;
 	uint64_t peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes;
 	uint64_t live_bytes_alloc_at_peak; /* usable bytes live when requested bytes peaked */
+	uint64_t footprint_at_peak_bytes;  /* footprint when requested bytes peaked */
 	double internal_frag_pct;
+	double jw_footprint_at_peak_ratio; /* Johnstone & Wilson: footprint at peak live / peak live
+	                                    */
+	double jw_peak_footprint_ratio;    /* peak footprint / peak live */
 	uint64_t mem_bytes, meta_bytes_at_end;
 	struct kmb_memstat mem;
 	bool has_extfrag; /* the backend has a page allocator: Linux extfrag figures */
@@ -67,6 +91,8 @@ struct kmb_replay_result {
 		struct kmb_type_stats s;
 	} * types; /* types with activity (malloc'd) */
 	size_t ntypes;
+	struct kmb_sample *samples; /* malloc'd, nsamples_cap entries, valid ones flagged */
+	size_t nsamples_cap;
 	bool invariants;
 	bool aborted; /* a panic (deadlock, INVARIANTS) stopped the replay */
 	char abort_msg[2300];
@@ -78,10 +104,23 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
                struct kmb_replay_result *res, char *err, size_t errlen);
 void kmb_replay_result_free(struct kmb_replay_result *res);
 void kmb_replay_print(FILE *out, const struct kmb_replay_result *res);
+int kmb_replay_write_samples(FILE *out, const struct kmb_replay_result *res); /* CSV */
 int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *res);
 
 /* ---- topology.c: hwloc, isolated --------------------------------------------------------- */
-int kmb_topology_summary(char *buf, size_t len); /* "package:1 numa:1 core:2 pu:2" */
+struct kmb_topo {
+	void *h;   /* hwloc_topology_t */
+	bool real; /* the machine's own: threads can be bound */
+	unsigned npus, nnodes;
+	unsigned pu_node[KMB_MAX_CPUS]; /* NUMA node (logical) of each PU (logical) */
+	char desc[160];
+};
+/* spec: NULL = this machine, "node:2 core:2 pu:1" = hwloc synthetic, "*.xml" = hwloc XML */
+int kmb_topo_load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen);
+void kmb_topo_free(struct kmb_topo *tp);
+void kmb_topo_place(const struct kmb_topo *tp, unsigned n, bool compact, unsigned *pu);
+int kmb_topo_bind_self(const struct kmb_topo *tp, unsigned pu); /* -ENOTSUP if not real */
+int kmb_topology_summary(char *buf, size_t len);                /* "package:1 numa:1 core:2 pu:2" */
 
 /* ---- commands (one function per subcommand) -------------------------------------------- */
 int kmb_cmd_replay(int argc, char **argv);

@@ -105,3 +105,16 @@ bool kmb_progress_enabled(void)
 {
 	return isatty(STDERR_FILENO) != 0;
 }
+
+int kmb_cli_check_topology(const char *cmd, const char *spec)
+{
+	struct kmb_topo tp;
+	char err[512];
+
+	if (spec == NULL)
+		return 0;
+	if (kmb_topo_load(&tp, spec, err, sizeof(err)) != 0)
+		return kmb_cli_error(cmd, "%s", err);
+	kmb_topo_free(&tp);
+	return 0;
+}

@@ -1,29 +1,46 @@
 /*
- * bench/replay.c - the replay engine: a trace's plan, executed against one backend.
+ * bench/replay.c - the replay engine: a trace's plan, executed against one backend by
+ * one or more threads placed on the machine's (or a described) topology.
  *
- * 1. The plan (workloads/plan.c) has already replaced pointers by slot numbers, so the
- *    loop does no hashing: slot[s] holds the live object of slot s.  Each call site
- *    becomes a malloc type; each traced cache a kmem_cache of its object size.
- * 2. Each kmalloc/kfree/kmem_cache_* call is timed with the cycle counter (core/clock.h)
- *    and recorded in ns in a log-linear histogram (core/hist.h); the timer's own cost is
- *    measured and reported.  --no-timing leaves only the throughput clock.
- * 3. After every operation, outside the timed region: live requested bytes, live usable
- *    bytes (kmalloc_usable_size) and their peaks.  Internal fragmentation is measured at
- *    the moment live requested bytes peak: 100 * (usable - requested) / usable.  Peak
- *    footprint is the physical memory's high-water of pages held for data and metadata.
- *    Linux's extfrag indices of the page allocator are taken at the end of the replay.
- * 4. A failed M_NOWAIT allocation leaves its slot empty; its later free is skipped and
- *    counted.  Page events (mm_page_alloc/free) are counted and not yet replayed.
- * 5. A panic during the replay (a deadlock, an INVARIANTS check) does not kill the
- *    process: the handler records it and longjmps back here; the result is marked
- *    aborted with the panic message and the event's source line.
- * 6. At the end the `vmstat -m` table and the backend's declared counters are taken, every
- *    live object is freed and the backend is shut down, which checks that no page leaked.
- *    After a panic nothing of the allocator is trusted: kmb_shutdown_abandon().
+ * 1. Plan.  workloads/plan.c has replaced pointers by slot numbers, so replay does no
+ *    hashing: a slot holds the live object of one pointer.  Each call site becomes a
+ *    malloc type; each traced cache a kmem_cache of its object size.
+ * 2. Threads.  Each traced CPU is a stream; stream c of replica r runs on thread
+ *    (r * ncpus_traced + c) % threads.  --replicate K runs K disjoint copies of the trace
+ *    at once (own slots, shared types and caches) to load many cores with a one-CPU trace;
+ *    --repeat K replays the whole thing K times, freeing what is left between passes.
+ *    Thread i is attached as CPU index i, so per-CPU caches are its own.
+ * 3. Order.  Every operation on a slot has its sequence number on that slot (alloc 0,
+ *    free 1, alloc 2, ...).  An operation runs when the slot's generation equals it, so a
+ *    free waits only for the allocation it depends on (and an allocation for the free of
+ *    the slot's previous object) when that ran on another thread; a thread's own
+ *    operations are already in order.  Waiting spins briefly, then blocks in
+ *    kmb_thread_block(), which counts the thread as stuck for deadlock detection.
+ *    --order strict keeps the global order of the trace instead (a ticket).
+ * 4. Topology (topology.c): the machine's by default, or --topology (hwloc synthetic or
+ *    XML).  Simulated memory is split across its NUMA nodes; each thread's CPU index maps
+ *    to its PU's node (kmb_config.cpu_node), so backends allocate from the thread's node
+ *    first.  Threads are bound to their PUs only on the real topology.
+ * 5. Measurement.  Each call is timed with the cycle counter and recorded in ns in the
+ *    thread's log-linear histograms (alloc, free), merged at the end; the timer's own cost
+ *    is measured and reported.  Outside the timed region: live requested and usable bytes
+ *    and their peaks (atomics: threads share them), local/remote allocations per node
+ *    (the object's frame node against the thread's), cross-CPU and cross-node frees, and
+ *    about 1000 samples of live bytes, footprint and free memory over the run.
+ *    Internal fragmentation is taken when live requested bytes peak:
+ *    100 * (usable - requested) / usable.  Johnstone & Wilson's measures: footprint at
+ *    the moment of peak live over peak live, and peak footprint over peak live.
+ * 6. A panic (a deadlock, an INVARIANTS check) in any thread longjmps back to that
+ *    thread's loop; the replay is marked aborted with the message and the trace event,
+ *    the other threads stop at their next operation, and the system is abandoned.
+ * 7. Memory of the engine itself: per operation 12 bytes of schedule, per slot 48 bytes,
+ *    per thread two histograms (18 KiB each): bounded by the trace, not by time.
  */
 #include "bench.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,188 +49,476 @@
 #include "core/internal.h"
 #include "results/results.h"
 
-struct replay_state {
+#define SPIN_TRIES 200 /* ~ a few microseconds of pause before blocking */
+
+struct rslot {
+	void *p;
+	uint64_t req, usable;
+	uint32_t owner;  /* type or cache index */
+	uint16_t thread; /* thread that allocated it */
+	uint8_t kind;    /* KMB_OP_KMALLOC or KMB_OP_CACHE_ALLOC; 0 = empty */
+	uint32_t gen;    /* operations done on the slot (seq_cst) */
+};
+
+struct rop {
+	uint32_t op;  /* plan op index */
+	uint32_t seq; /* its sequence number on its slot */
+	uint32_t replica;
+	uint64_t ticket; /* position in the global order (--order strict) */
+};
+
+struct replay;
+
+struct rthread {
+	struct replay *rp;
+	unsigned idx, pu, node;
+	struct rop *ops;
+	size_t nops, cap;
+	struct kmb_hist alloc_ns, free_ns;
+	uint64_t allocs, frees, failed, skipped, page_ops, cross_cpu, cross_node;
+	uint64_t local[KMB_MAX_NODES], remote[KMB_MAX_NODES];
+	int bind_rc;
+	pthread_t th;
+};
+
+struct replay {
 	const struct kmb_plan *plan;
+	const struct kmb_replay_opts *o;
 	struct kmb_replay_result *res;
+	struct kmb_topo topo;
 	struct malloc_type **types;
 	struct kmem_cache **caches;
-	struct slot {
-		void *p;
-		uint64_t req, usable;
-		uint32_t owner; /* type or cache index */
-		uint8_t kind;   /* KMB_OP_KMALLOC or KMB_OP_CACHE_ALLOC; 0 = empty */
-	} * slot;
-	uint64_t live_req, live_usable;
-	size_t cur; /* index of the op being replayed */
-	bool timing;
+	struct rslot *slots; /* plan->nslots * replicas */
+	uint32_t *op_seq;    /* per plan op: its sequence number on its slot */
+	struct rthread *thr;
+	unsigned nthreads, replicas, ncpus_traced;
+	uint64_t live_req, live_usable, live_objs, ops_done, ticket; /* atomics */
+	uint64_t sample_every;
+	int abort; /* atomic: a thread panicked */
+	pthread_mutex_t abort_lock;
 };
 
 static _Thread_local jmp_buf *replay_jmp;
-static _Thread_local struct kmb_replay_result *replay_res;
+static _Thread_local struct rthread *replay_self;
+
+/* ---- aborting ---------------------------------------------------------------------------- */
+
+static void set_abort(struct replay *rp, const char *kind, const char *msg, uint32_t event)
+{
+	pthread_mutex_lock(&rp->abort_lock);
+	if (!rp->res->aborted) {
+		rp->res->aborted = true;
+		rp->res->abort_event = event;
+		snprintf(rp->res->abort_msg, sizeof(rp->res->abort_msg), "%s: %s", kind, msg);
+	}
+	pthread_mutex_unlock(&rp->abort_lock);
+	__atomic_store_n(&rp->abort, 1, __ATOMIC_SEQ_CST);
+	kmb_thread_unblock();
+}
+
+static _Thread_local uint32_t replay_event; /* trace event of the current operation */
 
 static void replay_panic(const struct kmb_panic_info *info)
 {
-	if (replay_jmp == NULL || replay_res == NULL) {
+	char kind[64];
+
+	if (replay_jmp == NULL || replay_self == NULL) {
 		fprintf(stderr, "kmbench: panic: %s\n", info->message);
 		abort();
 	}
-	snprintf(replay_res->abort_msg, sizeof(replay_res->abort_msg), "%s panic: %s",
-	         kmb_panic_kind_name(info->kind), info->message);
-	replay_res->aborted = true;
+	snprintf(kind, sizeof(kind), "%s panic", kmb_panic_kind_name(info->kind));
+	set_abort(replay_self->rp, kind, info->message, replay_event);
 	longjmp(*replay_jmp, 1);
 }
 
-static int setup(struct replay_state *st)
-{
-	const struct kmb_plan *plan = st->plan;
+/* ---- set-up ----------------------------------------------------------------------------- */
 
-	st->types = calloc(plan->ntypes + 1, sizeof(*st->types));
-	st->caches = calloc(plan->ncaches + 1, sizeof(*st->caches));
-	st->slot = calloc(plan->nslots + 1, sizeof(*st->slot));
-	if (!st->types || !st->caches || !st->slot)
+static int make_types(struct replay *rp)
+{
+	const struct kmb_plan *plan = rp->plan;
+
+	rp->types = calloc(plan->ntypes + 1, sizeof(*rp->types));
+	rp->caches = calloc(plan->ncaches + 1, sizeof(*rp->caches));
+	if (!rp->types || !rp->caches)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < plan->ntypes; i++)
-		if ((st->types[i] = kmb_malloc_type_create(plan->type_name[i])) == NULL)
+		if ((rp->types[i] = kmb_malloc_type_create(plan->type_name[i])) == NULL)
 			return -ENOMEM;
-	for (uint32_t i = 0; i < plan->ncaches; i++) {
-		st->caches[i] = kmem_cache_create(plan->cache_name[i], plan->cache_size[i], 0, 0);
-		if (st->caches[i] == NULL)
+	for (uint32_t i = 0; i < plan->ncaches; i++)
+		if ((rp->caches[i] = kmem_cache_create(plan->cache_name[i], plan->cache_size[i], 0,
+		                                       0)) == NULL)
 			return -ENOMEM;
+	return 0;
+}
+
+/* Sequence numbers on slots, and the number of traced CPUs. */
+static int number_ops(struct replay *rp)
+{
+	const struct kmb_plan *plan = rp->plan;
+	uint32_t *count = calloc(plan->nslots + 1, sizeof(*count));
+
+	rp->op_seq = calloc(plan->nop + 1, sizeof(*rp->op_seq));
+	if (count == NULL || rp->op_seq == NULL) {
+		free(count);
+		return -ENOMEM;
+	}
+	rp->ncpus_traced = 1;
+	for (size_t i = 0; i < plan->nop; i++) {
+		const struct kmb_op *op = &plan->op[i];
+
+		rp->op_seq[i] = count[op->slot]++;
+		if (op->cpu + 1u > rp->ncpus_traced)
+			rp->ncpus_traced = op->cpu + 1u;
+	}
+	free(count);
+	return 0;
+}
+
+static int push_op(struct rthread *t, struct rop r)
+{
+	if (t->nops == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		struct rop *n = realloc(t->ops, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -ENOMEM;
+		t->ops = n;
+		t->cap = cap;
+	}
+	t->ops[t->nops++] = r;
+	return 0;
+}
+
+/* Each thread's schedule, in global order (op-major, replica-minor). */
+static int schedule(struct replay *rp)
+{
+	const struct kmb_plan *plan = rp->plan;
+	uint64_t ticket = 0;
+
+	for (size_t i = 0; i < plan->nop; i++) {
+		for (unsigned r = 0; r < rp->replicas; r++) {
+			unsigned stream = r * rp->ncpus_traced + plan->op[i].cpu;
+			struct rop e = {(uint32_t)i, rp->op_seq[i], r, ticket++};
+
+			if (push_op(&rp->thr[stream % rp->nthreads], e) != 0)
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }
 
-/* Free what is still live, destroy caches (only after a clean replay: after a panic the
- * allocator's state is not trusted), and release the engine's own memory. */
-static void teardown(struct replay_state *st, bool clean)
+static int make_threads(struct replay *rp)
 {
-	const struct kmb_plan *plan = st->plan;
+	unsigned pu[KMB_MAX_CPUS];
 
-	for (uint32_t s = 0; clean && st->slot && s < plan->nslots; s++) {
-		struct slot *sl = &st->slot[s];
+	rp->thr = calloc(rp->nthreads, sizeof(*rp->thr));
+	if (rp->thr == NULL)
+		return -ENOMEM;
+	kmb_topo_place(&rp->topo, rp->nthreads, rp->o->compact, pu);
+	for (unsigned i = 0; i < rp->nthreads; i++) {
+		struct rthread *t = &rp->thr[i];
 
-		if (sl->kind == KMB_OP_KMALLOC)
-			kfree(sl->p, st->types[sl->owner]);
-		else if (sl->kind == KMB_OP_CACHE_ALLOC)
-			kmem_cache_free(st->caches[sl->owner], sl->p);
+		t->rp = rp;
+		t->idx = i;
+		t->pu = pu[i];
+		t->node = rp->topo.pu_node[pu[i]];
+		kmb_hist_init(&t->alloc_ns);
+		kmb_hist_init(&t->free_ns);
 	}
-	for (uint32_t i = 0; clean && st->caches && i < plan->ncaches; i++)
-		if (st->caches[i])
-			kmem_cache_destroy(st->caches[i]);
-	for (uint32_t i = 0; st->types && i < plan->ntypes; i++)
-		if (st->types[i])
-			kmb_malloc_type_destroy(st->types[i]);
-	free(st->types);
-	free(st->caches);
-	free(st->slot);
+	return 0;
 }
 
-static void note_peaks(struct replay_state *st)
-{
-	struct kmb_replay_result *r = st->res;
+/* ---- live bytes, peaks, samples ---------------------------------------------------------- */
 
-	if (st->live_req > r->peak_live_bytes_req) {
-		r->peak_live_bytes_req = st->live_req;
-		r->live_bytes_alloc_at_peak = st->live_usable;
-	}
-	if (st->live_usable > r->peak_live_bytes_alloc)
-		r->peak_live_bytes_alloc = st->live_usable;
+static void atomic_max(uint64_t *p, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (v > cur &&
+	       !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
-static void did_alloc(struct replay_state *st, const struct kmb_op *op, void *p, uint8_t kind)
+static void note_live(struct replay *rp, int64_t dreq, int64_t dusable, int64_t dobjs)
 {
-	struct slot *sl = &st->slot[op->slot];
+	struct kmb_replay_result *r = rp->res;
+	uint64_t req = __atomic_add_fetch(&rp->live_req, (uint64_t)dreq, __ATOMIC_RELAXED);
+	uint64_t usable = __atomic_add_fetch(&rp->live_usable, (uint64_t)dusable, __ATOMIC_RELAXED);
 
-	if (p == NULL) {
-		st->res->failed_allocs++;
+	__atomic_add_fetch(&rp->live_objs, (uint64_t)dobjs, __ATOMIC_RELAXED);
+	if (dreq <= 0)
 		return;
+	atomic_max(&r->peak_live_bytes_alloc, usable);
+	if (req > __atomic_load_n(&r->peak_live_bytes_req, __ATOMIC_RELAXED)) {
+		/* racy between threads, exact with one: the state at the moment of the peak */
+		atomic_max(&r->peak_live_bytes_req, req);
+		__atomic_store_n(&r->live_bytes_alloc_at_peak, usable, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->footprint_at_peak_bytes,
+		                 (uint64_t)kmb_footprint_pages() * KMB_PAGE_SIZE, __ATOMIC_RELAXED);
 	}
-	st->res->allocs++;
-	sl->p = p;
-	sl->kind = kind;
-	sl->owner = op->type;
-	sl->req = op->size;
-	sl->usable = kmalloc_usable_size(p);
-	st->live_req += sl->req;
-	st->live_usable += sl->usable;
-	note_peaks(st);
 }
 
-static struct slot *take_slot(struct replay_state *st, const struct kmb_op *op)
+static void take_sample(struct replay *rp, uint64_t done)
 {
-	struct slot *sl = &st->slot[op->slot];
+	struct kmb_replay_result *r = rp->res;
+	size_t i = (size_t)(done / rp->sample_every) - 1;
+	struct kmb_sample *s;
+	struct kmb_memstat ms;
 
-	if (sl->kind == 0) {
-		st->res->skipped_frees++;
-		return NULL;
-	}
-	st->live_req -= sl->req;
-	st->live_usable -= sl->usable;
-	st->res->frees++;
-	return sl;
+	if (i >= r->nsamples_cap)
+		return;
+	s = &r->samples[i];
+	kmb_memstat(&ms);
+	s->ops = done;
+	s->live_objects = __atomic_load_n(&rp->live_objs, __ATOMIC_RELAXED);
+	s->live_bytes_req = __atomic_load_n(&rp->live_req, __ATOMIC_RELAXED);
+	s->live_bytes_alloc = __atomic_load_n(&rp->live_usable, __ATOMIC_RELAXED);
+	s->footprint_bytes = (uint64_t)(ms.held_pages + ms.meta_pages) * KMB_PAGE_SIZE;
+	s->meta_bytes = (uint64_t)ms.meta_pages * KMB_PAGE_SIZE;
+	s->free_bytes = (uint64_t)ms.free_pages * KMB_PAGE_SIZE;
+	s->largest_free = ms.largest_free;
+	__atomic_store_n(&s->valid, 1, __ATOMIC_RELEASE);
 }
+
+static void count_op(struct replay *rp)
+{
+	uint64_t done = __atomic_add_fetch(&rp->ops_done, 1, __ATOMIC_RELAXED);
+
+	if (done % rp->sample_every == 0)
+		take_sample(rp, done);
+}
+
+/* ---- one operation ----------------------------------------------------------------------- */
 
 #define TIMED(hist, stmt)                                                                          \
 	do {                                                                                       \
-		if (st->timing) {                                                                  \
+		if (rp->o->timing) {                                                               \
 			uint64_t t0_ = kmb_cycles();                                               \
 			stmt;                                                                      \
-			kmb_hist_record(&(hist), kmb_cycles_to_ns(kmb_cycles() - t0_));            \
+			uint64_t t1_ = kmb_cycles();                                               \
+			kmb_hist_record(&(hist), kmb_cycles_to_ns(t1_ > t0_ ? t1_ - t0_ : 0));     \
 		} else {                                                                           \
 			stmt;                                                                      \
 		}                                                                                  \
 	} while (0)
 
-static void replay_op(struct replay_state *st, const struct kmb_op *op)
+static void did_alloc(struct rthread *t, struct rslot *sl, const struct kmb_op *op, void *p,
+                      uint8_t kind)
 {
-	struct kmb_replay_result *r = st->res;
-	struct slot *sl;
+	int node;
+
+	if (p == NULL) {
+		t->failed++;
+		return;
+	}
+	t->allocs++;
+	sl->p = p;
+	sl->kind = kind;
+	sl->owner = op->type;
+	sl->thread = (uint16_t)t->idx;
+	sl->req = op->size;
+	sl->usable = kmalloc_usable_size(p);
+	node = kmb_addr_node(p);
+	if (node >= 0 && node < KMB_MAX_NODES)
+		(unsigned)node == t->node ? t->local[node]++ : t->remote[node]++;
+	note_live(t->rp, (int64_t)sl->req, (int64_t)sl->usable, 1);
+}
+
+static void do_free(struct rthread *t, struct rslot *sl)
+{
+	struct replay *rp = t->rp;
+
+	if (sl->kind == 0) { /* its allocation failed */
+		t->skipped++;
+		return;
+	}
+	t->frees++;
+	if (sl->thread != t->idx) {
+		t->cross_cpu++;
+		t->cross_node += rp->thr[sl->thread].node != t->node;
+	}
+	note_live(rp, -(int64_t)sl->req, -(int64_t)sl->usable, -1);
+	if (sl->kind == KMB_OP_KMALLOC)
+		TIMED(t->free_ns, kfree(sl->p, rp->types[sl->owner]));
+	else
+		TIMED(t->free_ns, kmem_cache_free(rp->caches[sl->owner], sl->p));
+	sl->kind = 0;
+}
+
+static void exec_op(struct rthread *t, const struct kmb_op *op, struct rslot *sl)
+{
+	struct replay *rp = t->rp;
 	void *p;
 
 	switch (op->kind) {
 	case KMB_OP_KMALLOC:
-		TIMED(r->alloc_ns, p = kmalloc(op->size, st->types[op->type], op->flags));
-		did_alloc(st, op, p, KMB_OP_KMALLOC);
+		TIMED(t->alloc_ns, p = kmalloc(op->size, rp->types[op->type], op->flags));
+		did_alloc(t, sl, op, p, KMB_OP_KMALLOC);
 		break;
 	case KMB_OP_CACHE_ALLOC:
-		TIMED(r->alloc_ns, p = kmem_cache_alloc(st->caches[op->type], op->flags));
-		did_alloc(st, op, p, KMB_OP_CACHE_ALLOC);
+		TIMED(t->alloc_ns, p = kmem_cache_alloc(rp->caches[op->type], op->flags));
+		did_alloc(t, sl, op, p, KMB_OP_CACHE_ALLOC);
 		break;
 	case KMB_OP_KFREE:
 	case KMB_OP_CACHE_FREE:
-		if ((sl = take_slot(st, op)) == NULL)
-			break;
-		if (sl->kind == KMB_OP_KMALLOC)
-			TIMED(r->free_ns, kfree(sl->p, st->types[sl->owner]));
-		else
-			TIMED(r->free_ns, kmem_cache_free(st->caches[sl->owner], sl->p));
-		sl->kind = 0;
+		do_free(t, sl);
 		break;
 	default:
-		r->page_ops_skipped++;
+		t->page_ops++;
 		break;
 	}
 }
 
-/* The loop, behind a setjmp so that a panic comes back here. */
-static void run_ops(struct replay_state *st)
-{
-	jmp_buf jb;
-	const struct kmb_plan *plan = st->plan;
-	volatile size_t i = 0;
-	uint64_t t0 = kmb__os_now_ns();
+/* ---- waiting for other threads ------------------------------------------------------------ */
 
-	replay_jmp = &jb;
-	replay_res = st->res;
-	if (setjmp(jb) == 0) {
-		for (i = 0; i < plan->nop; i++) {
-			st->cur = i;
-			replay_op(st, &plan->op[i]);
-		}
+struct dep {
+	struct replay *rp;
+	const uint32_t *gen;
+	uint32_t want;
+	uint64_t ticket;
+};
+
+static bool dep_ready(void *arg)
+{
+	const struct dep *d = arg;
+
+	if (__atomic_load_n(&d->rp->abort, __ATOMIC_SEQ_CST))
+		return true;
+	if (d->rp->o->strict)
+		return __atomic_load_n(&d->rp->ticket, __ATOMIC_SEQ_CST) == d->ticket;
+	return __atomic_load_n(d->gen, __ATOMIC_SEQ_CST) == d->want;
+}
+
+static int wait_dep(struct rthread *t, struct rslot *sl, const struct rop *e)
+{
+	struct dep d = {t->rp, &sl->gen, e->seq, e->ticket};
+	char what[96], report[2048];
+
+	for (int i = 0; i < SPIN_TRIES; i++) {
+		if (dep_ready(&d))
+			return 0;
+		sched_yield();
 	}
-	st->res->seconds = (double)(kmb__os_now_ns() - t0) / 1e9;
+	snprintf(what, sizeof(what), "waits for trace event %u of another thread",
+	         t->rp->plan->op[e->op].event);
+	if (kmb_thread_block(dep_ready, &d, what, report, sizeof(report)) == 0)
+		return 0;
+	set_abort(t->rp, "deadlock", report, t->rp->plan->op[e->op].event);
+	return -EDEADLK;
+}
+
+static void publish(struct replay *rp, struct rslot *sl, const struct rop *e)
+{
+	__atomic_store_n(&sl->gen, e->seq + 1, __ATOMIC_SEQ_CST);
+	if (rp->o->strict)
+		__atomic_store_n(&rp->ticket, e->ticket + 1, __ATOMIC_SEQ_CST);
+	kmb_thread_unblock();
+}
+
+/* ---- a replay thread ---------------------------------------------------------------------- */
+
+static void run_schedule(struct rthread *t)
+{
+	struct replay *rp = t->rp;
+	volatile size_t i;
+
+	for (i = 0; i < t->nops; i++) {
+		const struct rop *e = &t->ops[i];
+		const struct kmb_op *op = &rp->plan->op[e->op];
+		struct rslot *sl = &rp->slots[(size_t)e->replica * rp->plan->nslots + op->slot];
+
+		if (__atomic_load_n(&rp->abort, __ATOMIC_RELAXED) || wait_dep(t, sl, e) != 0 ||
+		    __atomic_load_n(&rp->abort, __ATOMIC_RELAXED))
+			return;
+		replay_event = op->event;
+		exec_op(t, op, sl);
+		publish(rp, sl, e);
+		count_op(rp);
+	}
+}
+
+static void *thread_main(void *arg)
+{
+	struct rthread *t = arg;
+	jmp_buf jb;
+	char name[24];
+
+	snprintf(name, sizeof(name), "replay-%u", t->idx);
+	if (kmb_thread_attach(name, t->idx) != 0) {
+		set_abort(t->rp, "set-up", "cannot attach a replay thread", 0);
+		return NULL;
+	}
+	t->bind_rc = kmb_topo_bind_self(&t->rp->topo, t->pu);
+	replay_self = t;
+	replay_jmp = &jb;
+	if (setjmp(jb) == 0)
+		run_schedule(t);
 	replay_jmp = NULL;
-	replay_res = NULL;
+	replay_self = NULL;
+	kmb_thread_detach();
+	return NULL;
+}
+
+/* One pass over the trace with every thread; returns its wall time in seconds. */
+static double run_pass(struct replay *rp)
+{
+	uint64_t t0 = kmb__os_now_ns();
+	unsigned started = 0;
+
+	for (unsigned i = 0; i < rp->nthreads; i++) {
+		if (pthread_create(&rp->thr[i].th, NULL, thread_main, &rp->thr[i]) != 0) {
+			set_abort(rp, "set-up", "cannot create a replay thread", 0);
+			break;
+		}
+		started++;
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(rp->thr[i].th, NULL);
+	return (double)(kmb__os_now_ns() - t0) / 1e9;
+}
+
+/* Free what is still live (between passes, and at the end of a clean replay). */
+static void free_live(struct replay *rp)
+{
+	size_t n = (size_t)rp->plan->nslots * rp->replicas;
+
+	for (size_t s = 0; s < n; s++) {
+		struct rslot *sl = &rp->slots[s];
+
+		if (sl->kind == KMB_OP_KMALLOC)
+			kfree(sl->p, rp->types[sl->owner]);
+		else if (sl->kind == KMB_OP_CACHE_ALLOC)
+			kmem_cache_free(rp->caches[sl->owner], sl->p);
+		if (sl->kind)
+			note_live(rp, -(int64_t)sl->req, -(int64_t)sl->usable, -1);
+		memset(sl, 0, sizeof(*sl));
+	}
+}
+
+/* ---- results ------------------------------------------------------------------------------ */
+
+static void merge_threads(struct replay *rp)
+{
+	struct kmb_replay_result *r = rp->res;
+
+	for (unsigned i = 0; i < rp->nthreads; i++) {
+		struct rthread *t = &rp->thr[i];
+
+		kmb_hist_merge(&r->alloc_ns, &t->alloc_ns);
+		kmb_hist_merge(&r->free_ns, &t->free_ns);
+		r->allocs += t->allocs;
+		r->frees += t->frees;
+		r->failed_allocs += t->failed;
+		r->skipped_frees += t->skipped;
+		r->page_ops_skipped += t->page_ops;
+		r->cross_cpu_frees += t->cross_cpu;
+		r->cross_node_frees += t->cross_node;
+		for (unsigned n = 0; n < KMB_MAX_NODES; n++) {
+			r->node_local_allocs[n] += t->local[n];
+			r->node_remote_allocs[n] += t->remote[n];
+		}
+		r->threads_bound += t->bind_rc == 0;
+	}
 }
 
 static void collect_types(struct kmb_replay_result *r)
@@ -240,28 +545,40 @@ static void collect_types(struct kmb_replay_result *r)
 	r->ntypes = n;
 }
 
-static void collect(struct replay_state *st, const struct kmb_trace_facts *facts)
+static void collect_ratios(struct kmb_replay_result *r)
 {
-	struct kmb_replay_result *r = st->res;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	r->events = facts->events;
-	r->unmatched_frees = facts->unmatched_frees;
 	r->ops = r->allocs + r->frees;
 	r->ops_per_sec = r->seconds > 0 ? (double)r->ops / r->seconds : 0;
 	if (r->live_bytes_alloc_at_peak)
 		r->internal_frag_pct =
 		        100.0 * (double)(r->live_bytes_alloc_at_peak - r->peak_live_bytes_req) /
 		        (double)r->live_bytes_alloc_at_peak;
+	r->peak_footprint_bytes = (uint64_t)r->mem.peak_pages * KMB_PAGE_SIZE;
+	if (r->peak_live_bytes_req) {
+		r->jw_footprint_at_peak_ratio =
+		        (double)r->footprint_at_peak_bytes / (double)r->peak_live_bytes_req;
+		r->jw_peak_footprint_ratio =
+		        (double)r->peak_footprint_bytes / (double)r->peak_live_bytes_req;
+	}
+}
+
+static void collect(struct replay *rp, const struct kmb_trace_facts *facts)
+{
+	struct kmb_replay_result *r = rp->res;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	merge_threads(rp);
+	r->events = facts->events;
+	r->unmatched_frees = facts->unmatched_frees;
 	kmb_memstat(&r->mem);
+	collect_ratios(r);
+	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
+	r->meta_bytes_at_end = (uint64_t)r->mem.meta_pages * KMB_PAGE_SIZE;
 	r->has_extfrag = true;
 	for (unsigned o = 0; o < KMB_EXTFRAG_ORDERS && r->has_extfrag; o++)
 		r->has_extfrag = kmb_extfrag(o, &r->extfrag_unusable[o], &r->extfrag_index[o]) == 0;
-	r->peak_footprint_bytes = (uint64_t)r->mem.peak_pages * KMB_PAGE_SIZE;
-	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
-	r->meta_bytes_at_end = (uint64_t)r->mem.meta_pages * KMB_PAGE_SIZE;
 	r->nstats = kmb_backend_stats(r->stats, KMB_MAX_STATS);
 	r->invariants = kmb_invariants();
 	collect_types(r);
@@ -273,55 +590,134 @@ static void collect(struct replay_state *st, const struct kmb_trace_facts *facts
 	}
 }
 
+/* ---- the entry point ---------------------------------------------------------------------- */
+
+static void init_result(struct replay *rp, const char *trace_path)
+{
+	struct kmb_replay_result *r = rp->res;
+	const struct kmb_replay_opts *o = rp->o;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->backend, sizeof(r->backend), "%s", o->backend);
+	snprintf(r->trace, sizeof(r->trace), "%s", trace_path);
+	kmb_hist_init(&r->alloc_ns);
+	kmb_hist_init(&r->free_ns);
+	r->threads = rp->nthreads;
+	r->replicate = rp->replicas;
+	r->repeat = o->repeat ? o->repeat : 1;
+	r->strict = o->strict;
+	kmb_clock_calibrate();
+	r->timer_overhead_ns = kmb_clock_overhead_ns();
+}
+
+static int prepare(struct replay *rp, char *err, size_t errlen)
+{
+	const struct kmb_plan *plan = rp->plan;
+	uint64_t total = (uint64_t)plan->nop * rp->replicas * rp->res->repeat;
+	int rc;
+
+	rp->slots = calloc((size_t)plan->nslots * rp->replicas + 1, sizeof(*rp->slots));
+	rp->res->nsamples_cap = 1000;
+	rp->res->samples = calloc(rp->res->nsamples_cap, sizeof(*rp->res->samples));
+	rp->sample_every = total / rp->res->nsamples_cap ? total / rp->res->nsamples_cap : 1;
+	if (rp->slots == NULL || rp->res->samples == NULL)
+		rc = -ENOMEM;
+	else if ((rc = make_types(rp)) == 0 && (rc = number_ops(rp)) == 0 &&
+	         (rc = make_threads(rp)) == 0)
+		rc = schedule(rp);
+	if (rc != 0)
+		snprintf(err, errlen, "replay set-up: %s", strerror(-rc));
+	return rc;
+}
+
+static void release(struct replay *rp, bool clean)
+{
+	if (clean)
+		free_live(rp);
+	for (uint32_t i = 0; clean && rp->caches && i < rp->plan->ncaches; i++)
+		if (rp->caches[i])
+			kmem_cache_destroy(rp->caches[i]);
+	for (uint32_t i = 0; rp->types && i < rp->plan->ntypes; i++)
+		if (rp->types[i])
+			kmb_malloc_type_destroy(rp->types[i]);
+	for (unsigned i = 0; rp->thr && i < rp->nthreads; i++)
+		free(rp->thr[i].ops);
+	free(rp->thr);
+	free(rp->types);
+	free(rp->caches);
+	free(rp->slots);
+	free(rp->op_seq);
+}
+
+static int boot(struct replay *rp, char *err, size_t errlen)
+{
+	unsigned cpu_node[KMB_MAX_CPUS];
+	struct kmb_config cfg = {rp->o->backend, rp->o->mem_bytes,  rp->topo.nnodes,
+	                         rp->nthreads,   rp->o->invariants, cpu_node};
+	unsigned pu[KMB_MAX_CPUS];
+	int rc;
+
+	kmb_topo_place(&rp->topo, rp->nthreads, rp->o->compact, pu);
+	for (unsigned i = 0; i < rp->nthreads; i++)
+		cpu_node[i] = rp->topo.pu_node[pu[i]];
+	rc = kmb_boot(&cfg);
+	if (rc != 0)
+		snprintf(err, errlen, "cannot boot backend '%s': %s", rp->o->backend,
+		         rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc));
+	return rc;
+}
+
+static int run_passes(struct replay *rp, const struct kmb_trace_facts *facts)
+{
+	for (unsigned pass = 0; pass < rp->res->repeat && !rp->res->aborted; pass++) {
+		if (pass > 0)
+			free_live(rp);
+		rp->res->seconds += run_pass(rp);
+	}
+	if (!rp->res->aborted)
+		collect(rp, facts);
+	return rp->res->aborted ? -ECANCELED : 0;
+}
+
 int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
                const char *trace_path, const struct kmb_replay_opts *opts,
                struct kmb_replay_result *res, char *err, size_t errlen)
 {
-	struct kmb_config cfg = {opts->backend, opts->mem_bytes, 1, 1, opts->invariants, NULL};
-	struct replay_state st = {.plan = plan, .res = res, .timing = opts->timing};
+	struct replay rp = {.plan = plan, .o = opts, .res = res};
 	kmb_panic_handler_t old;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	snprintf(res->backend, sizeof(res->backend), "%s", opts->backend);
-	snprintf(res->trace, sizeof(res->trace), "%s", trace_path);
-	kmb_hist_init(&res->alloc_ns);
-	kmb_hist_init(&res->free_ns);
-	kmb_clock_calibrate();
-	res->timer_overhead_ns = kmb_clock_overhead_ns();
-	rc = kmb_boot(&cfg);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot boot backend '%s': %s", opts->backend,
-		         rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc));
+	rp.nthreads = opts->threads ? opts->threads : 1;
+	rp.replicas = opts->replicate ? opts->replicate : 1;
+	if (rp.nthreads > KMB_MAX_CPUS) {
+		snprintf(err, errlen, "at most %d threads", KMB_MAX_CPUS);
+		return -EINVAL;
+	}
+	if ((rc = kmb_topo_load(&rp.topo, opts->topology, err, errlen)) != 0)
 		return rc;
-	}
+	pthread_mutex_init(&rp.abort_lock, NULL);
+	init_result(&rp, trace_path);
+	snprintf(res->topology, sizeof(res->topology), "%s", rp.topo.desc);
+	if ((rc = boot(&rp, err, errlen)) != 0)
+		goto out_topo;
 	old = kmb_set_panic_handler(replay_panic);
-	kmb_thread_attach("replay-0", 0); /* the thread that frees: deadlock detection needs it */
-	rc = setup(&st);
-	if (rc == 0) {
-		run_ops(&st);
-		collect(&st, facts);
-	} else {
-		snprintf(err, errlen, "replay set-up: %s", strerror(-rc));
-	}
-	if (res->aborted) {
-		const struct kmb_op *op = &plan->op[st.cur];
-
-		res->abort_event = op->event;
-		snprintf(err, errlen, "replay on %s aborted at operation %zu (trace event %u): %s",
-		         opts->backend, st.cur, op->event, res->abort_msg);
-		rc = -ECANCELED;
-	}
-	teardown(&st, !res->aborted);
-	kmb_thread_detach();
+	rc = prepare(&rp, err, errlen);
+	if (rc == 0 && (rc = run_passes(&rp, facts)) != 0)
+		snprintf(err, errlen, "replay on %s aborted at trace event %u: %s", opts->backend,
+		         res->abort_event, res->abort_msg);
+	release(&rp, rc == 0);
 	kmb_set_panic_handler(old);
-	if (res->aborted)
+	if (res->aborted || rc != 0) {
 		kmb_shutdown_abandon(); /* caches and blocks left by the panic go with it */
-	else if (kmb_shutdown() != 0 && rc == 0) {
+	} else if (kmb_shutdown() != 0) {
 		snprintf(err, errlen, "%s: memory not returned at shutdown (see above)",
 		         opts->backend);
 		rc = -EBUSY;
 	}
+out_topo:
+	kmb_topo_free(&rp.topo);
+	pthread_mutex_destroy(&rp.abort_lock);
 	return rc;
 }
 
@@ -329,6 +725,8 @@ void kmb_replay_result_free(struct kmb_replay_result *res)
 {
 	free(res->vmstat);
 	free(res->types);
+	free(res->samples);
 	res->vmstat = NULL;
 	res->types = NULL;
+	res->samples = NULL;
 }

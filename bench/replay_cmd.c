@@ -22,13 +22,61 @@ static const char replay_usage[] =
         "  --invariants         INVARIANTS on (redzones, poison, free checks)\n"
         "  --no-invariants      INVARIANTS off even in a debug build\n"
         "  --no-timing          no per-operation latency (throughput only)\n"
-        "  --strict             stop at the first unparsable trace line\n";
+        "  --strict             stop at the first unparsable trace line\n"
+        "  --threads N          replay threads; traced CPU c runs on thread c %% N (default 1)\n"
+        "  --replicate K        K disjoint copies of the trace at once (default 1)\n"
+        "  --repeat K           replay it K times in a row (default 1)\n"
+        "  --order deps|strict  a free waits only for its allocation (deps, default), or\n"
+        "                       every operation keeps the trace's global order (strict)\n"
+        "  --topology DESC      hwloc synthetic topology (\"node:2 core:2 pu:1\") or an .xml\n"
+        "                       file; default: this machine (threads bound to PUs)\n"
+        "  --placement spread|compact  threads across NUMA nodes first, or filling one\n"
+        "  --samples FILE       write ~1000 samples of live bytes and footprint as CSV\n";
 
 struct replay_args {
 	struct kmb_replay_opts o;
-	const char *trace, *out;
+	const char *trace, *out, *samples;
 	bool json, strict;
 };
+
+static int parse_count(const char *opt, const char *v, unsigned max, unsigned *out)
+{
+	if (kmb_parse_uint(v, 1, max, out) != 0)
+		return kmb_cli_error("replay", "bad %s '%s' (1..%u)", opt, v, max);
+	return 0;
+}
+
+/* Options with values beyond the basic ones; 1 = not ours. */
+static int parse_more(int c, const char *v, struct replay_args *a)
+{
+	switch (c) {
+	case 'P':
+		return parse_count("--threads", v, KMB_MAX_CPUS, &a->o.threads);
+	case 'R':
+		return parse_count("--replicate", v, 64, &a->o.replicate);
+	case 'E':
+		return parse_count("--repeat", v, 1000, &a->o.repeat);
+	case 'O':
+		if (strcmp(v, "strict") != 0 && strcmp(v, "deps") != 0)
+			return kmb_cli_error("replay", "bad --order '%s' (deps or strict)", v);
+		a->o.strict = strcmp(v, "strict") == 0;
+		return 0;
+	case 'L':
+		if (strcmp(v, "spread") != 0 && strcmp(v, "compact") != 0)
+			return kmb_cli_error("replay", "bad --placement '%s' (spread or compact)",
+			                     v);
+		a->o.compact = strcmp(v, "compact") == 0;
+		return 0;
+	case 'G':
+		a->o.topology = v;
+		return 0;
+	case 'S':
+		a->samples = v;
+		return 0;
+	default:
+		return 1;
+	}
+}
 
 static int parse(int argc, char **argv, struct replay_args *a)
 {
@@ -41,13 +89,25 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"no-invariants", no_argument, NULL, 'N'},
 	                                     {"no-timing", no_argument, NULL, 'T'},
 	                                     {"strict", no_argument, NULL, 's'},
+	                                     {"threads", required_argument, NULL, 'P'},
+	                                     {"replicate", required_argument, NULL, 'R'},
+	                                     {"repeat", required_argument, NULL, 'E'},
+	                                     {"order", required_argument, NULL, 'O'},
+	                                     {"topology", required_argument, NULL, 'G'},
+	                                     {"placement", required_argument, NULL, 'L'},
+	                                     {"samples", required_argument, NULL, 'S'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	int c;
+	int c, rc;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":b:t:o:", opts, NULL)) != -1) {
+		if ((rc = parse_more(c, optarg, a)) != 1) {
+			if (rc != 0)
+				return rc;
+			continue;
+		}
 		switch (c) {
 		case 'b':
 			a->o.backend = optarg;
@@ -93,7 +153,9 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	}
 	if (optind < argc)
 		return kmb_cli_error("replay", "unexpected argument '%s'", argv[optind]);
-	return kmb_cli_check_backend("replay", a->o.backend);
+	if ((rc = kmb_cli_check_backend("replay", a->o.backend)) != 0)
+		return rc;
+	return kmb_cli_check_topology("replay", a->o.topology);
 }
 
 static int emit(const struct replay_args *a, const struct kmb_replay_result *r)
@@ -117,9 +179,24 @@ static int emit(const struct replay_args *a, const struct kmb_replay_result *r)
 	return 0;
 }
 
+static int write_samples(const char *path, const struct kmb_replay_result *r)
+{
+	struct kmb_file kf;
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	if ((f = kmb_file_create(path, &kf)) == NULL || kmb_replay_write_samples(f, r) != 0 ||
+	    kmb_file_commit(&kf) != 0) {
+		fprintf(stderr, "kmbench replay: cannot write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int kmb_cmd_replay(int argc, char **argv)
 {
-	struct replay_args a = {{"buddy", 0, KMB_INVARIANTS_BUILD, true}, NULL, NULL, false, false};
+	struct replay_args a = {.o = {.backend = "buddy", .timing = true}};
 	struct kmb_trace t;
 	struct kmb_trace_facts f;
 	struct kmb_plan plan;
@@ -136,12 +213,12 @@ int kmb_cmd_replay(int argc, char **argv)
 	rc = kmb_replay(&plan, &f, a.trace, &a.o, &r, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "kmbench replay: %s", err);
-		if (r.aborted && plan.nop)
+		if (r.aborted && r.abort_event < t.nev)
 			fprintf(stderr, " [%s:%u]", a.trace, t.ev[r.abort_event].line);
 		fputc('\n', stderr);
 	}
 	if (rc == 0 || r.aborted)
-		if (emit(&a, &r) != 0)
+		if (emit(&a, &r) != 0 || write_samples(a.samples, &r) != 0)
 			rc = 1;
 	kmb_replay_result_free(&r);
 	kmb_plan_free(&plan);

@@ -9,6 +9,7 @@
 #include "bench.h"
 
 #include <inttypes.h>
+#include <errno.h>
 #include <stdlib.h>
 
 #include "results/results.h"
@@ -26,10 +27,24 @@ static void print_lat(FILE *out, const char *what, const struct kmb_hist *h)
 	        kmb_hist_percentile(h, 99), kmb_hist_percentile(h, 99.9), h->max);
 }
 
+static void print_nodes(FILE *out, const struct kmb_replay_result *r)
+{
+	fprintf(out, "  cross-CPU frees %" PRIu64 ", cross-node frees %" PRIu64 "\n",
+	        r->cross_cpu_frees, r->cross_node_frees);
+	for (unsigned n = 0; n < KMB_MAX_NODES; n++)
+		if (r->node_local_allocs[n] + r->node_remote_allocs[n])
+			fprintf(out,
+			        "  node %u: %" PRIu64 " local allocations, %" PRIu64 " remote\n", n,
+			        r->node_local_allocs[n], r->node_remote_allocs[n]);
+}
+
 void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 {
 	fprintf(out, "replay of %s on %s%s\n", r->trace, r->backend,
 	        r->aborted ? " (ABORTED)" : "");
+	fprintf(out, "  %u thread%s (%u bound), replicate %u, repeat %u, order %s; topology %s\n",
+	        r->threads, r->threads == 1 ? "" : "s", r->threads_bound, r->replicate, r->repeat,
+	        r->strict ? "strict" : "deps", r->topology);
 	fprintf(out, "  events %" PRIu64 ", operations %" PRIu64 " in %.3f ms: %.0f ops/s\n",
 	        r->events, r->ops, r->seconds * 1e3, r->ops_per_sec);
 	print_lat(out, "alloc", &r->alloc_ns);
@@ -44,6 +59,11 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	        r->mem_bytes >> 20);
 	fprintf(out, "  internal fragmentation %.2f%% (at peak live requested bytes)\n",
 	        r->internal_frag_pct);
+	fprintf(out,
+	        "  Johnstone & Wilson: footprint at peak live / peak live %.3f, peak footprint / "
+	        "peak live %.3f\n",
+	        r->jw_footprint_at_peak_ratio, r->jw_peak_footprint_ratio);
+	print_nodes(out, r);
 	fprintf(out,
 	        "  failed allocs %" PRIu64 ", unmatched frees %" PRIu64
 	        " (allocated before the trace), frees of failed allocs %" PRIu64 "\n",
@@ -76,6 +96,21 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 		fprintf(out, "\n%s", r->vmstat);
 	if (r->aborted)
 		fprintf(out, "  aborted: %s\n", r->abort_msg);
+}
+
+static void json_nodes(struct kmb_json *j, const struct kmb_replay_result *r)
+{
+	kmb_json_arr_begin(j, "nodes");
+	for (unsigned n = 0; n < KMB_MAX_NODES; n++) {
+		if (r->node_local_allocs[n] + r->node_remote_allocs[n] == 0)
+			continue;
+		kmb_json_obj_begin(j, NULL);
+		kmb_json_u64(j, "node", n);
+		kmb_json_u64(j, "local_allocs", r->node_local_allocs[n]);
+		kmb_json_u64(j, "remote_allocs", r->node_remote_allocs[n]);
+		kmb_json_obj_end(j);
+	}
+	kmb_json_arr_end(j);
 }
 
 static void json_stats(struct kmb_json *j, const struct kmb_replay_result *r)
@@ -115,6 +150,12 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_obj_begin(&j, NULL);
 	kmb_json_str(&j, "backend", r->backend);
 	kmb_json_str(&j, "trace", r->trace);
+	kmb_json_str(&j, "topology", r->topology);
+	kmb_json_u64(&j, "threads", r->threads);
+	kmb_json_u64(&j, "threads_bound", r->threads_bound);
+	kmb_json_u64(&j, "replicate", r->replicate);
+	kmb_json_u64(&j, "repeat", r->repeat);
+	kmb_json_str(&j, "order", r->strict ? "strict" : "deps");
 	kmb_json_u64(&j, "events", r->events);
 	kmb_json_u64(&j, "ops", r->ops);
 	kmb_json_dbl(&j, "seconds", r->seconds);
@@ -126,6 +167,12 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_u64(&j, "peak_live_bytes_alloc", r->peak_live_bytes_alloc);
 	kmb_json_u64(&j, "peak_footprint_bytes", r->peak_footprint_bytes);
 	kmb_json_dbl(&j, "internal_frag_pct", r->internal_frag_pct);
+	kmb_json_u64(&j, "footprint_at_peak_live_bytes", r->footprint_at_peak_bytes);
+	kmb_json_dbl(&j, "jw_footprint_at_peak_live_ratio", r->jw_footprint_at_peak_ratio);
+	kmb_json_dbl(&j, "jw_peak_footprint_ratio", r->jw_peak_footprint_ratio);
+	kmb_json_u64(&j, "cross_cpu_frees", r->cross_cpu_frees);
+	kmb_json_u64(&j, "cross_node_frees", r->cross_node_frees);
+	json_nodes(&j, r);
 	kmb_json_u64(&j, "failed_allocs", r->failed_allocs);
 	kmb_json_u64(&j, "unmatched_frees", r->unmatched_frees);
 	kmb_json_u64(&j, "allocs", r->allocs);
@@ -155,4 +202,22 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_obj_end(&j);
 	fputc('\n', out);
 	return kmb_json_end(&j);
+}
+
+int kmb_replay_write_samples(FILE *out, const struct kmb_replay_result *r)
+{
+	fprintf(out, "ops,live_objects,live_bytes_req,live_bytes_alloc,footprint_bytes,meta_bytes,"
+	             "free_bytes,largest_free_bytes\n");
+	for (size_t i = 0; i < r->nsamples_cap && r->samples; i++) {
+		const struct kmb_sample *s = &r->samples[i];
+
+		if (!s->valid)
+			continue;
+		fprintf(out,
+		        "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		        ",%" PRIu64 ",%" PRIu64 "\n",
+		        s->ops, s->live_objects, s->live_bytes_req, s->live_bytes_alloc,
+		        s->footprint_bytes, s->meta_bytes, s->free_bytes, s->largest_free);
+	}
+	return ferror(out) ? -EIO : 0;
 }

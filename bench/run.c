@@ -289,7 +289,10 @@ static int run_jobs(const struct run_args *a, const struct kmb_plan *plan,
 	shuffle(order, njobs, a->seed);
 	for (size_t i = 0; i < njobs; i++) {
 		struct job *jb = order[i];
-		struct kmb_replay_opts o = {a->backends[jb->b], a->mem_bytes, a->invariants, true};
+		struct kmb_replay_opts o = {.backend = a->backends[jb->b],
+		                            .mem_bytes = a->mem_bytes,
+		                            .invariants = a->invariants,
+		                            .timing = true};
 		char err[2600];
 
 		jb->rc = kmb_replay(plan, facts, a->trace, &o, &jb->r, err, sizeof(err));

@@ -1,26 +1,144 @@
 /*
- * bench/topology.c - the machine's topology, through hwloc (the only file that calls it).
+ * bench/topology.c - the machine's topology and thread placement, through hwloc (the only
+ * file that calls it).
+ *
+ * 1. A topology is the real machine (default), an hwloc synthetic description
+ *    ("node:2 core:2 pu:1", hwloc_topology_set_synthetic) or an hwloc XML file (a path
+ *    ending in .xml, hwloc_topology_set_xml).  Only the real machine's is "real": threads
+ *    are bound to its PUs; on the others binding is skipped (and said), but their NUMA
+ *    nodes still split simulated memory and decide where a thread allocates first.
+ * 2. Placement of N threads on the PUs: "spread" takes PUs round-robin across NUMA nodes,
+ *    then across cores within a node (fills every node before doubling up); "compact"
+ *    takes them in hwloc's logical order (fills a node first).  More threads than PUs wrap.
  */
 #include "bench.h"
 
+#include <errno.h>
+#include <string.h>
+
 #include <hwloc.h>
+
+static unsigned pu_node_of(hwloc_obj_t pu)
+{
+	hwloc_obj_t o = pu;
+
+	while (o && o->memory_arity == 0)
+		o = o->parent;
+	if (o == NULL || o->memory_first_child == NULL)
+		return 0;
+	return o->memory_first_child->logical_index;
+}
+
+static int load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen)
+{
+	size_t len = spec ? strlen(spec) : 0;
+	int rc = 0;
+
+	if (hwloc_topology_init((hwloc_topology_t *)&tp->h) != 0) {
+		snprintf(err, errlen, "hwloc: cannot initialise a topology");
+		return -ENOMEM;
+	}
+	if (len > 4 && strcmp(spec + len - 4, ".xml") == 0)
+		rc = hwloc_topology_set_xml(tp->h, spec);
+	else if (len)
+		rc = hwloc_topology_set_synthetic(tp->h, spec);
+	if (rc == 0)
+		rc = hwloc_topology_load(tp->h);
+	if (rc != 0) {
+		snprintf(err, errlen,
+		         "bad --topology '%s': not an hwloc synthetic description "
+		         "(e.g. \"node:2 core:2 pu:1\") nor a readable .xml file",
+		         spec);
+		hwloc_topology_destroy(tp->h);
+		return -EINVAL;
+	}
+	tp->real = len == 0;
+	return 0;
+}
+
+int kmb_topo_load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen)
+{
+	int rc, npus;
+
+	memset(tp, 0, sizeof(*tp));
+	if ((rc = load(tp, spec, err, errlen)) != 0)
+		return rc;
+	npus = hwloc_get_nbobjs_by_type(tp->h, HWLOC_OBJ_PU);
+	tp->nnodes = (unsigned)hwloc_get_nbobjs_by_type(tp->h, HWLOC_OBJ_NUMANODE);
+	if (tp->nnodes == 0)
+		tp->nnodes = 1;
+	if (npus <= 0 || tp->nnodes > KMB_MAX_NODES) {
+		snprintf(err, errlen,
+		         "topology with %d PUs and %u NUMA nodes: kmbench takes "
+		         "1.. PUs and at most %d nodes",
+		         npus, tp->nnodes, KMB_MAX_NODES);
+		hwloc_topology_destroy(tp->h);
+		return -EINVAL;
+	}
+	tp->npus = (unsigned)npus > KMB_MAX_CPUS ? KMB_MAX_CPUS : (unsigned)npus;
+	for (unsigned i = 0; i < tp->npus; i++)
+		tp->pu_node[i] = pu_node_of(hwloc_get_obj_by_type(tp->h, HWLOC_OBJ_PU, i));
+	snprintf(tp->desc, sizeof(tp->desc), "%s: numa:%u core:%d pu:%d",
+	         tp->real ? "machine" : spec, tp->nnodes,
+	         hwloc_get_nbobjs_by_type(tp->h, HWLOC_OBJ_CORE), npus);
+	return 0;
+}
+
+void kmb_topo_free(struct kmb_topo *tp)
+{
+	hwloc_topology_destroy(tp->h);
+	memset(tp, 0, sizeof(*tp));
+}
+
+/* PU index (logical) for each of n threads. */
+void kmb_topo_place(const struct kmb_topo *tp, unsigned n, bool compact, unsigned *pu)
+{
+	unsigned used[KMB_MAX_NODES] = {0};
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned node = i % tp->nnodes, k, seen = 0;
+
+		if (compact) {
+			pu[i] = i % tp->npus;
+			continue;
+		}
+		/* spread: the used[node]-th PU of node `node`, wrapping */
+		pu[i] = 0;
+		for (k = 0; k < tp->npus; k++) {
+			if (tp->pu_node[k] != node)
+				continue;
+			if (seen++ ==
+			    used[node] % (tp->npus / tp->nnodes ? tp->npus / tp->nnodes : 1)) {
+				pu[i] = k;
+				break;
+			}
+		}
+		used[node]++;
+	}
+}
+
+int kmb_topo_bind_self(const struct kmb_topo *tp, unsigned pu)
+{
+	hwloc_obj_t o;
+
+	if (!tp->real)
+		return -ENOTSUP;
+	o = hwloc_get_obj_by_type(tp->h, HWLOC_OBJ_PU, pu);
+	if (o == NULL || hwloc_set_cpubind(tp->h, o->cpuset, HWLOC_CPUBIND_THREAD) != 0)
+		return -errno ? -errno : -EINVAL;
+	return 0;
+}
 
 int kmb_topology_summary(char *buf, size_t len)
 {
-	hwloc_topology_t topo;
-	int pk, co, pu, nn;
+	struct kmb_topo tp;
+	char err[256];
 
-	if (hwloc_topology_init(&topo) != 0)
+	if (kmb_topo_load(&tp, NULL, err, sizeof(err)) != 0)
 		return -1;
-	if (hwloc_topology_load(topo) != 0) {
-		hwloc_topology_destroy(topo);
-		return -1;
-	}
-	pk = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
-	co = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
-	pu = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-	nn = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_NUMANODE);
-	snprintf(buf, len, "package:%d numa:%d core:%d pu:%d", pk, nn, co, pu);
-	hwloc_topology_destroy(topo);
+	snprintf(buf, len, "package:%d numa:%u core:%d pu:%d",
+	         hwloc_get_nbobjs_by_type(tp.h, HWLOC_OBJ_PACKAGE), tp.nnodes,
+	         hwloc_get_nbobjs_by_type(tp.h, HWLOC_OBJ_CORE), (int)tp.npus);
+	kmb_topo_free(&tp);
 	return 0;
 }

@@ -243,3 +243,16 @@ int kmb_extfrag(unsigned order, int *unusable, int *fragindex)
 		return be->pages->extfrag(be->pages, order, unusable, fragindex);
 	return -ENOTSUP;
 }
+
+size_t kmb_footprint_pages(void)
+{
+	return (size_t)(__atomic_load_n(&kmb__sys.pm.data_pages, __ATOMIC_RELAXED) +
+	                __atomic_load_n(&kmb__sys.pm.meta_pages, __ATOMIC_RELAXED));
+}
+
+int kmb_addr_node(const void *addr)
+{
+	if (!kmb__sys.booted || !kmb_physmem_contains(&kmb__sys.pm, addr))
+		return -1;
+	return kmb_page_of(&kmb__sys.pm, addr)->node;
+}

@@ -76,6 +76,9 @@ replay_deadlock_is_reported)
 	expect_exit 1 "$KMB" replay --backend buddy --mem 1M
 	has "$TMP/err" "deadlock"
 	has "$TMP/err" "kmem_SLUB.log:"
+	# two threads, each replaying a copy, on too little memory: reported, not hung
+	expect_exit 1 "$KMB" replay --backend buddy --mem 2M --threads 2 --replicate 2
+	has "$TMP/err" "deadlock"
 	;;
 plugin)
 	so=$(dirname "$KMB")/kr-plugin.so
@@ -87,6 +90,28 @@ plugin)
 	has "$TMP/err" "cannot load plugin"
 	expect_exit 2 "$KMB" replay --backend "buddy@nosuch"
 	has "$TMP/err" "page source"
+	;;
+replay_threads)
+	expect_exit 0 "$KMB" replay --backend buddy --threads 2 --replicate 2 --json
+	json_key "$TMP/out" threads 2
+	json_key "$TMP/out" allocs 17286
+	json_key "$TMP/out" failed_allocs 0
+	expect_exit 0 "$KMB" replay --backend buddy --threads 2 --replicate 2 --order strict --json
+	json_key "$TMP/out" allocs 17286
+	json_key "$TMP/out" order '"strict"'
+	expect_exit 0 "$KMB" replay --backend buddy --repeat 2 --json
+	json_key "$TMP/out" allocs 17286
+	expect_exit 0 "$KMB" replay --backend buddy --threads 4 --replicate 4 \
+		--topology "node:2 core:2 pu:1" --samples "$TMP/s.csv"
+	has "$TMP/out" "node 0: "
+	has "$TMP/out" "node 1: "
+	has "$TMP/out" "4 threads (0 bound)"
+	has "$TMP/s.csv" "^ops,live_objects,live_bytes_req"
+	[ "$(wc -l <"$TMP/s.csv")" -gt 900 ] || fail "too few samples"
+	expect_exit 2 "$KMB" replay --topology "bogus:9"
+	has "$TMP/err" "bad --topology"
+	expect_exit 2 "$KMB" replay --threads 0
+	expect_exit 2 "$KMB" replay --order random
 	;;
 run_quick)
 	expect_exit 0 "$KMB" run --quick --repetitions 2 --out "$TMP/runs" --seed 7

@@ -103,6 +103,10 @@ struct kmb_memstat {
 	uint64_t nofail_retries, sleeps, deadlocks;
 };
 void kmb_memstat(struct kmb_memstat *out);
+/* Cheap reads for samplers: pages held (data + metadata) now; the NUMA node of an address
+ * in simulated physical memory, or -1. */
+size_t kmb_footprint_pages(void);
+int kmb_addr_node(const void *addr);
 
 /* The backend's declared counters; returns how many were written (<= max). */
 size_t kmb_backend_stats(struct kmb_stat *out, size_t max);
