@@ -33,7 +33,7 @@
  * 6. A panic (a deadlock, an INVARIANTS check) in any thread longjmps back to that
  *    thread's loop; the replay is marked aborted with the message and the trace event,
  *    the other threads stop at their next operation, and the system is abandoned.
- * 7. Memory of the engine itself: per operation 12 bytes of schedule, per slot 48 bytes,
+ * 7. Memory of the engine itself: per operation 24 bytes of schedule, per slot 40 bytes,
  *    per thread two histograms (18 KiB each): bounded by the trace, not by time.
  */
 #include "bench.h"
