@@ -11,7 +11,7 @@
  * 2. Data.  free_gen counts frees that happened while someone was in the slow path;
  *    slowpath counts threads in the slow path; a list of waiters (on their stacks) with
  *    their requests for the report; attached = threads registered with
- *    kmb_thread_attach() (the replay threads), attached_waiting = those of them asleep.
+ *    kmb_thread_attach() (the replay threads).
  *
  * 3. The lost-wakeup argument (Dekker).  An allocator A enters the slow path
  *    (slowpath++ , seq_cst), reads free_gen, retries, and sleeps only while free_gen is
@@ -21,7 +21,8 @@
  *    free_gen and broadcasts.  The free fast path costs one load when nobody waits.
  *
  * 4. Deadlock.  With attached threads: deadlock when all of them wait
- *    (attached_waiting == attached).  With none (a plain program), the first waiter is the
+ *    (every attached thread is asleep and no free happened since it went to sleep: a
+ *    woken waiter that has not yet re-taken the lock is not stuck).  With none (a plain program), the first waiter is the
  *    only thread that could free: deadlock at once.  Threads that are not attached may
  *    wait too; they are woken by frees but do not count as freers.  Detaching re-checks.
  *    On a deadlock every current waiter is marked and woken; each returns -EDEADLK and
@@ -38,6 +39,7 @@
 
 struct waiter {
 	struct waiter *next;
+	uint64_t seen;   /* free_gen when it went to sleep */
 	const struct kmb__request *rq;
 	const struct kmb__thread *thr;
 	bool deadlocked; /* set (and the waiter unlinked) by check_deadlock */
@@ -64,7 +66,7 @@ static struct blocked *blocked;
 static int nblocked;
 static int slowpath;
 static uint64_t free_gen;
-static unsigned attached, attached_waiting;
+static unsigned attached;
 static char last_report[2048];
 
 void kmb__slowpath_enter(void)
@@ -124,8 +126,11 @@ static void write_report(void)
  * condition that is still false.  Called with wait_lock held. */
 static unsigned stuck_threads(void)
 {
-	unsigned n = attached_waiting;
+	unsigned n = 0;
 
+	for (struct waiter *w = waiters; w != NULL; w = w->next)
+		if (w->thr->attached && w->seen == kmb__free_gen())
+			n++;
 	for (struct blocked *b = blocked; b != NULL; b = b->next)
 		if (b->thr->attached && !b->ready(b->arg))
 			n++;
@@ -142,8 +147,6 @@ static void check_deadlock(void)
 	for (struct waiter *w = waiters; w != NULL; w = w->next) {
 		w->deadlocked = true;
 		snprintf(w->report, w->report_len, "%s", last_report);
-		if (w->thr->attached)
-			attached_waiting--;
 	}
 	for (struct blocked *b = blocked; b != NULL; b = b->next) {
 		b->deadlocked = true;
@@ -167,7 +170,7 @@ static void unlink_waiter(struct waiter *me)
 
 int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *report, size_t len)
 {
-	struct waiter me = {NULL, rq, &kmb__self, false, report, len};
+	struct waiter me = {NULL, seen, rq, &kmb__self, false, report, len};
 	int rc = 0;
 
 	if (kmb__self.tid == 0)
@@ -179,8 +182,6 @@ int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *repor
 	}
 	me.next = waiters;
 	waiters = &me;
-	if (kmb__self.attached)
-		attached_waiting++;
 	check_deadlock();
 	while (!me.deadlocked && kmb__free_gen() == seen)
 		pthread_cond_wait(&wait_cv, &wait_lock);
@@ -188,8 +189,6 @@ int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *repor
 		rc = -EDEADLK;
 	} else {
 		unlink_waiter(&me);
-		if (kmb__self.attached)
-			attached_waiting--;
 	}
 	pthread_mutex_unlock(&wait_lock);
 	return rc;

@@ -42,6 +42,8 @@ void kmb_buddy_destroy(struct kmb_buddy *b);
 void *kmb_buddy_alloc_pages(struct kmb_buddy *b, unsigned order, int flags);
 void kmb_buddy_free_pages(struct kmb_buddy *b, void *addr, unsigned order);
 struct kmb_pagesrc *kmb_buddy_pagesrc(struct kmb_buddy *b);
+/* The buddy allocator as a page source kind ("slab@buddy"), for the registry. */
+extern const struct kmb_pagesrc_ops kmb_buddy_pagesrc_ops;
 /* drain_all_pages(): every per-CPU list back to its zone. */
 void kmb_buddy_drain(struct kmb_buddy *b);
 
