@@ -38,6 +38,7 @@ static const struct kmb_pagesrc_ops *const pagesrcs[] = {KMB_PAGESRC_LIST};
 
 static struct kmb_backend_info infos[MAX_SPECS];
 static char spec_names[MAX_SPECS][64];
+static char spec_summaries[MAX_SPECS][128];
 static size_t nspecs;
 static void *plugin_handle;
 
@@ -58,8 +59,12 @@ static void build_specs(void)
 				continue;
 			snprintf(spec_names[nspecs], sizeof(spec_names[0]), "%s@%s",
 			         backends[i]->name, pagesrcs[k]->name);
+			snprintf(spec_summaries[nspecs], sizeof(spec_summaries[0]),
+			         "%s, on pages from the %s page source", backends[i]->name,
+			         pagesrcs[k]->name);
 			infos[nspecs].name = spec_names[nspecs];
-			infos[nspecs++].summary = pagesrcs[k]->summary;
+			infos[nspecs].summary = spec_summaries[nspecs];
+			nspecs++;
 		}
 	}
 }
