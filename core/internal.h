@@ -115,6 +115,7 @@ void kmb__type_alloced(struct malloc_type *type, size_t usable);
 void kmb__type_freed(struct malloc_type *type, size_t usable);
 void kmb__type_count(uint64_t *ctr); /* relaxed atomic ++ */
 void kmb__type_reset(struct malloc_type *type);
+int64_t kmb__type_memuse(const struct malloc_type *type); /* exact sum (for limits) */
 
 /* ---- wait.c: M_WAITOK sleeps, wakeups, deadlock detection ------------------------------- */
 void kmb__slowpath_enter(void);

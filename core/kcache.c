@@ -20,7 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Per-CPU counts of attached threads (the owner writes, readers sum), as malloc types. */
+struct cache_pcpu {
+	int64_t inuse;
+	uint64_t calls;
+} __attribute__((aligned(64)));
+
 struct kmem_cache {
+	struct cache_pcpu pcpu[KMB_MAX_CPUS];
 	struct kmem_cache *next; /* all caches, for shutdown */
 	char name[48];
 	size_t objsize;           /* as created */
@@ -101,9 +108,10 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align
 	if (!kmb__sys.booted || name == NULL || size == 0 || (align & (align - 1)) != 0 ||
 	    align > KMB_PAGE_SIZE)
 		return NULL;
-	c = calloc(1, sizeof(*c));
+	c = aligned_alloc(64, sizeof(*c));
 	if (c == NULL)
 		return NULL;
+	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->objsize = size;
 	c->cd.name = c->name;
@@ -129,6 +137,8 @@ void kmem_cache_destroy(struct kmem_cache *c)
 	if (c == NULL)
 		return;
 	live = __atomic_load_n(&c->inuse, __ATOMIC_RELAXED);
+	for (unsigned cpu = 0; cpu < KMB_MAX_CPUS; cpu++)
+		live += __atomic_load_n(&c->pcpu[cpu].inuse, __ATOMIC_RELAXED);
 	if (live != 0)
 		kmb_panic(KMB_PANIC_USAGE, c,
 		          "kmem_cache_destroy(%s): %lld objects still allocated", c->name,
@@ -170,6 +180,17 @@ void kmb__cache_backend_free(struct kmem_cache *c, void *obj)
 
 void kmb__cache_account(struct kmem_cache *c, long delta)
 {
+	if (kmb__self.attached) {
+		struct cache_pcpu *pc = &c->pcpu[kmb__self.cpu];
+
+		__atomic_store_n(&pc->inuse, __atomic_load_n(&pc->inuse, __ATOMIC_RELAXED) + delta,
+		                 __ATOMIC_RELAXED);
+		if (delta > 0)
+			__atomic_store_n(&pc->calls,
+			                 __atomic_load_n(&pc->calls, __ATOMIC_RELAXED) + 1,
+			                 __ATOMIC_RELAXED);
+		return;
+	}
 	__atomic_add_fetch(&c->inuse, delta, __ATOMIC_RELAXED);
 	if (delta > 0)
 		__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);

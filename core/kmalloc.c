@@ -83,8 +83,7 @@ static bool over_limit(const struct kmb__request *rq)
 {
 	size_t limit = type_limit(rq);
 
-	return limit != 0 &&
-	       (size_t)__atomic_load_n(&rq->type->ks_memuse, __ATOMIC_RELAXED) + rq->size > limit;
+	return limit != 0 && (size_t)kmb__type_memuse(rq->type) + rq->size > limit;
 }
 
 static bool impossible(const struct kmb__request *rq, size_t bsize)

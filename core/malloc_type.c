@@ -4,11 +4,21 @@
  * 1. A malloc type (FreeBSD's struct malloc_type, 4.4BSD's kmemstats) names a class of
  *    allocations; MALLOC_DEFINE types register themselves at program start, replay
  *    creates one per call site at run time.
- * 2. Statistics are plain integers in the type, updated with relaxed atomic builtins on
- *    the allocation path: in use (objects), memory in use (usable bytes), its high-water
- *    mark, requests, failures, sleeps, limit blocks, M_NOFAIL retries, and the power-of-two
- *    size classes used (4.4BSD's ks_size bit mask).
- * 3. The registry is a singly linked list under one mutex; it is walked only to print.
+ * 2. Statistics: in use (objects), memory in use (usable bytes), its high-water mark,
+ *    requests, failures, sleeps, limit blocks, M_NOFAIL retries, and the power-of-two size
+ *    classes used (4.4BSD's ks_size bit mask).
+ * 3. Per-CPU counters (FreeBSD's malloc_type_stats per CPU, Linux's percpu_counter): a
+ *    shared counter updated by every allocation is a cache line bouncing between CPUs,
+ *    and its atomic read-modify-writes were two thirds of a kmalloc/kfree pair.  So an
+ *    attached thread - the only writer of its CPU's slot - counts in its own 64-byte slot
+ *    with plain (relaxed load + store, no lock prefix) updates; readers sum the slots.
+ *    Memory in use is folded into the shared ks_memuse whenever a slot's share passes
+ *    KMB_TYPE_BATCH bytes either way, and the high-water mark is taken there: exact for
+ *    one CPU, within ncpus * KMB_TYPE_BATCH of the true peak for several.  Unattached
+ *    threads, and types with a limit (whose check needs the exact sum), update the shared
+ *    counters with atomic read-modify-writes.  The slow-path counters (failures, sleeps,
+ *    retries) are always shared.
+ * 4. The registry is a singly linked list under one mutex; it is walked only to print.
  */
 #include "internal.h"
 
@@ -21,11 +31,25 @@ MALLOC_DEFINE(M_TEMP, "temp", "misc temporary data buffers");
 MALLOC_DEFINE(M_DEVBUF, "devbuf", "device driver memory");
 MALLOC_DEFINE(M_KCACHE, "kmem_cache", "objects of the generic kmem_cache fallback");
 
+/* 32 KiB: folding costs one atomic add per 32 KiB of net allocation on a CPU. */
+#define KMB_TYPE_BATCH ((int64_t)32 << 10)
+
+struct type_pcpu {
+	int64_t memuse; /* not yet folded into ks_memuse */
+	int64_t inuse;
+	uint64_t calls;
+	uint64_t sizes;
+} __attribute__((aligned(64)));
+
 static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct malloc_type *types_head;
 
 void kmb_malloc_type_register(struct malloc_type *type)
 {
+	if (type->ks_pcpu == NULL) /* NULL on ENOMEM: the shared counters serve */
+		type->ks_pcpu = aligned_alloc(64, KMB_MAX_CPUS * sizeof(struct type_pcpu));
+	if (type->ks_pcpu)
+		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct type_pcpu));
 	pthread_mutex_lock(&types_lock);
 	type->ks_magic = KMB_MALLOC_MAGIC;
 	type->ks_next = types_head;
@@ -44,6 +68,8 @@ void kmb_malloc_type_unregister(struct malloc_type *type)
 	}
 	type->ks_magic = 0;
 	pthread_mutex_unlock(&types_lock);
+	free(type->ks_pcpu);
+	type->ks_pcpu = NULL;
 }
 
 struct malloc_type *kmb_malloc_type_create(const char *shortdesc)
@@ -84,23 +110,40 @@ struct malloc_type *kmb_malloc_type_next(const struct malloc_type *type)
 	return type->ks_next;
 }
 
-#define LD(f) __atomic_load_n(&type->f, __ATOMIC_RELAXED)
+#define LD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define ST(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
 
 void kmb_malloc_type_stats(const struct malloc_type *type, struct kmb_type_stats *out)
 {
-	out->inuse = LD(ks_inuse);
-	out->memuse = LD(ks_memuse);
-	out->maxused = LD(ks_maxused);
-	out->calls = LD(ks_calls);
-	out->failed = LD(ks_failed);
-	out->sleeps = LD(ks_sleeps);
-	out->limblocks = LD(ks_limblocks);
-	out->retries = LD(ks_retries);
-	out->sizes = LD(ks_size);
-	out->limit = LD(ks_limit);
+	const struct type_pcpu *pc = type->ks_pcpu;
+
+	out->inuse = LD(&type->ks_inuse);
+	out->memuse = LD(&type->ks_memuse);
+	out->calls = LD(&type->ks_calls);
+	out->sizes = LD(&type->ks_size);
+	for (unsigned c = 0; pc && c < KMB_MAX_CPUS; c++) {
+		out->inuse += LD(&pc[c].inuse);
+		out->memuse += LD(&pc[c].memuse);
+		out->calls += LD(&pc[c].calls);
+		out->sizes |= LD(&pc[c].sizes);
+	}
+	out->maxused = LD(&type->ks_maxused);
+	if (out->memuse > out->maxused)
+		out->maxused = out->memuse;
+	out->failed = LD(&type->ks_failed);
+	out->sleeps = LD(&type->ks_sleeps);
+	out->limblocks = LD(&type->ks_limblocks);
+	out->retries = LD(&type->ks_retries);
+	out->limit = LD(&type->ks_limit);
 }
 
-#undef LD
+int64_t kmb__type_memuse(const struct malloc_type *type)
+{
+	struct kmb_type_stats s;
+
+	kmb_malloc_type_stats(type, &s);
+	return s.memuse;
+}
 
 static unsigned size_class_bit(size_t usable)
 {
@@ -109,24 +152,67 @@ static unsigned size_class_bit(size_t usable)
 	return b > 63 ? 63 : b;
 }
 
-void kmb__type_alloced(struct malloc_type *type, size_t usable)
+static void shared_memuse(struct malloc_type *type, int64_t delta)
 {
-	int64_t now;
-	int64_t peak;
+	int64_t now = __atomic_add_fetch(&type->ks_memuse, delta, __ATOMIC_RELAXED);
+	int64_t peak = LD(&type->ks_maxused);
 
-	__atomic_add_fetch(&type->ks_inuse, 1, __ATOMIC_RELAXED);
-	now = __atomic_add_fetch(&type->ks_memuse, (int64_t)usable, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&type->ks_calls, 1, __ATOMIC_RELAXED);
-	if (!(__atomic_load_n(&type->ks_size, __ATOMIC_RELAXED) & (1ull << size_class_bit(usable))))
-		__atomic_or_fetch(&type->ks_size, 1ull << size_class_bit(usable), __ATOMIC_RELAXED);
-	peak = __atomic_load_n(&type->ks_maxused, __ATOMIC_RELAXED);
 	while (now > peak && !__atomic_compare_exchange_n(&type->ks_maxused, &peak, now, true,
 	                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 
+/* The calling thread's own slot, or NULL: shared counters. */
+static struct type_pcpu *my_slot(struct malloc_type *type)
+{
+	struct type_pcpu *pc = type->ks_pcpu;
+
+	if (pc == NULL || !kmb__self.attached || LD(&type->ks_limit) != 0)
+		return NULL;
+	return &pc[kmb__self.cpu];
+}
+
+/* Owner-only update of a slot's memuse share, folding it past the batch. */
+static void slot_memuse(struct malloc_type *type, struct type_pcpu *pc, int64_t delta)
+{
+	int64_t m = LD(&pc->memuse) + delta;
+
+	if (m > KMB_TYPE_BATCH || m < -KMB_TYPE_BATCH) {
+		shared_memuse(type, m);
+		m = 0;
+	}
+	ST(&pc->memuse, m);
+}
+
+void kmb__type_alloced(struct malloc_type *type, size_t usable)
+{
+	struct type_pcpu *pc = my_slot(type);
+	uint64_t bit = 1ull << size_class_bit(usable);
+
+	if (pc) {
+		ST(&pc->inuse, LD(&pc->inuse) + 1);
+		ST(&pc->calls, LD(&pc->calls) + 1);
+		if (!(LD(&pc->sizes) & bit))
+			ST(&pc->sizes, LD(&pc->sizes) | bit);
+		slot_memuse(type, pc, (int64_t)usable);
+		return;
+	}
+	__atomic_add_fetch(&type->ks_inuse, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&type->ks_calls, 1, __ATOMIC_RELAXED);
+	if (!(LD(&type->ks_size) & bit))
+		__atomic_or_fetch(&type->ks_size, bit, __ATOMIC_RELAXED);
+	shared_memuse(type, (int64_t)usable);
+}
+
 void kmb__type_freed(struct malloc_type *type, size_t usable)
 {
+	struct type_pcpu *pc = my_slot(type);
+
+	if (pc) {
+		ST(&pc->inuse, LD(&pc->inuse) - 1);
+		slot_memuse(type, pc, -(int64_t)usable);
+		return;
+	}
 	__atomic_sub_fetch(&type->ks_inuse, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&type->ks_memuse, (int64_t)usable, __ATOMIC_RELAXED);
 }
@@ -141,6 +227,8 @@ void kmb__type_reset(struct malloc_type *type)
 	type->ks_inuse = type->ks_memuse = type->ks_maxused = 0;
 	type->ks_calls = type->ks_failed = type->ks_sleeps = 0;
 	type->ks_limblocks = type->ks_retries = type->ks_size = 0;
+	if (type->ks_pcpu)
+		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct type_pcpu));
 }
 
 /* "16,32,64": the size classes of a ks_size mask. */

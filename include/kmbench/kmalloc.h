@@ -67,6 +67,7 @@ struct malloc_type {
 	uint64_t ks_limblocks; /* sleeps or failures caused by ks_limit */
 	uint64_t ks_retries;   /* M_NOFAIL retries */
 	uint64_t ks_size;      /* bit i set: a block of 2^i bytes (size class) was used */
+	void *ks_pcpu;         /* per-CPU statistics of attached threads (core) */
 };
 
 /* Declare a type defined elsewhere. */
@@ -75,7 +76,7 @@ struct malloc_type {
 /* Define a type and register it at program start (FreeBSD's SYSINIT). */
 #define MALLOC_DEFINE(type, shortdesc, longdesc)                                                   \
 	struct malloc_type type[1] = {                                                             \
-	        {NULL, KMB_MALLOC_MAGIC, shortdesc, longdesc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};      \
+	        {NULL, KMB_MALLOC_MAGIC, shortdesc, longdesc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL}}; \
 	__attribute__((constructor)) static void kmb__type_ctor_##type(void)                       \
 	{                                                                                          \
 		kmb_malloc_type_register(type);                                                    \
