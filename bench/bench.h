@@ -41,15 +41,27 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 struct kmb_replay_opts {
 	const char *backend;
 	size_t mem_bytes;
-	int invariants;       /* KMB_INVARIANTS_* */
-	bool timing;          /* per-operation latency (default on) */
-	unsigned threads;     /* replay threads (0 = 1) */
-	unsigned replicate;   /* disjoint copies of the trace replayed at once (0 = 1) */
-	unsigned repeat;      /* passes over the trace (0 = 1) */
-	bool strict;          /* keep the trace's global order */
-	bool compact;         /* placement: compact (else spread) */
-	const char *topology; /* NULL: this machine; hwloc synthetic or .xml */
+	int invariants;                /* KMB_INVARIANTS_* */
+	bool timing;                   /* per-operation latency (default on) */
+	unsigned threads;              /* replay threads (0 = 1) */
+	unsigned replicate;            /* disjoint copies of the trace replayed at once (0 = 1) */
+	unsigned repeat;               /* passes over the trace (0 = 1) */
+	bool strict;                   /* keep the trace's global order */
+	bool compact;                  /* placement: compact (else spread) */
+	const char *topology;          /* NULL: this machine; hwloc synthetic or .xml */
+	double pace;                   /* > 0: honour the trace's timestamps, gaps scaled by this */
+	const struct kmb_trace *trace; /* for pacing: the events' timestamps */
 };
+
+/* Latency by requested size: class k holds sizes in (2^(k+3), 2^(k+4)], class 0 <= 16,
+ * the last one everything above 64 KiB. */
+#define KMB_SIZE_CLASSES 14
+static inline unsigned kmb_size_class(uint64_t size)
+{
+	unsigned b = size <= 16 ? 4 : 64 - (unsigned)__builtin_clzll(size - 1);
+
+	return b - 4 < KMB_SIZE_CLASSES - 1 ? b - 4 : KMB_SIZE_CLASSES - 1;
+}
 
 /* One sample of the system during a replay (about 1000 per replay). */
 struct kmb_sample {
@@ -72,6 +84,7 @@ struct kmb_replay_result {
 	double seconds, ops_per_sec;
 	double timer_overhead_ns;
 	struct kmb_hist alloc_ns, free_ns;
+	struct kmb_hist *size_alloc_ns, *size_free_ns; /* KMB_SIZE_CLASSES each (malloc'd) */
 	uint64_t peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes;
 	uint64_t live_bytes_alloc_at_peak; /* usable bytes live when requested bytes peaked */
 	uint64_t footprint_at_peak_bytes;  /* footprint when requested bytes peaked */
@@ -126,6 +139,8 @@ int kmb_topology_summary(char *buf, size_t len);                /* "package:1 nu
 int kmb_cmd_replay(int argc, char **argv);
 int kmb_cmd_run(int argc, char **argv);
 int kmb_cmd_trace(int argc, char **argv);
+/* `kmbench trace gen WORKLOAD ...` (bench/trace_gen_cmd.c), dispatched by kmb_cmd_trace */
+int kmb_cmd_trace_gen(int argc, char **argv);
 int kmb_cmd_list(int argc, char **argv);
 
 #endif /* KMB_BENCH_BENCH_H */

@@ -22,7 +22,8 @@
  *    to its PU's node (kmb_config.cpu_node), so backends allocate from the thread's node
  *    first.  Threads are bound to their PUs only on the real topology.
  * 5. Measurement.  Each call is timed with the cycle counter and recorded in ns in the
- *    thread's log-linear histograms (alloc, free), merged at the end; the timer's own cost
+ *    thread's log-linear histograms (alloc, free, and both by requested size class),
+ *    merged at the end; the timer's own cost
  *    is measured and reported.  Outside the timed region: live requested and usable bytes
  *    and their peaks (atomics: threads share them), local/remote allocations per node
  *    (the object's frame node against the thread's), cross-CPU and cross-node frees, and
@@ -30,6 +31,8 @@
  *    Internal fragmentation is taken when live requested bytes peak:
  *    100 * (usable - requested) / usable.  Johnstone & Wilson's measures: footprint at
  *    the moment of peak live over peak live, and peak footprint over peak live.
+ *    --pace timestamps[=SCALE] waits before each operation until the trace's gap since its
+ *    first event, times SCALE, has passed (as fast as possible by default).
  * 6. A panic (a deadlock, an INVARIANTS check) in any thread longjmps back to that
  *    thread's loop; the replay is marked aborted with the message and the trace event,
  *    the other threads stop at their next operation, and the system is abandoned.
@@ -44,6 +47,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 #include "core/internal.h"
@@ -75,7 +79,9 @@ struct rthread {
 	struct rop *ops;
 	size_t nops, cap;
 	struct kmb_hist alloc_ns, free_ns;
+	struct kmb_hist *size_alloc, *size_free; /* by requested size class */
 	uint64_t allocs, frees, failed, skipped, page_ops, cross_cpu, cross_node;
+	uint64_t t0_ns; /* pacing: when this pass started */
 	uint64_t local[KMB_MAX_NODES], remote[KMB_MAX_NODES];
 	int bind_rc;
 	pthread_t th;
@@ -224,6 +230,14 @@ static int make_threads(struct replay *rp)
 		t->node = rp->topo.pu_node[pu[i]];
 		kmb_hist_init(&t->alloc_ns);
 		kmb_hist_init(&t->free_ns);
+		t->size_alloc = calloc(KMB_SIZE_CLASSES, sizeof(*t->size_alloc));
+		t->size_free = calloc(KMB_SIZE_CLASSES, sizeof(*t->size_free));
+		if (t->size_alloc == NULL || t->size_free == NULL)
+			return -ENOMEM;
+		for (unsigned k = 0; k < KMB_SIZE_CLASSES; k++) {
+			kmb_hist_init(&t->size_alloc[k]);
+			kmb_hist_init(&t->size_free[k]);
+		}
 	}
 	return 0;
 }
@@ -290,13 +304,16 @@ static void count_op(struct replay *rp)
 
 /* ---- one operation ----------------------------------------------------------------------- */
 
-#define TIMED(hist, stmt)                                                                          \
+/* Time stmt into hist and the size class's histogram (cls). */
+#define TIMED(hist, cls, stmt)                                                                     \
 	do {                                                                                       \
 		if (rp->o->timing) {                                                               \
 			uint64_t t0_ = kmb_cycles();                                               \
 			stmt;                                                                      \
 			uint64_t t1_ = kmb_cycles();                                               \
-			kmb_hist_record(&(hist), kmb_cycles_to_ns(t1_ > t0_ ? t1_ - t0_ : 0));     \
+			uint64_t ns_ = kmb_cycles_to_ns(t1_ > t0_ ? t1_ - t0_ : 0);                \
+			kmb_hist_record(&(hist), ns_);                                             \
+			kmb_hist_record(&(cls), ns_);                                              \
 		} else {                                                                           \
 			stmt;                                                                      \
 		}                                                                                  \
@@ -338,25 +355,28 @@ static void do_free(struct rthread *t, struct rslot *sl)
 		t->cross_node += rp->thr[sl->thread].node != t->node;
 	}
 	note_live(rp, -(int64_t)sl->req, -(int64_t)sl->usable, -1);
+	struct kmb_hist *cls = &t->size_free[kmb_size_class(sl->req)];
+
 	if (sl->kind == KMB_OP_KMALLOC)
-		TIMED(t->free_ns, kfree(sl->p, rp->types[sl->owner]));
+		TIMED(t->free_ns, *cls, kfree(sl->p, rp->types[sl->owner]));
 	else
-		TIMED(t->free_ns, kmem_cache_free(rp->caches[sl->owner], sl->p));
+		TIMED(t->free_ns, *cls, kmem_cache_free(rp->caches[sl->owner], sl->p));
 	sl->kind = 0;
 }
 
 static void exec_op(struct rthread *t, const struct kmb_op *op, struct rslot *sl)
 {
 	struct replay *rp = t->rp;
+	struct kmb_hist *cls = &t->size_alloc[kmb_size_class(op->size)];
 	void *p;
 
 	switch (op->kind) {
 	case KMB_OP_KMALLOC:
-		TIMED(t->alloc_ns, p = kmalloc(op->size, rp->types[op->type], op->flags));
+		TIMED(t->alloc_ns, *cls, p = kmalloc(op->size, rp->types[op->type], op->flags));
 		did_alloc(t, sl, op, p, KMB_OP_KMALLOC);
 		break;
 	case KMB_OP_CACHE_ALLOC:
-		TIMED(t->alloc_ns, p = kmem_cache_alloc(rp->caches[op->type], op->flags));
+		TIMED(t->alloc_ns, *cls, p = kmem_cache_alloc(rp->caches[op->type], op->flags));
 		did_alloc(t, sl, op, p, KMB_OP_CACHE_ALLOC);
 		break;
 	case KMB_OP_KFREE:
@@ -415,6 +435,26 @@ static void publish(struct replay *rp, struct rslot *sl, const struct rop *e)
 	kmb_thread_unblock();
 }
 
+/* ---- pacing ------------------------------------------------------------------------------- */
+
+/* --pace: wait until the trace's gap since its first event, scaled, has passed. */
+static void pace(struct rthread *t, const struct kmb_op *op)
+{
+	const struct kmb_replay_opts *o = t->rp->o;
+	const struct kmb_trace *tr = o->trace;
+	uint64_t due, now;
+
+	if (o->pace <= 0 || tr == NULL || op->event >= tr->nev || tr->nev == 0)
+		return;
+	due = t->t0_ns + (uint64_t)((double)(tr->ev[op->event].ts_ns - tr->ev[0].ts_ns) * o->pace);
+	while ((now = kmb__os_now_ns()) < due &&
+	       !__atomic_load_n(&t->rp->abort, __ATOMIC_RELAXED)) {
+		struct timespec ts = {0, (long)((due - now) > 1000000 ? 1000000 : (due - now))};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* ---- a replay thread ---------------------------------------------------------------------- */
 
 static void run_schedule(struct rthread *t)
@@ -431,6 +471,7 @@ static void run_schedule(struct rthread *t)
 		    __atomic_load_n(&rp->abort, __ATOMIC_RELAXED))
 			return;
 		replay_event = op->event;
+		pace(t, op);
 		exec_op(t, op, sl);
 		publish(rp, sl, e);
 		count_op(rp);
@@ -449,6 +490,7 @@ static void *thread_main(void *arg)
 		return NULL;
 	}
 	t->bind_rc = kmb_topo_bind_self(&t->rp->topo, t->pu);
+	t->t0_ns = kmb__os_now_ns();
 	replay_self = t;
 	replay_jmp = &jb;
 	if (setjmp(jb) == 0)
@@ -506,6 +548,10 @@ static void merge_threads(struct replay *rp)
 
 		kmb_hist_merge(&r->alloc_ns, &t->alloc_ns);
 		kmb_hist_merge(&r->free_ns, &t->free_ns);
+		for (unsigned k = 0; k < KMB_SIZE_CLASSES && r->size_alloc_ns; k++) {
+			kmb_hist_merge(&r->size_alloc_ns[k], &t->size_alloc[k]);
+			kmb_hist_merge(&r->size_free_ns[k], &t->size_free[k]);
+		}
 		r->allocs += t->allocs;
 		r->frees += t->frees;
 		r->failed_allocs += t->failed;
@@ -602,6 +648,12 @@ static void init_result(struct replay *rp, const char *trace_path)
 	snprintf(r->trace, sizeof(r->trace), "%s", trace_path);
 	kmb_hist_init(&r->alloc_ns);
 	kmb_hist_init(&r->free_ns);
+	r->size_alloc_ns = calloc(KMB_SIZE_CLASSES, sizeof(*r->size_alloc_ns));
+	r->size_free_ns = calloc(KMB_SIZE_CLASSES, sizeof(*r->size_free_ns));
+	for (unsigned k = 0; k < KMB_SIZE_CLASSES && r->size_alloc_ns && r->size_free_ns; k++) {
+		kmb_hist_init(&r->size_alloc_ns[k]);
+		kmb_hist_init(&r->size_free_ns[k]);
+	}
 	r->threads = rp->nthreads;
 	r->replicate = rp->replicas;
 	r->repeat = o->repeat ? o->repeat : 1;
@@ -640,8 +692,11 @@ static void release(struct replay *rp, bool clean)
 	for (uint32_t i = 0; rp->types && i < rp->plan->ntypes; i++)
 		if (rp->types[i])
 			kmb_malloc_type_destroy(rp->types[i]);
-	for (unsigned i = 0; rp->thr && i < rp->nthreads; i++)
+	for (unsigned i = 0; rp->thr && i < rp->nthreads; i++) {
 		free(rp->thr[i].ops);
+		free(rp->thr[i].size_alloc);
+		free(rp->thr[i].size_free);
+	}
 	free(rp->thr);
 	free(rp->types);
 	free(rp->caches);
@@ -726,6 +781,9 @@ void kmb_replay_result_free(struct kmb_replay_result *res)
 	free(res->vmstat);
 	free(res->types);
 	free(res->samples);
+	free(res->size_alloc_ns);
+	free(res->size_free_ns);
+	res->size_alloc_ns = res->size_free_ns = NULL;
 	res->vmstat = NULL;
 	res->types = NULL;
 	res->samples = NULL;

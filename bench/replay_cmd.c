@@ -31,7 +31,9 @@ static const char replay_usage[] =
         "  --topology DESC      hwloc synthetic topology (\"node:2 core:2 pu:1\") or an .xml\n"
         "                       file; default: this machine (threads bound to PUs)\n"
         "  --placement spread|compact  threads across NUMA nodes first, or filling one\n"
-        "  --samples FILE       write ~1000 samples of live bytes and footprint as CSV\n";
+        "  --samples FILE       write ~1000 samples of live bytes and footprint as CSV\n"
+        "  --pace timestamps[=SCALE]  honour the trace's gaps between events, scaled\n"
+        "                       (default: as fast as possible)\n";
 
 struct replay_args {
 	struct kmb_replay_opts o;
@@ -44,6 +46,23 @@ static int parse_count(const char *opt, const char *v, unsigned max, unsigned *o
 	if (kmb_parse_uint(v, 1, max, out) != 0)
 		return kmb_cli_error("replay", "bad %s '%s' (1..%u)", opt, v, max);
 	return 0;
+}
+
+/* "timestamps" or "timestamps=SCALE" (SCALE > 0, e.g. 0.5 replays twice as fast). */
+static int parse_pace(const char *v, double *out)
+{
+	char *end;
+
+	if (strcmp(v, "timestamps") == 0) {
+		*out = 1.0;
+		return 0;
+	}
+	if (strncmp(v, "timestamps=", 11) == 0) {
+		*out = strtod(v + 11, &end);
+		if (*end == '\0' && end != v + 11 && *out > 0 && *out <= 1e6)
+			return 0;
+	}
+	return kmb_cli_error("replay", "bad --pace '%s' (timestamps or timestamps=SCALE)", v);
 }
 
 /* Options with values beyond the basic ones; 1 = not ours. */
@@ -73,6 +92,8 @@ static int parse_more(int c, const char *v, struct replay_args *a)
 	case 'S':
 		a->samples = v;
 		return 0;
+	case 'C':
+		return parse_pace(v, &a->o.pace);
 	default:
 		return 1;
 	}
@@ -96,6 +117,7 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"topology", required_argument, NULL, 'G'},
 	                                     {"placement", required_argument, NULL, 'L'},
 	                                     {"samples", required_argument, NULL, 'S'},
+	                                     {"pace", required_argument, NULL, 'C'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;
@@ -210,6 +232,7 @@ int kmb_cmd_replay(int argc, char **argv)
 		a.trace = kmb_default_trace();
 	if (kmb_workload_load(a.trace, a.strict, &t, &f, &plan) != 0)
 		return 1;
+	a.o.trace = &t;
 	rc = kmb_replay(&plan, &f, a.trace, &a.o, &r, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "kmbench replay: %s", err);

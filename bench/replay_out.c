@@ -38,6 +38,35 @@ static void print_nodes(FILE *out, const struct kmb_replay_result *r)
 			        r->node_local_allocs[n], r->node_remote_allocs[n]);
 }
 
+static uint64_t class_max(unsigned k)
+{
+	return (uint64_t)16 << k;
+}
+
+static void print_sizes(FILE *out, const struct kmb_replay_result *r)
+{
+	if (r->size_alloc_ns == NULL || r->alloc_ns.count == 0)
+		return;
+	fprintf(out,
+	        "  latency by requested size (ns): size<=   allocs   p50    p99  |  frees   p50"
+	        "    p99\n");
+	for (unsigned k = 0; k < KMB_SIZE_CLASSES; k++) {
+		const struct kmb_hist *a = &r->size_alloc_ns[k], *f = &r->size_free_ns[k];
+
+		if (a->count + f->count == 0)
+			continue;
+		if (k == KMB_SIZE_CLASSES - 1)
+			fprintf(out, "  %38s", "larger");
+		else
+			fprintf(out, "  %38" PRIu64, class_max(k));
+		fprintf(out,
+		        " %8" PRIu64 " %5" PRIu64 " %6" PRIu64 "  | %6" PRIu64 " %5" PRIu64
+		        " %6" PRIu64 "\n",
+		        a->count, kmb_hist_percentile(a, 50), kmb_hist_percentile(a, 99), f->count,
+		        kmb_hist_percentile(f, 50), kmb_hist_percentile(f, 99));
+	}
+}
+
 void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 {
 	fprintf(out, "replay of %s on %s%s\n", r->trace, r->backend,
@@ -51,6 +80,7 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	print_lat(out, "free", &r->free_ns);
 	fprintf(out, "  timer cost %.1f ns per measured operation (included above)\n",
 	        r->timer_overhead_ns);
+	print_sizes(out, r);
 	fprintf(out, "  peak live requested %" PRIu64 " B, peak live allocated %" PRIu64 " B\n",
 	        r->peak_live_bytes_req, r->peak_live_bytes_alloc);
 	fprintf(out, "  peak footprint %" PRIu64 " B (%.1f%% of %" PRIu64 " MiB)\n",
@@ -96,6 +126,24 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 		fprintf(out, "\n%s", r->vmstat);
 	if (r->aborted)
 		fprintf(out, "  aborted: %s\n", r->abort_msg);
+}
+
+static void json_sizes(struct kmb_json *j, const struct kmb_replay_result *r)
+{
+	kmb_json_arr_begin(j, "by_size");
+	for (unsigned k = 0; r->size_alloc_ns && k < KMB_SIZE_CLASSES; k++) {
+		if (r->size_alloc_ns[k].count + r->size_free_ns[k].count == 0)
+			continue;
+		kmb_json_obj_begin(j, NULL);
+		if (k == KMB_SIZE_CLASSES - 1)
+			kmb_json_null(j, "size_max");
+		else
+			kmb_json_u64(j, "size_max", class_max(k));
+		kmb_json_hist(j, "alloc_ns", &r->size_alloc_ns[k]);
+		kmb_json_hist(j, "free_ns", &r->size_free_ns[k]);
+		kmb_json_obj_end(j);
+	}
+	kmb_json_arr_end(j);
 }
 
 static void json_nodes(struct kmb_json *j, const struct kmb_replay_result *r)
@@ -173,6 +221,7 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_u64(&j, "cross_cpu_frees", r->cross_cpu_frees);
 	kmb_json_u64(&j, "cross_node_frees", r->cross_node_frees);
 	json_nodes(&j, r);
+	json_sizes(&j, r);
 	kmb_json_u64(&j, "failed_allocs", r->failed_allocs);
 	kmb_json_u64(&j, "unmatched_frees", r->unmatched_frees);
 	kmb_json_u64(&j, "allocs", r->allocs);

@@ -1,16 +1,22 @@
 /*
- * bench/trace_cmd.c - `kmbench trace stat`, and loading a workload for every command.
+ * bench/trace_cmd.c - `kmbench trace` (stat, convert, record, gen) and loading a workload
+ * for every command.
  *
  * trace stat prints the facts of a trace, defined exactly in README "Trace facts" so that
- * two tools reading the same trace agree; --json prints them as one object.
+ * two tools reading the same trace agree, then perf kmem-style statistics (workloads/
+ * stat.c); --json prints them as one object whose first keys are the facts.  trace
+ * convert writes a trace as .kmt (or back as ftrace text), trace record captures one
+ * from tracefs, and trace gen (bench/trace_gen_cmd.c) makes synthetic ones.
  */
 #include "bench.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "results/results.h"
 
@@ -22,13 +28,20 @@ static void report_skips(const struct kmb_trace *t)
 	        [KMB_SKIP_OTHER_EVENT] = "other events (not replayed)",
 	};
 
+	if (t->lost_reports)
+		fprintf(stderr,
+		        "kmbench: %s: the trace reports %" PRIu64 " lost events (%" PRIu64
+		        " reports): frees may look unmatched\n",
+		        t->path, t->lost_events, t->lost_reports);
 	if (t->skipped[KMB_SKIP_SYNTAX] + t->skipped[KMB_SKIP_FIELD] == 0)
 		return;
 	fprintf(stderr, "kmbench: %s: skipped lines:", t->path);
 	for (int i = 0; i < KMB_SKIP_NREASONS; i++)
 		if (t->skipped[i])
 			fprintf(stderr, " %" PRIu64 " %s;", t->skipped[i], why[i]);
-	fprintf(stderr, " first: %s (--strict stops there)\n", t->first_error);
+	fprintf(stderr, " the first %u (--strict stops at the first):\n", t->nerrors);
+	for (unsigned i = 0; i < t->nerrors; i++)
+		fprintf(stderr, "  %s\n", t->errors[i]);
 }
 
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
@@ -54,46 +67,80 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 	return 0;
 }
 
-static void facts_json(FILE *out, const char *path, const struct kmb_trace_facts *f)
+/* getopt_long's errors as kmb_cli_error lines; 0 if c was not one. */
+static int opt_error(const char *cmd, int c, char **argv)
+{
+	if (c == ':')
+		return kmb_cli_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	return kmb_cli_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+/* ---- trace stat ------------------------------------------------------------------------ */
+
+static void facts_json(struct kmb_json *j, const char *path, const struct kmb_trace_facts *f)
+{
+	kmb_json_str(j, "trace", path);
+	kmb_json_u64(j, "events", f->events);
+	kmb_json_u64(j, "allocs", f->allocs);
+	kmb_json_u64(j, "failed_allocs", f->failed_allocs);
+	kmb_json_u64(j, "frees", f->frees);
+	kmb_json_u64(j, "null_frees", f->null_frees);
+	kmb_json_u64(j, "matched_frees", f->matched_frees);
+	kmb_json_u64(j, "unmatched_frees", f->unmatched_frees);
+	kmb_json_u64(j, "implicit_frees", f->implicit_frees);
+	kmb_json_u64(j, "cpus", f->cpus);
+	kmb_json_u64(j, "total_bytes_req", f->total_bytes_req);
+	kmb_json_u64(j, "total_bytes_alloc", f->total_bytes_alloc);
+	kmb_json_u64(j, "peak_live_bytes_req", f->peak_live_bytes_req);
+	kmb_json_u64(j, "peak_live_objects", f->peak_live_objects);
+	kmb_json_u64(j, "final_live_objects", f->final_live_objects);
+	kmb_json_u64(j, "kmalloc_events", f->kmalloc_events);
+	kmb_json_u64(j, "kfree_events", f->kfree_events);
+	kmb_json_u64(j, "kmem_cache_alloc_events", f->cache_alloc_events);
+	kmb_json_u64(j, "kmem_cache_free_events", f->cache_free_events);
+	kmb_json_u64(j, "page_alloc_events", f->page_alloc_events);
+	kmb_json_u64(j, "page_free_events", f->page_free_events);
+}
+
+static void source_json(struct kmb_json *j, const struct kmb_trace *t)
+{
+	kmb_json_str(j, "format", kmb_trace_format_name(t->format));
+	kmb_json_str(j, "source_format", kmb_trace_format_name(t->source_format));
+	kmb_json_u64(j, "lines", t->lines);
+	kmb_json_obj_begin(j, "skipped_lines");
+	kmb_json_u64(j, "syntax", t->skipped[KMB_SKIP_SYNTAX]);
+	kmb_json_u64(j, "field", t->skipped[KMB_SKIP_FIELD]);
+	kmb_json_u64(j, "other_events", t->skipped[KMB_SKIP_OTHER_EVENT]);
+	kmb_json_obj_end(j);
+	kmb_json_u64(j, "lost_events", t->lost_events);
+}
+
+static int stat_json(FILE *out, const char *path, const struct kmb_trace *t,
+                     const struct kmb_trace_facts *f, const struct kmb_trace_stat *s)
 {
 	struct kmb_json j;
 
 	kmb_json_begin(&j, out);
 	kmb_json_obj_begin(&j, NULL);
-	kmb_json_str(&j, "trace", path);
-	kmb_json_u64(&j, "events", f->events);
-	kmb_json_u64(&j, "allocs", f->allocs);
-	kmb_json_u64(&j, "failed_allocs", f->failed_allocs);
-	kmb_json_u64(&j, "frees", f->frees);
-	kmb_json_u64(&j, "null_frees", f->null_frees);
-	kmb_json_u64(&j, "matched_frees", f->matched_frees);
-	kmb_json_u64(&j, "unmatched_frees", f->unmatched_frees);
-	kmb_json_u64(&j, "implicit_frees", f->implicit_frees);
-	kmb_json_u64(&j, "cpus", f->cpus);
-	kmb_json_u64(&j, "total_bytes_req", f->total_bytes_req);
-	kmb_json_u64(&j, "total_bytes_alloc", f->total_bytes_alloc);
-	kmb_json_u64(&j, "peak_live_bytes_req", f->peak_live_bytes_req);
-	kmb_json_u64(&j, "peak_live_objects", f->peak_live_objects);
-	kmb_json_u64(&j, "final_live_objects", f->final_live_objects);
-	kmb_json_u64(&j, "kmalloc_events", f->kmalloc_events);
-	kmb_json_u64(&j, "kfree_events", f->kfree_events);
-	kmb_json_u64(&j, "kmem_cache_alloc_events", f->cache_alloc_events);
-	kmb_json_u64(&j, "kmem_cache_free_events", f->cache_free_events);
-	kmb_json_u64(&j, "page_alloc_events", f->page_alloc_events);
-	kmb_json_u64(&j, "page_free_events", f->page_free_events);
+	facts_json(&j, path, f);
+	source_json(&j, t);
+	kmb_trace_stat_json(&j, s);
 	kmb_json_obj_end(&j);
-	fputc('\n', out);
-	kmb_json_end(&j);
+	return kmb_json_end(&j);
 }
 
-static void facts_text(FILE *out, const char *path, const struct kmb_trace_facts *f)
+static void facts_text(FILE *out, const char *path, const struct kmb_trace *t,
+                       const struct kmb_trace_facts *f)
 {
 	double frag = f->total_bytes_alloc
 	                      ? 100.0 * (double)(f->total_bytes_alloc - f->total_bytes_req) /
 	                                (double)f->total_bytes_alloc
 	                      : 0.0;
 
-	fprintf(out, "%s\n", path);
+	fprintf(out, "%s (%s", path, kmb_trace_format_name(t->format));
+	if (t->format == KMB_FMT_KMT)
+		fprintf(out, ", from %s", kmb_trace_format_name(t->source_format));
+	fprintf(out, ", %" PRIu64 " lines)\n", t->lines);
 	fprintf(out,
 	        "  events            %12" PRIu64 "  (kmalloc %" PRIu64 ", kfree %" PRIu64
 	        ", kmem_cache_alloc %" PRIu64 ", kmem_cache_free %" PRIu64 ")\n",
@@ -115,90 +162,333 @@ static void facts_text(FILE *out, const char *path, const struct kmb_trace_facts
 	if (f->page_alloc_events + f->page_free_events)
 		fprintf(out, "  page events       %12" PRIu64 " alloc, %" PRIu64 " free\n",
 		        f->page_alloc_events, f->page_free_events);
+	if (t->lost_reports)
+		fprintf(out, "  lost events       %12" PRIu64 "  (in %" PRIu64 " reports)\n",
+		        t->lost_events, t->lost_reports);
 }
 
 static const char stat_usage[] =
-        "usage: kmbench trace stat [FILE] [--json] [-o OUT] [--strict]\n\n"
-        "Facts of a kernel allocation trace (ftrace kmem events), defined in README \"Trace "
-        "facts\".\n"
-        "  FILE        the trace (default: the bundled Linux 3.6 boot trace)\n"
-        "  --json      one JSON object\n"
-        "  -o OUT      write to OUT (atomically) instead of standard output\n"
-        "  --strict    stop at the first unparsable line (default: skip and count)\n";
+        "usage: kmbench trace stat [FILE] [--json] [-o OUT] [--strict] [--sort KEYS] [--line N]\n\n"
+        "Facts of a kernel allocation trace (defined in README \"Trace facts\"), then perf "
+        "kmem-style\nstatistics: per call site and per cache, summary, sizes, lifetimes, live "
+        "bytes over time,\npage allocations by order.  FILE may be ftrace text of any kernel, "
+        "trace-cmd report or\nperf script output, or a .kmt; the format is detected.\n"
+        "  FILE         the trace (default: the bundled Linux 3.6 boot trace)\n"
+        "  --json       one JSON object (the facts' keys first, then the statistics)\n"
+        "  -o OUT       write to OUT (atomically) instead of standard output\n"
+        "  --strict     stop at the first unparsable line (default: skip and count)\n"
+        "  --sort KEYS  order of the tables: frag, hit, bytes, req, pingpong, free, name\n"
+        "               (default frag,hit,bytes, as perf kmem)\n"
+        "  --line N     rows per table in the text output (default 20, 0 = all)\n";
 
-static int write_out(const char *out_path, bool json, const char *path,
-                     const struct kmb_trace_facts *f)
+struct stat_args {
+	bool json, strict;
+	const char *out, *path, *sort;
+	unsigned lines;
+};
+
+static int write_stat(const struct stat_args *a, const struct kmb_trace *t,
+                      const struct kmb_trace_facts *f, const struct kmb_trace_stat *s)
 {
 	struct kmb_file kf;
 	FILE *out = stdout;
 
-	if (out_path && (out = kmb_file_create(out_path, &kf)) == NULL) {
-		fprintf(stderr, "kmbench trace stat: cannot write %s: %s\n", out_path,
-		        strerror(errno));
+	if (a->out && (out = kmb_file_create(a->out, &kf)) == NULL) {
+		fprintf(stderr, "kmbench trace stat: cannot write %s: %s\n", a->out, strerror(errno));
 		return 1;
 	}
-	json ? facts_json(out, path, f) : facts_text(out, path, f);
-	if (out_path && kmb_file_commit(&kf) != 0) {
-		fprintf(stderr, "kmbench trace stat: cannot write %s\n", out_path);
+	if (a->json) {
+		stat_json(out, a->path, t, f, s);
+	} else {
+		facts_text(out, a->path, t, f);
+		kmb_trace_stat_print(out, s, a->lines);
+	}
+	if (a->out && kmb_file_commit(&kf) != 0) {
+		fprintf(stderr, "kmbench trace stat: cannot write %s\n", a->out);
 		return 1;
 	}
 	return 0;
 }
 
-static int cmd_stat(int argc, char **argv)
+static int parse_stat_args(int argc, char **argv, struct stat_args *a)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
 	                                     {"strict", no_argument, NULL, 's'},
 	                                     {"output", required_argument, NULL, 'o'},
+	                                     {"sort", required_argument, NULL, 'S'},
+	                                     {"line", required_argument, NULL, 'l'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	bool json = false, strict = false;
-	const char *out_path = NULL, *path;
+	int c;
+
+	*a = (struct stat_args){.sort = "frag,hit,bytes", .lines = 20};
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:l:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			a->json = true;
+			break;
+		case 's':
+			a->strict = true;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'S':
+			a->sort = optarg;
+			break;
+		case 'l':
+			if (kmb_parse_uint(optarg, 0, UINT32_MAX, &a->lines) < 0)
+				return kmb_cli_error("trace stat", "bad --line '%s'", optarg);
+			break;
+		case 'h':
+			fputs(stat_usage, stdout);
+			return -1;
+		default:
+			return opt_error("trace stat", c, argv);
+		}
+	}
+	if (argc - optind > 1)
+		return kmb_cli_error("trace stat", "one trace file at a time");
+	a->path = optind < argc ? argv[optind] : kmb_default_trace();
+	return 0;
+}
+
+static int cmd_stat(int argc, char **argv)
+{
+	struct stat_args a;
 	struct kmb_trace t;
 	struct kmb_trace_facts f;
+	struct kmb_trace_stat s;
+	char err[256];
+	int rc = parse_stat_args(argc, argv, &a);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (kmb_workload_load(a.path, a.strict, &t, &f, NULL) != 0)
+		return 1;
+	if ((rc = kmb_trace_stat(&t, &s)) < 0) {
+		fprintf(stderr, "kmbench trace stat: %s: %s\n", a.path, strerror(-rc));
+		kmb_trace_free(&t);
+		return 1;
+	}
+	if (kmb_trace_stat_sort(&s, a.sort, err, sizeof(err)) < 0)
+		rc = kmb_cli_error("trace stat", "%s", err);
+	else
+		rc = write_stat(&a, &t, &f, &s);
+	kmb_trace_stat_free(&s);
+	kmb_trace_free(&t);
+	return rc;
+}
+
+/* ---- trace convert ------------------------------------------------------------------- */
+
+static const char convert_usage[] =
+        "usage: kmbench trace convert IN -o OUT [--to kmt|ftrace] [--strict]\n\n"
+        "Write a trace (any format kmbench reads) as .kmt, kmbench's compact binary format\n"
+        "(README \"Trace formats\"), or back as ftrace text.  OUT is written atomically.\n"
+        "  -o OUT      the file to write (required)\n"
+        "  --to FMT    kmt (default) or ftrace\n"
+        "  --strict    stop at the first unparsable line of IN\n";
+
+static long file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static int write_converted(const struct kmb_trace *t, const char *out_path, bool kmt)
+{
+	struct kmb_file kf;
+	char err[256] = "";
+	FILE *out = kmb_file_create(out_path, &kf);
+	int rc;
+
+	if (!out) {
+		fprintf(stderr, "kmbench trace convert: cannot write %s: %s\n", out_path,
+		        strerror(errno));
+		return 1;
+	}
+	rc = kmt ? kmb_kmt_write(t, out, err, sizeof(err)) : kmb_trace_write_ftrace(t, out);
+	if (rc < 0) {
+		kmb_file_abort(&kf);
+		fprintf(stderr, "kmbench trace convert: %s: %s\n", out_path,
+		        err[0] ? err : strerror(-rc));
+		return 1;
+	}
+	if ((rc = kmb_file_commit(&kf)) != 0) {
+		fprintf(stderr, "kmbench trace convert: cannot write %s: %s\n", out_path,
+		        strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_convert(int argc, char **argv)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+	                                     {"to", required_argument, NULL, 't'},
+	                                     {"strict", no_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *out = NULL, *to = "kmt";
+	struct kmb_trace_facts f;
+	struct kmb_trace t;
+	bool strict = false;
 	int c, rc;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 's':
+		if (c == 'o')
+			out = optarg;
+		else if (c == 't')
+			to = optarg;
+		else if (c == 's')
 			strict = true;
-			break;
-		case 'o':
-			out_path = optarg;
-			break;
-		case 'h':
-			fputs(stat_usage, stdout);
-			return 0;
-		case ':':
-			return kmb_cli_error("trace stat", "option '%s' needs a value",
-			                     argv[optind - 1]);
-		default:
-			return kmb_cli_error("trace stat", "unknown option '%s'", argv[optind - 1]);
-		}
+		else if (c == 'h')
+			return fputs(convert_usage, stdout), 0;
+		else
+			return opt_error("trace convert", c, argv);
 	}
-	if (argc - optind > 1)
-		return kmb_cli_error("trace stat", "one trace file at a time");
-	path = optind < argc ? argv[optind] : kmb_default_trace();
-	if (kmb_workload_load(path, strict, &t, &f, NULL) != 0)
+	if (strcmp(to, "kmt") != 0 && strcmp(to, "ftrace") != 0)
+		return kmb_cli_error("trace convert", "bad --to '%s' (kmt or ftrace)", to);
+	if (argc - optind != 1 || !out)
+		return kmb_cli_error("trace convert", "needs one input trace and -o OUT");
+	if (kmb_workload_load(argv[optind], strict, &t, &f, NULL) != 0)
 		return 1;
-	rc = write_out(out_path, json, path, &f);
+	rc = write_converted(&t, out, strcmp(to, "kmt") == 0);
+	if (rc == 0)
+		fprintf(stderr,
+		        "kmbench trace convert: %s (%s, %ld bytes) -> %s (%s, %ld bytes), %zu events\n",
+		        argv[optind], kmb_trace_format_name(t.format), file_size(argv[optind]), out, to,
+		        file_size(out), t.nev);
 	kmb_trace_free(&t);
 	return rc;
 }
 
+/* ---- trace record -------------------------------------------------------------------- */
+
+static volatile sig_atomic_t record_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	record_stop = 1;
+}
+
+static const char record_usage[] =
+        "usage: kmbench trace record [-o FILE] [--duration S] [--events LIST] [--tracefs DIR]\n"
+        "                            [--buffer-kb N]\n\n"
+        "Capture kmem events from tracefs (root needed) into FILE as ftrace text: enables the\n"
+        "events, reads per_cpu/cpuN/trace_pipe (one thread per CPU), stops after S seconds or\n"
+        "on Ctrl-C, restores tracing_on, the events and the buffer size, and merges the CPUs\n"
+        "by timestamp.\n"
+        "  -o FILE          output (default kmem.trace), written atomically\n"
+        "  --duration S     seconds to capture (default: until Ctrl-C or SIGTERM)\n"
+        "  --events LIST    comma list of kmem events (default: every kmalloc, kfree,\n"
+        "                   kmem_cache_*, mm_page_* event the kernel has)\n"
+        "  --tracefs DIR    tracefs (default /sys/kernel/tracing, /sys/kernel/debug/tracing)\n"
+        "  --buffer-kb N    per-CPU ring buffer size while capturing\n";
+
+static int parse_duration(const char *s, double *d)
+{
+	char *end;
+
+	errno = 0;
+	*d = strtod(s, &end);
+	return errno || end == s || *end || !(*d > 0) || *d > 1e7 ? -EINVAL : 0;
+}
+
+static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
+{
+	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+	                                     {"duration", required_argument, NULL, 'd'},
+	                                     {"events", required_argument, NULL, 'e'},
+	                                     {"tracefs", required_argument, NULL, 't'},
+	                                     {"buffer-kb", required_argument, NULL, 'b'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+		if (c == 'o')
+			o->out_path = optarg;
+		else if (c == 'd' && parse_duration(optarg, &o->duration_s) < 0)
+			return kmb_cli_error("trace record", "bad --duration '%s'", optarg);
+		else if (c == 'e')
+			o->events = optarg;
+		else if (c == 't')
+			o->tracefs = optarg;
+		else if (c == 'b' && kmb_parse_uint(optarg, 1, 1u << 30, &o->buffer_kb) < 0)
+			return kmb_cli_error("trace record", "bad --buffer-kb '%s'", optarg);
+		else if (c == 'h')
+			return fputs(record_usage, stdout), -1;
+		else if (c != 'd' && c != 'b')
+			return opt_error("trace record", c, argv);
+	}
+	if (optind < argc)
+		return kmb_cli_error("trace record", "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	struct kmb_record_opts o = {.out_path = "kmem.trace", .stop = &record_stop};
+	struct sigaction sa = {.sa_handler = on_stop_signal}, old[3];
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	struct kmb_record_result r;
+	char err[512];
+	int rc = parse_record_args(argc, argv, &o);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	o.progress = kmb_progress_enabled() ? stderr : NULL;
+	record_stop = 0;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+	rc = kmb_trace_record(&o, &r, err, sizeof(err));
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+	if (rc < 0) {
+		fprintf(stderr, "kmbench trace record: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr,
+	        "kmbench trace record: %s: %" PRIu64 " lines from %u CPUs in %.1f s (%u events "
+	        "enabled in %s)%s\n",
+	        o.out_path, r.lines, r.ncpus, r.seconds, r.nevents, r.tracefs,
+	        r.lost_events ? ", some events lost: try --buffer-kb" : "");
+	return 0;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+static const char trace_usage[] =
+        "usage: kmbench trace COMMAND [OPTIONS]\n\n"
+        "  stat      facts and perf kmem-style statistics of a trace\n"
+        "  convert   write a trace as .kmt (or ftrace text)\n"
+        "  record    capture a trace from tracefs\n"
+        "  gen       write a synthetic kernel workload trace\n";
+
 int kmb_cmd_trace(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fputs("usage: kmbench trace stat [FILE] [--json] [-o OUT] [--strict]\n",
-		      argc < 2 ? stderr : stdout);
+		fputs(trace_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "stat") == 0)
 		return cmd_stat(argc - 1, argv + 1);
+	if (strcmp(argv[1], "convert") == 0)
+		return cmd_convert(argc - 1, argv + 1);
+	if (strcmp(argv[1], "record") == 0)
+		return cmd_record(argc - 1, argv + 1);
+	if (strcmp(argv[1], "gen") == 0)
+		return kmb_cmd_trace_gen(argc - 1, argv + 1);
 	return kmb_cli_error("trace", "unknown trace command '%s'", argv[1]);
 }

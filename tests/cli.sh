@@ -108,6 +108,11 @@ replay_threads)
 	has "$TMP/out" "4 threads (0 bound)"
 	has "$TMP/s.csv" "^ops,live_objects,live_bytes_req"
 	[ "$(wc -l <"$TMP/s.csv")" -gt 900 ] || fail "too few samples"
+	# --pace: the boot trace spans 0.17 s .. 0.61 s; at a tenth of that, >= 44 ms
+	expect_exit 0 "$KMB" replay --backend buddy --pace timestamps=0.1 --json
+	awk -F': ' '/"seconds"/ { exit !($2 + 0 >= 0.044) }' "$TMP/out" || fail "--pace did not pace"
+	has "$TMP/out" '"by_size"'
+	expect_exit 2 "$KMB" replay --pace fast
 	expect_exit 2 "$KMB" replay --topology "bogus:9"
 	has "$TMP/err" "bad --topology"
 	expect_exit 2 "$KMB" replay --threads 0
