@@ -51,6 +51,12 @@ struct kmb_replay_opts {
 	const char *topology;          /* NULL: this machine; hwloc synthetic or .xml */
 	double pace;                   /* > 0: honour the trace's timestamps, gaps scaled by this */
 	const struct kmb_trace *trace; /* for pacing: the events' timestamps */
+	/* Call at_op(at_op_arg) right after operation number at_op (1-based, counted over
+	 * all threads) - e.g. the peak_at_op of an earlier single-threaded replay, to look at
+	 * memory at its peak (a single-threaded replay is deterministic). */
+	uint64_t at_op;
+	void (*at_op_fn)(void *arg);
+	void *at_op_arg;
 };
 
 /* Latency by requested size: class k holds sizes in (2^(k+3), 2^(k+4)], class 0 <= 16,
@@ -88,6 +94,7 @@ struct kmb_replay_result {
 	uint64_t peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes;
 	uint64_t live_bytes_alloc_at_peak; /* usable bytes live when requested bytes peaked */
 	uint64_t footprint_at_peak_bytes;  /* footprint when requested bytes peaked */
+	uint64_t peak_at_op;               /* operation number (1-based) of that peak */
 	double internal_frag_pct;
 	double jw_footprint_at_peak_ratio; /* Johnstone & Wilson: footprint at peak live / peak live
 	                                    */

@@ -269,6 +269,8 @@ static void note_live(struct replay *rp, int64_t dreq, int64_t dusable, int64_t 
 		__atomic_store_n(&r->live_bytes_alloc_at_peak, usable, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->footprint_at_peak_bytes,
 		                 (uint64_t)kmb_footprint_pages() * KMB_PAGE_SIZE, __ATOMIC_RELAXED);
+		__atomic_store_n(&r->peak_at_op, __atomic_load_n(&rp->ops_done, __ATOMIC_RELAXED) + 1,
+		                 __ATOMIC_RELAXED);
 	}
 }
 
@@ -300,6 +302,8 @@ static void count_op(struct replay *rp)
 
 	if (done % rp->sample_every == 0)
 		take_sample(rp, done);
+	if (done == rp->o->at_op && rp->o->at_op_fn)
+		rp->o->at_op_fn(rp->o->at_op_arg);
 }
 
 /* ---- one operation ----------------------------------------------------------------------- */

@@ -216,6 +216,7 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_u64(&j, "peak_footprint_bytes", r->peak_footprint_bytes);
 	kmb_json_dbl(&j, "internal_frag_pct", r->internal_frag_pct);
 	kmb_json_u64(&j, "footprint_at_peak_live_bytes", r->footprint_at_peak_bytes);
+	kmb_json_u64(&j, "peak_at_op", r->peak_at_op);
 	kmb_json_dbl(&j, "jw_footprint_at_peak_live_ratio", r->jw_footprint_at_peak_ratio);
 	kmb_json_dbl(&j, "jw_peak_footprint_ratio", r->jw_peak_footprint_ratio);
 	kmb_json_u64(&j, "cross_cpu_frees", r->cross_cpu_frees);
