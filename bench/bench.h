@@ -50,6 +50,7 @@ struct kmb_replay_opts {
 	bool compact;                  /* placement: compact (else spread) */
 	const char *topology;          /* NULL: this machine; hwloc synthetic or .xml */
 	double pace;                   /* > 0: honour the trace's timestamps, gaps scaled by this */
+	uint64_t fault_mtbf; /* > 0: page sources fail once in this many calls (fault.c) */
 	const struct kmb_trace *trace; /* for pacing: the events' timestamps */
 	/* Call at_op(at_op_arg) right after operation number at_op (1-based, counted over
 	 * all threads) - e.g. the peak_at_op of an earlier single-threaded replay, to look at

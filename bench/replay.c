@@ -269,7 +269,8 @@ static void note_live(struct replay *rp, int64_t dreq, int64_t dusable, int64_t 
 		__atomic_store_n(&r->live_bytes_alloc_at_peak, usable, __ATOMIC_RELAXED);
 		__atomic_store_n(&r->footprint_at_peak_bytes,
 		                 (uint64_t)kmb_footprint_pages() * KMB_PAGE_SIZE, __ATOMIC_RELAXED);
-		__atomic_store_n(&r->peak_at_op, __atomic_load_n(&rp->ops_done, __ATOMIC_RELAXED) + 1,
+		__atomic_store_n(&r->peak_at_op,
+		                 __atomic_load_n(&rp->ops_done, __ATOMIC_RELAXED) + 1,
 		                 __ATOMIC_RELAXED);
 	}
 }
@@ -711,8 +712,14 @@ static void release(struct replay *rp, bool clean)
 static int boot(struct replay *rp, char *err, size_t errlen)
 {
 	unsigned cpu_node[KMB_MAX_CPUS];
-	struct kmb_config cfg = {rp->o->backend, rp->o->mem_bytes,  rp->topo.nnodes,
-	                         rp->nthreads,   rp->o->invariants, cpu_node};
+	struct kmb_config cfg = {.backend = rp->o->backend,
+	                         .mem_bytes = rp->o->mem_bytes,
+	                         .nodes = rp->topo.nnodes,
+	                         .ncpus = rp->nthreads,
+	                         .invariants = rp->o->invariants,
+	                         .cpu_node = cpu_node,
+	                         .fault_mtbf = rp->o->fault_mtbf,
+	                         .seed = 1};
 	unsigned pu[KMB_MAX_CPUS];
 	int rc;
 

@@ -33,7 +33,9 @@ static const char replay_usage[] =
         "  --placement spread|compact  threads across NUMA nodes first, or filling one\n"
         "  --samples FILE       write ~1000 samples of live bytes and footprint as CSV\n"
         "  --pace timestamps[=SCALE]  honour the trace's gaps between events, scaled\n"
-        "                       (default: as fast as possible)\n";
+        "                       (default: as fast as possible)\n"
+        "  --fault-mtbf N       page sources fail once in N calls at random: M_NOWAIT\n"
+        "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n";
 
 struct replay_args {
 	struct kmb_replay_opts o;
@@ -68,6 +70,8 @@ static int parse_pace(const char *v, double *out)
 /* Options with values beyond the basic ones; 1 = not ours. */
 static int parse_more(int c, const char *v, struct replay_args *a)
 {
+	unsigned n;
+
 	switch (c) {
 	case 'P':
 		return parse_count("--threads", v, KMB_MAX_CPUS, &a->o.threads);
@@ -94,6 +98,11 @@ static int parse_more(int c, const char *v, struct replay_args *a)
 		return 0;
 	case 'C':
 		return parse_pace(v, &a->o.pace);
+	case 'F':
+		if (kmb_parse_uint(v, 2, 4000000000u, &n) != 0)
+			return kmb_cli_error("replay", "bad --fault-mtbf '%s' (2..4000000000)", v);
+		a->o.fault_mtbf = n;
+		return 0;
 	default:
 		return 1;
 	}
@@ -118,6 +127,7 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"placement", required_argument, NULL, 'L'},
 	                                     {"samples", required_argument, NULL, 'S'},
 	                                     {"pace", required_argument, NULL, 'C'},
+	                                     {"fault-mtbf", required_argument, NULL, 'F'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;

@@ -98,8 +98,10 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	        "  failed allocs %" PRIu64 ", unmatched frees %" PRIu64
 	        " (allocated before the trace), frees of failed allocs %" PRIu64 "\n",
 	        r->failed_allocs, r->unmatched_frees, r->skipped_frees);
-	fprintf(out, "  M_WAITOK sleeps %" PRIu64 ", M_NOFAIL retries %" PRIu64 "\n", r->mem.sleeps,
-	        r->mem.nofail_retries);
+	fprintf(out,
+	        "  M_WAITOK sleeps %" PRIu64 ", M_NOFAIL retries %" PRIu64
+	        ", injected page-source faults %" PRIu64 "\n",
+	        r->mem.sleeps, r->mem.nofail_retries, r->mem.injected_faults);
 	if (r->has_extfrag) {
 		fprintf(out,
 		        "  extfrag at end, order 0..%d (Linux mm/vmstat.c)\n    unusable index    "
@@ -233,6 +235,7 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_u64(&j, "sleeps", r->mem.sleeps);
 	kmb_json_u64(&j, "nofail_retries", r->mem.nofail_retries);
 	kmb_json_u64(&j, "deadlocks", r->mem.deadlocks);
+	kmb_json_u64(&j, "injected_faults", r->mem.injected_faults);
 	kmb_json_bool(&j, "invariants", r->invariants);
 	kmb_json_bool(&j, "aborted", r->aborted);
 	if (r->aborted)

@@ -342,16 +342,22 @@ static int cmd_convert(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
-		if (c == 'o')
+		switch (c) {
+		case 'o':
 			out = optarg;
-		else if (c == 't')
+			break;
+		case 't':
 			to = optarg;
-		else if (c == 's')
+			break;
+		case 's':
 			strict = true;
-		else if (c == 'h')
-			return fputs(convert_usage, stdout), 0;
-		else
+			break;
+		case 'h':
+			fputs(convert_usage, stdout);
+			return 0;
+		default:
 			return opt_error("trace convert", c, argv);
+		}
 	}
 	if (strcmp(to, "kmt") != 0 && strcmp(to, "ftrace") != 0)
 		return kmb_cli_error("trace convert", "bad --to '%s' (kmt or ftrace)", to);
@@ -416,20 +422,30 @@ static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
-		if (c == 'o')
+		switch (c) {
+		case 'o':
 			o->out_path = optarg;
-		else if (c == 'd' && parse_duration(optarg, &o->duration_s) < 0)
-			return kmb_cli_error("trace record", "bad --duration '%s'", optarg);
-		else if (c == 'e')
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o->duration_s) < 0)
+				return kmb_cli_error("trace record", "bad --duration '%s'", optarg);
+			break;
+		case 'e':
 			o->events = optarg;
-		else if (c == 't')
+			break;
+		case 't':
 			o->tracefs = optarg;
-		else if (c == 'b' && kmb_parse_uint(optarg, 1, 1u << 30, &o->buffer_kb) < 0)
-			return kmb_cli_error("trace record", "bad --buffer-kb '%s'", optarg);
-		else if (c == 'h')
-			return fputs(record_usage, stdout), -1;
-		else if (c != 'd' && c != 'b')
+			break;
+		case 'b':
+			if (kmb_parse_uint(optarg, 1, 1u << 30, &o->buffer_kb) < 0)
+				return kmb_cli_error("trace record", "bad --buffer-kb '%s'", optarg);
+			break;
+		case 'h':
+			fputs(record_usage, stdout);
+			return -1;
+		default:
 			return opt_error("trace record", c, argv);
+		}
 	}
 	if (optind < argc)
 		return kmb_cli_error("trace record", "unexpected argument '%s'", argv[optind]);

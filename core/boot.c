@@ -43,6 +43,7 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 	memset(&kmb__sys, 0, sizeof(kmb__sys));
 	kmb__sys.invariants = invariants == KMB_INVARIANTS_BUILD ? KMB_INVARIANTS_DEFAULT
 	                                                         : invariants == KMB_INVARIANTS_ON;
+	kmb__fault_init(cfg->fault_mtbf, cfg->seed);
 	rc = kmb__physmem_init(&kmb__sys.pm, bytes, nodes, kmb__sys.invariants);
 	if (rc != 0)
 		return rc;
@@ -112,6 +113,7 @@ static int shutdown(bool quiet)
 	}
 	kmb__inv_fini();
 	kmb__invariants_on = false;
+	kmb__fault_init(0, 0);
 	kmb__physmem_fini(&kmb__sys.pm);
 	kmb__sys.booted = false;
 	return rc;
@@ -212,6 +214,7 @@ void kmb_memstat(struct kmb_memstat *ms)
 	ms->nofail_retries = __atomic_load_n(&kmb__sys.nofail_retries, __ATOMIC_RELAXED);
 	ms->sleeps = __atomic_load_n(&kmb__sys.sleeps, __ATOMIC_RELAXED);
 	ms->deadlocks = __atomic_load_n(&kmb__sys.deadlocks, __ATOMIC_RELAXED);
+	ms->injected_faults = kmb__fault_count();
 }
 
 size_t kmb_backend_stats(struct kmb_stat *out, size_t max)

@@ -81,6 +81,7 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 /* The calling thread, as the core knows it. */
 struct kmb__thread {
 	bool attached; /* owns cpu exclusively */
+	bool injected; /* the last page-source failure was injected (fault.c) */
 	unsigned cpu;
 	long tid;
 	char name[32];
@@ -126,6 +127,10 @@ void kmb__wake_waiters(void); /* after every free; one load when nobody waits */
 int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *report, size_t len);
 void kmb__wait_attach(void);
 void kmb__wait_detach(void);
+
+/* ---- fault.c --------------------------------------------------------------------------- */
+void kmb__fault_init(uint64_t mtbf, uint64_t seed);
+uint64_t kmb__fault_count(void);
 
 /* ---- invariants.c ---------------------------------------------------------------------- */
 #define KMB_REDZONE      16    /* bytes added after every allocation with INVARIANTS */

@@ -165,9 +165,12 @@ static void *alloc_slow(const struct kmb__request *rq, size_t bsize)
 	for (;;) {
 		uint64_t gen = kmb__free_gen();
 
+		kmb__self.injected = false;
 		p = slow_try(rq, bsize, &limited);
 		if (p != NULL || !may_sleep(rq->flags))
 			break;
+		if (kmb__self.injected) /* transient (fault.c): retry, do not sleep */
+			continue;
 		count_sleep(rq, limited);
 		if (kmb__wait_for_free(gen, rq, report, sizeof(report)) == -EDEADLK) {
 			kmb__slowpath_exit();

@@ -67,6 +67,9 @@ replay_buddy)
 	json_key "$TMP/r.json" failed_allocs 0
 	json_key "$TMP/r.json" events 11540
 	json_key "$TMP/r.json" aborted false
+	expect_exit 0 "$KMB" replay --backend buddy --fault-mtbf 3 --invariants --json
+	json_key "$TMP/out" failed_allocs 0
+	grep -Eq '"injected_faults": [1-9]' "$TMP/out" || fail "no fault injected"
 	expect_exit 0 "$KMB" replay --backend buddy --invariants
 	has "$TMP/out" "Type"
 	has "$TMP/out" "InUse"

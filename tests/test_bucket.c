@@ -32,7 +32,7 @@ static size_t geometry(size_t size)
 
 static void boot(size_t mem, int invariants, unsigned ncpus)
 {
-	struct kmb_config cfg = {"bucket", mem, 1, ncpus, invariants, NULL};
+	struct kmb_config cfg = {.backend = "bucket", .mem_bytes = mem, .nodes = 1, .ncpus = ncpus, .invariants = invariants};
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
 }
@@ -629,7 +629,7 @@ static void *stress_thread(void *arg)
 
 static void stress(int invariants)
 {
-	struct kmb_config cfg = {"bucket", 32 * MIB, 2, 4, invariants, NULL};
+	struct kmb_config cfg = {.backend = "bucket", .mem_bytes = 32 * MIB, .nodes = 2, .ncpus = 4, .invariants = invariants};
 	struct stress_arg arg[4];
 	struct kmb_memstat ms;
 	pthread_t t[4];
@@ -797,7 +797,7 @@ static void replay_teardown(struct replay *r)
 
 KMB_TEST(bundled_trace_peak_equals_the_geometry)
 {
-	struct kmb_config cfg = {"bucket", 0, 1, 1, KMB_INVARIANTS_OFF, NULL};
+	struct kmb_config cfg = {.backend = "bucket", .nodes = 1, .ncpus = 1, .invariants = KMB_INVARIANTS_OFF};
 	struct replay r = {0};
 	struct kmb_trace t;
 	struct kmb_plan plan;

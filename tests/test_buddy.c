@@ -834,7 +834,7 @@ static void *booted_thread(void *arg)
 
 static void stress_booted(int invariants)
 {
-	struct kmb_config cfg = {"buddy", 32 * MIB, 2, 4, invariants, NULL};
+	struct kmb_config cfg = {.backend = "buddy", .mem_bytes = 32 * MIB, .nodes = 2, .ncpus = 4, .invariants = invariants};
 	pthread_t t[4];
 	struct booted_arg arg[4];
 	struct kmb_memstat ms;

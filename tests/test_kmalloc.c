@@ -30,7 +30,24 @@ static const char *backend(void)
 
 static void boot(size_t mem, int invariants)
 {
-	struct kmb_config cfg = {backend(), mem, 1, 2, invariants, NULL};
+	struct kmb_config cfg = {.backend = backend(),
+	                         .mem_bytes = mem,
+	                         .nodes = 1,
+	                         .ncpus = 2,
+	                         .invariants = invariants};
+
+	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+}
+
+static void boot_faulty(size_t mem, int invariants, uint64_t mtbf)
+{
+	struct kmb_config cfg = {.backend = backend(),
+	                         .mem_bytes = mem,
+	                         .nodes = 1,
+	                         .ncpus = 2,
+	                         .invariants = invariants,
+	                         .fault_mtbf = mtbf,
+	                         .seed = 42};
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
 }
@@ -728,7 +745,7 @@ static void *stress_main(void *arg)
 	return NULL;
 }
 
-static void stress_two_threads(int invariants)
+static void stress_two_threads_mtbf(int invariants, uint64_t mtbf, struct kmb_memstat *ms)
 {
 	struct xfer x[2] = {{PTHREAD_MUTEX_INITIALIZER, {0}, 0},
 	                    {PTHREAD_MUTEX_INITIALIZER, {0}, 0}};
@@ -736,7 +753,7 @@ static void stress_two_threads(int invariants)
 	struct kmb_type_stats s;
 	pthread_t th[2];
 
-	boot((size_t)64 << 20, invariants);
+	boot_faulty((size_t)64 << 20, invariants, mtbf);
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ_I(pthread_create(&th[i], NULL, stress_main, &t[i]), 0);
 	for (int i = 0; i < 2; i++)
@@ -748,7 +765,15 @@ static void stress_two_threads(int invariants)
 	ASSERT_EQ_I(s.inuse, 0);
 	ASSERT_EQ_I(s.memuse, 0);
 	ASSERT_CMP_U(s.calls, >, 20000);
+	kmb_memstat(ms);
 	shutdown_ok(); /* every page back: nothing leaked */
+}
+
+static void stress_two_threads(int invariants)
+{
+	struct kmb_memstat ms;
+
+	stress_two_threads_mtbf(invariants, 0, &ms);
 }
 
 KMB_TEST(stress_two_threads_cross_frees)
@@ -759,6 +784,55 @@ KMB_TEST(stress_two_threads_cross_frees)
 KMB_TEST(stress_two_threads_cross_frees_invariants)
 {
 	stress_two_threads(KMB_INVARIANTS_ON);
+}
+
+/* ---- fault injection: page sources fail at random; every path must hold ------------- */
+
+KMB_TEST(faults_exercise_every_flag_path)
+{
+	enum { N = 3000 };
+	static void *v[N];
+	struct kmem_cache *c;
+	struct kmb_type_stats s;
+	struct kmb_memstat ms;
+	uint64_t nowait_null = 0;
+
+	boot_faulty((size_t)64 << 20, KMB_INVARIANTS_ON, 5); /* one page-source call in 5 fails */
+	c = kmem_cache_create("faulty_obj", 200, 8, 0);
+	ASSERT_NOT_NULL(c);
+	for (int i = 0; i < N; i++) {
+		size_t size = 1 + (size_t)(i * 7919) % 9000;
+		static const int modes[] = {M_NOWAIT, M_WAITOK, M_WAITOK | M_NOFAIL,
+		                            M_WAITOK | M_FAILOK, M_NOWAIT | M_USE_RESERVE};
+		int flags = modes[i % 5];
+
+		v[i] = i % 7 == 0 ? kmem_cache_alloc(c, flags) : kmalloc(size, M_TESTA, flags);
+		if (v[i] == NULL) {
+			ASSERT_TRUE(flags & M_NOWAIT); /* a waiting request never fails */
+			nowait_null++;
+		}
+	}
+	for (int i = 0; i < N; i++)
+		if (v[i])
+			i % 7 == 0 ? kmem_cache_free(c, v[i]) : kfree(v[i], M_TESTA);
+	kmb_memstat(&ms);
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_CMP_U(ms.injected_faults, >, 0);
+	ASSERT_CMP_U(nowait_null, >, 0);
+	ASSERT_EQ_I(s.inuse, 0);
+	ASSERT_EQ_I(s.memuse, 0);
+	ASSERT_EQ_U(ms.deadlocks, 0);
+	kmem_cache_destroy(c);
+	shutdown_ok();
+}
+
+KMB_TEST(stress_two_threads_with_faults)
+{
+	struct kmb_memstat ms;
+
+	/* the stress allocates with M_WAITOK only: faults go through the slow path */
+	stress_two_threads_mtbf(KMB_INVARIANTS_ON, 11, &ms);
+	ASSERT_CMP_U(ms.injected_faults, >, 0);
 }
 
 KMB_TEST_MAIN()

@@ -20,7 +20,7 @@ MALLOC_DEFINE(M_SLABTEST, "slabtest", "test_slab blocks");
 
 static struct kmb_slab *boot_slab(size_t mem, unsigned ncpus, int invariants)
 {
-	struct kmb_config cfg = {"slab", mem, 1, ncpus, invariants, NULL};
+	struct kmb_config cfg = {.backend = "slab", .mem_bytes = mem, .nodes = 1, .ncpus = ncpus, .invariants = invariants};
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
 	return kmb__slab_of_backend(&kmb__sys.be);

@@ -877,7 +877,7 @@ static void *observer(void *arg)
  */
 static void stress_booted(const char *spec, int invariants)
 {
-	struct kmb_config cfg = {spec, 32 * MIB, 2, 4, invariants, NULL};
+	struct kmb_config cfg = {.backend = spec, .mem_bytes = 32 * MIB, .nodes = 2, .ncpus = 4, .invariants = invariants};
 	pthread_t t[4], obs;
 	struct booted_arg arg[4];
 	struct kmb_memstat ms;

@@ -556,6 +556,8 @@ void *kmb_buddy_alloc_pages(struct kmb_buddy *b, unsigned order, int flags)
 	struct kmb_page *pg = NULL;
 	enum wm_verdict v = WM_FAIL;
 
+	if (kmb_fault_inject())
+		return NULL;
 	for (i = 0; order <= KMB_BUDDY_MAX_ORDER && i < b->nzones && pg == NULL; i++) {
 		pg = zone_alloc(b, &b->zone[(home + i) % b->nzones], cpu, order, flags, &v);
 		if (pg == NULL && v == WM_FAIL)

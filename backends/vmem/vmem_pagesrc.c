@@ -80,7 +80,7 @@ static void *vp_alloc_pages(struct kmb_pagesrc *ps, unsigned order, int flags)
 	struct kmb_page *pg;
 	void *p;
 
-	if (order > ps->max_order)
+	if (order > ps->max_order || kmb_fault_inject())
 		return NULL;
 	p = kmb_vmem_xalloc(vp->arena, size, size, 0, 0, 0, 0, flags & M_USE_RESERVE);
 	if (p == NULL)

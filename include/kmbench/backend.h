@@ -215,6 +215,10 @@ bool kmb_thread_attached(void);
  * index itself: reduce it modulo your node count). */
 unsigned kmb_cpu_node(unsigned cpu);
 
+/* Fault injection: page sources call this first and fail when it says so (boot option
+ * fault_mtbf: one failure in N calls on average; illumos vmem_mtbf). */
+bool kmb_fault_inject(void);
+
 /* A plugin (--backend plugin:PATH.so) exports this symbol:
  *   const struct kmb_backend_ops kmb_backend_plugin = { ... };  */
 #define KMB_PLUGIN_SYMBOL "kmb_backend_plugin"

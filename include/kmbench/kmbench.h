@@ -37,6 +37,8 @@ struct kmb_config {
 	unsigned ncpus;      /* CPUs (per-CPU caches); 0 = 1 */
 	int invariants;      /* KMB_INVARIANTS_BUILD (build default), _ON or _OFF */
 	const unsigned *cpu_node; /* NUMA node of each CPU index (ncpus entries); NULL: cpu % nodes */
+	uint64_t fault_mtbf;   /* > 0: page sources fail once in fault_mtbf calls (random) */
+	uint64_t seed;         /* fault injection stream (0 = fixed default) */
 };
 enum { KMB_INVARIANTS_BUILD = 0, KMB_INVARIANTS_ON = 1, KMB_INVARIANTS_OFF = 2 };
 
@@ -100,7 +102,7 @@ struct kmb_memstat {
 	size_t meta_pages;   /* held by the allocator for its metadata */
 	size_t peak_pages;   /* high-water of held + meta since boot (peak footprint) */
 	size_t largest_free; /* largest block the backend could hand out now, bytes */
-	uint64_t nofail_retries, sleeps, deadlocks;
+	uint64_t nofail_retries, sleeps, deadlocks, injected_faults;
 };
 void kmb_memstat(struct kmb_memstat *out);
 /* Cheap reads for samplers: pages held (data + metadata) now; the NUMA node of an address
