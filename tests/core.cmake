@@ -38,3 +38,13 @@ foreach(p ${kmb_plugins})
     set_tests_properties(conformance/plugin-${pname}/${t} PROPERTIES TIMEOUT 120 LABELS "conformance")
   endforeach()
 endforeach()
+
+# The soak test, once per spec (label stress): KMB_SOAK_SECONDS / KMB_SOAK_THREADS for
+# the long version.
+add_executable(test_soak test_soak.c)
+target_link_libraries(test_soak PRIVATE kmb_test kmb_backends)
+set_target_properties(test_soak PROPERTIES ENABLE_EXPORTS ON)
+foreach(be ${KMB_CONFORMANCE_BACKENDS})
+  add_test(NAME soak/${be} COMMAND test_soak soak ${be})
+  set_tests_properties(soak/${be} PROPERTIES TIMEOUT 120 LABELS "stress")
+endforeach()
