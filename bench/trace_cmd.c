@@ -194,7 +194,8 @@ static int write_stat(const struct stat_args *a, const struct kmb_trace *t,
 	FILE *out = stdout;
 
 	if (a->out && (out = kmb_file_create(a->out, &kf)) == NULL) {
-		fprintf(stderr, "kmbench trace stat: cannot write %s: %s\n", a->out, strerror(errno));
+		fprintf(stderr, "kmbench trace stat: cannot write %s: %s\n", a->out,
+		        strerror(errno));
 		return 1;
 	}
 	if (a->json) {
@@ -368,9 +369,10 @@ static int cmd_convert(int argc, char **argv)
 	rc = write_converted(&t, out, strcmp(to, "kmt") == 0);
 	if (rc == 0)
 		fprintf(stderr,
-		        "kmbench trace convert: %s (%s, %ld bytes) -> %s (%s, %ld bytes), %zu events\n",
-		        argv[optind], kmb_trace_format_name(t.format), file_size(argv[optind]), out, to,
-		        file_size(out), t.nev);
+		        "kmbench trace convert: %s (%s, %ld bytes) -> %s (%s, %ld bytes), %zu "
+		        "events\n",
+		        argv[optind], kmb_trace_format_name(t.format), file_size(argv[optind]), out,
+		        to, file_size(out), t.nev);
 	kmb_trace_free(&t);
 	return rc;
 }
@@ -438,7 +440,8 @@ static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
 			break;
 		case 'b':
 			if (kmb_parse_uint(optarg, 1, 1u << 30, &o->buffer_kb) < 0)
-				return kmb_cli_error("trace record", "bad --buffer-kb '%s'", optarg);
+				return kmb_cli_error("trace record", "bad --buffer-kb '%s'",
+				                     optarg);
 			break;
 		case 'h':
 			fputs(record_usage, stdout);
@@ -485,12 +488,11 @@ static int cmd_record(int argc, char **argv)
 
 /* ---- dispatch ------------------------------------------------------------------------ */
 
-static const char trace_usage[] =
-        "usage: kmbench trace COMMAND [OPTIONS]\n\n"
-        "  stat      facts and perf kmem-style statistics of a trace\n"
-        "  convert   write a trace as .kmt (or ftrace text)\n"
-        "  record    capture a trace from tracefs\n"
-        "  gen       write a synthetic kernel workload trace\n";
+static const char trace_usage[] = "usage: kmbench trace COMMAND [OPTIONS]\n\n"
+                                  "  stat      facts and perf kmem-style statistics of a trace\n"
+                                  "  convert   write a trace as .kmt (or ftrace text)\n"
+                                  "  record    capture a trace from tracefs\n"
+                                  "  gen       write a synthetic kernel workload trace\n";
 
 int kmb_cmd_trace(int argc, char **argv)
 {

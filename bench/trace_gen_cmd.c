@@ -82,8 +82,8 @@ static int parse_value(int c, const char *v, struct gen_args *a)
 		return 0;
 	case 'm':
 		if (kmb_parse_size(v, &mem) || mem < (1u << 20))
-			return kmb_cli_error(CMD, "bad --mem '%s' (a size of at least 1M, e.g. 32M)",
-			                     v);
+			return kmb_cli_error(CMD,
+			                     "bad --mem '%s' (a size of at least 1M, e.g. 32M)", v);
 		a->o.mem_bytes = mem;
 		return 0;
 	default: /* 'o' */
@@ -94,14 +94,11 @@ static int parse_value(int c, const char *v, struct gen_args *a)
 
 static int parse(int argc, char **argv, struct gen_args *a)
 {
-	static const struct option opts[] = {{"events", required_argument, NULL, 'n'},
-	                                     {"cpus", required_argument, NULL, 'c'},
-	                                     {"seed", required_argument, NULL, 's'},
-	                                     {"variant", required_argument, NULL, 'V'},
-	                                     {"mem", required_argument, NULL, 'm'},
-	                                     {"output", required_argument, NULL, 'o'},
-	                                     {"help", no_argument, NULL, 'h'},
-	                                     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	        {"events", required_argument, NULL, 'n'}, {"cpus", required_argument, NULL, 'c'},
+	        {"seed", required_argument, NULL, 's'},   {"variant", required_argument, NULL, 'V'},
+	        {"mem", required_argument, NULL, 'm'},    {"output", required_argument, NULL, 'o'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	int c, rc;
 
 	opterr = 0;

@@ -143,6 +143,263 @@ run_without_gnuplot)
 	d=$(ls -d "$TMP"/runs/*/ | head -1)
 	[ -s "$d/summary.csv" ] && [ -s "$d/latency.gp" ] && [ -s "$d/latency.dat" ] || fail "data not kept"
 	;;
+trace_convert)
+	expect_exit 0 "$KMB" trace convert "$TRACE" -o "$TMP/boot.kmt"
+	has "$TMP/err" "(kmt, "
+	[ "$(wc -c <"$TMP/boot.kmt")" -lt 200000 ] || fail ".kmt not compact"
+	expect_exit 0 "$KMB" trace stat --json "$TRACE" -o "$TMP/text.json"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/boot.kmt" -o "$TMP/kmt.json"
+	json_key "$TMP/kmt.json" events 11540
+	json_key "$TMP/kmt.json" format '"kmt"'
+	json_key "$TMP/kmt.json" source_format '"ftrace"'
+	# the same facts and statistics: only the name and the format differ
+	[ "$(diff "$TMP/text.json" "$TMP/kmt.json" | grep -c '^>')" = 2 ] || fail "kmt stat differs: $(diff "$TMP/text.json" "$TMP/kmt.json" | head)"
+	expect_exit 0 "$KMB" trace stat "$TMP/boot.kmt"
+	has "$TMP/out" "(kmt, from ftrace"
+	expect_exit 0 "$KMB" trace convert "$TMP/boot.kmt" -o "$TMP/back.trace" --to ftrace
+	expect_exit 0 "$KMB" trace stat --json "$TMP/back.trace" -o "$TMP/back.json"
+	json_key "$TMP/back.json" peak_live_bytes_req 673929
+	json_key "$TMP/back.json" matched_frees 2612
+	head -c 5000 "$TMP/boot.kmt" >"$TMP/cut.kmt"
+	expect_exit 1 "$KMB" trace stat "$TMP/cut.kmt"
+	has "$TMP/err" "cut.kmt: corrupt .kmt: the header says"
+	expect_exit 2 "$KMB" trace convert "$TRACE" -o "$TMP/x" --to xml
+	has "$TMP/err" "bad --to 'xml'"
+	expect_exit 2 "$KMB" trace convert "$TRACE"
+	has "$TMP/err" "needs one input trace and -o OUT"
+	expect_exit 1 "$KMB" trace convert "$TRACE" -o "$TMP/nodir/x.kmt"
+	has "$TMP/err" "cannot write"
+	for c in convert record; do expect_exit 0 "$KMB" trace $c --help; has "$TMP/out" usage; done
+	;;
+trace_stat_perf)
+	ERAS=$SRC/tests/data/eras
+	expect_exit 0 "$KMB" trace stat "$ERAS/linux-6.8.ftrace" --sort pingpong,name --line 2
+	has "$TMP/out" "SLAB allocations by call site (sorted by pingpong,name; 2 of 3)"
+	has "$TMP/out" "Ping-pong"
+	has "$TMP/out" "Cross CPU allocations: 3/5"
+	has "$TMP/out" "Page allocations by order"
+	has "$TMP/out" "Object lifetimes (4 objects freed, 1 never freed)"
+	expect_exit 0 "$KMB" trace stat --json "$ERAS/linux-6.8.ftrace"
+	for k in callsites caches summary size_histogram lifetime live_over_time pages by_order \
+		cross_cpu_frees pingpong frag_pct; do has "$TMP/out" "\"$k\""; done
+	json_key "$TMP/out" cross_cpu_frees 3
+	json_key "$TMP/out" peak_live_pages 5
+	expect_exit 2 "$KMB" trace stat "$ERAS/linux-6.8.ftrace" --sort speed
+	has "$TMP/err" "unknown sort key 'speed'"
+	expect_exit 2 "$KMB" trace stat --line many
+	has "$TMP/err" "bad --line 'many'"
+	;;
+trace_formats)
+	for f in "$SRC"/tests/data/eras/*.ftrace "$SRC"/tests/data/eras/*.report "$SRC"/tests/data/eras/*.txt; do
+		expect_exit 0 "$KMB" trace stat --json "$f"
+		json_key "$TMP/out" events 11
+		json_key "$TMP/out" implicit_frees 1
+		json_key "$TMP/out" peak_live_bytes_req 316
+		json_key "$TMP/out" syntax 0
+		json_key "$TMP/out" field 0
+	done
+	expect_exit 0 "$KMB" trace stat --json "$SRC/tests/data/eras/perf-script.txt"
+	json_key "$TMP/out" format '"perf"'
+	expect_exit 0 "$KMB" trace stat --json "$SRC/tests/data/eras/trace-cmd-latency.report"
+	json_key "$TMP/out" format '"trace-cmd"'
+	;;
+trace_bad_input)
+	BAD=$SRC/tests/data/bad.trace
+	expect_exit 0 "$KMB" trace stat "$BAD"
+	has "$TMP/err" "skipped lines: 3 not an event line; 4 bad or missing field;"
+	[ "$(grep -c "bad.trace:[0-9]*: " "$TMP/err")" = 5 ] || fail "expected the first 5 problems: $(cat "$TMP/err")"
+	expect_exit 1 "$KMB" trace stat --strict "$BAD"
+	has "$TMP/err" "bad.trace:2: kmalloc: bytes_req=18446744073709551616: value overflows uint64"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "strict: one line"
+	printf '\x7fELF\x02\x01\x01\x00garbage\n\xff\xfe\n' >"$TMP/junk"
+	expect_exit 1 "$KMB" trace stat "$TMP/junk"
+	has "$TMP/err" "junk: not a kernel allocation trace"
+	: >"$TMP/empty"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/empty"
+	json_key "$TMP/out" events 0
+	expect_exit 1 "$KMB" trace convert "$TMP" -o "$TMP/x.kmt"
+	has "$TMP/err" "Is a directory"
+	;;
+trace_record_fake)
+	FS=$TMP/tracefs
+	mkdir -p "$FS/per_cpu/cpu0" "$FS/per_cpu/cpu1"
+	for e in kmalloc kfree kmem_cache_alloc kmem_cache_free; do
+		mkdir -p "$FS/events/kmem/$e"; echo 0 >"$FS/events/kmem/$e/enable"
+	done
+	echo 1 >"$FS/events/kmem/kfree/enable" # already on: must stay on
+	echo 0 >"$FS/tracing_on"
+	printf 'a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\n' \
+		>"$FS/per_cpu/cpu0/trace_pipe"
+	mkfifo "$FS/per_cpu/cpu1/trace_pipe"
+	"$KMB" trace record --tracefs "$FS" --duration 3 -o "$TMP/rec.trace" >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	# feed cpu1 through the FIFO while the capture runs, then look at tracefs
+	sleep 0.5
+	printf 'b-2 [001] .... 1.000002: kfree: call_site=c1 ptr=c2\n' >"$FS/per_cpu/cpu1/trace_pipe"
+	[ "$(cat "$FS/tracing_on")" = 1 ] || fail "tracing_on not 1 during capture"
+	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 1 ] || fail "kmalloc not enabled during capture"
+	wait $pid || fail "record failed: $(cat "$TMP/err")"
+	[ "$(cat "$FS/tracing_on")" = 0 ] || fail "tracing_on not restored"
+	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 0 ] || fail "kmalloc enable not restored"
+	[ "$(cat "$FS/events/kmem/kfree/enable")" = 1 ] || fail "kfree enable not restored to 1"
+	has "$TMP/err" "2 lines from 2 CPUs"
+	[ -z "$(ls "$TMP" | grep '\.cpu[0-9]')" ] || fail "spool files left: $(ls "$TMP")"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/rec.trace"
+	json_key "$TMP/out" events 2
+	json_key "$TMP/out" matched_frees 1
+	json_key "$TMP/out" cpus 2
+	# SIGINT stops it and restores the state
+	"$KMB" trace record --tracefs "$FS" -o "$TMP/int.trace" --events kmem:kmalloc >"$TMP/out" 2>"$TMP/err" &
+	pid=$!
+	sleep 0.5
+	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 1 ] || fail "kmalloc not enabled"
+	kill -INT $pid
+	wait $pid || fail "record after SIGINT failed: $(cat "$TMP/err")"
+	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 0 ] || fail "not restored after SIGINT"
+	[ -s "$TMP/int.trace" ] || fail "no output after SIGINT"
+	# what is missing is said clearly
+	expect_exit 1 "$KMB" trace record --tracefs "$TMP/nope" --duration 1 -o "$TMP/x"
+	has "$TMP/err" "nope: not a tracefs directory (no tracing_on)"
+	expect_exit 1 "$KMB" trace record --tracefs "$FS" --events kmem:nosuch --duration 1 -o "$TMP/x"
+	has "$TMP/err" "no event kmem:nosuch"
+	expect_exit 2 "$KMB" trace record --duration soon
+	has "$TMP/err" "bad --duration 'soon'"
+	;;
+gen_*)
+	# kmbench trace gen: synthetic workloads, then replayed (workloads/gen_*.c).
+	# num FILE KEY: a top-level (2-space indented) number of a JSON file; stat: 4 spaces.
+	num() { sed -n "s/^  \"$2\": \([0-9]*\),\{0,1\}\$/\1/p" "$1" | head -1; }
+	bstat() { sed -n "s/^    \"$2\": \([0-9]*\),\{0,1\}\$/\1/p" "$1" | head -1; }
+	positive() { [ "${3:-0}" -gt 0 ] 2>/dev/null || fail "$1: $2 = '${3:-}', expected > 0"; }
+	gen_events() { sed -n 's/.*: \([0-9]*\) events of .*/\1/p' "$TMP/out"; }
+	backends=buddy
+	"$KMB" list | grep -q '^  bucket ' && backends="buddy bucket"
+	case $CASE in
+	gen_usage)
+		expect_exit 0 "$KMB" trace gen --help
+		for w in fdtable netrx vfs-cache larson xmalloc exhaust; do has "$TMP/out" "^  $w "; done
+		expect_exit 2 "$KMB" trace gen
+		has "$TMP/err" "which workload"
+		expect_exit 2 "$KMB" trace gen nope -o "$TMP/x"
+		has "$TMP/err" "unknown workload 'nope'"
+		expect_exit 2 "$KMB" trace gen netrx
+		has "$TMP/err" "-o FILE is required"
+		expect_exit 2 "$KMB" trace gen netrx --cpus 0 -o "$TMP/x"
+		has "$TMP/err" "bad --cpus '0' (1..64)"
+		expect_exit 2 "$KMB" trace gen netrx --cpus 65 -o "$TMP/x"
+		expect_exit 2 "$KMB" trace gen netrx --events lots -o "$TMP/x"
+		has "$TMP/err" "bad --events 'lots'"
+		expect_exit 2 "$KMB" trace gen netrx --events 10 -o "$TMP/x"
+		has "$TMP/err" "--events must be 100..20000000"
+		expect_exit 2 "$KMB" trace gen netrx --seed -1 -o "$TMP/x"
+		has "$TMP/err" "bad --seed '-1'"
+		expect_exit 2 "$KMB" trace gen netrx --variant waitok -o "$TMP/x"
+		has "$TMP/err" "netrx has no variants"
+		expect_exit 2 "$KMB" trace gen fdtable --variant sometimes -o "$TMP/x"
+		has "$TMP/err" "unknown variant 'sometimes' of fdtable (failok, waitok, mixed)"
+		expect_exit 2 "$KMB" trace gen larson --mem 32M -o "$TMP/x"
+		has "$TMP/err" "--mem does not apply to larson"
+		expect_exit 2 "$KMB" trace gen exhaust --mem lots -o "$TMP/x"
+		has "$TMP/err" "bad --mem 'lots'"
+		expect_exit 2 "$KMB" trace gen netrx --bogus -o "$TMP/x"
+		has "$TMP/err" "unknown option '--bogus'"
+		has "$TMP/err" "kmbench trace gen --help"
+		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "usage errors must be one line"
+		[ ! -e "$TMP/x" ] || fail "a usage error wrote the output file"
+		expect_exit 1 "$KMB" trace gen netrx -o "$TMP/nodir/x.trace"
+		has "$TMP/err" "cannot write $TMP/nodir/x.trace"
+		;;
+	gen_deterministic)
+		expect_exit 0 "$KMB" trace gen larson --events 20000 --cpus 3 --seed 9 -o "$TMP/a.trace"
+		has "$TMP/out" "events of larson (3 CPUs, seed 9)"
+		n=$(gen_events)
+		expect_exit 0 "$KMB" trace gen larson --events 20000 --cpus 3 --seed 9 -o "$TMP/b.trace"
+		cmp -s "$TMP/a.trace" "$TMP/b.trace" || fail "same seed, different traces"
+		expect_exit 0 "$KMB" trace gen larson --events 20000 --cpus 3 --seed 10 -o "$TMP/c.trace"
+		cmp -s "$TMP/a.trace" "$TMP/c.trace" && fail "another seed, the same trace"
+		[ "$(head -1 "$TMP/a.trace")" = "# tracer: nop" ] || fail "no ftrace header"
+		expect_exit 0 "$KMB" trace stat --strict --json "$TMP/a.trace"
+		json_key "$TMP/out" events "$n"
+		json_key "$TMP/out" cpus 3
+		json_key "$TMP/out" failed_allocs 0
+		json_key "$TMP/out" implicit_frees 0
+		json_key "$TMP/out" final_live_objects 0
+		cp "$TMP/out" "$TMP/text.json"
+		expect_exit 0 "$KMB" trace gen larson --events 20000 --cpus 3 --seed 9 -o "$TMP/a.kmt"
+		expect_exit 0 "$KMB" trace stat --json "$TMP/a.kmt"
+		for k in events allocs frees cpus total_bytes_alloc peak_live_bytes_req peak_live_objects; do
+			json_key "$TMP/out" $k "$(num "$TMP/text.json" $k)"
+		done
+		;;
+	gen_replay)
+		for w in netrx vfs-cache larson xmalloc; do
+			expect_exit 0 "$KMB" trace gen $w --events 20000 -o "$TMP/w.trace"
+			n=$(gen_events)
+			for b in $backends; do
+				expect_exit 0 "$KMB" replay --backend $b --trace "$TMP/w.trace" --json -o "$TMP/r.json"
+				json_key "$TMP/r.json" aborted false
+				json_key "$TMP/r.json" events "$n"
+				json_key "$TMP/r.json" failed_allocs 0
+				json_key "$TMP/r.json" frees_of_failed_allocs 0
+			done
+		done
+		;;
+	gen_fdtable)
+		# M_FAILOK (the default): the tables beyond the largest block fail, the replay goes on
+		expect_exit 0 "$KMB" trace gen fdtable --events 20000 -o "$TMP/f.trace"
+		for b in $backends; do
+			expect_exit 0 "$KMB" replay --backend $b --trace "$TMP/f.trace" --json -o "$TMP/r.json"
+			json_key "$TMP/r.json" aborted false
+			failed=$(num "$TMP/r.json" failed_allocs)
+			positive "$b fdtable" failed_allocs "$failed"
+			json_key "$TMP/r.json" frees_of_failed_allocs "$failed"
+		done
+		# M_WAITOK: the first impossible request panics and the replay stops, reported
+		expect_exit 0 "$KMB" trace gen fdtable --variant waitok --events 2000 -o "$TMP/w.trace"
+		expect_exit 1 "$KMB" replay --backend buddy --trace "$TMP/w.trace" --json -o "$TMP/r.json"
+		has "$TMP/err" "impossible panic: kmalloc(8388608, alloc_fdtable"
+		has "$TMP/err" "can never be satisfied"
+		has "$TMP/err" "w.trace:"
+		json_key "$TMP/r.json" aborted true
+		;;
+	gen_exhaust)
+		expect_exit 0 "$KMB" trace gen exhaust --events 20000 -o "$TMP/e.trace"
+		has "$TMP/out" "replay: kmbench replay --trace $TMP/e.trace --mem 32M"
+		for b in $backends; do
+			expect_exit 0 "$KMB" replay --backend $b --mem 32M --trace "$TMP/e.trace" --json -o "$TMP/r.json"
+			json_key "$TMP/r.json" aborted false
+			json_key "$TMP/r.json" deadlocks 0
+			json_key "$TMP/r.json" sleeps 0 # one thread: nobody else could free
+			positive "$b" failed_allocs "$(num "$TMP/r.json" failed_allocs)"
+			positive "$b" nofail_retries "$(num "$TMP/r.json" nofail_retries)"
+			positive "$b" reserve_alloc "$(bstat "$TMP/r.json" reserve_alloc)"
+			# the default 256M never runs short
+			expect_exit 0 "$KMB" replay --backend $b --trace "$TMP/e.trace" --json -o "$TMP/r.json"
+			json_key "$TMP/r.json" failed_allocs 0
+			json_key "$TMP/r.json" nofail_retries 0
+		done
+		;;
+	gen_replay_threads)
+		expect_exit 0 "$KMB" trace gen netrx --events 20000 --cpus 2 -o "$TMP/n.trace"
+		expect_exit 0 "$KMB" replay --backend buddy --trace "$TMP/n.trace" --threads 2 --json -o "$TMP/r.json"
+		frees=$(num "$TMP/r.json" frees)
+		cross=$(num "$TMP/r.json" cross_cpu_frees)
+		[ "$((cross * 10))" -gt "$((frees * 9))" ] || fail "netrx: $cross of $frees frees cross-CPU"
+		# the fillers sleep at the watermark until kswapd0 on the other thread frees
+		expect_exit 0 "$KMB" trace gen exhaust --events 60000 --cpus 2 -o "$TMP/e.trace"
+		for b in $backends; do
+			expect_exit 0 "$KMB" replay --backend $b --mem 32M --trace "$TMP/e.trace" --threads 2 --json -o "$TMP/r.json"
+			json_key "$TMP/r.json" aborted false
+			json_key "$TMP/r.json" deadlocks 0
+			positive "$b" nofail_retries "$(num "$TMP/r.json" nofail_retries)"
+			[ "$(nproc)" -lt 2 ] || positive "$b" sleeps "$(num "$TMP/r.json" sleeps)"
+		done
+		;;
+	*)
+		fail "no such case"
+		;;
+	esac
+	;;
 *)
 	fail "no such case"
 	;;

@@ -3,19 +3,27 @@
  *
  * Theory: the bundled Linux 3.6 boot trace is checked against facts computed once,
  * independently, by a script; small hand-written traces in tests/data/ pin each line
- * shape and each rule (implicit frees, slot reuse, cache keys); bad input (overflow,
- * truncation, NUL bytes, huge lines, random bytes) must be counted, never crash.
+ * shape and each rule (implicit frees, slot reuse, cache keys); the same event sequence
+ * written in every kernel era's and tool's shape (tests/data/eras/) must give the same
+ * facts and events; bad input (overflow, truncation, NUL bytes, huge lines, random
+ * bytes, files that are not traces) must be counted or refused, never crash; the
+ * statistics of stat.c are checked on the era sequence, whose answers are known; and
+ * capture is run against a fake tracefs tree.
  */
 #include "kmb_test.h"
 
 #include "workloads/trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BUNDLED    KMB_SOURCE_DIR "/workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"
 #define DATA(name) KMB_SOURCE_DIR "/tests/data/" name
+#define ERA(name)  KMB_SOURCE_DIR "/tests/data/eras/" name
 
 static void load_ok(const char *path, struct kmb_trace *t)
 {
@@ -545,8 +553,16 @@ KMB_TEST(field_errors)
 	        {"a-1 [000] .... 1.0: mm_page_alloc: page=0 pfn=0x10 gfp_flags=GFP_KERNEL",
 	         "mm_page_alloc: missing order="},
 	        {"a-1 [000] .... 1.0: mm_page_free: pfn=12 order=64",
-	         "mm_page_free: order=64: order "
-	         "out of range"},
+	         "mm_page_free: order=64: order out of range (0..10)"},
+	        {"a-1 [000] .... 1.0: mm_page_free: pfn=12 order=11",
+	         "mm_page_free: order=11: order out of range (0..10)"},
+	        {"a-1 [000] .... 1.0: mm_page_alloc: pfn=12 order=-1 gfp_flags=GFP_KERNEL",
+	         "mm_page_alloc: order=-1: negative order"},
+	        {"a-1 [000] .... 1.0: mm_page_free: pfn=12 order=99999999999999999999",
+	         "mm_page_free: order=99999999999999999999: value overflows uint64"},
+	        {"a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=1 "
+	         "bytes_alloc=18446744073709551616 gfp_flags=GFP_KERNEL",
+	         "kmalloc: bytes_alloc=18446744073709551616: value overflows uint64"},
 	};
 	struct kmb_trace t;
 	char err[256];
@@ -817,6 +833,623 @@ KMB_TEST(ptrmap)
 	ASSERT_FALSE(kmb__ptrmap_remove(&m, 4096, &v));
 	ASSERT_EQ_I(kmb__ptrmap_put(&m, 0, 1), -EINVAL);
 	kmb__ptrmap_free(&m);
+}
+
+/* ---- every era and tool: the same events --------------------------------------------- */
+
+static const struct {
+	const char *file;
+	int format;
+} eras[] = {
+        {ERA("linux-2.6.32.ftrace"), KMB_FMT_FTRACE},
+        {ERA("linux-3.6.ftrace"), KMB_FMT_FTRACE},
+        {ERA("linux-4.19.ftrace"), KMB_FMT_FTRACE},
+        {ERA("linux-5.15.ftrace"), KMB_FMT_FTRACE},
+        {ERA("linux-6.8.ftrace"), KMB_FMT_FTRACE},
+        {ERA("trace-cmd.report"), KMB_FMT_TRACE_CMD},
+        {ERA("trace-cmd-latency.report"), KMB_FMT_TRACE_CMD},
+        {ERA("perf-script.txt"), KMB_FMT_PERF},
+};
+
+#define NERAS (sizeof(eras) / sizeof(eras[0]))
+
+/* The ordinal of v among the distinct values seen so far in ids[] (adding it). */
+static uint64_t ident(uint64_t *ids, size_t *n, uint64_t v)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (ids[i] == v)
+			return i;
+	ids[*n] = v;
+	return (*n)++;
+}
+
+/* One line per event, pointers and strings replaced by the order they first appear. */
+static void normalize(const struct kmb_trace *t, char (*out)[160])
+{
+	uint64_t ptrs[64], strs[64];
+	size_t np = 0, ns = 0;
+
+	for (size_t i = 0; i < t->nev; i++) {
+		const struct kmb_event *e = &t->ev[i];
+		bool page = e->kind >= KMB_EV_PAGE_ALLOC;
+
+		snprintf(out[i], 160,
+		         "kind %u cpu %u node %d ts %" PRIu64 " ptr %s%" PRIu64 " req %" PRIu64
+		         " alloc %" PRIu64 " flags %#x order %u site %" PRIu64,
+		         e->kind, e->cpu, e->node, e->ts_ns, page ? "pfn" : "obj",
+		         e->ptr ? ident(ptrs, &np, e->ptr ^ (page ? 1ULL << 63 : 0)) + 1 : 0,
+		         e->bytes_req, e->bytes_alloc, (unsigned)e->flags, e->order,
+		         ident(strs, &ns, e->site));
+	}
+}
+
+static void check_era_facts(const struct kmb_trace_facts *f)
+{
+	ASSERT_EQ_U(f->events, 11);
+	ASSERT_EQ_U(f->allocs, 5);
+	ASSERT_EQ_U(f->failed_allocs, 1);
+	ASSERT_EQ_U(f->frees, 4);
+	ASSERT_EQ_U(f->null_frees, 1);
+	ASSERT_EQ_U(f->matched_frees, 3);
+	ASSERT_EQ_U(f->unmatched_frees, 1);
+	ASSERT_EQ_U(f->implicit_frees, 1);
+	ASSERT_EQ_U(f->cpus, 2);
+	ASSERT_EQ_U(f->total_bytes_req, 548);
+	ASSERT_EQ_U(f->total_bytes_alloc, 608);
+	ASSERT_EQ_U(f->peak_live_bytes_req, 316);
+	ASSERT_EQ_U(f->peak_live_objects, 3);
+	ASSERT_EQ_U(f->final_live_objects, 1);
+	ASSERT_EQ_U(f->kmalloc_events, 3);
+	ASSERT_EQ_U(f->kfree_events, 4);
+	ASSERT_EQ_U(f->cache_alloc_events, 3);
+	ASSERT_EQ_U(f->cache_free_events, 1);
+	ASSERT_EQ_U(f->page_alloc_events, 2);
+	ASSERT_EQ_U(f->page_free_events, 2);
+}
+
+KMB_TEST(eras_same_facts)
+{
+	static char first[16][160], other[16][160];
+	struct kmb_trace_facts f0, f;
+
+	for (size_t k = 0; k < NERAS; k++) {
+		struct kmb_trace t;
+
+		load_ok(eras[k].file, &t);
+		if (t.format != eras[k].format)
+			kmb_test_fail(__FILE__, __LINE__, "%s: format %s", eras[k].file,
+			              kmb_trace_format_name(t.format));
+		ASSERT_EQ_U(t.nev, 15);
+		ASSERT_EQ_U(t.skipped[KMB_SKIP_SYNTAX] + t.skipped[KMB_SKIP_FIELD], 0);
+		ASSERT_EQ_U(t.skipped[KMB_SKIP_OTHER_EVENT], 1);
+		ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+		check_era_facts(&f);
+		normalize(&t, k ? other : first);
+		if (k == 0)
+			f0 = f;
+		ASSERT_TRUE(memcmp(&f, &f0, sizeof(f)) == 0);
+		for (size_t i = 0; k && i < t.nev; i++)
+			if (strcmp(first[i], other[i]) != 0)
+				kmb_test_fail(__FILE__, __LINE__, "%s event %zu: %s, in 2.6.32: %s",
+				              eras[k].file, i, other[i], first[i]);
+		kmb_trace_free(&t);
+	}
+}
+
+KMB_TEST(eras_details)
+{
+	struct kmb_trace t;
+
+	load_ok(ERA("linux-4.19.ftrace"), &t);
+	ASSERT_EQ_U(t.lost_events, 3);
+	ASSERT_EQ_U(t.lost_reports, 1);
+	kmb_trace_free(&t);
+	load_ok(ERA("trace-cmd.report"), &t);
+	ASSERT_EQ_U(t.lost_events, 2);
+	ASSERT_EQ_STR(t.str[t.ev[0].site], "__kmalloc+0x1a3");
+	ASSERT_EQ_U(t.ev[0].ptr, 0xffff88003d2c1a00ULL);
+	kmb_trace_free(&t);
+	load_ok(ERA("linux-6.8.ftrace"), &t);
+	ASSERT_EQ_STR(t.str[t.ev[2].cache], "dentry"); /* name= on kmem_cache_alloc */
+	ASSERT_EQ_STR(t.str[t.ev[14].site], "consume_skb+0x31/0x90 [e1000e]");
+	ASSERT_EQ_I(t.ev[1].node, 0);
+	kmb_trace_free(&t);
+	load_ok(ERA("linux-2.6.32.ftrace"), &t);
+	ASSERT_EQ_U(t.ev[12].kind, KMB_EV_PAGE_FREE); /* mm_pagevec_free */
+	ASSERT_EQ_U(t.ev[12].ptr, 654321);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(tool_line_shapes)
+{
+	static const struct {
+		const char *line;
+		unsigned cpu;
+		uint64_t ts;
+	} ok[] = {
+	        /* perf script: comm tid, comm pid/tid, no flags, kmem: prefix */
+	        {"         swapper     0 [003]  1234.567890: kmem:kfree: call_site=c1 ptr=c2", 3,
+	         1234567890000ULL},
+	        {"    my task  42/43 [001] 5.000001:   kmem:kfree: call_site=c1 ptr=c2", 1,
+	         5000001000ULL},
+	        /* trace-cmd -l: CPU digits glued to the latency flags */
+	        {"    bash-2041    2d..1. 512.100001: kfree: call_site=c1 ptr=c2", 2,
+	         512100001000ULL},
+	        {"bash-1 123.N.. 7.5: kfree: call_site=c1 ptr=c2", 123, 7500000000ULL},
+	        /* trace-cmd --ts-diff, nanosecond and counter clocks */
+	        {"bash-1 [000] 7.5: (+12)    kfree: call_site=c1 ptr=c2", 0, 7500000000ULL},
+	        {"bash-1 [000] 7.123456789: kfree: call_site=c1 ptr=c2", 0, 7123456789ULL},
+	        {"bash-1 [000] 123456789012345: kfree: call_site=c1 ptr=c2", 0, 123456789012345ULL},
+	};
+	static const char *ignored[] = {
+	        "cpus=4",
+	        "version = 6",
+	        "CPU 3 is empty",
+	        "CPU:0 [SUBBUFFER START]",
+	        "CPU:1 [EVENTS DROPPED]",
+	        "##### CPU 2 buffer started ####",
+	};
+	struct kmb_trace t;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int rc = parse1(&t, ok[i].line, err, sizeof(err));
+
+		if (rc != 1)
+			kmb_test_fail(__FILE__, __LINE__, "%s: %d %s", ok[i].line, rc, err);
+		ASSERT_EQ_U(t.ev[0].cpu, ok[i].cpu);
+		ASSERT_EQ_U(t.ev[0].ts_ns, ok[i].ts);
+		ASSERT_EQ_U(t.ev[0].kind, KMB_EV_KFREE);
+		kmb_trace_free(&t);
+	}
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
+		ASSERT_EQ_I(parse1(&t, ignored[i], err, sizeof(err)), 0);
+		kmb_trace_free(&t);
+	}
+	ASSERT_EQ_I(parse1(&t, "CPU:1 [7 EVENTS DROPPED]", err, sizeof(err)), 0);
+	ASSERT_EQ_U(t.lost_events, 7);
+	kmb_trace_free(&t);
+	/* another subsystem's event named like a kmem one is not a kmem event */
+	ASSERT_EQ_I(parse1(&t, "a 1 [000] 1.0: foo:kfree: call_site=c1 ptr=c2", err, 8), -ENOENT);
+	kmb_trace_free(&t);
+	ASSERT_EQ_I(parse1(&t, "cpus=x", err, sizeof(err)), -EINVAL);
+	kmb_trace_free(&t);
+	/* perf call-chain lines, in perf output only */
+	kmb_trace_init(&t);
+	t.format = KMB_FMT_PERF;
+	ASSERT_EQ_I(kmb_trace_parse_line(&t, "\t    ffffffff811d8a2d kmem_cache_alloc+0x10d (k)",
+	                                 45, 1, err, sizeof(err)),
+	            0);
+	kmb_trace_free(&t);
+}
+
+/* Invalid UTF-8 is bytes: kept in names (the JSON writer replaces it), never a crash. */
+KMB_TEST(invalid_utf8)
+{
+	struct kmb_trace t;
+	char err[256];
+
+	ASSERT_EQ_I(parse1(&t,
+	                   "t\xc3\x28sk-1 [000] 1.0: kfree: call_site=f\xff\xfeo+0x1/0x2 ptr=c2",
+	                   err, sizeof(err)),
+	            1);
+	ASSERT_EQ_STR(t.str[t.ev[0].site], "f\xff\xfeo+0x1/0x2");
+	kmb_trace_free(&t);
+	ASSERT_EQ_I(parse1(&t, "a-1 [000] 1.0: kfree: call_site=c1 ptr=\xe2\x82", err, sizeof(err)),
+	            -EINVAL);
+	ASSERT_CONTAINS(err, "kfree: ptr=??: not a number");
+	kmb_trace_free(&t);
+}
+
+/* ---- the front end ------------------------------------------------------------------ */
+
+KMB_TEST(first_errors_kept)
+{
+	struct kmb_trace t;
+
+	load_ok(DATA("bad.trace"), &t);
+	ASSERT_EQ_U(t.nerrors, KMB_TRACE_MAX_ERRORS);
+	ASSERT_EQ_STR(t.errors[0], t.first_error);
+	ASSERT_CONTAINS(t.errors[1], "bad.trace:3: kmalloc: missing bytes_req=");
+	ASSERT_CONTAINS(t.errors[4], "bad.trace:6: ");
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(not_a_trace)
+{
+	static const char junk[] = "\x7f"
+	                           "ELF\x02\x01\x01\0\0\0\n\xff\xfe binary\nmore junk\n";
+	struct kmb_trace t;
+	char path[64], err[512];
+
+	write_tmp(path, sizeof(path), junk, sizeof(junk) - 1);
+	ASSERT_EQ_I(kmb_trace_load(path, NULL, &t, err, sizeof(err)), -EINVAL);
+	ASSERT_CONTAINS(err, path);
+	ASSERT_CONTAINS(err, "not a kernel allocation trace: no event in 3 lines");
+	ASSERT_TRUE(strchr(err, '\n') == NULL);
+	kmb_trace_free(&t);
+	unlink(path);
+	/* only other events: an empty trace, not an error */
+	write_tmp(path, sizeof(path), "a-1 [000] 1.0: sched_waking: comm=x pid=1\n", 42);
+	load_ok(path, &t);
+	ASSERT_EQ_U(t.nev, 0);
+	kmb_trace_free(&t);
+	unlink(path);
+}
+
+KMB_TEST(line_over_limit)
+{
+	const char *good = "a-1 [000] 1.0: kfree: call_site=c1 ptr=c6\n";
+	size_t big = KMB_TRACE_MAX_LINE + 100, n = big + 1 + strlen(good);
+	char *buf = malloc(n), path[64];
+	struct kmb_trace t;
+
+	ASSERT_NOT_NULL(buf);
+	memset(buf, 'x', big);
+	buf[big] = '\n';
+	memcpy(buf + big + 1, good, strlen(good));
+	write_tmp(path, sizeof(path), buf, n);
+	load_ok(path, &t);
+	ASSERT_EQ_U(t.lines, 2);
+	ASSERT_EQ_U(t.nev, 1);
+	ASSERT_EQ_U(t.ev[0].line, 2);
+	ASSERT_EQ_U(t.skipped[KMB_SKIP_SYNTAX], 1);
+	ASSERT_CONTAINS(t.first_error, ":1: line longer than 4194304 bytes");
+	kmb_trace_free(&t);
+	unlink(path);
+	free(buf);
+}
+
+/* A pipe works as well as a file (the reader never seeks). */
+static void *feed_pipe(void *arg)
+{
+	int fd = *(int *)arg;
+	const char *s = "a-1 [000] 1.0: kfree: call_site=c1 ptr=c6\n";
+
+	for (int i = 0; i < 1000; i++)
+		if (write(fd, s, strlen(s)) < 0)
+			break;
+	close(fd);
+	return NULL;
+}
+
+KMB_TEST(read_from_pipe)
+{
+	struct kmb_trace t;
+	char path[64];
+	pthread_t th;
+	int fds[2];
+
+	ASSERT_EQ_I(pipe(fds), 0);
+	snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+	ASSERT_EQ_I(pthread_create(&th, NULL, feed_pipe, &fds[1]), 0);
+	load_ok(path, &t);
+	pthread_join(th, NULL);
+	close(fds[0]);
+	ASSERT_EQ_U(t.nev, 1000);
+	ASSERT_EQ_U(t.format, KMB_FMT_FTRACE);
+	kmb_trace_free(&t);
+}
+
+/* Every prefix of a trace, and random files, through the whole front end. */
+KMB_TEST(truncated_and_random_files)
+{
+	FILE *f = fopen(ERA("trace-cmd.report"), "rb");
+	char buf[8192], path[64], err[512];
+	uint64_t x = 88172645463325252ULL;
+	size_t n;
+
+	ASSERT_NOT_NULL(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	for (size_t len = 0; len <= n; len += 1 + len / 64) {
+		struct kmb_trace t;
+
+		write_tmp(path, sizeof(path), buf, len);
+		(void)kmb_trace_load(path, NULL, &t, err, sizeof(err));
+		ASSERT_TRUE(t.nev <= 15);
+		kmb_trace_free(&t);
+		unlink(path);
+	}
+	for (int k = 0; k < 200; k++) {
+		struct kmb_trace t;
+
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[i] = (k & 1) ? (char)x : "ab- [0]1.:=\n kmalloc"[x % 20];
+		}
+		write_tmp(path, sizeof(path), buf, (size_t)(x % n));
+		(void)kmb_trace_load(path, NULL, &t, err, sizeof(err));
+		kmb_trace_free(&t);
+		unlink(path);
+	}
+}
+
+/* ---- writing ftrace text back ----------------------------------------------------------- */
+
+static void same_plans(const struct kmb_plan *a, const struct kmb_plan *b)
+{
+	ASSERT_EQ_U(a->nop, b->nop);
+	ASSERT_EQ_U(a->nslots, b->nslots);
+	ASSERT_EQ_U(a->ntypes, b->ntypes);
+	ASSERT_EQ_U(a->ncaches, b->ncaches);
+	ASSERT_EQ_U(a->dropped_zero, b->dropped_zero);
+	ASSERT_EQ_U(a->kind_mismatches, b->kind_mismatches);
+	for (size_t i = 0; i < a->nop; i++)
+		if (memcmp(&a->op[i], &b->op[i], sizeof(a->op[i])) != 0)
+			kmb_test_fail(__FILE__, __LINE__, "op %zu differs", i);
+	for (uint32_t i = 0; i < a->ntypes; i++)
+		ASSERT_EQ_STR(a->type_name[i], b->type_name[i]);
+	for (uint32_t i = 0; i < a->ncaches; i++) {
+		ASSERT_EQ_STR(a->cache_name[i], b->cache_name[i]);
+		ASSERT_EQ_U(a->cache_size[i], b->cache_size[i]);
+	}
+}
+
+KMB_TEST(ftrace_writer_round_trip)
+{
+	const char *in[] = {BUNDLED, DATA("shapes.trace"), DATA("plan.trace"),
+	                    ERA("linux-6.8.ftrace")};
+	char path[64];
+
+	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+		struct kmb_trace a, b;
+		struct kmb_trace_facts fa, fb;
+		struct kmb_plan pa, pb;
+		FILE *f;
+		int fd;
+
+		load_ok(in[k], &a);
+		snprintf(path, sizeof(path), "/tmp/kmb-test-ftrace-XXXXXX");
+		ASSERT_TRUE((fd = mkstemp(path)) >= 0);
+		ASSERT_NOT_NULL(f = fdopen(fd, "w"));
+		ASSERT_EQ_I(kmb_trace_write_ftrace(&a, f), 0);
+		fclose(f);
+		load_ok(path, &b);
+		ASSERT_EQ_U(b.nev, a.nev);
+		ASSERT_EQ_I(kmb_trace_facts(&a, &fa), 0);
+		ASSERT_EQ_I(kmb_trace_facts(&b, &fb), 0);
+		ASSERT_TRUE(memcmp(&fa, &fb, sizeof(fa)) == 0);
+		ASSERT_EQ_I(kmb_trace_plan(&a, &pa), 0);
+		ASSERT_EQ_I(kmb_trace_plan(&b, &pb), 0);
+		same_plans(&pa, &pb);
+		kmb_plan_free(&pa);
+		kmb_plan_free(&pb);
+		kmb_trace_free(&a);
+		kmb_trace_free(&b);
+		unlink(path);
+	}
+}
+
+/* ---- statistics --------------------------------------------------------------------------- */
+
+static const struct kmb_stat_row *row(const struct kmb_stat_row *r, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(r[i].name, name) == 0)
+			return &r[i];
+	kmb_test_fail(__FILE__, __LINE__, "no row %s", name);
+}
+
+KMB_TEST(stat_eras)
+{
+	struct kmb_trace t;
+	struct kmb_trace_stat s;
+	const struct kmb_stat_row *r;
+	char err[256];
+
+	load_ok(ERA("linux-5.15.ftrace"), &t);
+	ASSERT_EQ_I(kmb_trace_stat(&t, &s), 0);
+	ASSERT_EQ_U(s.allocs, 5);
+	ASSERT_EQ_U(s.failed, 1);
+	ASSERT_EQ_U(s.frees, 4); /* 3 matched + 1 implicit */
+	ASSERT_EQ_U(s.pingpong, 3);
+	ASSERT_EQ_U(s.bytes_req, 548);
+	ASSERT_EQ_U(s.bytes_alloc, 608);
+	ASSERT_EQ_U(s.peak_live_bytes_alloc, 352);
+	ASSERT_EQ_U(s.never_freed, 1);
+	r = row(s.sites, s.nsites, "__kmalloc+0x1a3/0x2e0");
+	ASSERT_EQ_U(r->hits, 2);
+	ASSERT_EQ_U(r->bytes_req, 140);
+	ASSERT_EQ_U(r->bytes_alloc, 192);
+	ASSERT_EQ_U(r->pingpong, 2);
+	ASSERT_EQ_U(r->frees, 2);
+	r = row(s.sites, s.nsites, "d_alloc+0x1d/0xa0");
+	ASSERT_EQ_U(r->hits, 2);
+	ASSERT_EQ_U(r->failed, 1);
+	r = row(s.caches, s.ncaches, "cache-192-192"); /* 5.15 kmem_cache_alloc has no name= */
+	ASSERT_EQ_U(r->hits, 2);
+	ASSERT_EQ_U(r->pingpong, 1);
+	ASSERT_EQ_U(row(s.caches, s.ncaches, "kmalloc-128")->hits, 1);
+	ASSERT_EQ_U(s.life_events.count, 4);
+	ASSERT_EQ_U(s.life_events.min, 2); /* the second P2: allocation and free events 9 -> 11 */
+	ASSERT_EQ_U(s.life_events.max, 7); /* the first P2, implicitly freed: 2 -> 9 */
+	ASSERT_EQ_U(s.life_ns.max, 70000); /* ... 10 lines of 7 us apart */
+	ASSERT_EQ_U(s.life_ns.min, 28000);
+	ASSERT_EQ_U(s.pages.allocs[2], 1);
+	ASSERT_EQ_U(s.pages.allocs[0], 1);
+	ASSERT_EQ_U(s.pages.frees[2], 1);
+	ASSERT_EQ_U(s.pages.peak_live_pages, 5);
+	ASSERT_EQ_U(s.pages.live_pages, 0);
+	ASSERT_EQ_U(s.size[4].count, 1); /* 65..128 bytes: 100 */
+	ASSERT_EQ_U(s.size[5].count, 2); /* 129..256: the two dentries */
+	ASSERT_EQ_U(s.size[5].bytes_alloc, 384);
+	ASSERT_EQ_U(s.ntimeline, 11);
+	ASSERT_EQ_U(s.timeline[10].event, 11);
+	ASSERT_EQ_U(s.timeline[10].live_objects, 1);
+	/* perf kmem's sort keys */
+	ASSERT_EQ_I(kmb_trace_stat_sort(&s, "pingpong,name", err, sizeof(err)), 0);
+	ASSERT_EQ_STR(s.sites[0].name, "__kmalloc+0x1a3/0x2e0");
+	ASSERT_EQ_I(kmb_trace_stat_sort(&s, "hit,bytes,frag,req,free,name", err, sizeof(err)), 0);
+	ASSERT_EQ_I(kmb_trace_stat_sort(&s, "frag,speed", err, sizeof(err)), -EINVAL);
+	ASSERT_CONTAINS(err, "unknown sort key 'speed'");
+	kmb_trace_stat_free(&s);
+	kmb_trace_free(&t);
+}
+
+KMB_TEST(stat_bundled)
+{
+	struct kmb_trace t;
+	struct kmb_trace_facts f;
+	struct kmb_trace_stat s;
+	uint64_t hits = 0, bytes = 0;
+
+	load_ok(BUNDLED, &t);
+	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+	ASSERT_EQ_I(kmb_trace_stat(&t, &s), 0);
+	for (size_t i = 0; i < s.nsites; i++)
+		hits += s.sites[i].hits, bytes += s.sites[i].bytes_req;
+	ASSERT_EQ_U(hits, f.allocs);
+	ASSERT_EQ_U(bytes, f.total_bytes_req);
+	ASSERT_EQ_U(s.frees, f.matched_frees + f.implicit_frees);
+	ASSERT_EQ_U(s.never_freed, f.final_live_objects);
+	ASSERT_EQ_U(s.pingpong, 0); /* one CPU */
+	ASSERT_EQ_U(s.ntimeline, KMB_STAT_TIMELINE);
+	ASSERT_EQ_U(s.timeline[KMB_STAT_TIMELINE - 1].event, f.events);
+	ASSERT_EQ_U(s.timeline[KMB_STAT_TIMELINE - 1].live_objects, f.final_live_objects);
+	for (size_t i = 1; i < s.nsites; i++) /* frag, then hits, then bytes */
+		ASSERT_TRUE(s.sites[i - 1].bytes_alloc *
+		                    (s.sites[i].bytes_alloc - s.sites[i].bytes_req) <=
+		            s.sites[i].bytes_alloc *
+		                    (s.sites[i - 1].bytes_alloc - s.sites[i - 1].bytes_req));
+	kmb_trace_stat_free(&s);
+	kmb_trace_free(&t);
+}
+
+/* ---- capture against a fake tracefs ------------------------------------------------------ */
+
+static void put_file(const char *dir, const char *rel, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	ASSERT_NOT_NULL(f = fopen(p, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static void get_file(const char *dir, const char *rel, char *buf, size_t len)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	ASSERT_NOT_NULL(f = fopen(p, "r"));
+	buf[fread(buf, 1, len - 1, f)] = '\0';
+	fclose(f);
+}
+
+static void mkdirs(const char *dir, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	ASSERT_TRUE(mkdir(p, 0755) == 0 || errno == EEXIST);
+}
+
+struct watch {
+	const char *dir;
+	char seen_on[8], seen_kfree[8];
+};
+
+/* While the capture runs (1 s): what tracefs looks like. */
+static void *watch_capture(void *arg)
+{
+	struct watch *w = arg;
+	struct timespec ts = {0, 300000000L};
+
+	nanosleep(&ts, NULL);
+	get_file(w->dir, "tracing_on", w->seen_on, sizeof(w->seen_on));
+	get_file(w->dir, "events/kmem/kfree/enable", w->seen_kfree, sizeof(w->seen_kfree));
+	return NULL;
+}
+
+KMB_TEST(record_fake_tracefs)
+{
+	char dir[] = "/tmp/kmb-test-tracefs-XXXXXX", out[600], buf[64], err[512];
+	struct kmb_record_result res;
+	struct kmb_trace t;
+	struct watch w;
+	pthread_t th;
+
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	mkdirs(dir, "events");
+	mkdirs(dir, "events/kmem");
+	mkdirs(dir, "events/kmem/kmalloc");
+	mkdirs(dir, "events/kmem/kfree");
+	mkdirs(dir, "per_cpu");
+	mkdirs(dir, "per_cpu/cpu0");
+	mkdirs(dir, "per_cpu/cpu1");
+	put_file(dir, "tracing_on", "0\n");
+	put_file(dir, "buffer_size_kb", "1408\n");
+	put_file(dir, "events/kmem/kmalloc/enable", "0\n");
+	put_file(dir, "events/kmem/kfree/enable", "0\n");
+	/* cpu1 frees what cpu0 allocated: only a merge by timestamp matches them */
+	put_file(dir, "per_cpu/cpu0/trace_pipe",
+	         "a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 "
+	         "gfp_flags=GFP_KERNEL\n"
+	         "a-1 [000] .... 1.000004: kfree: call_site=c1 ptr=c3\n");
+	put_file(dir, "per_cpu/cpu1/trace_pipe",
+	         "b-2 [001] .... 1.000002: kfree: call_site=c1 ptr=c2\n"
+	         "CPU:1 [LOST 5 EVENTS]\n"
+	         "b-2 [001] .... 1.000003: kmalloc: call_site=c1 ptr=c3 bytes_req=8 bytes_alloc=8 "
+	         "gfp_flags=GFP_KERNEL\n");
+	snprintf(out, sizeof(out), "%s/out.trace", dir);
+	w = (struct watch){.dir = dir};
+	ASSERT_EQ_I(pthread_create(&th, NULL, watch_capture, &w), 0);
+	{
+		struct kmb_record_opts o = {
+		        .tracefs = dir, .out_path = out, .duration_s = 1.0, .buffer_kb = 4096};
+
+		if (kmb_trace_record(&o, &res, err, sizeof(err)) != 0)
+			kmb_test_fail(__FILE__, __LINE__, "record: %s", err);
+	}
+	pthread_join(th, NULL);
+	ASSERT_EQ_STR(w.seen_on, "1\n");
+	ASSERT_EQ_STR(w.seen_kfree, "1\n");
+	get_file(dir, "tracing_on", buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "0\n");
+	get_file(dir, "events/kmem/kfree/enable", buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "0\n");
+	get_file(dir, "buffer_size_kb", buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "1408\n");
+	ASSERT_EQ_U(res.ncpus, 2);
+	ASSERT_EQ_U(res.nevents, 2);
+	ASSERT_EQ_U(res.lines, 5);
+	ASSERT_EQ_U(res.lost_events, 5);
+	load_ok(out, &t);
+	ASSERT_EQ_U(t.nev, 4);
+	for (size_t i = 0; i < 4; i++)
+		ASSERT_EQ_U(t.ev[i].ts_ns, 1000001000ULL + 1000 * i);
+	{
+		struct kmb_trace_facts f;
+
+		ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
+		ASSERT_EQ_U(f.matched_frees, 2);
+		ASSERT_EQ_U(f.cpus, 2);
+	}
+	kmb_trace_free(&t);
+	/* what is missing is said clearly */
+	{
+		struct kmb_record_opts o = {
+		        .tracefs = "/nonexistent", .out_path = out, .duration_s = 1};
+
+		ASSERT_EQ_I(kmb_trace_record(&o, &res, err, sizeof(err)), -ENOENT);
+		ASSERT_CONTAINS(err, "/nonexistent: not a tracefs directory (no tracing_on)");
+		o.tracefs = dir;
+		o.events = "kmalloc,kmem:nosuch";
+		ASSERT_EQ_I(kmb_trace_record(&o, &res, err, sizeof(err)), -ENOENT);
+		ASSERT_CONTAINS(err, "no event kmem:nosuch");
+	}
+	get_file(dir, "events/kmem/kmalloc/enable", buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "0\n");
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		ASSERT_EQ_I(system(cmd), 0);
+	}
 }
 
 KMB_TEST_MAIN()

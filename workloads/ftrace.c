@@ -1,25 +1,39 @@
 /*
- * workloads/ftrace.c - reading the Linux ftrace text format (/sys/kernel/tracing/trace).
+ * workloads/ftrace.c - one line of kernel allocation trace text: ftrace (every era),
+ * trace-cmd report and perf script.
  *
  * Theory: an event line is
  *
  *     TASK-PID [(TGID)] [CPU] [FLAGS] SECONDS.MICROS: EVENT: key=value key=value ...
  *
- * The task name may hold spaces, dashes and colons, so the line is anchored on the CPU
- * column: the first "[digits]" (scanning from the left) preceded by whitespace and
- * followed by whitespace; the task-pid is what precedes it.  The irq-flags column (4
- * characters in 3.x, 5 since 4.x) may be absent: the token after the CPU is the timestamp
- * if it parses as one followed by ':', otherwise it is the flags and the timestamp comes
- * next.  Fields are key=value tokens; a following token without '=' continues the value
+ * (ftrace, from 2.6.3x without FLAGS to 6.x with 5 of them; `trace-cmd report`, whose
+ * event names are padded to 20 columns), or one of two relatives:
+ *
+ *     TASK PID[/TID] [CPU] SECONDS.MICROS: kmem:EVENT: ...   (perf script)
+ *     TASK-PID CPU<latency flags> SECONDS.MICROS: EVENT: ...   (trace-cmd report -l)
+ *
+ * The task name may hold spaces, dashes and colons, so a line is anchored on its CPU
+ * column: the first "[digits]" preceded and followed by whitespace, with a task and a pid
+ * before it ("-PID" or " PID").  Without one, the trace-cmd -l shape is tried: a token of
+ * digits and flags followed by a timestamp.  The irq-flags column may be absent: the
+ * token after the CPU is the timestamp if it parses as one followed by ':', otherwise it
+ * is the flags.  A timestamp without a fraction is a raw clock count (counter clocks).
+ * Fields are key=value tokens; a following token without '=' continues the value
  * ("ptr=  (null)", "call_site=foo+0x1/0x2 [mod]").  Unknown keys are ignored.
+ *
+ * Other lines are comments ('#', "##### CPU 2 buffer started ####"), headers of
+ * trace-cmd ("cpus=4", "version = 6", "CPU 3 is empty"), reports of lost events
+ * ("CPU:3 [LOST 42 EVENTS]", trace-cmd's "CPU:3 [42 EVENTS DROPPED]") and, in perf
+ * output, call-chain lines (an indented address).
  *
  * The line is scanned once, with no allocation except when a new string is interned or
  * the event array grows; every access is bounded by the length, so NUL bytes and invalid
  * UTF-8 are ordinary bytes (a NUL inside an interned name is a field error).  Numbers are
  * parsed by hand with explicit overflow checks.  Problems are counted by reason
- * (KMB_SKIP_*); the first one is kept as "file:line: reason".
+ * (KMB_SKIP_*); the first few are kept as "file:line: reason".
  *
- * gfp_flags are mapped to kmbench M_* flags by kmb_gfp_to_flags(), at the end.
+ * gfp_flags are mapped to kmbench M_* flags by kmb_gfp_to_flags(), at the end, behind a
+ * small cache of the strings seen (a trace repeats a handful of them).
  */
 #include "workloads/trace.h"
 
@@ -29,9 +43,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define KMB_MAX_NAME 4096 /* longest call site or cache name interned */
+#define KMB_MAX_NAME  4096 /* longest call site or cache name interned */
+#define KMB_MAX_ORDER 10   /* Linux's largest page order (MAX_ORDER - 1, MAX_PAGE_ORDER) */
 
 struct span {
 	const char *p;
@@ -62,9 +76,21 @@ static size_t token_end(const char *p, size_t i, size_t n)
 	return i;
 }
 
+static size_t skip_digits(const char *p, size_t i, size_t n)
+{
+	while (i < n && is_digit(p[i]))
+		i++;
+	return i;
+}
+
 static bool span_eq(struct span s, const char *lit, size_t litlen)
 {
 	return s.n == litlen && memcmp(s.p, lit, litlen) == 0;
+}
+
+static bool has_prefix(const char *p, size_t i, size_t n, const char *lit, size_t litlen)
+{
+	return n - i >= litlen && memcmp(p + i, lit, litlen) == 0;
 }
 
 /* ---- numbers ------------------------------------------------------------------------ */
@@ -174,8 +200,9 @@ static void field_reason(char *r, size_t rlen, const char *key, struct span v, c
 struct head {
 	uint16_t cpu;
 	uint64_t ts_ns;
-	struct span event;
-	size_t rest; /* index of the first field */
+	struct span event; /* without a "kmem:" prefix */
+	bool foreign;      /* "sched:sched_switch": another subsystem's event */
+	size_t rest;       /* index of the first field */
 };
 
 /* The first "[digits]" preceded and followed by whitespace; returns the '[' or n. */
@@ -188,8 +215,7 @@ static size_t find_cpu(const char *p, size_t i, size_t n, size_t *close)
 		if (!b)
 			return n;
 		j = (size_t)(b - p);
-		for (k = j + 1; k < n && is_digit(p[k]); k++)
-			;
+		k = skip_digits(p, j + 1, n);
 		if (j > 0 && is_ws(p[j - 1]) && k > j + 1 && k < n && p[k] == ']' &&
 		    (k + 1 == n || is_ws(p[k + 1]))) {
 			*close = k;
@@ -200,28 +226,51 @@ static size_t find_cpu(const char *p, size_t i, size_t n, size_t *close)
 	return n;
 }
 
-/* TASK-PID, optionally followed by "(TGID)", in p[i..j). */
-static bool valid_task_pid(const char *p, size_t i, size_t j)
+/* Strip a trailing "(TGID)" group from p[i..j); returns the new end or SIZE_MAX. */
+static size_t strip_tgid(const char *p, size_t i, size_t j)
 {
-	size_t k;
-
 	while (j > i && is_ws(p[j - 1]))
 		j--;
 	if (j > i && p[j - 1] == ')') {
 		while (j > i && p[j - 1] != '(')
 			j--;
 		if (j == i)
-			return false;
+			return SIZE_MAX;
 		j--;
 		while (j > i && is_ws(p[j - 1]))
 			j--;
 	}
-	for (k = j; k > i && is_digit(p[k - 1]); k--)
-		;
-	return k < j && k > i && p[k - 1] == '-';
+	return j;
 }
 
-/* "SECONDS[.FRACTION]:" */
+/*
+ * TASK-PID (ftrace, trace-cmd) or TASK PID[/TID] (perf), optionally followed by
+ * "(TGID)", in p[i..j).
+ */
+static bool valid_task_pid(const char *p, size_t i, size_t j)
+{
+	size_t k;
+
+	if ((j = strip_tgid(p, i, j)) == SIZE_MAX)
+		return false;
+	for (k = j; k > i && is_digit(p[k - 1]); k--)
+		;
+	if (k == j || k == i)
+		return false;
+	if (p[k - 1] == '/') { /* perf's PID/TID */
+		for (j = --k; k > i && is_digit(p[k - 1]); k--)
+			;
+		if (k == j || k == i || !is_ws(p[k - 1]))
+			return false;
+	}
+	if (p[k - 1] == '-')
+		return true;
+	while (k > i && is_ws(p[k - 1]))
+		k--;
+	return k > i && k < j && is_ws(p[k]); /* perf: a task name, blanks, the pid */
+}
+
+/* "SECONDS[.FRACTION]:", or "COUNT:" (a raw clock: taken as is). */
 static bool parse_ts(const char *p, size_t i, size_t e, uint64_t *ns)
 {
 	uint64_t sec = 0, frac = 0, scale = 1000000000ULL;
@@ -235,37 +284,100 @@ static bool parse_ts(const char *p, size_t i, size_t e, uint64_t *ns)
 			return false;
 		sec = sec * 10 + (uint64_t)(p[k] - '0');
 	}
-	if (k == i || sec > UINT64_MAX / 1000000000ULL - 1)
+	if (k == i)
 		return false;
-	if (k < e && p[k] == '.')
-		for (k++; k < e && is_digit(p[k]); k++)
-			if (scale > 1) {
-				scale /= 10;
-				frac += (uint64_t)(p[k] - '0') * scale;
-			}
+	if (k == e) { /* no fraction: a counter clock */
+		*ns = sec;
+		return true;
+	}
+	if (p[k] != '.' || sec > UINT64_MAX / 1000000000ULL - 1)
+		return false;
+	for (k++; k < e && is_digit(p[k]); k++)
+		if (scale > 1) {
+			scale /= 10;
+			frac += (uint64_t)(p[k] - '0') * scale;
+		}
 	if (k != e)
 		return false;
 	*ns = sec * 1000000000ULL + frac;
 	return true;
 }
 
+/* A trace-cmd -l CPU token: digits, then at most 8 latency-flag characters. */
+static bool lat_cpu_token(const char *p, size_t a, size_t b, uint64_t *cpu)
+{
+	size_t d = skip_digits(p, a, b);
+
+	if (d == a || b - d > 8 || parse_dec((struct span){p + a, d - a}, cpu) < 0)
+		return false;
+	for (; d < b; d++)
+		if (!(p[d] == '.' || is_digit(p[d]) ||
+		      ((p[d] | 0x20) >= 'a' && (p[d] | 0x20) <= 'z')))
+			return false;
+	return true;
+}
+
+/*
+ * trace-cmd report -l: "TASK-PID CPUflags TIMESTAMP:"; the CPU token is the one before
+ * the first timestamp.  Returns the index after it, or 0.
+ */
+static size_t find_lat_cpu(const char *p, size_t i, size_t n, uint64_t *cpu)
+{
+	size_t pa = n, pb = n, a = skip_ws(p, i, n);
+	uint64_t ts;
+
+	for (int tok = 0; a < n && tok < 16; tok++) {
+		size_t b = token_end(p, a, n);
+
+		if (pa < n && parse_ts(p, a, b, &ts))
+			return lat_cpu_token(p, pa, pb, cpu) && p[pb - 1] != ':' &&
+			                       valid_task_pid(p, i, pa)
+			               ? pb
+			               : 0;
+		pa = a;
+		pb = b;
+		a = skip_ws(p, b, n);
+	}
+	return 0;
+}
+
+/* The event token "NAME:" or "SUBSYSTEM:NAME:" at [a, b). */
+static void event_name(const char *p, size_t a, size_t b, struct head *h)
+{
+	const char *colon = memchr(p + a, ':', b - 1 - a);
+
+	h->foreign = false;
+	h->event = (struct span){p + a, b - a - 1};
+	if (colon) {
+		size_t c = (size_t)(colon - p);
+
+		h->foreign = !(c - a == 4 && memcmp(p + a, "kmem", 4) == 0);
+		h->event = (struct span){colon + 1, b - 1 - c - 1};
+	}
+}
+
 static int parse_head(const char *p, size_t i, size_t n, struct head *h, const char **why)
 {
-	size_t close, lb = find_cpu(p, i, n, &close);
+	size_t close, lb = find_cpu(p, i, n, &close), a, b;
 	uint64_t cpu = 0;
-	size_t a, b;
 
 	*why = "no CPU column \"[NNN]\"";
-	if (lb == n)
+	if (lb < n) {
+		*why = "no TASK-PID before the CPU column";
+		if (!valid_task_pid(p, i, lb))
+			return -EINVAL;
+		*why = "CPU number out of range";
+		if (parse_dec((struct span){p + lb + 1, close - lb - 1}, &cpu) < 0)
+			return -EINVAL;
+		a = close + 1;
+	} else if ((a = find_lat_cpu(p, i, n, &cpu)) == 0) {
 		return -EINVAL;
-	*why = "no TASK-PID before the CPU column";
-	if (!valid_task_pid(p, i, lb))
-		return -EINVAL;
+	}
 	*why = "CPU number out of range";
-	if (parse_dec((struct span){p + lb + 1, close - lb - 1}, &cpu) < 0 || cpu > UINT16_MAX)
+	if (cpu > UINT16_MAX)
 		return -EINVAL;
 	h->cpu = (uint16_t)cpu;
-	a = skip_ws(p, close + 1, n);
+	a = skip_ws(p, a, n);
 	b = token_end(p, a, n);
 	if (!parse_ts(p, a, b, &h->ts_ns)) { /* a flags column */
 		a = skip_ws(p, b, n);
@@ -276,38 +388,51 @@ static int parse_head(const char *p, size_t i, size_t n, struct head *h, const c
 	}
 	a = skip_ws(p, b, n);
 	b = token_end(p, a, n);
+	if (b - a > 2 && p[a] == '(' && p[a + 1] == '+') { /* trace-cmd --ts-diff "(+123)" */
+		a = skip_ws(p, b, n);
+		b = token_end(p, a, n);
+	}
 	*why = "no event name \"EVENT:\"";
 	if (b - a < 2 || p[b - 1] != ':')
 		return -EINVAL;
-	h->event = (struct span){p + a, b - a - 1};
+	event_name(p, a, b, h);
 	h->rest = b;
 	return 0;
 }
 
 /* ---- events and fields -------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	uint8_t len, kind;
-} event_names[] = {
-        {"kmalloc", 7, KMB_EV_KMALLOC},
-        {"kfree", 5, KMB_EV_KFREE},
-        {"kmem_cache_alloc", 16, KMB_EV_CACHE_ALLOC},
-        {"kmem_cache_free", 15, KMB_EV_CACHE_FREE},
-        {"kmalloc_node", 12, KMB_EV_KMALLOC},
-        {"kmem_cache_alloc_node", 21, KMB_EV_CACHE_ALLOC},
-        {"mm_page_alloc", 13, KMB_EV_PAGE_ALLOC},
-        {"mm_page_free", 12, KMB_EV_PAGE_FREE},
-        {"mm_page_free_batched", 20, KMB_EV_PAGE_FREE},
-        {"mm_page_free_direct", 19, KMB_EV_PAGE_FREE}, /* 2.6.x-3.2 name of mm_page_free */
-};
-
+/* The kind of a kmem event by name; 0 for others.  One compare after a switch. */
 static unsigned event_kind(struct span ev)
 {
-	for (size_t i = 0; i < sizeof(event_names) / sizeof(event_names[0]); i++)
-		if (span_eq(ev, event_names[i].name, event_names[i].len))
-			return event_names[i].kind;
+	static const struct {
+		const char *name;
+		uint8_t kind;
+	} by_len[22][2] = {
+	        [5] = {{"kfree", KMB_EV_KFREE}},
+	        [7] = {{"kmalloc", KMB_EV_KMALLOC}},
+	        [12] = {{"kmalloc_node", KMB_EV_KMALLOC}, {"mm_page_free", KMB_EV_PAGE_FREE}},
+	        [13] = {{"mm_page_alloc", KMB_EV_PAGE_ALLOC}},
+	        [15] = {{"kmem_cache_free", KMB_EV_CACHE_FREE},
+	                {"mm_pagevec_free", KMB_EV_PAGE_FREE}}, /* 2.6.3x: batched frees */
+	        [16] = {{"kmem_cache_alloc", KMB_EV_CACHE_ALLOC}},
+	        [19] = {{"mm_page_free_direct", KMB_EV_PAGE_FREE}}, /* 2.6.3x-3.2 mm_page_free */
+	        [20] = {{"mm_page_free_batched", KMB_EV_PAGE_FREE}},
+	        [21] = {{"kmem_cache_alloc_node", KMB_EV_CACHE_ALLOC}},
+	};
+
+	if (ev.n >= 22)
+		return 0;
+	for (int k = 0; k < 2 && by_len[ev.n][k].name; k++)
+		if (memcmp(ev.p, by_len[ev.n][k].name, ev.n) == 0)
+			return by_len[ev.n][k].kind;
 	return 0;
+}
+
+/* Frees without an order= of their own (order 0): the batched ones. */
+static bool batched_free(struct span ev)
+{
+	return span_eq(ev, "mm_page_free_batched", 20) || span_eq(ev, "mm_pagevec_free", 15);
 }
 
 enum field_id {
@@ -404,10 +529,10 @@ static void split_fields(const char *p, size_t i, size_t n, struct fields *f)
 	}
 }
 
-/* ptr: hex, "(null)" = 0. */
+/* ptr: hex, "(null)" (%p of NULL) or "(nil)" (glibc's, in perf and trace-cmd) = 0. */
 static int parse_ptr(struct span s, uint64_t *out)
 {
-	if (span_eq(s, "(null)", 6)) {
+	if (span_eq(s, "(null)", 6) || span_eq(s, "(nil)", 5)) {
 		*out = 0;
 		return 0;
 	}
@@ -464,13 +589,46 @@ static int get_name(struct kmb_trace *t, const struct fields *f, int id, uint32_
 	return *idx == KMB_STR_NOMEM ? -ENOMEM : 0;
 }
 
+/* ---- gfp cache: the last strings mapped, direct-mapped by a hash of their bytes ----- */
+
+#define GFP_CACHE     64
+#define GFP_CACHE_LEN 56
+
+static _Thread_local struct gfp_cached {
+	uint8_t len; /* 0 = empty */
+	char s[GFP_CACHE_LEN];
+	int flags;
+} gfp_cache[GFP_CACHE];
+
+static int cached_gfp(struct span s, int *flags)
+{
+	uint32_t h = 2166136261u;
+	struct gfp_cached *c;
+
+	if (s.n == 0 || s.n > GFP_CACHE_LEN)
+		return kmb_gfp_to_flags(s.p, s.n, flags);
+	for (size_t i = 0; i < s.n; i++)
+		h = (h ^ (unsigned char)s.p[i]) * 16777619u;
+	c = &gfp_cache[(h ^ (h >> 16)) & (GFP_CACHE - 1)];
+	if (c->len == s.n && memcmp(c->s, s.p, s.n) == 0) {
+		*flags = c->flags;
+		return 0;
+	}
+	if (kmb_gfp_to_flags(s.p, s.n, flags) < 0)
+		return -EINVAL;
+	c->len = (uint8_t)s.n;
+	memcpy(c->s, s.p, s.n);
+	c->flags = *flags;
+	return 0;
+}
+
 static int get_gfp(const struct fields *f, int *flags, char *r, size_t rlen)
 {
 	if (!(f->seen & (1u << F_GFP))) {
 		seterr(r, rlen, "missing gfp_flags=");
 		return -EINVAL;
 	}
-	if (kmb_gfp_to_flags(f->v[F_GFP].p, f->v[F_GFP].n, flags) < 0) {
+	if (cached_gfp(f->v[F_GFP], flags) < 0) {
 		field_reason(r, rlen, "gfp_flags", f->v[F_GFP], "malformed");
 		return -EINVAL;
 	}
@@ -512,22 +670,44 @@ static bool null_page(const struct fields *f, uint64_t pfn)
 	return pfn == UINT64_MAX || pfn == UINT32_MAX;
 }
 
+/* order=: 0..KMB_MAX_ORDER; negative or larger orders are field errors. */
+static int get_order(const struct fields *f, uint8_t *order, char *r, size_t rlen)
+{
+	struct span v = f->v[F_ORDER];
+	uint64_t o;
+	int rc;
+
+	if (!(f->seen & (1u << F_ORDER))) {
+		seterr(r, rlen, "missing order=");
+		return -EINVAL;
+	}
+	if (v.n > 1 && v.p[0] == '-' && parse_dec((struct span){v.p + 1, v.n - 1}, &o) != -EINVAL) {
+		field_reason(r, rlen, "order", v, "negative order");
+		return -EINVAL;
+	}
+	if ((rc = parse_dec(v, &o)) < 0) {
+		field_reason(r, rlen, "order", v, num_why(rc));
+		return -EINVAL;
+	}
+	if (o > KMB_MAX_ORDER) {
+		field_reason(r, rlen, "order", v, "order out of range (0..10)");
+		return -EINVAL;
+	}
+	*order = (uint8_t)o;
+	return 0;
+}
+
 static int page_event(const struct fields *f, struct kmb_event *e, bool batched, char *r,
                       size_t rlen)
 {
-	uint64_t order = 0;
 	int rc;
 
 	if ((rc = get_num(f, F_PFN, parse_num, &e->ptr, r, rlen)) < 0)
 		return rc;
+	e->order = 0;
 	if ((!batched || (f->seen & (1u << F_ORDER))) &&
-	    (rc = get_num(f, F_ORDER, parse_dec, &order, r, rlen)) < 0)
+	    (rc = get_order(f, &e->order, r, rlen)) < 0)
 		return rc;
-	if (order > 63) {
-		field_reason(r, rlen, "order", f->v[F_ORDER], "order out of range");
-		return -EINVAL;
-	}
-	e->order = (uint8_t)order;
 	if (null_page(f, e->ptr))
 		e->ptr = 0;
 	if (e->kind == KMB_EV_PAGE_ALLOC)
@@ -550,44 +730,106 @@ static int push_event(struct kmb_trace *t, const struct kmb_event *e)
 	return 0;
 }
 
-/* ---- lines -------------------------------------------------------------------------- */
+/* ---- lines that are not events -------------------------------------------------------- */
 
-/* "CPU:N [LOST M EVENTS]" */
-static bool lost_events_line(struct kmb_trace *t, const char *p, size_t i, size_t n)
+/* Digits at p[*k..) then the literal tail; the number goes to m. */
+static bool count_then(const char *p, size_t *k, size_t n, const char *tail, size_t tlen,
+                       uint64_t *m)
 {
-	static const char tail[] = " EVENTS]";
-	size_t k = i + 4, d;
-	uint64_t cpu, m;
+	size_t d = *k, e = skip_digits(p, d, n);
 
-	if (n - i < 4 || memcmp(p + i, "CPU:", 4) != 0)
+	if (e == d || parse_dec((struct span){p + d, e - d}, m) < 0 ||
+	    !has_prefix(p, e, n, tail, tlen))
 		return false;
-	for (d = k; k < n && is_digit(p[k]); k++)
-		;
-	if (parse_dec((struct span){p + d, k - d}, &cpu) < 0)
-		return false;
-	k = skip_ws(p, k, n);
-	if (n - k < 6 || memcmp(p + k, "[LOST ", 6) != 0)
-		return false;
-	k += 6;
-	for (d = k; k < n && is_digit(p[k]); k++)
-		;
-	if (parse_dec((struct span){p + d, k - d}, &m) < 0 || n - k < sizeof(tail) - 1 ||
-	    memcmp(p + k, tail, sizeof(tail) - 1) != 0)
-		return false;
-	t->lost_events += m;
+	*k = e + tlen;
 	return true;
 }
 
-static int skip_line(struct kmb_trace *t, int reason, uint32_t lineno, const char *why, char *err,
-                     size_t errlen)
+/*
+ * "CPU:N [LOST M EVENTS]" (ftrace), "CPU:N [M EVENTS DROPPED]", "CPU:N [EVENTS DROPPED]"
+ * and "CPU:N [SUBBUFFER START]" (trace-cmd).
+ */
+static bool cpu_report_line(struct kmb_trace *t, const char *p, size_t i, size_t n)
+{
+	uint64_t cpu, m = 0;
+	size_t k = i + 4, d;
+
+	if (!has_prefix(p, i, n, "CPU:", 4))
+		return false;
+	d = k;
+	k = skip_digits(p, k, n);
+	if (parse_dec((struct span){p + d, k - d}, &cpu) < 0)
+		return false;
+	k = skip_ws(p, k, n);
+	if (has_prefix(p, k, n, "[SUBBUFFER START]", 17))
+		return true;
+	if (has_prefix(p, k, n, "[LOST ", 6))
+		k += 6;
+	else if (has_prefix(p, k, n, "[", 1))
+		k += 1;
+	else
+		return false;
+	if (!(p[k - 1] == ' ' && count_then(p, &k, n, " EVENTS]", 8, &m)) &&
+	    !(p[k - 1] == '[' && count_then(p, &k, n, " EVENTS DROPPED]", 16, &m)) &&
+	    !(p[k - 1] == '[' && has_prefix(p, k, n, "EVENTS DROPPED]", 15)))
+		return false;
+	t->lost_events += m;
+	t->lost_reports++;
+	return true;
+}
+
+/* trace-cmd headers: "cpus=4", "version = 6", "CPU 3 is empty". */
+static bool trace_cmd_header(const char *p, size_t i, size_t n)
+{
+	size_t k;
+
+	if (has_prefix(p, i, n, "cpus=", 5))
+		return (k = skip_digits(p, i + 5, n)) > i + 5 && skip_ws(p, k, n) == n;
+	if (has_prefix(p, i, n, "version = ", 10))
+		return (k = skip_digits(p, i + 10, n)) > i + 10 && skip_ws(p, k, n) == n;
+	if (has_prefix(p, i, n, "CPU ", 4) && (k = skip_digits(p, i + 4, n)) > i + 4)
+		return has_prefix(p, k, n, " is empty", 9) && skip_ws(p, k + 9, n) == n;
+	return false;
+}
+
+/* perf script call-chain lines: indented "ADDRESS symbol (dso)". */
+static bool perf_callchain_line(const struct kmb_trace *t, const char *p, size_t i, size_t n)
+{
+	size_t k = i;
+
+	if (t->format != KMB_FMT_PERF || i == 0)
+		return false;
+	while (k < n && hex_digit((unsigned char)p[k]) >= 0)
+		k++;
+	return k - i >= 4 && (k == n || is_ws(p[k]));
+}
+
+static bool ignored_line(struct kmb_trace *t, const char *p, size_t i, size_t n)
+{
+	return i == n || p[i] == '#' || cpu_report_line(t, p, i, n) || trace_cmd_header(p, i, n) ||
+	       perf_callchain_line(t, p, i, n);
+}
+
+/* ---- lines -------------------------------------------------------------------------- */
+
+static void keep_error(struct kmb_trace *t, uint32_t lineno, const char *why)
+{
+	if (t->nerrors >= KMB_TRACE_MAX_ERRORS)
+		return;
+	seterr(t->errors[t->nerrors], sizeof(t->errors[0]), "%s:%u: %s",
+	       t->path ? t->path : "<input>", lineno, why);
+	if (t->nerrors++ == 0)
+		memcpy(t->first_error, t->errors[0], sizeof(t->first_error));
+}
+
+int kmb__trace_skip(struct kmb_trace *t, int reason, uint32_t lineno, const char *why, char *err,
+                    size_t errlen)
 {
 	t->skipped[reason]++;
 	if (reason == KMB_SKIP_OTHER_EVENT)
 		return -ENOENT;
 	seterr(err, errlen, "%s", why);
-	if (!t->first_error[0])
-		seterr(t->first_error, sizeof(t->first_error), "%s:%u: %s",
-		       t->path ? t->path : "<input>", lineno, why);
+	keep_error(t, lineno, why);
 	return -EINVAL;
 }
 
@@ -599,7 +841,7 @@ static int parse_event(struct kmb_trace *t, const char *p, size_t n, const struc
 
 	split_fields(p, h->rest, n, &f);
 	if (e->kind == KMB_EV_PAGE_ALLOC || e->kind == KMB_EV_PAGE_FREE)
-		rc = page_event(&f, e, span_eq(h->event, "mm_page_free_batched", 20), r, rlen);
+		rc = page_event(&f, e, batched_free(h->event), r, rlen);
 	else
 		rc = slab_event(t, &f, e, r, rlen);
 	if (rc == -EINVAL) { /* prefix the event name */
@@ -626,18 +868,18 @@ int kmb_trace_parse_line(struct kmb_trace *t, const char *line, size_t len, uint
 	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
 		len--;
 	i = skip_ws(line, 0, len);
-	if (i == len || line[i] == '#' || lost_events_line(t, line, i, len))
+	if (ignored_line(t, line, i, len))
 		return 0;
 	if (parse_head(line, i, len, &h, &why) < 0)
-		return skip_line(t, KMB_SKIP_SYNTAX, lineno, why, err, errlen);
-	e.kind = (uint8_t)event_kind(h.event);
+		return kmb__trace_skip(t, KMB_SKIP_SYNTAX, lineno, why, err, errlen);
+	e.kind = h.foreign ? 0 : (uint8_t)event_kind(h.event);
 	if (!e.kind)
-		return skip_line(t, KMB_SKIP_OTHER_EVENT, lineno, "", err, errlen);
+		return kmb__trace_skip(t, KMB_SKIP_OTHER_EVENT, lineno, "", err, errlen);
 	e.cpu = h.cpu;
 	e.ts_ns = h.ts_ns;
 	rc = parse_event(t, line, len, &h, &e, reason, sizeof(reason));
 	if (rc == -EINVAL)
-		return skip_line(t, KMB_SKIP_FIELD, lineno, reason, err, errlen);
+		return kmb__trace_skip(t, KMB_SKIP_FIELD, lineno, reason, err, errlen);
 	if (rc == 0)
 		rc = push_event(t, &e);
 	if (rc < 0) {
@@ -647,67 +889,41 @@ int kmb_trace_parse_line(struct kmb_trace *t, const char *line, size_t len, uint
 	return 1;
 }
 
-/* ---- files -------------------------------------------------------------------------- */
+/* ---- shapes, for sniffing and merging -------------------------------------------------- */
 
-static int read_lines(FILE *f, struct kmb_trace *t, bool strict, char *err, size_t errlen)
+int kmb__line_shape(const char *line, size_t len)
 {
-	char *buf = NULL, reason[256];
-	size_t bufcap = 0;
-	uint32_t lineno = 0;
-	ssize_t r;
-	int rc = 0;
+	size_t i = skip_ws(line, 0, len), close, a;
+	const char *why;
+	struct head h;
 
-	while ((r = getline(&buf, &bufcap, f)) >= 0) {
-		if (lineno < UINT32_MAX)
-			lineno++;
-		rc = kmb_trace_parse_line(t, buf, (size_t)r, lineno, reason, sizeof(reason));
-		if (rc == -ENOMEM) {
-			seterr(err, errlen, "%s:%u: out of memory", t->path, lineno);
-			break;
-		}
-		if (rc == -EINVAL && strict) {
-			seterr(err, errlen, "%s:%u: %s", t->path, lineno, reason);
-			break;
-		}
-		rc = 0;
-	}
-	if (rc == 0 && ferror(f)) {
-		rc = errno ? -errno : -EIO;
-		seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
-	}
-	free(buf);
-	return rc;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (trace_cmd_header(line, i, len))
+		return KMB_FMT_TRACE_CMD;
+	if (has_prefix(line, i, len, "# tracer:", 9))
+		return KMB_FMT_FTRACE;
+	if (i == len || line[i] == '#' || parse_head(line, i, len, &h, &why) < 0)
+		return KMB_FMT_UNKNOWN;
+	if (h.event.p - line >= 5 && memcmp(h.event.p - 5, "kmem:", 5) == 0)
+		return KMB_FMT_PERF;
+	if (find_cpu(line, i, len, &close) == len)
+		return KMB_FMT_TRACE_CMD; /* trace-cmd report -l */
+	a = h.rest;
+	return a + 2 < len && is_ws(line[a]) && is_ws(line[a + 1]) ? KMB_FMT_TRACE_CMD
+	                                                           : KMB_FMT_FTRACE;
 }
 
-int kmb_trace_load(const char *path, const struct kmb_trace_opts *opts, struct kmb_trace *t,
-                   char *err, size_t errlen)
+bool kmb__line_ts(const char *line, size_t len, uint64_t *ts)
 {
-	struct stat st;
-	FILE *f;
-	int rc;
+	size_t i = skip_ws(line, 0, len);
+	const char *why;
+	struct head h;
 
-	kmb_trace_init(t);
-	seterr(err, errlen, "%s", "");
-	t->path = strdup(path);
-	if (!t->path || t->nstr == 0) {
-		seterr(err, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	f = fopen(path, "r");
-	if (!f) {
-		rc = -errno;
-		seterr(err, errlen, "cannot open %s: %s", path, strerror(-rc));
-		return rc;
-	}
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(f);
-		seterr(err, errlen, "cannot read %s: %s", path, strerror(EISDIR));
-		return -EISDIR;
-	}
-	errno = 0;
-	rc = read_lines(f, t, opts && opts->strict, err, errlen);
-	fclose(f);
-	return rc;
+	if (i == len || line[i] == '#' || parse_head(line, i, len, &h, &why) < 0)
+		return false;
+	*ts = h.ts_ns;
+	return true;
 }
 
 /* ---- gfp_flags ---------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #ifndef KMB_WORKLOADS_TRACE_H
 #define KMB_WORKLOADS_TRACE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,19 @@ enum kmb_skip_reason {
 	KMB_SKIP_NREASONS
 };
 
+/* The text or binary format a trace was read from (kmb_trace_load sniffs it). */
+enum kmb_trace_format {
+	KMB_FMT_UNKNOWN = 0, /* nothing read yet, or an empty file */
+	KMB_FMT_FTRACE,      /* /sys/kernel/tracing/trace or trace_pipe, any kernel era */
+	KMB_FMT_TRACE_CMD,   /* `trace-cmd report` output (with or without -l) */
+	KMB_FMT_PERF,        /* `perf script` output of `perf kmem record` (kmem:EVENT) */
+	KMB_FMT_KMT,         /* kmbench's binary format (kmt.c) */
+};
+const char *kmb_trace_format_name(int format); /* "ftrace", "trace-cmd", "perf", "kmt" */
+
+#define KMB_TRACE_MAX_ERRORS 5          /* skipped lines kept as "file:line: reason" */
+#define KMB_TRACE_MAX_LINE   (4u << 20) /* longer lines are skipped unread (syntax) */
+
 struct kmb_trace {
 	char *path;
 	struct kmb_event *ev;
@@ -62,13 +76,25 @@ struct kmb_trace {
 	uint64_t lines;
 	char first_error[256]; /* "file:line: reason" of the first skipped line */
 	uint64_t lost_events;  /* sum of M over "CPU:N [LOST M EVENTS]" lines */
+	/* additions (tracefmt.c, kmt.c) */
+	int format;            /* enum kmb_trace_format of the file read */
+	int source_format;     /* for a .kmt, the format it was converted from; else = format */
+	uint64_t lost_reports; /* lines reporting lost events (trace-cmd's may give no count) */
+	char errors[KMB_TRACE_MAX_ERRORS]
+	           [256]; /* the first skipped lines; errors[0] = first_error */
+	unsigned nerrors; /* entries used in errors[] */
 };
 
 struct kmb_trace_opts {
 	bool strict; /* stop at the first unparsable line */
 };
 
-/* Read an ftrace text file.  Returns 0, or -errno with a one-line message in err. */
+/*
+ * Read a trace: ftrace text of any era, trace-cmd report, perf script, or .kmt (by its
+ * magic).  Returns 0, or -errno with a one-line message naming the file in err: -EISDIR,
+ * -ENOENT..., -EINVAL for a corrupt .kmt, for --strict at the first unparsable line, or
+ * for a file where no line is an event but some are unparsable (not a trace at all).
+ */
 int kmb_trace_load(const char *path, const struct kmb_trace_opts *opts, struct kmb_trace *t,
                    char *err, size_t errlen);
 /* Parse one line (no newline); 1 = event appended, 0 = comment/blank, <0 = skipped. */
@@ -140,6 +166,131 @@ struct kmb_plan {
 
 int kmb_trace_plan(const struct kmb_trace *t, struct kmb_plan *p);
 void kmb_plan_free(struct kmb_plan *p);
+
+/* ---- formats (tracefmt.c) ---------------------------------------------------------- */
+
+/* The format of a file from its first bytes (KMB_FMT_UNKNOWN if nothing tells). */
+int kmb_trace_sniff(const char *buf, size_t len);
+/*
+ * Write t as ftrace text (the 6.x trace_pipe shape, timestamps in ns, pointers as read,
+ * gfp_flags rebuilt from the M_* flags), so that reading it back gives the same facts and
+ * plan.  0 or -EIO.
+ */
+int kmb_trace_write_ftrace(const struct kmb_trace *t, FILE *out);
+
+/* ---- .kmt, kmbench's binary trace format (kmt.c; the layout is described there) -------- */
+
+#define KMB_KMT_MAGIC     "\x89KMT\r\n\x1a\n" /* 8 bytes */
+#define KMB_KMT_MAGIC_LEN 8
+#define KMB_KMT_VERSION   1
+/* Write t as .kmt to out (a stream positioned at 0 is not needed).  0 or -errno. */
+int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen);
+/*
+ * Read a .kmt image (a mapped file or a buffer) into t, which kmb_trace_init() made and
+ * whose path names the file in messages.  Every offset and length is checked against n
+ * and the CRC-32C checksums before use: a corrupt image is -EINVAL with what is wrong.
+ */
+int kmb_kmt_read(const void *buf, size_t n, struct kmb_trace *t, char *err, size_t errlen);
+
+/* ---- perf kmem-style statistics (stat.c) ------------------------------------------- */
+
+/* One row of the per call site or per cache table. */
+struct kmb_stat_row {
+	const char *name; /* call site, cache name or "cache-REQ-ALLOC", "kmalloc-ALLOC" */
+	uint64_t hits;    /* non-NULL allocations */
+	uint64_t failed;  /* NULL allocations */
+	uint64_t bytes_req, bytes_alloc;
+	uint64_t frees;    /* matched or implicit frees of this row's objects */
+	uint64_t pingpong; /* matched frees on another CPU than the allocation's */
+};
+
+#define KMB_STAT_SIZE_BUCKETS 24 /* requested size <= 8, 16, ... 32M, larger */
+#define KMB_STAT_LIFE_BUCKETS 65 /* 0, [1,2), [2,4) ... [2^63, 2^64) */
+#define KMB_STAT_TIMELINE     32 /* samples of live bytes over the trace */
+#define KMB_STAT_ORDERS       11 /* page orders 0..10 */
+
+struct kmb_stat_lifetime {
+	uint64_t count; /* objects freed (matched or implicit) */
+	uint64_t min, p50, p90, p99, max;
+	double mean;
+	uint64_t hist[KMB_STAT_LIFE_BUCKETS]; /* log2 buckets */
+};
+
+struct kmb_trace_stat {
+	struct kmb_stat_row *sites, *caches;
+	size_t nsites, ncaches;
+	char sort[64]; /* the sort keys the tables are in */
+	uint64_t allocs, failed, frees, bytes_req, bytes_alloc, bytes_freed_req, bytes_freed_alloc;
+	uint64_t pingpong;              /* cross-CPU frees */
+	uint64_t peak_live_bytes_alloc; /* allocated bytes live, maximum after each event */
+	struct kmb_stat_size {          /* by requested size */
+		uint64_t limit;         /* upper bound (inclusive); UINT64_MAX for the last */
+		uint64_t count, bytes_req, bytes_alloc;
+	} size[KMB_STAT_SIZE_BUCKETS];
+	struct kmb_stat_lifetime life_events; /* lifetime in allocation and free events */
+	struct kmb_stat_lifetime life_ns;     /* lifetime in trace time */
+	uint64_t never_freed;                 /* live at the end */
+	struct kmb_stat_sample {
+		uint64_t event; /* allocation and free events so far (facts' events) */
+		uint64_t ts_ns, live_objects, live_bytes_req, live_bytes_alloc;
+	} timeline[KMB_STAT_TIMELINE];
+	unsigned ntimeline;
+	struct kmb_stat_pages {
+		uint64_t allocs[KMB_STAT_ORDERS], frees[KMB_STAT_ORDERS];
+		uint64_t failed, unmatched_frees;
+		uint64_t live_pages, peak_live_pages; /* in pages of the base size */
+	} pages;
+};
+
+/* Compute the statistics (tables sorted by "frag,hit,bytes").  0 or -ENOMEM. */
+int kmb_trace_stat(const struct kmb_trace *t, struct kmb_trace_stat *s);
+/* Sort both tables by a comma list of keys: frag, hit, bytes, req, pingpong, free,
+ * name; -EINVAL (reason in err) for an unknown key. */
+int kmb_trace_stat_sort(struct kmb_trace_stat *s, const char *keys, char *err, size_t errlen);
+void kmb_trace_stat_free(struct kmb_trace_stat *s);
+/* perf kmem stat-like text; at most lines rows per table (0: all). */
+void kmb_trace_stat_print(FILE *out, const struct kmb_trace_stat *s, unsigned lines);
+struct kmb_json;
+/* The sections as members of the JSON object being written (all rows). */
+void kmb_trace_stat_json(struct kmb_json *j, const struct kmb_trace_stat *s);
+
+/* ---- capturing from tracefs (record.c) --------------------------------------------- */
+
+struct kmb_record_opts {
+	const char *tracefs;  /* NULL: /sys/kernel/tracing, else /sys/kernel/debug/tracing */
+	const char *out_path; /* written atomically */
+	const char *events;   /* comma list (kmem:NAME or NAME); NULL: every kmem event below */
+	double duration_s;    /* <= 0: until *stop */
+	unsigned buffer_kb;   /* per-CPU ring buffer size to set (restored after); 0: keep */
+	volatile sig_atomic_t *stop; /* set (by a signal handler) to end the capture */
+	FILE *progress;              /* progress lines (\r-updated), or NULL */
+};
+
+struct kmb_record_result {
+	unsigned ncpus, nevents; /* CPUs read, events enabled */
+	uint64_t lines, bytes, lost_events;
+	double seconds;
+	char tracefs[256];
+};
+
+/*
+ * Capture: find tracefs, save tracing_on, the enable files it touches and the buffer
+ * size, enable the events, read per_cpu/cpuN/trace_pipe with one thread per CPU into
+ * spool files, stop after duration_s or when *stop, restore the state, and merge the
+ * spools by timestamp into out_path.  0 or -errno with one line in err.
+ */
+int kmb_trace_record(const struct kmb_record_opts *o, struct kmb_record_result *r, char *err,
+                     size_t errlen);
+/* The kmem events recorded by default, NULL-terminated. */
+extern const char *const kmb_record_default_events[];
+
+/* ---- private (ftrace.c) ------------------------------------------------------------ */
+/* Count a skipped line (as kmb_trace_parse_line does); returns -EINVAL or -ENOENT. */
+int kmb__trace_skip(struct kmb_trace *t, int reason, uint32_t lineno, const char *why, char *err,
+                    size_t errlen);
+int kmb__line_shape(const char *line, size_t len); /* the format its shape tells, or 0 */
+bool kmb__line_ts(const char *line, size_t len, uint64_t *ts); /* an event line's time */
+uint32_t kmb__crc32c(uint32_t crc, const void *buf, size_t n); /* kmt.c; crc 0 to start */
 
 /* ---- private: an open-addressing map uint64 key (!= 0) -> uint64 value (facts.c) ---- */
 struct kmb__ptrmap {
