@@ -101,6 +101,12 @@ struct replay {
 	uint64_t live_req, live_usable, live_objs, ops_done, ticket; /* atomics */
 	uint64_t sample_every;
 	int abort; /* atomic: a thread panicked */
+	/* start gate: every thread attached before any runs (a thread not yet attached would
+	 * let deadlock detection think the others are the only ones left) */
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cv;
+	unsigned gate_arrived;
+	bool gate_open;
 	pthread_mutex_t abort_lock;
 };
 
@@ -483,6 +489,27 @@ static void run_schedule(struct rthread *t)
 	}
 }
 
+static void gate_wait(struct replay *rp)
+{
+	pthread_mutex_lock(&rp->gate_lock);
+	rp->gate_arrived++;
+	pthread_cond_broadcast(&rp->gate_cv);
+	while (!rp->gate_open)
+		pthread_cond_wait(&rp->gate_cv, &rp->gate_lock);
+	pthread_mutex_unlock(&rp->gate_lock);
+}
+
+/* Open the gate once the n started threads are all attached. */
+static void gate_open(struct replay *rp, unsigned n)
+{
+	pthread_mutex_lock(&rp->gate_lock);
+	while (rp->gate_arrived < n)
+		pthread_cond_wait(&rp->gate_cv, &rp->gate_lock);
+	rp->gate_open = true;
+	pthread_cond_broadcast(&rp->gate_cv);
+	pthread_mutex_unlock(&rp->gate_lock);
+}
+
 static void *thread_main(void *arg)
 {
 	struct rthread *t = arg;
@@ -492,8 +519,10 @@ static void *thread_main(void *arg)
 	snprintf(name, sizeof(name), "replay-%u", t->idx);
 	if (kmb_thread_attach(name, t->idx) != 0) {
 		set_abort(t->rp, "set-up", "cannot attach a replay thread", 0);
+		gate_wait(t->rp);
 		return NULL;
 	}
+	gate_wait(t->rp);
 	t->bind_rc = kmb_topo_bind_self(&t->rp->topo, t->pu);
 	t->t0_ns = kmb__os_now_ns();
 	replay_self = t;
@@ -512,6 +541,8 @@ static double run_pass(struct replay *rp)
 	uint64_t t0 = kmb__os_now_ns();
 	unsigned started = 0;
 
+	rp->gate_arrived = 0;
+	rp->gate_open = false;
 	for (unsigned i = 0; i < rp->nthreads; i++) {
 		if (pthread_create(&rp->thr[i].th, NULL, thread_main, &rp->thr[i]) != 0) {
 			set_abort(rp, "set-up", "cannot create a replay thread", 0);
@@ -519,6 +550,7 @@ static double run_pass(struct replay *rp)
 		}
 		started++;
 	}
+	gate_open(rp, started);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(rp->thr[i].th, NULL);
 	return (double)(kmb__os_now_ns() - t0) / 1e9;
@@ -763,6 +795,8 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
 	if ((rc = kmb_topo_load(&rp.topo, opts->topology, err, errlen)) != 0)
 		return rc;
 	pthread_mutex_init(&rp.abort_lock, NULL);
+	pthread_mutex_init(&rp.gate_lock, NULL);
+	pthread_cond_init(&rp.gate_cv, NULL);
 	init_result(&rp, trace_path);
 	snprintf(res->topology, sizeof(res->topology), "%s", rp.topo.desc);
 	if ((rc = boot(&rp, err, errlen)) != 0)
@@ -784,6 +818,8 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
 out_topo:
 	kmb_topo_free(&rp.topo);
 	pthread_mutex_destroy(&rp.abort_lock);
+	pthread_mutex_destroy(&rp.gate_lock);
+	pthread_cond_destroy(&rp.gate_cv);
 	return rc;
 }
 
