@@ -29,7 +29,9 @@
  *      fail: M_NOWAIT failures, and memory is left pinned exactly at the min watermark
  *      whatever the backend's overheads (the fill overshoots).  Meanwhile CPU 0 receives
  *      packets (skb head + 512-704 bytes, GFP_ATOMIC, freed a few packets later): the
- *      background churn, as long as --events asks and at least twice each filler's fill.
+ *      background churn, as long as --events asks and at least two packets per buffer
+ *      of a filler (so the trace has at least about 2.5 + 10 / fillers times
+ *      --mem / 4 KiB events, whatever --events says: 105000 for 32M and 2 CPUs).
  *   2. M_NOFAIL: a few journal buffers, kmalloc(4096, GFP_NOFS|__GFP_NOFAIL) as jbd2's
  *      do_get_write_access() asks for frozen buffers (jbd2_alloc() takes a page for a
  *      4 KiB block; a kmalloc here so that every backend serves it): at most reserve / 4
@@ -66,7 +68,7 @@
  *     per-CPU lists, but it does not sleep) and every M_NOFAIL finds the reserve intact.
  *   - --threads 2 or more with --cpus 2 or more (dependency order, as fast as possible):
  *     the fillers race ahead to step 5 (and sometimes step 2) while CPU 0 is still busy
- *     with the churn (at least twice as many operations as a filler's fill) and the
+ *     with the churn (at least eight times as many operations as a filler's fill) and the
  *     burst; they find memory at the watermark and sleep until kswapd0's frees wake them:
  *     sleeps > 0, how many depending on the schedule (each wakeup by a churn free that
  *     does not help is another sleep).  Reliably so when every CPU has its own thread
@@ -383,7 +385,7 @@ static void plan(struct exgen *x)
 	}
 	fixed = 2 * x->nfill + 4ULL * NBOOK * x->nf + 2 * nofail + 4 * x->nburst;
 	x->nchurn = g->o.events > fixed ? (g->o.events - fixed) / 4 : 0;
-	if (x->nchurn < 2 * x->nfill / x->nf)
+	if (x->nchurn < 2 * x->nfill / x->nf) /* 4 operations a packet: 8 times a filler's */
 		x->nchurn = 2 * x->nfill / x->nf;
 }
 
