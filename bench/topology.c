@@ -14,6 +14,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hwloc.h>
@@ -29,11 +30,48 @@ static unsigned pu_node_of(hwloc_obj_t pu)
 	return o->memory_first_child->logical_index;
 }
 
+/*
+ * hwloc builds every object a synthetic description implies: "pu:100000000" would take
+ * all memory and minutes.  So the product of the arities ("type:N") is bounded first;
+ * 4096 PUs is far more than any machine kmbench replays on (KMB_MAX_CPUS threads).
+ */
+#define KMB_TOPO_MAX_OBJS 4096
+
+/* Every run of digits outside "(...)" attributes multiplies: over-counting ("l3:2") only
+ * makes the bound stricter, and no spelling of a large count slips through. */
+static bool synthetic_too_big(const char *spec)
+{
+	unsigned long long total = 1;
+	int depth = 0;
+
+	for (const char *p = spec; *p; p++) {
+		if (*p == '(' || *p == ')') {
+			depth += *p == '(' ? 1 : -1;
+			continue;
+		}
+		if (depth > 0 || *p < '0' || *p > '9')
+			continue;
+		unsigned long long n = 0;
+
+		while (*p >= '0' && *p <= '9' && n <= KMB_TOPO_MAX_OBJS)
+			n = n * 10 + (unsigned)(*p++ - '0');
+		if (n > KMB_TOPO_MAX_OBJS || (n && (total *= n) > KMB_TOPO_MAX_OBJS))
+			return true;
+		p--;
+	}
+	return false;
+}
+
 static int load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen)
 {
 	size_t len = spec ? strlen(spec) : 0;
 	int rc = 0;
 
+	if (len && !(len > 4 && strcmp(spec + len - 4, ".xml") == 0) && synthetic_too_big(spec)) {
+		snprintf(err, errlen, "bad --topology '%s': more than %d objects", spec,
+		         KMB_TOPO_MAX_OBJS);
+		return -EINVAL;
+	}
 	if (hwloc_topology_init((hwloc_topology_t *)&tp->h) != 0) {
 		snprintf(err, errlen, "hwloc: cannot initialise a topology");
 		return -ENOMEM;

@@ -117,6 +117,10 @@ replay_threads)
 	has "$TMP/out" '"by_size"'
 	expect_exit 2 "$KMB" replay --pace fast
 	expect_exit 2 "$KMB" replay --topology "bogus:9"
+	# found by the fuzzer: hwloc would build 10^8 objects for minutes
+	expect_exit 2 "$KMB" replay --topology "pu:100000000"
+	has "$TMP/err" "more than 4096 objects"
+	expect_exit 2 "$KMB" replay --topology "pa:4149pu:552"
 	has "$TMP/err" "bad --topology"
 	expect_exit 2 "$KMB" replay --threads 0
 	expect_exit 2 "$KMB" replay --order random
