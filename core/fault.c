@@ -10,8 +10,9 @@
  *    a M_WAITOK request at once instead of sleeping for a free that may never come (as
  *    Linux's direct reclaim would find memory), so injection never causes a deadlock
  *    report; M_NOWAIT requests fail, as they should.
- * 3. Each thread draws from its own splitmix64 stream, seeded by the boot seed and its
- *    thread id: no shared state on the allocation path.
+ * 3. Each thread draws from its own splitmix64 stream, seeded by the boot seed and its CPU
+ *    index (unattached threads share one seed): no shared state on the allocation path,
+ *    and a single-threaded run injects the same faults every time.
  */
 #include "internal.h"
 
@@ -25,6 +26,7 @@ void kmb__fault_init(uint64_t mtbf, uint64_t seed)
 	__atomic_store_n(&fault_mtbf, mtbf, __ATOMIC_RELAXED);
 	__atomic_store_n(&fault_seed, seed ? seed : 0x5eed, __ATOMIC_RELAXED);
 	__atomic_store_n(&faults, 0, __ATOMIC_RELAXED);
+	fault_state = 0; /* the booting thread starts its stream again */
 }
 
 uint64_t kmb__fault_count(void)
@@ -36,9 +38,9 @@ static uint64_t next(void)
 {
 	uint64_t z;
 
-	if (fault_state == 0)
+	if (fault_state == 0) /* by CPU index, not thread id: runs repeat */
 		fault_state = __atomic_load_n(&fault_seed, __ATOMIC_RELAXED) ^
-		              ((uint64_t)kmb__os_tid() * 0x9e3779b97f4a7c15ull);
+		              ((kmb__self.attached ? kmb__self.cpu + 1 : 1000) * 0x9e3779b97f4a7c15ull);
 	z = (fault_state += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

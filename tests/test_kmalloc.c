@@ -831,7 +831,7 @@ KMB_TEST(stress_two_threads_with_faults)
 	struct kmb_memstat ms;
 
 	/* the stress allocates with M_WAITOK only: faults go through the slow path */
-	stress_two_threads_mtbf(KMB_INVARIANTS_ON, 11, &ms);
+	stress_two_threads_mtbf(KMB_INVARIANTS_ON, 2, &ms); /* every other page-source call */
 	ASSERT_CMP_U(ms.injected_faults, >, 0);
 }
 

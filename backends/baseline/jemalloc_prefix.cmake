@@ -1,0 +1,32 @@
+# Copy Debian's libjemalloc_pic.a with every public symbol renamed kmb_je_<name>
+# (baseline.c 2.): jemalloc's own --with-jemalloc-prefix, after the fact.  Its private
+# symbols are already je_*; the rest (malloc, free, operator new, mallctl, malloc_conf, ...)
+# would otherwise replace the process's malloc when linked.
+#   cmake -DNM=nm -DOBJCOPY=objcopy -DIN=libjemalloc_pic.a -DOUT=libkmb_jemalloc.a -P this
+cmake_minimum_required(VERSION 3.22)
+execute_process(COMMAND ${NM} -g --defined-only ${IN}
+  OUTPUT_VARIABLE syms ERROR_QUIET RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NM} cannot read ${IN}")
+endif()
+string(REPLACE "\n" ";" lines "${syms}")
+set(map "")
+set(seen "")
+foreach(l ${lines})
+  if(l MATCHES "^[0-9a-fA-F]+ [A-Za-z] (.+)$")
+    set(s "${CMAKE_MATCH_1}")
+    if(NOT s MATCHES "^je_" AND NOT s MATCHES "^DW\\.ref\\." AND NOT s IN_LIST seen)
+      list(APPEND seen "${s}")
+      string(APPEND map "${s} kmb_je_${s}\n")
+    endif()
+  endif()
+endforeach()
+if(NOT "malloc" IN_LIST seen OR NOT "mallctl" IN_LIST seen)
+  message(FATAL_ERROR "${IN} defines no malloc/mallctl: not an unprefixed jemalloc")
+endif()
+file(WRITE ${OUT}.syms "${map}")
+execute_process(COMMAND ${OBJCOPY} --redefine-syms=${OUT}.syms ${IN} ${OUT}.tmp RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${OBJCOPY} failed on ${IN}")
+endif()
+file(RENAME ${OUT}.tmp ${OUT})
