@@ -116,6 +116,16 @@ replay_threads)
 	awk -F': ' '/"seconds"/ { exit !($2 + 0 >= 0.044) }' "$TMP/out" || fail "--pace did not pace"
 	has "$TMP/out" '"by_size"'
 	expect_exit 2 "$KMB" replay --pace fast
+	# a 4-CPU trace on 4 threads over a described 2-node machine, on every kernel design
+	expect_exit 0 "$KMB" trace gen larson --cpus 4 --events 8000 -o "$TMP/l4.trace"
+	for b in buddy bucket slab vmem slab@vmem; do
+		expect_exit 0 "$KMB" replay --backend $b --trace "$TMP/l4.trace" --threads 4 \
+			--topology "node:2 core:2 pu:1" --json -o "$TMP/l4.json"
+		json_key "$TMP/l4.json" aborted false
+		json_key "$TMP/l4.json" failed_allocs 0
+		has "$TMP/l4.json" '"local_allocs"'
+		grep -Eq '"cross_node_frees": [1-9]' "$TMP/l4.json" || fail "$b: no cross-node free"
+	done
 	expect_exit 2 "$KMB" replay --topology "bogus:9"
 	# found by the fuzzer: hwloc would build 10^8 objects for minutes
 	expect_exit 2 "$KMB" replay --topology "pu:100000000"
