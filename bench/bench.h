@@ -150,5 +150,7 @@ int kmb_cmd_trace(int argc, char **argv);
 /* `kmbench trace gen WORKLOAD ...` (bench/trace_gen_cmd.c), dispatched by kmb_cmd_trace */
 int kmb_cmd_trace_gen(int argc, char **argv);
 int kmb_cmd_list(int argc, char **argv);
+int kmb_cmd_plot(int argc, char **argv);    /* bench/plot_cmd.c: re-render a results dir */
+int kmb_cmd_compare(int argc, char **argv); /* bench/compare_cmd.c: two runs, Mann-Whitney */
 
 #endif /* KMB_BENCH_BENCH_H */

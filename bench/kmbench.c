@@ -6,10 +6,14 @@
  *   kmbench replay    replay one trace on one backend
  *   kmbench trace     trace tools (stat)
  *   kmbench list      backends and workloads
+ *   kmbench plot      re-render a results directory (gnuplot) and its report
+ *   kmbench compare   two runs side by side: change of the medians, Mann-Whitney U
  */
 #include "bench.h"
 
 #include <string.h>
+
+#include "workloads/gen.h"
 
 static const struct {
 	const char *name;
@@ -21,6 +25,9 @@ static const struct {
         {"replay", kmb_cmd_replay, "replay a kernel allocation trace on one backend"},
         {"trace", kmb_cmd_trace, "trace tools: stat (facts of a trace)"},
         {"list", kmb_cmd_list, "list backends and workloads"},
+        {"plot", kmb_cmd_plot, "re-render a results directory's plots and report"},
+        {"compare", kmb_cmd_compare,
+         "compare two runs (or google-benchmark files): change and Mann-Whitney U"},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -72,7 +79,10 @@ int kmb_cmd_list(int argc, char **argv)
 		printf("], \"page_sources\": [");
 		for (size_t i = 0; i < kmb_pagesrc_count(); i++)
 			printf("%s\"%s\"", i ? ", " : "", kmb_pagesrc_at(i)->name);
-		printf("], \"workloads\": [\"linux-3.6-boot\"]}\n");
+		printf("], \"workloads\": [\"linux-3.6-boot\"");
+		for (size_t i = 0; i < kmb_workload_count(); i++)
+			printf(", \"%s\"", kmb_workload_at(i)->name);
+		printf("]}\n");
 		return 0;
 	}
 	printf("backends (specs: NAME, NAME@PAGESOURCE, plugin:PATH.so):\n");
@@ -81,7 +91,10 @@ int kmb_cmd_list(int argc, char **argv)
 	printf("page sources:\n");
 	for (size_t i = 0; i < kmb_pagesrc_count(); i++)
 		printf("  %-14s %s\n", kmb_pagesrc_at(i)->name, kmb_pagesrc_at(i)->summary);
-	printf("workloads:\n  %-14s %s\n", "linux-3.6-boot",
-	       "real ftrace of a Linux 3.6 i386 boot (default; workloads/traces/)");
+	printf("workloads (kmbench run --workloads; generated ones: kmbench trace gen NAME):\n"
+	       "  %-14s %s\n",
+	       "linux-3.6-boot", "real ftrace of a Linux 3.6 i386 boot (workloads/traces/)");
+	for (size_t i = 0; i < kmb_workload_count(); i++)
+		printf("  %-14s %s\n", kmb_workload_at(i)->name, kmb_workload_at(i)->summary);
 	return 0;
 }

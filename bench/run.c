@@ -1,172 +1,242 @@
 /*
- * bench/run.c - `kmbench run`: the main job.
+ * bench/run.c - `kmbench run`: the main job.  Every backend spec replays every workload,
+ * at each thread count, repeated to quote medians, in one shuffled order; then the results
+ * directory gets its summaries, plots and report.
  *
- * 1. Every backend (or --backends) replays the workload --repetitions times.  The
- *    (backend, repetition) jobs run in a shuffled order (seeded, seed in run.json), so
- *    that drift of a shared machine does not favour one backend.
- * 2. Each repetition boots a fresh system: no state carries over.
- * 3. Results go to results/runs/<timestamp>/ (a new directory, never an earlier one),
- *    each file written to a temporary name and renamed:
- *      run.json                 the facts: host, CPU, topology, compiler, flags, commit,
- *                               command line, seed; "complete" false until the end
- *      summary.csv              one row per backend and workload: medians over the
- *                               repetitions, min/max and coefficient of variation
- *      repetitions.csv          one row per repetition
- *      replay/<b>-<w>-r<k>.json each repetition's replay JSON
- *      <b>-<w>.alloc.hgrm, .free.hgrm  latency (merged over repetitions), HdrHistogram text
- *      latency.{dat,gp,png,svg} latency percentile plot (script kept to re-render)
+ * 1. Cells and jobs (run_jobs.c).  A cell is a backend on a workload at a thread count; a
+ *    job is one repetition of a cell: a fresh boot of simulated memory and a replay.  The
+ *    jobs of all cells run in an order shuffled with --seed (kept in run.json), so that
+ *    the drift of a shared machine (other tenants, thermal throttling) spreads over every
+ *    backend instead of favouring whichever ran first.
+ * 2. Duration.  The bundled boot trace replays in about 3 ms, too short to time against
+ *    the noise of boot and scheduling; a repetition replays its workload enough passes
+ *    (--repeat inside the replay) to reach --ops operations (200 000 by default, about
+ *    50-100 ms; --quick: 30 000), the same number of passes at every thread count.  At T
+ *    threads a workload runs T copies of its trace (--replicate T): the same work per
+ *    thread, so ops/s against T is weak scaling; a workload made for one memory size
+ *    (exhaust, fdtable) instead spreads its own CPU streams over the threads.
+ * 3. Results (results/runs/<timestamp>/, a new directory, never an earlier one; every
+ *    file written to a temporary name and renamed):
+ *      run.json                 the facts: host, CPU model, hwloc topology, compiler,
+ *                               flags, commit, command line, seed, workloads, threads;
+ *                               "complete": false until the end, with the reason if it
+ *                               never becomes true
+ *      summary.csv              per cell: medians over repetitions, min/max, CV, latency
+ *                               percentiles, footprint, fragmentation, exhaustion counters
+ *      repetitions.csv          per repetition (what `kmbench compare` tests)
+ *      replay/<cell>-r<k>.json  each repetition's replay JSON
+ *      <cell>.alloc.hgrm, <cell>.free.hgrm   latency merged over repetitions (HdrHistogram)
+ *      <cell>.samples.csv       live bytes, footprint, free memory over a repetition
+ *      sizeclass.csv            latency percentiles by requested size class
+ *      frames/<b>-<w>.bin, frames.csv   physical memory at peak, one byte per page frame
+ *      <plot>.{dat,gp,png,svg}  latency, sizeclass, footprint, frag, scaling, frames-<w>
+ *      report.html, report.md   the design-decision report (results/report.c)
+ * 4. Interruption.  SIGINT or SIGTERM lets the replay in progress finish, then the results
+ *    of the jobs done are written as above and run.json says "complete": false and why;
+ *    the exit status is 128 + the signal.  A second signal kills at once (SA_RESETHAND).
  */
-#include "bench.h"
+#include "run.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "results/results.h"
 
-#define MAX_BACKENDS 32
-#define WORKLOAD     "linux-3.6-boot"
-
-struct run_args {
-	const char *backends[MAX_BACKENDS];
-	unsigned nbackends, reps;
-	const char *trace, *out_root;
-	size_t mem_bytes;
-	uint64_t seed;
-	bool quick;
-	int invariants;
-};
-
-struct job {
-	unsigned b, rep;
-	struct kmb_replay_result r;
-	int rc;
-};
+#define DEFAULT_OPS 200000
+#define QUICK_OPS   30000
+#define QUICK_MEM   ((size_t)64 << 20) /* a smoke run boots 4x faster */
 
 static const char run_usage[] =
-        "usage: kmbench run [--quick] [--backends LIST] [--trace FILE] [--repetitions N]\n"
-        "                   [--out DIR] [--mem SIZE] [--seed N]\n\n"
-        "The main job: replay the workload on every backend, repeated to quote medians, in a\n"
-        "shuffled order; write results, HdrHistogram .hgrm files and plots to a new directory.\n"
-        "  --quick              3 repetitions (a smoke run)\n"
-        "  --backends LIST      comma-separated backends (default: all; kmbench list)\n"
-        "  --trace FILE         ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
-        "  --repetitions N      repetitions per backend (default 7)\n"
+        "usage: kmbench run [--quick] [--backends LIST] [--workloads LIST] [--trace FILE]\n"
+        "                   [--threads LIST] [--topology SPEC] [--repetitions N] [--out DIR]\n"
+        "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n\n"
+        "The main job: every backend on the bundled Linux boot trace and synthetic kernel\n"
+        "workloads, at each thread count, repeated to quote medians, in a shuffled order.\n"
+        "Writes a new results/runs/<timestamp>/: run.json, summary.csv, .hgrm histograms,\n"
+        "replay JSON, plots (PNG, SVG and their gnuplot scripts) and report.html/report.md.\n"
+        "  --quick              a smoke run: linux-3.6-boot and exhaust, 3 repetitions,\n"
+        "                       30 000 operations, 64M of memory (under a minute)\n"
+        "  --backends LIST      comma-separated backend specs (default: all built in)\n"
+        "  --workloads LIST     linux-3.6-boot and generators (kmbench list; default:\n"
+        "                       linux-3.6-boot,vfs-cache,larson,netrx,exhaust)\n"
+        "  --trace FILE         a trace file as a workload (repeatable; alone: only it)\n"
+        "  --threads LIST       replay thread counts, e.g. 1,2 (default: 1,2 and 4 with 4 CPUs)\n"
+        "  --topology SPEC      hwloc synthetic description or XML (default: this machine)\n"
+        "  --repetitions N      repetitions per backend, workload and thread count (default 7,\n"
+        "                       --quick 3)\n"
         "  --out DIR            results root (default: results/runs of the source tree)\n"
-        "  --mem SIZE           simulated physical memory (default 256M)\n"
+        "  --mem SIZE           simulated physical memory (default 256M, --quick 64M;\n"
+        "                       exhaust: its own 32M)\n"
+        "  --ops N              operations per repetition (default 200000, --quick 30000)\n"
         "  --seed N             seed of the job order (default: from the clock)\n"
-        "  --invariants         INVARIANTS on (slow; for checking, not measuring)\n";
+        "  --no-frames          skip the picture of physical memory at peak\n"
+        "  --invariants         INVARIANTS on (slow; for checking, not measuring)\n"
+        "SIGINT/SIGTERM: the results so far are written, run.json says \"complete\": false.\n";
 
-static int parse_backends(struct run_args *a, char *list)
+/* ---- options ---------------------------------------------------------------------------- */
+
+static int parse_backends(struct run *r, char *list)
 {
-	a->nbackends = 0;
+	r->nbackends = 0;
 	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
 	     tok = strtok_r(NULL, ",", &sv)) {
 		int rc = kmb_cli_check_backend("run", tok);
 
 		if (rc != 0)
 			return rc;
-		if (a->nbackends == MAX_BACKENDS)
-			return kmb_cli_error("run", "more than %d backends", MAX_BACKENDS);
-		a->backends[a->nbackends++] = tok;
+		if (r->nbackends == RUN_MAX_BACKENDS)
+			return kmb_cli_error("run", "more than %d backends", RUN_MAX_BACKENDS);
+		r->backends[r->nbackends++] = tok;
 	}
-	return a->nbackends ? 0 : kmb_cli_error("run", "empty --backends");
+	return r->nbackends ? 0 : kmb_cli_error("run", "empty --backends");
 }
 
-static int parse(int argc, char **argv, struct run_args *a)
+static int parse_workloads(struct run *r, char *list)
+{
+	r->nwl_names = 0;
+	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
+	     tok = strtok_r(NULL, ",", &sv)) {
+		if (strcmp(tok, "linux-3.6-boot") != 0 && kmb_workload_find(tok) == NULL)
+			return kmb_cli_error("run", "unknown workload '%s' (kmbench list)", tok);
+		if (r->nwl_names == RUN_MAX_WORKLOADS)
+			return kmb_cli_error("run", "more than %d workloads", RUN_MAX_WORKLOADS);
+		r->wl_names[r->nwl_names++] = tok;
+	}
+	return r->nwl_names ? 0 : kmb_cli_error("run", "empty --workloads");
+}
+
+static int parse_threads(struct run *r, char *list)
+{
+	r->nthreads = 0;
+	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
+	     tok = strtok_r(NULL, ",", &sv)) {
+		unsigned v;
+
+		if (kmb_parse_uint(tok, 1, KMB_MAX_CPUS, &v) != 0)
+			return kmb_cli_error("run", "bad --threads value '%s' (1..%d)", tok,
+			                     KMB_MAX_CPUS);
+		for (unsigned i = 0; i < r->nthreads; i++)
+			if (r->threads[i] == v)
+				return kmb_cli_error("run", "--threads lists %u twice", v);
+		if (r->nthreads == RUN_MAX_THREADS)
+			return kmb_cli_error("run", "more than %d thread counts", RUN_MAX_THREADS);
+		r->threads[r->nthreads++] = v;
+	}
+	return r->nthreads ? 0 : kmb_cli_error("run", "empty --threads");
+}
+
+static int parse_value(struct run *r, int c, char *v)
+{
+	unsigned u;
+
+	switch (c) {
+	case 'b':
+		return parse_backends(r, v);
+	case 'w':
+		return parse_workloads(r, v);
+	case 'T':
+		return parse_threads(r, v);
+	case 't':
+		if (r->ntraces == RUN_MAX_WORKLOADS)
+			return kmb_cli_error("run", "more than %d --trace", RUN_MAX_WORKLOADS);
+		r->traces[r->ntraces++] = v;
+		return 0;
+	case 'P':
+		r->topology = v;
+		return kmb_cli_check_topology("run", v);
+	case 'o':
+		r->out_root = v;
+		return 0;
+	case 'r':
+		if (kmb_parse_uint(v, 1, 1000, &r->reps) != 0)
+			return kmb_cli_error("run", "bad --repetitions '%s' (1..1000)", v);
+		return 0;
+	case 'm':
+		if (kmb_parse_size(v, &r->mem_bytes) != 0 || r->mem_bytes < (1u << 20))
+			return kmb_cli_error("run", "bad --mem '%s' (at least 1M)", v);
+		return 0;
+	case 'n':
+		if (kmb_parse_uint(v, 1000, 1000000000u, &u) != 0)
+			return kmb_cli_error("run", "bad --ops '%s' (1000..1000000000)", v);
+		r->target_ops = u;
+		return 0;
+	default: /* 's' */
+		if (kmb_parse_uint(v, 0, 4000000000u, &u) != 0)
+			return kmb_cli_error("run", "bad --seed '%s'", v);
+		r->seed = u;
+		return 0;
+	}
+}
+
+static void default_threads(struct run *r)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	r->nthreads = 0;
+	for (unsigned t = 1; t <= 4 && r->nthreads < RUN_MAX_THREADS; t *= 2)
+		if (t <= 2 || t <= cpus)
+			r->threads[r->nthreads++] = t;
+}
+
+static int parse(int argc, char **argv, struct run *r)
 {
 	static const struct option opts[] = {{"quick", no_argument, NULL, 'q'},
 	                                     {"backends", required_argument, NULL, 'b'},
+	                                     {"workloads", required_argument, NULL, 'w'},
 	                                     {"trace", required_argument, NULL, 't'},
+	                                     {"threads", required_argument, NULL, 'T'},
+	                                     {"topology", required_argument, NULL, 'P'},
 	                                     {"repetitions", required_argument, NULL, 'r'},
 	                                     {"out", required_argument, NULL, 'o'},
 	                                     {"mem", required_argument, NULL, 'm'},
+	                                     {"ops", required_argument, NULL, 'n'},
 	                                     {"seed", required_argument, NULL, 's'},
+	                                     {"no-frames", no_argument, NULL, 'F'},
 	                                     {"invariants", no_argument, NULL, 'I'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	bool reps_set = false;
-	unsigned v;
 	int c, rc;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":b:t:o:r:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q':
-			a->quick = true;
-			break;
-		case 'b':
-			if ((rc = parse_backends(a, optarg)) != 0)
-				return rc;
-			break;
-		case 't':
-			a->trace = optarg;
-			break;
-		case 'o':
-			a->out_root = optarg;
-			break;
-		case 'I':
-			a->invariants = KMB_INVARIANTS_ON;
-			break;
-		case 'r':
-			if (kmb_parse_uint(optarg, 1, 1000, &a->reps) != 0)
-				return kmb_cli_error("run", "bad --repetitions '%s' (1..1000)",
-				                     optarg);
-			reps_set = true;
-			break;
-		case 'm':
-			if (kmb_parse_size(optarg, &a->mem_bytes) != 0 || a->mem_bytes < (1u << 20))
-				return kmb_cli_error("run", "bad --mem '%s' (at least 1M)", optarg);
-			break;
-		case 's':
-			if (kmb_parse_uint(optarg, 0, 4000000000u, &v) != 0)
-				return kmb_cli_error("run", "bad --seed '%s'", optarg);
-			a->seed = v;
-			break;
-		case 'h':
+	while ((c = getopt_long(argc, argv, ":b:w:t:o:r:", opts, NULL)) != -1) {
+		if (c == 'h') {
 			fputs(run_usage, stdout);
 			exit(0);
-		case ':':
+		} else if (c == 'q') {
+			r->quick = true;
+		} else if (c == 'F') {
+			r->no_frames = true;
+		} else if (c == 'I') {
+			r->invariants = KMB_INVARIANTS_ON;
+		} else if (c == ':') {
 			return kmb_cli_error("run", "option '%s' needs a value", argv[optind - 1]);
-		default:
+		} else if (c == '?') {
 			return kmb_cli_error("run", "unknown option '%s'", argv[optind - 1]);
+		} else if ((rc = parse_value(r, c, optarg)) != 0) {
+			return rc;
 		}
 	}
 	if (optind < argc)
 		return kmb_cli_error("run", "unexpected argument '%s'", argv[optind]);
-	if (!reps_set)
-		a->reps = a->quick ? 3 : 7;
+	if (r->reps == 0)
+		r->reps = r->quick ? 3 : 7;
+	if (r->target_ops == 0)
+		r->target_ops = r->quick ? QUICK_OPS : DEFAULT_OPS;
+	if (r->mem_bytes == 0)
+		r->mem_bytes = r->quick ? QUICK_MEM : KMB_DEFAULT_MEM_BYTES;
+	if (r->nthreads == 0)
+		default_threads(r);
 	return 0;
 }
 
-/* splitmix64: a small, well-mixed generator for the job order. */
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void shuffle(struct job **order, size_t n, uint64_t seed)
-{
-	for (size_t i = n; i > 1; i--) {
-		size_t k = (size_t)(next_rand(&seed) % i);
-		struct job *t = order[i - 1];
-
-		order[i - 1] = order[k];
-		order[k] = t;
-	}
-}
+/* ---- run.json ---------------------------------------------------------------------------- */
 
 static void cpu_model(char *buf, size_t len)
 {
@@ -187,54 +257,132 @@ static void cpu_model(char *buf, size_t len)
 		fclose(f);
 }
 
-static int write_run_json(const char *dir, const struct run_args *a, int argc, char **argv,
-                          bool complete)
+static void iso_time(time_t t, char *buf, size_t len)
 {
-	char path[8192], cpu[256], topo[128] = "unknown", host[256] = "";
-	struct kmb_file kf;
-	struct kmb_json j;
-	struct utsname u;
-	FILE *f;
+	struct tm tm;
 
-	snprintf(path, sizeof(path), "%s/run.json", dir);
-	if ((f = kmb_file_create(path, &kf)) == NULL)
-		return -errno;
+	if (t == 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+		snprintf(buf, len, "unknown");
+}
+
+static void json_host(struct kmb_json *j)
+{
+	char cpu[256], topo[160] = "unknown", host[256] = "";
+	struct utsname u;
+
 	cpu_model(cpu, sizeof(cpu));
 	kmb_topology_summary(topo, sizeof(topo));
 	gethostname(host, sizeof(host) - 1);
 	uname(&u);
+	kmb_json_str(j, "host", host);
+	kmb_json_str(j, "kernel", u.release);
+	kmb_json_str(j, "machine", u.machine);
+	kmb_json_str(j, "cpu_model", cpu);
+	kmb_json_u64(j, "online_cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+	kmb_json_str(j, "topology", topo);
+#ifdef __clang__
+	kmb_json_str(j, "compiler", "clang " __clang_version__);
+#else
+	kmb_json_str(j, "compiler", "gcc " __VERSION__);
+#endif
+	kmb_json_str(j, "build_type", KMB_BUILD_TYPE);
+	kmb_json_str(j, "c_flags", KMB_C_FLAGS);
+	kmb_json_dbl(j, "ns_per_cycle", kmb_clock_ns_per_cycle());
+	kmb_json_dbl(j, "timer_overhead_ns", kmb_clock_overhead_ns());
+}
+
+static void json_workloads(struct kmb_json *j, const struct run *r)
+{
+	kmb_json_arr_begin(j, "workloads");
+	for (unsigned w = 0; w < r->nwl; w++) {
+		const struct run_workload *wl = &r->wl[w];
+
+		kmb_json_obj_begin(j, NULL);
+		kmb_json_str(j, "name", wl->name);
+		kmb_json_str(j, "source", wl->source);
+		kmb_json_str(j, "generator", wl->gen ? wl->gen->name : NULL);
+		if (wl->gen) {
+			kmb_json_u64(j, "gen_events", wl->gopt.events);
+			kmb_json_u64(j, "gen_cpus", wl->gopt.cpus);
+			kmb_json_u64(j, "gen_seed", wl->gopt.seed);
+		}
+		kmb_json_u64(j, "events", wl->facts.events);
+		kmb_json_u64(j, "plan_ops", wl->plan.nop);
+		kmb_json_u64(j, "cpus", wl->facts.cpus);
+		kmb_json_u64(j, "peak_live_bytes_req", wl->facts.peak_live_bytes_req);
+		kmb_json_u64(j, "mem_bytes", wl->mem_bytes);
+		kmb_json_u64(j, "repeat", wl->repeat);
+		kmb_json_str(j, "scaling", wl->replicate ? "replicate" : "streams");
+		kmb_json_obj_end(j);
+	}
+	kmb_json_arr_end(j);
+}
+
+static void json_options(struct kmb_json *j, const struct run *r)
+{
+	kmb_json_u64(j, "seed", r->seed);
+	kmb_json_bool(j, "quick", r->quick);
+	kmb_json_u64(j, "repetitions", r->reps);
+	kmb_json_u64(j, "ops_per_repetition", r->target_ops);
+	kmb_json_u64(j, "mem_bytes", r->mem_bytes);
+	kmb_json_str(j, "topology_option", r->topology);
+	kmb_json_bool(j, "invariants", r->invariants == KMB_INVARIANTS_ON || kmb_invariants());
+	kmb_json_arr_begin(j, "threads");
+	for (unsigned i = 0; i < r->nthreads; i++)
+		kmb_json_u64(j, NULL, r->threads[i]);
+	kmb_json_arr_end(j);
+	kmb_json_arr_begin(j, "backends");
+	for (unsigned i = 0; i < r->nbackends; i++)
+		kmb_json_str(j, NULL, r->backends[i]);
+	kmb_json_arr_end(j);
+}
+
+static void json_progress(struct kmb_json *j, const struct run *r, const char *reason)
+{
+	char t[64];
+
+	iso_time(r->started, t, sizeof(t));
+	kmb_json_str(j, "started", t);
+	if (reason == NULL || strcmp(reason, "running") != 0) {
+		iso_time(time(NULL), t, sizeof(t));
+		kmb_json_str(j, "finished", t);
+		kmb_json_dbl(j, "duration_s", run_elapsed(r));
+	}
+	kmb_json_obj_begin(j, "jobs");
+	kmb_json_u64(j, "total", r->njobs);
+	kmb_json_u64(j, "done", r->done);
+	kmb_json_u64(j, "failed", r->failed);
+	kmb_json_obj_end(j);
+	kmb_json_bool(j, "complete", reason == NULL);
+	if (reason)
+		kmb_json_str(j, "incomplete_reason", reason);
+}
+
+/* reason: NULL when the run is complete, else why not ("running" while it runs). */
+static int write_run_json(const struct run *r, const char *reason)
+{
+	char path[4200];
+	struct kmb_file kf;
+	struct kmb_json j;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run.json", r->dir);
+	if ((f = kmb_file_create(path, &kf)) == NULL)
+		return -errno;
 	kmb_json_begin(&j, f);
 	kmb_json_obj_begin(&j, NULL);
 	kmb_json_str(&j, "kmbench_version", KMB_VERSION);
 	kmb_json_str(&j, "git_commit", KMB_GIT_COMMIT);
 	kmb_json_arr_begin(&j, "command");
-	for (int i = 0; i < argc; i++)
-		kmb_json_str(&j, NULL, argv[i]);
+	for (int i = 0; i < r->argc; i++)
+		kmb_json_str(&j, NULL, r->argv[i]);
 	kmb_json_arr_end(&j);
-	kmb_json_str(&j, "host", host);
-	kmb_json_str(&j, "kernel", u.release);
-	kmb_json_str(&j, "cpu_model", cpu);
-	kmb_json_u64(&j, "online_cpus", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
-	kmb_json_str(&j, "topology", topo);
-	kmb_json_str(&j, "compiler", "gcc-compatible " __VERSION__);
-	kmb_json_str(&j, "build_type", KMB_BUILD_TYPE);
-	kmb_json_str(&j, "c_flags", KMB_C_FLAGS);
-	kmb_json_bool(&j, "invariants", a->invariants == KMB_INVARIANTS_ON || kmb_invariants());
-	kmb_json_dbl(&j, "ns_per_cycle", kmb_clock_ns_per_cycle());
-	kmb_json_dbl(&j, "timer_overhead_ns", kmb_clock_overhead_ns());
-	kmb_json_u64(&j, "seed", a->seed);
-	kmb_json_u64(&j, "repetitions", a->reps);
-	kmb_json_u64(&j, "mem_bytes", a->mem_bytes ? a->mem_bytes : KMB_DEFAULT_MEM_BYTES);
-	kmb_json_arr_begin(&j, "backends");
-	for (unsigned i = 0; i < a->nbackends; i++)
-		kmb_json_str(&j, NULL, a->backends[i]);
-	kmb_json_arr_end(&j);
-	kmb_json_obj_begin(&j, "workloads");
-	kmb_json_str(&j, WORKLOAD, a->trace);
+	json_host(&j);
+	json_options(&j, r);
+	json_workloads(&j, r);
+	json_progress(&j, r, reason);
 	kmb_json_obj_end(&j);
-	kmb_json_bool(&j, "complete", complete);
-	kmb_json_obj_end(&j);
-	fputc('\n', f);
 	if (kmb_json_end(&j) != 0) {
 		kmb_file_abort(&kf);
 		return -EIO;
@@ -242,332 +390,99 @@ static int write_run_json(const char *dir, const struct run_args *a, int argc, c
 	return kmb_file_commit(&kf);
 }
 
-static int write_job_json(const char *dir, const struct job *jb, const char *name)
+/* ---- the whole ---------------------------------------------------------------------------- */
+
+static int make_dir(struct run *r)
 {
-	char path[8192];
-	struct kmb_file kf;
-	FILE *f;
+	char sub[4200];
+	int rc = kmb_run_dir_create(r->out_root, r->dir, sizeof(r->dir));
 
-	snprintf(path, sizeof(path), "%s/replay/%s-%s-r%u.json", dir, name, WORKLOAD, jb->rep + 1);
-	if ((f = kmb_file_create(path, &kf)) == NULL)
-		return -errno;
-	if (kmb_replay_write_json(f, &jb->r) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return kmb_file_commit(&kf);
-}
-
-static void progress(const struct run_args *a, size_t done, size_t total, uint64_t t0,
-                     const struct job *jb)
-{
-	double el = (double)(time(NULL) - (time_t)t0);
-	double eta = done ? el / (double)done * (double)(total - done) : 0;
-
-	if (kmb_progress_enabled())
-		fprintf(stderr, "\r[%zu/%zu] %-10s rep %u  elapsed %.0fs  ETA %.0fs   ", done,
-		        total, a->backends[jb->b], jb->rep + 1, el, eta);
-	else
-		fprintf(stderr, "kmbench run: %zu/%zu %s rep %u done (%.0f ops/s)\n", done, total,
-		        a->backends[jb->b], jb->rep + 1, jb->r.ops_per_sec);
-	if (kmb_progress_enabled() && done == total)
-		fputc('\n', stderr);
-}
-
-static int run_jobs(const struct run_args *a, const struct kmb_plan *plan,
-                    const struct kmb_trace_facts *facts, const char *dir, struct job *jobs,
-                    size_t njobs)
-{
-	struct job **order = calloc(njobs, sizeof(*order));
-	uint64_t t0 = (uint64_t)time(NULL);
-	int failed = 0;
-
-	if (order == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < njobs; i++)
-		order[i] = &jobs[i];
-	shuffle(order, njobs, a->seed);
-	for (size_t i = 0; i < njobs; i++) {
-		struct job *jb = order[i];
-		struct kmb_replay_opts o = {.backend = a->backends[jb->b],
-		                            .mem_bytes = a->mem_bytes,
-		                            .invariants = a->invariants,
-		                            .timing = true};
-		char err[2600];
-
-		jb->rc = kmb_replay(plan, facts, a->trace, &o, &jb->r, err, sizeof(err));
-		if (jb->rc != 0) {
-			fprintf(stderr, "kmbench run: %s rep %u: %s\n", o.backend, jb->rep + 1,
-			        err);
-			failed++;
-		}
-		if (jb->rc == 0 || jb->r.aborted)
-			write_job_json(dir, jb, o.backend);
-		progress(a, i + 1, njobs, t0, jb);
-	}
-	free(order);
-	return failed;
-}
-
-/* ---- summaries ----------------------------------------------------------------------- */
-
-struct summary {
-	unsigned n; /* successful repetitions */
-	double ops_med, ops_min, ops_max, ops_cv;
-	double a50, a99, a999, f50, f99, f999; /* medians over repetitions, ns */
-	struct kmb_hist alloc, free;           /* merged over repetitions */
-	const struct kmb_replay_result *last;
-};
-
-static int cmp_dbl(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return (a > b) - (a < b);
-}
-
-static double median(double *v, unsigned n)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static double pct_median(struct job *jobs, size_t njobs, unsigned b, bool alloc, double p)
-{
-	double v[1000];
-	unsigned n = 0;
-
-	for (size_t i = 0; i < njobs; i++)
-		if (jobs[i].b == b && jobs[i].rc == 0)
-			v[n++] = (double)kmb_hist_percentile(
-			        alloc ? &jobs[i].r.alloc_ns : &jobs[i].r.free_ns, p);
-	return median(v, n);
-}
-
-static void summarize(struct job *jobs, size_t njobs, unsigned b, struct summary *s)
-{
-	double v[1000], sum = 0, sq = 0, mean;
-
-	memset(s, 0, sizeof(*s));
-	kmb_hist_init(&s->alloc);
-	kmb_hist_init(&s->free);
-	s->ops_min = INFINITY;
-	for (size_t i = 0; i < njobs; i++) {
-		const struct kmb_replay_result *r = &jobs[i].r;
-
-		if (jobs[i].b != b || jobs[i].rc != 0)
-			continue;
-		v[s->n++] = r->ops_per_sec;
-		sum += r->ops_per_sec;
-		sq += r->ops_per_sec * r->ops_per_sec;
-		s->ops_min = fmin(s->ops_min, r->ops_per_sec);
-		s->ops_max = fmax(s->ops_max, r->ops_per_sec);
-		kmb_hist_merge(&s->alloc, &r->alloc_ns);
-		kmb_hist_merge(&s->free, &r->free_ns);
-		s->last = r;
-	}
-	if (s->n == 0)
-		return;
-	mean = sum / s->n;
-	s->ops_cv = mean > 0 ? 100.0 * sqrt(fmax(0, sq / s->n - mean * mean)) / mean : 0;
-	s->ops_med = median(v, s->n);
-	s->a50 = pct_median(jobs, njobs, b, true, 50);
-	s->a99 = pct_median(jobs, njobs, b, true, 99);
-	s->a999 = pct_median(jobs, njobs, b, true, 99.9);
-	s->f50 = pct_median(jobs, njobs, b, false, 50);
-	s->f99 = pct_median(jobs, njobs, b, false, 99);
-	s->f999 = pct_median(jobs, njobs, b, false, 99.9);
-}
-
-static const char summary_header[] =
-        "backend,workload,repetitions,ops_per_sec_median,ops_per_sec_min,ops_per_sec_max,"
-        "ops_per_sec_cv_pct,alloc_p50_ns,alloc_p99_ns,alloc_p999_ns,free_p50_ns,free_p99_ns,"
-        "free_p999_ns,peak_live_bytes_req,peak_live_bytes_alloc,peak_footprint_bytes,"
-        "internal_frag_pct,failed_allocs\n";
-
-static void summary_row(FILE *f, const char *name, const struct summary *s)
-{
-	const struct kmb_replay_result *r = s->last;
-
-	fprintf(f,
-	        "%s,%s,%u,%.0f,%.0f,%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64
-	        ",%" PRIu64 ",%.3f,%" PRIu64 "\n",
-	        name, WORKLOAD, s->n, s->ops_med, s->ops_min, s->ops_max, s->ops_cv, s->a50, s->a99,
-	        s->a999, s->f50, s->f99, s->f999, r->peak_live_bytes_req, r->peak_live_bytes_alloc,
-	        r->peak_footprint_bytes, r->internal_frag_pct, r->failed_allocs);
-}
-
-static int write_hgrm(const char *dir, const char *name, const char *what, const struct kmb_hist *h)
-{
-	char path[8192];
-	struct kmb_file kf;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s-%s.%s.hgrm", dir, name, WORKLOAD, what);
-	if ((f = kmb_file_create(path, &kf)) == NULL)
-		return -errno;
-	if (kmb_hist_write_hgrm(h, f) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return kmb_file_commit(&kf);
-}
-
-static int write_reps_csv(const char *dir, const struct run_args *a, struct job *jobs, size_t njobs)
-{
-	char path[8192];
-	struct kmb_file kf;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/repetitions.csv", dir);
-	if ((f = kmb_file_create(path, &kf)) == NULL)
-		return -errno;
-	fprintf(f, "backend,workload,repetition,ok,ops_per_sec,alloc_p50_ns,alloc_p99_ns,"
-	           "free_p50_ns,free_p99_ns,peak_footprint_bytes\n");
-	for (size_t i = 0; i < njobs; i++) {
-		const struct kmb_replay_result *r = &jobs[i].r;
-
-		fprintf(f,
-		        "%s,%s,%u,%d,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-		        "\n",
-		        a->backends[jobs[i].b], WORKLOAD, jobs[i].rep + 1, jobs[i].rc == 0,
-		        r->ops_per_sec, kmb_hist_percentile(&r->alloc_ns, 50),
-		        kmb_hist_percentile(&r->alloc_ns, 99), kmb_hist_percentile(&r->free_ns, 50),
-		        kmb_hist_percentile(&r->free_ns, 99), r->peak_footprint_bytes);
-	}
-	return kmb_file_commit(&kf);
-}
-
-static void print_table(FILE *out, const struct run_args *a, const struct summary *s)
-{
-	fprintf(out, "%-10s %5s %13s %6s %9s %9s %9s %9s %12s %7s %6s\n", "backend", "reps",
-	        "ops/s(median)", "cv%", "alloc p50", "alloc p99", "free p50", "free p99",
-	        "footprint", "ifrag%", "failed");
-	for (unsigned b = 0; b < a->nbackends; b++) {
-		if (s[b].n == 0) {
-			fprintf(out, "%-10s (every repetition failed)\n", a->backends[b]);
-			continue;
-		}
-		fprintf(out,
-		        "%-10s %5u %13.0f %6.2f %9.0f %9.0f %9.0f %9.0f %11.1fM %7.2f %6" PRIu64
-		        "\n",
-		        a->backends[b], s[b].n, s[b].ops_med, s[b].ops_cv, s[b].a50, s[b].a99,
-		        s[b].f50, s[b].f99, (double)s[b].last->peak_footprint_bytes / (1 << 20),
-		        s[b].last->internal_frag_pct, s[b].last->failed_allocs);
-	}
-}
-
-static int write_summary(const char *dir, const struct run_args *a, struct job *jobs, size_t njobs,
-                         struct summary *s)
-{
-	char path[8192];
-	struct kmb_file kf;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/summary.csv", dir);
-	if ((f = kmb_file_create(path, &kf)) == NULL)
-		return -errno;
-	fputs(summary_header, f);
-	for (unsigned b = 0; b < a->nbackends; b++) {
-		summarize(jobs, njobs, b, &s[b]);
-		if (s[b].n)
-			summary_row(f, a->backends[b], &s[b]);
-	}
-	return kmb_file_commit(&kf);
-}
-
-static int write_plots(const char *dir, const struct run_args *a, const struct summary *s)
-{
-	const char *names[2 * MAX_BACKENDS];
-	const struct kmb_hist *hists[2 * MAX_BACKENDS];
-	char labels[2 * MAX_BACKENDS][80], err[1024];
-	size_t n = 0;
-
-	for (unsigned b = 0; b < a->nbackends; b++) {
-		if (s[b].n == 0)
-			continue;
-		write_hgrm(dir, a->backends[b], "alloc", &s[b].alloc);
-		write_hgrm(dir, a->backends[b], "free", &s[b].free);
-		snprintf(labels[n], sizeof(labels[n]), "%s alloc", a->backends[b]);
-		names[n] = labels[n];
-		hists[n++] = &s[b].alloc;
-		snprintf(labels[n], sizeof(labels[n]), "%s free", a->backends[b]);
-		names[n] = labels[n];
-		hists[n++] = &s[b].free;
-	}
-	if (kmb_plot_latency(dir, names, hists, n, "Latency by percentile, " WORKLOAD " replay",
-	                     "latency", err, sizeof(err)) != 0) {
-		fprintf(stderr, "kmbench run: plot: %s (data and script kept in %s)\n", err, dir);
-		return 1;
-	}
-	return 0;
-}
-
-static int finish(const char *dir, const struct run_args *a, int argc, char **argv,
-                  struct job *jobs, size_t njobs, int failed)
-{
-	struct summary s[MAX_BACKENDS];
-	int rc = failed ? 1 : 0;
-
-	if (write_summary(dir, a, jobs, njobs, s) != 0 || write_reps_csv(dir, a, jobs, njobs) != 0)
-		rc = 1;
-	if (write_plots(dir, a, s) != 0)
-		rc = 1;
-	if (write_run_json(dir, a, argc, argv, true) != 0)
-		rc = 1;
-	print_table(stdout, a, s);
-	printf("\nresults: %s (summary.csv, run.json, replay/, *.hgrm, latency.png)\n", dir);
+	snprintf(sub, sizeof(sub), "%s/replay", r->dir);
+	if (rc == 0 && kmb_mkdir_p(sub) != 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = write_run_json(r, "running");
+	if (rc != 0)
+		fprintf(stderr, "kmbench run: cannot create a results directory under %s: %s\n",
+		        r->out_root, strerror(-rc));
 	return rc;
+}
+
+static const char *signame(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig);
+}
+
+/* Everything after the jobs; returns the exit status. */
+static int finish(struct run *r, int stopped)
+{
+	char reason[200], err[1200];
+	int status = r->failed ? 1 : 0, rc;
+
+	if (run_write_summaries(r) != 0)
+		status = 1;
+	if (run_write_plots(r) != 0)
+		status = 1;
+	if (run_write_frames(r) != 0)
+		status = 1;
+	if (!stopped && (stopped = run_interrupted()) != 0)
+		snprintf(reason, sizeof(reason), "interrupted by %s while writing the results",
+		         signame(stopped));
+	else if (stopped)
+		snprintf(reason, sizeof(reason), "interrupted by %s after %zu of %zu jobs",
+		         signame(stopped), r->done, r->njobs);
+	if (write_run_json(r, stopped ? reason : NULL) != 0)
+		status = 1;
+	if ((rc = kmb_report_write(r->dir, err, sizeof(err))) != 0) { /* reads run.json */
+		fprintf(stderr, "kmbench run: report: %s\n", err);
+		status = 1;
+	}
+	run_print_table(stdout, r);
+	printf("\nresults: %s (report.html, report.md, summary.csv, run.json, plots)\n", r->dir);
+	if (stopped) {
+		fprintf(stderr, "kmbench run: %s; results so far in %s\n", reason, r->dir);
+		return 128 + stopped;
+	}
+	return status;
+}
+
+static int run_all(struct run *r)
+{
+	int rc, stopped = 0;
+
+	kmb_clock_calibrate();
+	if (run_make_cells(r) != 0 || make_dir(r) != 0)
+		return 1;
+	run_signals_install();
+	rc = run_jobs(r);
+	if (rc == 0 && !r->no_frames)
+		rc = run_take_frames(r);
+	if (rc == -EINTR)
+		stopped = run_interrupted();
+	return finish(r, stopped);
 }
 
 int kmb_cmd_run(int argc, char **argv)
 {
-	struct run_args a = {.seed = (uint64_t)time(NULL) % 4000000000u};
-	struct kmb_trace t;
-	struct kmb_trace_facts f;
-	struct kmb_plan plan;
-	struct job *jobs;
-	char dir[4096], sub[4200];
-	size_t njobs;
+	struct run *r = calloc(1, sizeof(*r));
 	int rc;
 
-	for (size_t i = 0; i < kmb_backend_count() && i < MAX_BACKENDS; i++)
-		a.backends[a.nbackends++] = kmb_backend_at(i)->name;
-	if ((rc = parse(argc, argv, &a)) != 0)
-		return rc;
-	if (a.trace == NULL)
-		a.trace = kmb_default_trace();
-	if (a.out_root == NULL)
-		a.out_root = KMB_SOURCE_DIR "/results/runs";
-	if (kmb_workload_load(a.trace, false, &t, &f, &plan) != 0)
+	if (r == NULL)
 		return 1;
-	kmb_clock_calibrate();
-	rc = kmb_mkdir_p(a.out_root);
-	if (rc == 0)
-		rc = kmb_run_dir_create(a.out_root, dir, sizeof(dir));
-	snprintf(sub, sizeof(sub), "%s/replay", dir);
-	if (rc != 0 || kmb_mkdir_p(sub) != 0 ||
-	    write_run_json(dir, &a, argc + 1, argv - 1, false) != 0) {
-		fprintf(stderr, "kmbench run: cannot create a results directory under %s: %s\n",
-		        a.out_root, strerror(rc ? -rc : errno));
-		return 1;
+	r->seed = (uint64_t)time(NULL) % 4000000000u;
+	r->argc = argc + 1;
+	r->argv = argv - 1;
+	r->started = time(NULL);
+	r->t0_ns = run_now_ns();
+	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
+		r->backends[r->nbackends++] = kmb_backend_at(i)->name;
+	if ((rc = parse(argc, argv, r)) == 0) {
+		if (r->out_root == NULL)
+			r->out_root = KMB_SOURCE_DIR "/results/runs";
+		rc = run_load_workloads(r) != 0 ? 1 : run_all(r);
 	}
-	njobs = (size_t)a.nbackends * a.reps;
-	jobs = calloc(njobs, sizeof(*jobs));
-	if (jobs == NULL)
-		return 1;
-	for (size_t i = 0; i < njobs; i++) {
-		jobs[i].b = (unsigned)(i / a.reps);
-		jobs[i].rep = (unsigned)(i % a.reps);
-	}
-	rc = finish(dir, &a, argc + 1, argv - 1, jobs, njobs,
-	            run_jobs(&a, &plan, &f, dir, jobs, njobs));
-	for (size_t i = 0; i < njobs; i++)
-		kmb_replay_result_free(&jobs[i].r);
-	free(jobs);
-	kmb_plan_free(&plan);
-	kmb_trace_free(&t);
+	run_free_cells(r);
+	run_free_workloads(r);
+	free(r);
 	return rc;
 }

@@ -259,3 +259,74 @@ int kmb_addr_node(const void *addr)
 		return -1;
 	return kmb_page_of(&kmb__sys.pm, addr)->node;
 }
+
+/*
+ * The picture of physical memory (kmb_frame_map).  Blocks tile the frames: a block's head
+ * frame carries its order and usage, the other frames are blank, so a walk from frame 0
+ * that steps over each block meets every head.  A free head's order shades it when the
+ * page source keeps buddy free lists (it reports Linux extfrag figures, which are defined
+ * on them); otherwise free frames are just free.  The backend's frame_kind op then names
+ * what each frame held for objects is; a frame it has nothing to say about takes its block
+ * head's answer (the tail of a large allocation), else the generic kind stays.
+ */
+static bool frame_orders_known(const struct kmb_backend *be)
+{
+	return be->pages ? be->pages->extfrag != NULL : be->ops->extfrag != NULL;
+}
+
+static uint8_t frame_generic(const struct kmb_page *pg, bool orders)
+{
+	unsigned usage = __atomic_load_n(&pg->usage, __ATOMIC_RELAXED);
+	unsigned order = __atomic_load_n(&pg->order, __ATOMIC_RELAXED);
+
+	if (usage == KMB_USE_DATA)
+		return KMB_FRAME_DATA;
+	if (usage == KMB_USE_META)
+		return KMB_FRAME_META;
+	if (!orders)
+		return KMB_FRAME_FREE;
+	order = order < KMB_FRAME_FREE_ORDER_MAX - KMB_FRAME_FREE_ORDER0
+	                ? order
+	                : KMB_FRAME_FREE_ORDER_MAX - KMB_FRAME_FREE_ORDER0;
+	return (uint8_t)(KMB_FRAME_FREE_ORDER0 + order);
+}
+
+static uint8_t frame_refine(struct kmb_backend *be, size_t pfn, uint8_t generic, int head)
+{
+	int k = be->ops->frame_kind(be, pfn);
+
+	if (k > KMB_FRAME_UNKNOWN && k < KMB_FRAME_NKINDS)
+		return (uint8_t)k;
+	return head > KMB_FRAME_UNKNOWN ? (uint8_t)head : generic;
+}
+
+int kmb_frame_map(uint8_t *out, size_t nframes)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+	const struct kmb_physmem *pm = &kmb__sys.pm;
+	size_t n = pm->npages < nframes ? pm->npages : nframes;
+	bool orders;
+
+	if (!kmb__sys.booted)
+		return -EINVAL;
+	orders = frame_orders_known(be);
+	for (size_t pfn = 0; pfn < n;) {
+		const struct kmb_page *pg = &pm->map[pfn];
+		unsigned order = __atomic_load_n(&pg->order, __ATOMIC_RELAXED);
+		size_t len = order < 32 ? (size_t)1 << order : 1;
+		uint8_t kind = frame_generic(pg, orders);
+		bool held = kind == KMB_FRAME_DATA;
+		int head = KMB_FRAME_UNKNOWN;
+
+		len = len < n - pfn ? len : n - pfn;
+		for (size_t i = 0; i < len; i++) {
+			out[pfn + i] = kind;
+			if (held && be->ops->frame_kind != NULL)
+				out[pfn + i] = frame_refine(be, pfn + i, kind, head);
+			if (i == 0 && out[pfn] != kind)
+				head = out[pfn];
+		}
+		pfn += len;
+	}
+	return (int)pm->npages;
+}

@@ -154,7 +154,7 @@ int kmb_plot_render(const char *script_path, char *err, size_t errlen)
 /* ---- writing data and script --------------------------------------------------------- */
 
 /* A gnuplot single-quoted string: ' doubles, control characters become spaces. */
-static void gp_put_quoted(FILE *out, const char *s)
+void kmb__gp_quoted(FILE *out, const char *s)
 {
 	fputc('\'', out);
 	for (; *s; s++) {
@@ -217,7 +217,7 @@ static void gp_header(FILE *out, const char *base, const char *title)
 	      "}\n",
 	      out);
 	fprintf(out, "set output '%s.png'\nset title ", base);
-	gp_put_quoted(out, title ? title : "");
+	kmb__gp_quoted(out, title ? title : "");
 	fputs("\nset logscale xy\n"
 	      "set xlabel 'percentile'\n"
 	      "set ylabel 'latency (ns)'\n"
@@ -240,7 +240,7 @@ static void gp_plot(FILE *out, const char *base, const char *const *names,
 			continue;
 		fprintf(out, "%s'%s.dat' index %zu using 4:1 with lines linewidth 2 title ", sep,
 		        base, i);
-		gp_put_quoted(out, names[i]);
+		kmb__gp_quoted(out, names[i]);
 		sep = ", \\\n     ";
 	}
 	if (sep[0] == 'p') /* nothing recorded: an empty frame that says so */

@@ -99,4 +99,146 @@ int kmb_plot_latency(const char *dir, const char *const *series_names,
                      const struct kmb_hist *const *hists, size_t n, const char *title,
                      const char *basename, char *err, size_t errlen);
 
+/* A gnuplot single-quoted string: ' doubles, control characters become spaces (plot.c). */
+void kmb__gp_quoted(FILE *out, const char *s);
+
+/* ---- figure.c: multi-panel gnuplot figures ------------------------------------------ */
+
+/*
+ * A figure is a grid of panels, each with series of points, written as <basename>.dat
+ * (one block per panel and series, gnuplot "index i", a comment naming it) and
+ * <basename>.gp, which renders <basename>.png and <basename>.svg from it; edit the script
+ * and run `gnuplot <basename>.gp` in the directory to re-render.
+ */
+enum kmb_fig_style {
+	KMB_FIG_LINES,       /* lines */
+	KMB_FIG_LINESPOINTS, /* lines with a point at each x */
+	KMB_FIG_ERRORLINES,  /* lines with points and ylo..yhi bars */
+	KMB_FIG_BOXES,       /* bars of width boxwidth centred on x */
+};
+
+enum kmb_fig_key { KMB_FIG_KEY_NONE, KMB_FIG_KEY_INSIDE, KMB_FIG_KEY_OUTSIDE };
+
+struct kmb_fig_series {
+	const char *name; /* key entry; NULL for none */
+	size_t n;
+	const double *x, *y;
+	const double *ylo, *yhi; /* KMB_FIG_ERRORLINES */
+	unsigned color;          /* kmb_fig_color() index: one backend, one colour */
+	bool dashed;
+	int style;       /* enum kmb_fig_style */
+	double boxwidth; /* KMB_FIG_BOXES, in x units */
+};
+
+struct kmb_fig_panel {
+	const char *title, *xlabel, *ylabel;
+	bool logx, logy;
+	const char *xtics; /* gnuplot tics, e.g. "('16' 0, '32' 1)", or NULL for automatic */
+	const char *extra; /* further gnuplot commands for the panel (one per line), or NULL */
+	int key;           /* enum kmb_fig_key */
+	const struct kmb_fig_series *series;
+	size_t nseries;
+};
+
+struct kmb_fig {
+	const char *basename, *title;
+	unsigned rows, cols, width, height; /* the grid; pixels of the whole figure */
+	const struct kmb_fig_panel *panels;
+	size_t npanels;
+};
+
+/* "#1f77b4"...: ten distinguishable colours (Tableau 10), cycled; KMB_FIG_BLACK: black. */
+#define KMB_FIG_BLACK 0xffffffffu
+const char *kmb_fig_color(unsigned i);
+/* Writes the data and the script, then renders (kmb_plot_render); the files are written
+ * even if rendering fails.  0, -EINVAL (bad basename), -errno, or as kmb_plot_render. */
+int kmb_fig_write(const char *dir, const struct kmb_fig *f, char *err, size_t errlen);
+
+/*
+ * The picture of physical memory: one panel per image, each a file of one byte per page
+ * frame (enum kmb_frame_kind, kmbench/backend.h) drawn as width x height pixels, frame 0
+ * top left, rows of `width` frames; a discrete palette and a key of the kinds present
+ * (present[k] true) in the last cell.
+ */
+struct kmb_frames_panel {
+	const char *title;
+	const char *file; /* relative to dir */
+	unsigned width, height;
+};
+const char *kmb_frame_kind_label(unsigned kind); /* "free, order 3", "slab (full)", ... */
+const char *kmb_frame_kind_color(unsigned kind);
+const char *kmb_frame_kind_key(unsigned kind); /* frames.csv column: "free_o3", "slab_full" */
+int kmb_plot_frames(const char *dir, const char *basename, const char *title,
+                    const struct kmb_frames_panel *panels, size_t n, const bool *present, char *err,
+                    size_t errlen);
+
+/* ---- csv.c: reading the CSV files kmbench writes -------------------------------------- */
+
+/*
+ * Comma-separated, first row the header, no quoting (kmbench never writes a comma inside
+ * a field: kmb_csv_field() replaces it), '\n' or "\r\n" line ends, empty lines skipped.
+ */
+struct kmb_csv {
+	char *buf;
+	char **cell; /* nrows * ncols (row 0 = header); short rows padded with "" */
+	size_t nrows, ncols;
+};
+int kmb_csv_load(const char *path, struct kmb_csv *c); /* 0 or -errno (-EINVAL: empty) */
+void kmb_csv_free(struct kmb_csv *c);
+int kmb_csv_col(const struct kmb_csv *c, const char *name); /* column index or -1 */
+/* Row r (1 .. nrows - 1), column name: the text ("" if no such column). */
+const char *kmb_csv_get(const struct kmb_csv *c, size_t r, const char *name);
+double kmb_csv_num(const struct kmb_csv *c, size_t r, const char *name); /* NAN if not a number */
+/* Write s as a field: ',' and control characters become ' '. */
+void kmb_csv_field(FILE *out, const char *s);
+
+/* ---- jsonr.c: reading JSON ------------------------------------------------------------- */
+
+enum kmb_jv_type { KMB_JV_NULL, KMB_JV_BOOL, KMB_JV_NUM, KMB_JV_STR, KMB_JV_ARR, KMB_JV_OBJ };
+
+/* A parsed value: objects and arrays keep their members in order (n, kid[]). */
+struct kmb_jv {
+	int type;
+	bool b;
+	double num;
+	char *str;          /* KMB_JV_STR: UTF-8, NUL-terminated (an escaped NUL ends it) */
+	char *key;          /* member of an object: its key */
+	struct kmb_jv *kid; /* KMB_JV_ARR, KMB_JV_OBJ */
+	size_t n;
+};
+
+/* RFC 8259, nesting at most 256 deep; 0, or -EINVAL with "line N: reason" in err. */
+int kmb_jv_parse(const char *text, size_t len, struct kmb_jv *out, char *err, size_t errlen);
+int kmb_jv_load(const char *path, struct kmb_jv *out, char *err, size_t errlen);
+void kmb_jv_free(struct kmb_jv *v);
+const struct kmb_jv *kmb_jv_get(const struct kmb_jv *obj, const char *key); /* NULL if none */
+double kmb_jv_num(const struct kmb_jv *obj, const char *key, double dflt);
+const char *kmb_jv_str(const struct kmb_jv *obj, const char *key, const char *dflt);
+bool kmb_jv_bool(const struct kmb_jv *obj, const char *key, bool dflt);
+
+/* ---- stats.c: medians and the Mann-Whitney U test -------------------------------------- */
+
+double kmb_median(const double *v, size_t n); /* NAN when n == 0 */
+
+struct kmb_mwu {
+	double u;    /* U of the first sample: pairs (x, y) with x > y, ties counting 1/2 */
+	double p;    /* two-sided p-value */
+	double z;    /* the normal approximation's z (0 when exact) */
+	bool exact;  /* exact distribution (no ties, n1, n2 <= KMB_MWU_EXACT_MAX) */
+	double pmin; /* the smallest p-value these sample sizes can give */
+};
+#define KMB_MWU_EXACT_MAX 50
+/* Two-sided Mann-Whitney U test of x against y; -EINVAL if a sample is empty. */
+int kmb_mann_whitney(const double *x, size_t n1, const double *y, size_t n2, struct kmb_mwu *out);
+
+/* ---- report.c, report_md.c, report_html.c: the design-decision report ------------------ */
+
+/*
+ * Reads a results directory of `kmbench run` (run.json, summary.csv, sizeclass.csv,
+ * frames.csv, the replay JSON files and the rendered plots) and writes report.md and a
+ * self-contained report.html (plots embedded as PNG data URIs) into it.  0 or -errno
+ * (err says which file).
+ */
+int kmb_report_write(const char *dir, char *err, size_t errlen);
+
 #endif /* KMB_RESULTS_RESULTS_H */

@@ -1,2 +1,8 @@
 # Result writing: histogram, .hgrm, JSON, atomic files, run directories, plots, clock.
 kmb_add_test_program(test_results SOURCES test_results.c LIBS kmb_results LABELS unit)
+# kmbench run's results: Mann-Whitney U (compare), JSON/CSV readers, the report, figures,
+# the picture of memory on every backend, and a real run directory read back.
+kmb_add_test_program(test_report SOURCES test_report.c LIBS kmb_results kmb_backends
+  LABELS unit TIMEOUT 180)
+target_compile_definitions(test_report PRIVATE KMB_BINARY="$<TARGET_FILE:kmbench>")
+add_dependencies(test_report kmbench)

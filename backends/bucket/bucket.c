@@ -478,6 +478,23 @@ static void bucket_drain(struct kmb_backend *be)
 	pthread_mutex_unlock(&b->lock);
 }
 
+/* The picture of memory (kmb_frame_map): from the kmemusage record of each page. */
+static int bucket_frame_kind(struct kmb_backend *be, size_t pfn)
+{
+	const struct kmb_page *pg = &be->pm->map[pfn];
+	uint32_t flags = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
+	unsigned indx;
+
+	if (flags & (KMB__PG_BUCKET_LARGE | KMB__PG_BUCKET_TAIL))
+		return flags & KMB__PG_BUCKET_LARGE ? KMB_FRAME_LARGE : KMB_FRAME_UNKNOWN;
+	if (!(flags & KMB__PG_BUCKET_SMALL))
+		return KMB_FRAME_UNKNOWN;
+	indx = (unsigned)KMB__BK_LOAD(&pg->priv[KMB__KU_INDX]);
+	return KMB__BK_LOAD(&pg->priv[KMB__KU_COUNT]) >= kmb__bucket_elmpercl(indx)
+	               ? KMB_FRAME_BUCKET_EMPTY
+	               : KMB_FRAME_BUCKET;
+}
+
 const struct kmb_backend_ops kmb_bucket_ops = {
         .name = "bucket",
         .summary = "4.4BSD kernel malloc (McKusick & Karels 1988): power-of-two buckets, "
@@ -494,4 +511,5 @@ const struct kmb_backend_ops kmb_bucket_ops = {
         .memstat = bucket_memstat,
         .stats = kmb__bucket_stats,
         .drain = bucket_drain,
+        .frame_kind = bucket_frame_kind,
 };

@@ -577,6 +577,18 @@ static void buddy_drain(struct kmb_backend *be)
 	kmb_buddy_drain(heap_of(be)->buddy);
 }
 
+/* The picture of memory (kmb_frame_map): sub-page heap pages and large blocks' heads. */
+static int buddy_frame_kind(struct kmb_backend *be, size_t pfn)
+{
+	uint32_t flags = __atomic_load_n(&be->pm->map[pfn].flags, __ATOMIC_RELAXED);
+
+	if (flags & KMB__PG_HEAP_SMALL)
+		return KMB_FRAME_HEAP;
+	if (flags & KMB__PG_HEAP_LARGE)
+		return KMB_FRAME_LARGE;
+	return KMB_FRAME_UNKNOWN;
+}
+
 const struct kmb_backend_ops kmb_buddy_ops = {
         .name = "buddy",
         .summary = "Linux-style binary buddy page allocator; kmalloc from page blocks and a "
@@ -593,4 +605,5 @@ const struct kmb_backend_ops kmb_buddy_ops = {
         .stats = buddy_stats,
         .extfrag = buddy_extfrag,
         .drain = buddy_drain,
+        .frame_kind = buddy_frame_kind,
 };

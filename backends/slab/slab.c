@@ -36,7 +36,8 @@
  *    struct kmb_page          every frame of a slab has KMB__SLAB_PG_SLAB and priv[0] =
  *                             its cache, so kfree(addr) and usable_size(addr) find the
  *                             cache from the address alone (Linux's page->slab_cache;
- *                             kmem_free is told the size instead).
+ *                             kmem_free is told the size instead), and priv[1] = its
+ *                             slab header (for the picture of memory, kmb_frame_map).
  *
  *    Small-object caches (chunk < PAGE / 8 = 512 bytes, KMEM_VOID_FRACTION) use one-page
  *    slabs with the header in the page's last 48 bytes, and keep the free list inside the
@@ -160,14 +161,17 @@ void kmb__slab_pages_free(struct kmb_slab *sl, void *addr, unsigned order, bool 
 	sl->ps->free_pages(sl->ps, addr, order);
 }
 
-static void mark_pages(struct kmb__slab_cache *cp, char *mem, bool on)
+/* sp: the slab the pages now hold, NULL when they leave it. */
+static void mark_pages(struct kmb__slab_cache *cp, char *mem, struct kmb__slab *sp)
 {
 	struct kmb_page *pg = kmb_page_of(cp->sl->pm, mem);
+	bool on = sp != NULL;
 
 	for (size_t i = 0; i < ((size_t)1 << cp->slab_order); i++) {
 		pg[i].flags =
 		        on ? pg[i].flags | KMB__SLAB_PG_SLAB : pg[i].flags & ~KMB__SLAB_PG_SLAB;
 		pg[i].priv[0] = on ? (uintptr_t)cp : 0;
+		pg[i].priv[1] = (uintptr_t)sp;
 	}
 }
 
@@ -470,7 +474,7 @@ static struct kmb__slab *slab_create(struct kmb__slab_cache *cp, size_t colour, 
 		kmb__slab_pages_free(cp->sl, mem, cp->slab_order, cp->meta);
 		return NULL;
 	}
-	mark_pages(cp, mem, true);
+	mark_pages(cp, mem, sp);
 	return sp;
 }
 
@@ -483,7 +487,7 @@ static void slab_destroy(struct kmb__slab_cache *cp, struct kmb__slab *sp)
 		free_bufctls(cp, sp);
 		kmb__slab_free(cp->sl->slab_cache, sp);
 	}
-	mark_pages(cp, mem, false);
+	mark_pages(cp, mem, NULL);
 	kmb__slab_pages_free(cp->sl, mem, cp->slab_order, cp->meta);
 }
 
@@ -779,7 +783,7 @@ void kmb__slab_cache_free_all(struct kmb__slab_cache *cp)
 			char *mem = slab_memory(sp);
 
 			slist_del(lists[i], sp);
-			mark_pages(cp, mem, false);
+			mark_pages(cp, mem, NULL);
 			kmb__slab_pages_free(cp->sl, mem, cp->slab_order, cp->meta);
 		}
 	}

@@ -22,7 +22,8 @@
 /*
  * struct kmb_page flag bits (the owner of an allocated block may use any bit).  Every
  * frame of a slab carries KMB__SLAB_PG_SLAB and priv[0] = its cache (Linux's
- * page->slab_cache: kfree and usable_size have no size to find the cache by).  The head
+ * page->slab_cache: kfree and usable_size have no size to find the cache by), priv[1] = its
+ * slab header (Linux's folio->slab, for kmb_frame_map's picture of memory).  The head
  * frame of a kmalloc block of whole pages carries KMB__SLAB_PG_LARGE and priv[1] = its
  * order.
  */

@@ -454,6 +454,27 @@ static size_t slab_stats(struct kmb_backend *be, struct kmb_stat *out, size_t ma
 	return i;
 }
 
+/* The picture of memory (kmb_frame_map): a slab's fill from its header, large blocks. */
+static int slab_frame_kind(struct kmb_backend *be, size_t pfn)
+{
+	const struct kmb_page *pg = &be->pm->map[pfn];
+	uint32_t flags = __atomic_load_n(&pg->flags, __ATOMIC_RELAXED);
+	struct kmb__slab_cache *cp = (struct kmb__slab_cache *)pg->priv[0];
+	const struct kmb__slab *sp = (const struct kmb__slab *)pg->priv[1];
+	uint32_t refcnt;
+
+	if (flags & KMB__SLAB_PG_LARGE)
+		return KMB_FRAME_LARGE;
+	if (!(flags & KMB__SLAB_PG_SLAB) || cp == NULL || sp == NULL)
+		return KMB_FRAME_UNKNOWN;
+	pthread_mutex_lock(&cp->lock);
+	refcnt = sp->refcnt;
+	pthread_mutex_unlock(&cp->lock);
+	if (refcnt == 0)
+		return KMB_FRAME_SLAB_EMPTY;
+	return refcnt >= sp->chunks ? KMB_FRAME_SLAB_FULL : KMB_FRAME_SLAB_PARTIAL;
+}
+
 const struct kmb_backend_ops kmb_slab_ops = {
         .name = "slab",
         .summary = "Bonwick slab allocator with magazines and depot (kmalloc-8 .. kmalloc-8192, "
@@ -476,4 +497,5 @@ const struct kmb_backend_ops kmb_slab_ops = {
         .cache_destroy = slab_cache_destroy,
         .cache_alloc = slab_cache_alloc,
         .cache_free = slab_cache_free,
+        .frame_kind = slab_frame_kind,
 };

@@ -221,5 +221,7 @@ void *kmb__vmem_qcache_alloc(kmb_vmem_t *vmp, size_t size, int flags);
 void kmb__vmem_qcache_free(kmb_vmem_t *vmp, void *addr, size_t size);
 void kmb__vmem_qcache_reap(kmb_vmem_t *vmp);
 void kmb__vmem_qcache_kstat(kmb_vmem_t *vmp, struct kmb_vmem_kstat *ks);
+/* KMB_FRAME_SLAB_FULL/PARTIAL/EMPTY for a quantum cache slab's frame, else _UNKNOWN. */
+int kmb__vmem_qcache_frame_kind(const struct kmb_page *pg);
 
 #endif /* KMB_BACKENDS_VMEM_IMPL_H */

@@ -217,6 +217,14 @@ static size_t kmem_stats(struct kmb_backend *be, struct kmb_stat *out, size_t ma
 	                            out, max);
 }
 
+/* The picture of memory (kmb_frame_map): quantum cache slabs, the rest of imported spans. */
+static int kmem_frame_kind(struct kmb_backend *be, size_t pfn)
+{
+	int k = kmb__vmem_qcache_frame_kind(&be->pm->map[pfn]);
+
+	return k != KMB_FRAME_UNKNOWN ? k : KMB_FRAME_VMEM_SPAN;
+}
+
 const struct kmb_backend_ops kmb_vmem_ops = {
         .name = "vmem",
         .summary = "Bonwick-Adams vmem: an arena importing spans from the page source, "
@@ -233,4 +241,5 @@ const struct kmb_backend_ops kmb_vmem_ops = {
         .memstat = kmem_memstat,
         .stats = kmem_stats,
         .drain = kmem_drain,
+        .frame_kind = kmem_frame_kind,
 };

@@ -96,6 +96,26 @@ static void slab_fill(struct kmb_page *pg, unsigned nobj)
 	}
 }
 
+/* The picture of memory (kmb_frame_map): a quantum cache slab, full, partial or empty
+ * (read without the lock: called while nothing allocates). */
+int kmb__vmem_qcache_frame_kind(const struct kmb_page *pg)
+{
+	size_t size;
+	unsigned nfree = 0;
+
+	if (!(__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) & KMB__PG_VMEM_QC))
+		return KMB_FRAME_UNKNOWN;
+	size = (size_t)__atomic_load_n(&pg->priv[0], __ATOMIC_RELAXED);
+	if (size == 0)
+		return KMB_FRAME_UNKNOWN;
+	for (int i = 0; i < QC_WORDS; i++)
+		nfree += (unsigned)__builtin_popcountll(
+		        (uint64_t)__atomic_load_n(&pg->priv[1 + i], __ATOMIC_RELAXED));
+	if (nfree == 0)
+		return KMB_FRAME_SLAB_FULL;
+	return nfree >= KMB_PAGE_SIZE / size ? KMB_FRAME_SLAB_EMPTY : KMB_FRAME_SLAB_PARTIAL;
+}
+
 /* Take the first free object: its index. */
 static unsigned slab_take(struct kmb_page *pg)
 {

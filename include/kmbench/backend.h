@@ -17,10 +17,12 @@
  *
  * 3. The ops (struct kmb_backend_ops).  A backend spec names a backend and, for one that
  *    needs pages, its page source: "slab" (default_pages), "slab@vmem", "plugin:x.so@buddy".
- *    Every spec is listed by kmb_spec_at() and accepted by kmb_boot().  Required: init, fini, alloc, free, usable_size,
- *    max_size, memstat.  Optional: stats (declared counters), extfrag, drain (give cached memory
- * back before the core puts a thread to sleep), thread_attach/detach (per-CPU state), and native
- * object caches (cache_*; without them the core serves kmem_cache_* from alloc).
+ *    Every spec is listed by kmb_spec_at() and accepted by kmb_boot().  Required: init, fini,
+ *    alloc, free, usable_size, max_size, memstat.  Optional: stats (declared counters),
+ *    extfrag, drain (give cached memory back before the core puts a thread to sleep),
+ *    thread_attach/detach (per-CPU state), native object caches (cache_*; without them the
+ *    core serves kmem_cache_* from alloc), and frame_kind (how a held page frame is used,
+ *    for the picture of memory: kmb_frame_map).
  *
  *    alloc(be, size, flags)  size >= 1; flags carry M_NOWAIT|M_WAITOK (advisory),
  *                            M_USE_RESERVE (may go below the min watermark).  Returns a
@@ -162,6 +164,29 @@ struct kmb_cache_desc {
 	void *priv; /* backend's cache */
 };
 
+/*
+ * What a page frame is used for, as kmb_frame_map() reports it (one byte per frame).  The
+ * generic kinds come from struct kmb_page (the usage and order of block heads, spread over
+ * the block); a backend's frame_kind op refines the frames it holds.
+ */
+enum kmb_frame_kind {
+	KMB_FRAME_UNKNOWN = 0, /* frame_kind: nothing to add to the generic kind */
+	KMB_FRAME_FREE,        /* free; the page source keeps no buddy orders */
+	KMB_FRAME_FREE_ORDER0, /* free, in a free buddy block of order k: ORDER0 + k */
+	KMB_FRAME_FREE_ORDER_MAX = KMB_FRAME_FREE_ORDER0 + 10, /* order 10 and above */
+	KMB_FRAME_DATA,         /* held for objects; the backend says no more */
+	KMB_FRAME_META,         /* the allocator's metadata */
+	KMB_FRAME_SLAB_FULL,    /* a slab whose objects are all allocated */
+	KMB_FRAME_SLAB_PARTIAL, /* a slab with allocated and free objects */
+	KMB_FRAME_SLAB_EMPTY,   /* a slab with no allocated object (cached) */
+	KMB_FRAME_BUCKET,       /* a 4.4BSD bucket page with allocated blocks */
+	KMB_FRAME_BUCKET_EMPTY, /* a bucket page whose blocks are all free */
+	KMB_FRAME_VMEM_SPAN,    /* a span a vmem arena imported (segments, any size) */
+	KMB_FRAME_HEAP,         /* a page split into a sub-page buddy heap */
+	KMB_FRAME_LARGE,        /* whole pages of one large allocation */
+	KMB_FRAME_NKINDS
+};
+
 struct kmb_backend_ops {
 	const char *name;
 	const char *summary;
@@ -192,6 +217,13 @@ struct kmb_backend_ops {
 	void (*cache_destroy)(struct kmb_backend *be, struct kmb_cache_desc *cd);
 	void *(*cache_alloc)(struct kmb_backend *be, struct kmb_cache_desc *cd, int flags);
 	void (*cache_free)(struct kmb_backend *be, struct kmb_cache_desc *cd, void *obj);
+
+	/* Optional, for kmb_frame_map's picture of physical memory: what the frame pfn, in a
+	 * block the backend holds for objects (usage data), is used for - an enum
+	 * kmb_frame_kind, or KMB_FRAME_UNKNOWN for nothing more than its block head's kind.
+	 * Called only while no other thread allocates or frees (it may read page descriptors
+	 * without locks). */
+	int (*frame_kind)(struct kmb_backend *be, size_t pfn);
 };
 
 struct kmb_backend {

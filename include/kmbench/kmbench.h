@@ -110,6 +110,14 @@ void kmb_memstat(struct kmb_memstat *out);
 size_t kmb_footprint_pages(void);
 int kmb_addr_node(const void *addr);
 
+/*
+ * A picture of physical memory: out[pfn] = the enum kmb_frame_kind (backend.h) of each of
+ * the first nframes frames.  Returns the number of frames of physical memory (call with
+ * nframes 0 to learn it), or -EINVAL when nothing is booted.  Reads page descriptors
+ * without locks: call it while no other thread allocates or frees.
+ */
+int kmb_frame_map(uint8_t *out, size_t nframes);
+
 /* The backend's declared counters; returns how many were written (<= max). */
 size_t kmb_backend_stats(struct kmb_stat *out, size_t max);
 

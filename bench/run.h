@@ -1,0 +1,130 @@
+/*
+ * bench/run.h - the parts of `kmbench run`, the main job:
+ *
+ *   run.c         options, the results directory, run.json, the whole sequence
+ *   run_jobs.c    workloads (bundled trace, trace files, generated), cells and jobs, the
+ *                 shuffled order, progress, SIGINT/SIGTERM
+ *   run_out.c     summary.csv, repetitions.csv, .hgrm, samples and size-class CSVs, the
+ *                 table on stdout
+ *   run_plots.c   the figures (latency, size classes, footprint, fragmentation, scaling)
+ *   run_frames.c  the picture of physical memory at peak (a one-off replay per backend
+ *                 and workload), frames/<b>-<w>.bin, frames.csv and the figures
+ *
+ * A cell is one backend on one workload at one thread count; a job is one repetition of
+ * a cell (a fresh boot and a replay).
+ */
+#ifndef KMB_BENCH_RUN_H
+#define KMB_BENCH_RUN_H
+
+#include <signal.h>
+#include <time.h>
+
+#include <kmbench/backend.h>
+
+#include "bench.h"
+#include "workloads/gen.h"
+
+#define RUN_MAX_BACKENDS  32
+#define RUN_MAX_WORKLOADS 16
+#define RUN_MAX_THREADS   8
+#define RUN_EXTFRAG_ORDER 3 /* PAGE_ALLOC_COSTLY_ORDER: the order Linux calls costly */
+
+struct run_workload {
+	char name[64];
+	char source[640];               /* the trace file, or the `kmbench trace gen` command */
+	const struct kmb_workload *gen; /* generator, or NULL for a trace file */
+	struct kmb_gen_opts gopt;       /* its resolved options */
+	size_t mem_bytes;               /* simulated physical memory for this workload */
+	bool replicate;                 /* at T threads, T copies of the trace (else its streams) */
+	unsigned repeat;                /* passes over the trace per repetition */
+	struct kmb_trace trace;
+	struct kmb_trace_facts facts;
+	struct kmb_plan plan;
+	bool loaded;
+};
+
+/* One repetition's figures (repetitions.csv, medians, compare). */
+struct run_rep {
+	bool ran, ok;
+	double ops_per_sec, seconds;
+	uint64_t a50, a99, a999, f50, f99, f999, peak_footprint;
+};
+
+struct run_cell {
+	unsigned b, w, t; /* indices of backend, workload, thread count */
+	unsigned threads, replicate;
+	char name[400];      /* file prefix: backend-workload[-tN] */
+	struct run_rep *rep; /* [reps] */
+	unsigned nok, nfailed;
+	char error[400];                         /* the first failure */
+	struct kmb_hist alloc, free;             /* merged over repetitions */
+	struct kmb_hist *size_alloc, *size_free; /* KMB_SIZE_CLASSES each, merged */
+	struct kmb_replay_result *last; /* the last successful repetition (no size classes) */
+};
+
+/* The picture of memory at peak of one backend on one workload. */
+struct run_frames {
+	bool done;
+	int rc;
+	char error[400];
+	size_t nframes;
+	unsigned width, height;
+	uint64_t peak_op; /* plan operations replayed when the snapshot was taken */
+	uint64_t count[KMB_FRAME_NKINDS];
+	double unusable_pct; /* Linux's unusable free space index at RUN_EXTFRAG_ORDER, % */
+};
+
+struct run {
+	/* options */
+	const char *backends[RUN_MAX_BACKENDS];
+	unsigned nbackends;
+	const char *wl_names[RUN_MAX_WORKLOADS]; /* --workloads */
+	unsigned nwl_names;
+	const char *traces[RUN_MAX_WORKLOADS]; /* --trace */
+	unsigned ntraces;
+	unsigned threads[RUN_MAX_THREADS], nthreads;
+	unsigned reps;
+	const char *out_root, *topology;
+	size_t mem_bytes;
+	uint64_t seed, target_ops;
+	bool quick, no_frames;
+	int invariants;
+	int argc;
+	char **argv; /* the whole command line, argv[0] = "kmbench" */
+	/* state */
+	struct run_workload wl[RUN_MAX_WORKLOADS];
+	unsigned nwl;
+	char dir[4096];
+	struct run_cell *cells; /* nbackends * nwl * nthreads */
+	size_t ncells;
+	struct run_frames *frames; /* nbackends * nwl */
+	size_t njobs, done, failed;
+	time_t started;
+	uint64_t t0_ns;
+};
+
+/* run_jobs.c */
+int run_load_workloads(struct run *r);
+void run_free_workloads(struct run *r);
+int run_make_cells(struct run *r);
+void run_free_cells(struct run *r);
+struct run_cell *run_cell_at(struct run *r, unsigned b, unsigned w, unsigned t);
+int run_jobs(struct run *r); /* 0, or -EINTR when a signal stopped it */
+void run_signals_install(void);
+int run_interrupted(void);               /* the signal that asked to stop, or 0 */
+double run_elapsed(const struct run *r); /* seconds since the start */
+uint64_t run_now_ns(void);               /* CLOCK_MONOTONIC */
+void run_sanitize(char *s);              /* a file-name-safe spec: '/', ':', ' ' -> '_' */
+
+/* run_out.c */
+int run_write_summaries(struct run *r);
+void run_print_table(FILE *out, struct run *r);
+
+/* run_plots.c */
+int run_write_plots(struct run *r); /* 0, or 1 after printing why a plot did not render */
+
+/* run_frames.c */
+int run_take_frames(struct run *r);  /* 0, or -EINTR */
+int run_write_frames(struct run *r); /* frames.csv and the figures; 0 or 1 as plots */
+
+#endif /* KMB_BENCH_RUN_H */

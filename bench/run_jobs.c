@@ -1,0 +1,457 @@
+/*
+ * bench/run_jobs.c - kmbench run's workloads, cells and jobs.
+ *
+ * Workloads.  The default list is the table below (one line each: adding a workload to
+ * the main job is adding a line), resolved by name: "linux-3.6-boot" is the bundled trace,
+ * any other name a generator of workloads/gen.h, generated in memory with seed 1 and the
+ * generator's defaults, so that two runs replay the same events and `kmbench compare` can
+ * hold them side by side.  --trace FILE adds a trace file, named after its file name.
+ *
+ * Jobs.  Every (cell, repetition) is a job; the jobs run one at a time in an order
+ * shuffled with the run's seed (Fisher-Yates over splitmix64).  A job's result is folded
+ * into its cell at once - figures per repetition, histograms merged - and only the last
+ * successful repetition's full result is kept (its samples, types and counters go to the
+ * summaries), so memory stays bounded by the cells, not by the repetitions.
+ *
+ * Signals.  SIGINT and SIGTERM set a flag (SA_RESETHAND: a second one kills); the loop
+ * checks it between jobs, so the replay in progress finishes and its files are whole.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/results.h"
+
+#define BUNDLED "linux-3.6-boot"
+
+static const struct {
+	const char *name;
+	bool quick; /* also in --quick */
+} default_workloads[] = {
+        {BUNDLED, true},      /* a real kernel: Linux 3.6 boot, 11 540 events, one CPU */
+        {"vfs-cache", false}, /* long-lived objects, LRU eviction: fragmentation */
+        {"larson", false},    /* server pattern: blocks handed between CPUs */
+        {"netrx", false},     /* GFP_ATOMIC bursts, frees on other CPUs */
+        {"exhaust", true},    /* below the watermarks: failures, sleeps, reserve, retries */
+};
+#define NDEFAULT (sizeof(default_workloads) / sizeof(default_workloads[0]))
+
+uint64_t run_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double run_elapsed(const struct run *r)
+{
+	return (double)(run_now_ns() - r->t0_ns) / 1e9;
+}
+
+void run_sanitize(char *s)
+{
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || *s == ' ' || *s == ',' || *s == '\'' || *s == '"')
+			*s = '_';
+}
+
+/* ---- signals ---------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t run_stop_signal;
+
+static void on_signal(int sig)
+{
+	run_stop_signal = sig;
+}
+
+void run_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int run_interrupted(void)
+{
+	return run_stop_signal;
+}
+
+/* ---- workloads ---------------------------------------------------------------------------- */
+
+static struct run_workload *add_workload(struct run *r, const char *name)
+{
+	struct run_workload *wl;
+	char base[64];
+
+	if (r->nwl == RUN_MAX_WORKLOADS)
+		return NULL;
+	wl = &r->wl[r->nwl];
+	snprintf(base, sizeof(base), "%s", name);
+	run_sanitize(base);
+	snprintf(wl->name, sizeof(wl->name), "%s", base);
+	for (unsigned i = 0, k = 2; i < r->nwl; i++) /* names are file prefixes: unique */
+		if (strcmp(r->wl[i].name, wl->name) == 0) {
+			snprintf(wl->name, sizeof(wl->name), "%.50s-%u", base, k++);
+			i = (unsigned)-1;
+		}
+	r->nwl++;
+	return wl;
+}
+
+static int load_file(struct run *r, const char *name, const char *path)
+{
+	struct run_workload *wl = add_workload(r, name);
+
+	if (wl == NULL)
+		return -ENOSPC;
+	snprintf(wl->source, sizeof(wl->source), "%s", path);
+	wl->mem_bytes = r->mem_bytes ? r->mem_bytes : KMB_DEFAULT_MEM_BYTES;
+	wl->replicate = true;
+	if (kmb_workload_load(path, false, &wl->trace, &wl->facts, &wl->plan) != 0)
+		return -EINVAL;
+	wl->loaded = true;
+	return 0;
+}
+
+static int load_gen(struct run *r, const struct kmb_workload *g)
+{
+	struct run_workload *wl = add_workload(r, g->name);
+	char err[512];
+	int rc, n;
+
+	if (wl == NULL)
+		return -ENOSPC;
+	wl->gen = g;
+	wl->gopt = (struct kmb_gen_opts){.seed = 1};
+	if ((rc = kmb_workload_resolve(g, &wl->gopt, err, sizeof(err))) == 0)
+		rc = kmb_workload_generate(g, &wl->gopt, &wl->trace, err, sizeof(err));
+	wl->loaded = true; /* the trace is initialized whatever generate returned */
+	if (rc != 0) {
+		fprintf(stderr, "kmbench run: workload %s: %s\n", g->name, err);
+		return rc;
+	}
+	n = snprintf(wl->source, sizeof(wl->source),
+	             "kmbench trace gen %s --events %" PRIu64 " --cpus %u --seed %" PRIu64, g->name,
+	             wl->gopt.events, wl->gopt.cpus, wl->gopt.seed);
+	if (g->default_mem && n > 0 && (size_t)n < sizeof(wl->source))
+		snprintf(wl->source + n, sizeof(wl->source) - (size_t)n, " --mem %" PRIu64 "M",
+		         wl->gopt.mem_bytes >> 20);
+	/* a workload made for a memory size replays in that memory, as one copy */
+	wl->mem_bytes = g->default_mem ? (size_t)wl->gopt.mem_bytes
+	                : r->mem_bytes ? r->mem_bytes
+	                               : KMB_DEFAULT_MEM_BYTES;
+	wl->replicate = g->default_mem == 0;
+	if (kmb_trace_facts(&wl->trace, &wl->facts) != 0 ||
+	    kmb_trace_plan(&wl->trace, &wl->plan) != 0) {
+		fprintf(stderr, "kmbench run: workload %s: out of memory\n", g->name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int load_named(struct run *r, const char *name)
+{
+	if (strcmp(name, BUNDLED) == 0)
+		return load_file(r, BUNDLED, kmb_default_trace());
+	return load_gen(r, kmb_workload_find(name));
+}
+
+/* A trace file's workload name: its file name without the extension. */
+static void trace_name(const char *path, char *out, size_t len)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	const char *dot = strrchr(base, '.');
+
+	if (strcmp(path, kmb_default_trace()) == 0) {
+		snprintf(out, len, "%s", BUNDLED);
+		return;
+	}
+	snprintf(out, len, "%.*s", (int)(dot && dot > base ? dot - base : (long)strlen(base)),
+	         base);
+}
+
+/* Passes per repetition to reach --ops operations.  A workload made for one memory size
+ * (exhaust, fdtable) runs once: a second pass in the same boot would start from what the
+ * first left cached, not from the state the workload was designed for. */
+static void set_repeat(struct run *r, struct run_workload *wl)
+{
+	uint64_t ops = wl->plan.nop ? wl->plan.nop : 1, k = (r->target_ops + ops - 1) / ops;
+
+	wl->repeat = (unsigned)(k < 1 ? 1 : k > 1000 ? 1000 : k);
+	if (wl->gen && wl->gen->default_mem)
+		wl->repeat = 1;
+}
+
+int run_load_workloads(struct run *r)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i < r->nwl_names; i++)
+		rc = load_named(r, r->wl_names[i]);
+	for (unsigned i = 0; rc == 0 && i < r->ntraces; i++) {
+		char name[64];
+
+		trace_name(r->traces[i], name, sizeof(name));
+		rc = load_file(r, name, r->traces[i]);
+	}
+	for (size_t i = 0; rc == 0 && r->nwl_names == 0 && r->ntraces == 0 && i < NDEFAULT; i++)
+		if (!r->quick || default_workloads[i].quick)
+			rc = load_named(r, default_workloads[i].name);
+	for (unsigned w = 0; rc == 0 && w < r->nwl; w++)
+		set_repeat(r, &r->wl[w]);
+	if (rc == -ENOSPC)
+		fprintf(stderr, "kmbench run: more than %d workloads\n", RUN_MAX_WORKLOADS);
+	return rc;
+}
+
+void run_free_workloads(struct run *r)
+{
+	for (unsigned w = 0; w < r->nwl; w++) {
+		if (!r->wl[w].loaded)
+			continue;
+		kmb_plan_free(&r->wl[w].plan);
+		kmb_trace_free(&r->wl[w].trace);
+	}
+	r->nwl = 0;
+}
+
+/* ---- cells ------------------------------------------------------------------------------- */
+
+struct run_cell *run_cell_at(struct run *r, unsigned b, unsigned w, unsigned t)
+{
+	return &r->cells[((size_t)b * r->nwl + w) * r->nthreads + t];
+}
+
+static int cell_init(struct run *r, struct run_cell *c, unsigned b, unsigned w, unsigned t)
+{
+	char spec[300];
+
+	c->b = b;
+	c->w = w;
+	c->t = t;
+	c->threads = r->threads[t];
+	c->replicate = r->wl[w].replicate ? c->threads : 1;
+	snprintf(spec, sizeof(spec), "%s", r->backends[b]);
+	run_sanitize(spec);
+	if (c->threads == 1)
+		snprintf(c->name, sizeof(c->name), "%s-%s", spec, r->wl[w].name);
+	else
+		snprintf(c->name, sizeof(c->name), "%s-%s-t%u", spec, r->wl[w].name, c->threads);
+	kmb_hist_init(&c->alloc);
+	kmb_hist_init(&c->free);
+	c->rep = calloc(r->reps, sizeof(*c->rep));
+	c->size_alloc = calloc(KMB_SIZE_CLASSES, sizeof(*c->size_alloc));
+	c->size_free = calloc(KMB_SIZE_CLASSES, sizeof(*c->size_free));
+	if (!c->rep || !c->size_alloc || !c->size_free)
+		return -ENOMEM;
+	for (unsigned k = 0; k < KMB_SIZE_CLASSES; k++) {
+		kmb_hist_init(&c->size_alloc[k]);
+		kmb_hist_init(&c->size_free[k]);
+	}
+	return 0;
+}
+
+int run_make_cells(struct run *r)
+{
+	r->ncells = (size_t)r->nbackends * r->nwl * r->nthreads;
+	r->cells = calloc(r->ncells, sizeof(*r->cells));
+	r->frames = calloc((size_t)r->nbackends * r->nwl, sizeof(*r->frames));
+	if (r->cells == NULL || r->frames == NULL)
+		return -ENOMEM;
+	for (unsigned b = 0; b < r->nbackends; b++)
+		for (unsigned w = 0; w < r->nwl; w++)
+			for (unsigned t = 0; t < r->nthreads; t++)
+				if (cell_init(r, run_cell_at(r, b, w, t), b, w, t) != 0)
+					return -ENOMEM;
+	r->njobs = r->ncells * r->reps;
+	return 0;
+}
+
+void run_free_cells(struct run *r)
+{
+	for (size_t i = 0; r->cells && i < r->ncells; i++) {
+		struct run_cell *c = &r->cells[i];
+
+		free(c->rep);
+		free(c->size_alloc);
+		free(c->size_free);
+		if (c->last) {
+			kmb_replay_result_free(c->last);
+			free(c->last);
+		}
+	}
+	free(r->cells);
+	free(r->frames);
+	r->cells = NULL;
+	r->frames = NULL;
+}
+
+/* ---- one job ------------------------------------------------------------------------------ */
+
+static int write_job_json(const struct run *r, const struct run_cell *c, unsigned rep,
+                          const struct kmb_replay_result *res)
+{
+	char path[4800];
+	struct kmb_file kf;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/replay/%s-r%u.json", r->dir, c->name, rep + 1);
+	if ((f = kmb_file_create(path, &kf)) == NULL)
+		return -errno;
+	if (kmb_replay_write_json(f, res) != 0) {
+		kmb_file_abort(&kf);
+		return -EIO;
+	}
+	return kmb_file_commit(&kf);
+}
+
+/* Fold a successful repetition into its cell; the cell keeps res (the last one). */
+static void fold(struct run_cell *c, unsigned rep, struct kmb_replay_result *res)
+{
+	struct run_rep *p = &c->rep[rep];
+
+	p->ok = true;
+	p->ops_per_sec = res->ops_per_sec;
+	p->seconds = res->seconds;
+	p->a50 = kmb_hist_percentile(&res->alloc_ns, 50);
+	p->a99 = kmb_hist_percentile(&res->alloc_ns, 99);
+	p->a999 = kmb_hist_percentile(&res->alloc_ns, 99.9);
+	p->f50 = kmb_hist_percentile(&res->free_ns, 50);
+	p->f99 = kmb_hist_percentile(&res->free_ns, 99);
+	p->f999 = kmb_hist_percentile(&res->free_ns, 99.9);
+	p->peak_footprint = res->peak_footprint_bytes;
+	kmb_hist_merge(&c->alloc, &res->alloc_ns);
+	kmb_hist_merge(&c->free, &res->free_ns);
+	for (unsigned k = 0; k < KMB_SIZE_CLASSES && res->size_alloc_ns; k++) {
+		kmb_hist_merge(&c->size_alloc[k], &res->size_alloc_ns[k]);
+		kmb_hist_merge(&c->size_free[k], &res->size_free_ns[k]);
+	}
+	free(res->size_alloc_ns); /* merged: 500 KB a result otherwise */
+	free(res->size_free_ns);
+	res->size_alloc_ns = res->size_free_ns = NULL;
+	if (c->last) {
+		kmb_replay_result_free(c->last);
+		free(c->last);
+	}
+	c->last = res;
+	c->nok++;
+}
+
+static int run_one(struct run *r, struct run_cell *c, unsigned rep)
+{
+	const struct run_workload *wl = &r->wl[c->w];
+	struct kmb_replay_opts o = {.backend = r->backends[c->b],
+	                            .mem_bytes = wl->mem_bytes,
+	                            .invariants = r->invariants,
+	                            .timing = true,
+	                            .threads = c->threads,
+	                            .replicate = c->replicate,
+	                            .repeat = wl->repeat,
+	                            .topology = r->topology};
+	struct kmb_replay_result *res = malloc(sizeof(*res));
+	char err[2600];
+	int rc;
+
+	if (res == NULL)
+		return -ENOMEM;
+	c->rep[rep].ran = true;
+	rc = kmb_replay(&wl->plan, &wl->facts, wl->source, &o, res, err, sizeof(err));
+	if (rc == 0 || res->aborted)
+		write_job_json(r, c, rep, res);
+	if (rc == 0) {
+		fold(c, rep, res);
+		return 0;
+	}
+	fprintf(stderr, "%skmbench run: %s rep %u: %s\n", kmb_progress_enabled() ? "\n" : "",
+	        c->name, rep + 1, err);
+	if (c->nfailed++ == 0)
+		snprintf(c->error, sizeof(c->error), "%.399s", err);
+	kmb_replay_result_free(res);
+	free(res);
+	return rc;
+}
+
+/* ---- progress ----------------------------------------------------------------------------- */
+
+static void hms(double s, char *buf, size_t len)
+{
+	unsigned v = s > 0 && s < 360000 ? (unsigned)(s + 0.5) : 0;
+
+	snprintf(buf, len, "%u:%02u", v / 60, v % 60);
+}
+
+static void progress(const struct run *r, const struct run_cell *c, unsigned rep)
+{
+	double el = run_elapsed(r),
+	       eta = r->done ? el / (double)r->done * (double)(r->njobs - r->done) : 0;
+	char e[16], a[16];
+
+	hms(el, e, sizeof(e));
+	hms(eta, a, sizeof(a));
+	if (kmb_progress_enabled()) {
+		char bar[31];
+		size_t fill = r->njobs ? r->done * 30 / r->njobs : 30;
+
+		memset(bar, '#', fill);
+		memset(bar + fill, '.', 30 - fill);
+		bar[30] = '\0';
+		fprintf(stderr, "\r[%s] %zu/%zu  %s  elapsed %s  ETA %s \033[K", bar, r->done,
+		        r->njobs, c->name, e, a);
+		if (r->done == r->njobs)
+			fputc('\n', stderr);
+		return;
+	}
+	fprintf(stderr, "kmbench run: %zu/%zu %s rep %u %s (elapsed %s, ETA %s)\n", r->done,
+	        r->njobs, c->name, rep + 1, c->rep[rep].ok ? "done" : "FAILED", e, a);
+}
+
+/* ---- the jobs ------------------------------------------------------------------------------ */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+int run_jobs(struct run *r)
+{
+	size_t *order = calloc(r->njobs + 1, sizeof(*order));
+	uint64_t seed = r->seed;
+
+	if (order == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->njobs; i++)
+		order[i] = i;
+	for (size_t i = r->njobs; i > 1; i--) {
+		size_t k = (size_t)(splitmix64(&seed) % i), t = order[i - 1];
+
+		order[i - 1] = order[k];
+		order[k] = t;
+	}
+	for (size_t i = 0; i < r->njobs && !run_interrupted(); i++) {
+		struct run_cell *c = &r->cells[order[i] / r->reps];
+		unsigned rep = (unsigned)(order[i] % r->reps);
+
+		if (run_one(r, c, rep) != 0)
+			r->failed++;
+		r->done++;
+		progress(r, c, rep);
+	}
+	free(order);
+	if (run_interrupted() && kmb_progress_enabled() && r->done < r->njobs)
+		fputc('\n', stderr);
+	return run_interrupted() ? -EINTR : 0;
+}

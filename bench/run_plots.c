@@ -1,0 +1,529 @@
+/*
+ * bench/run_plots.c - kmbench run's figures (results/figure.c draws them):
+ *
+ *   latency     per workload (rows), alloc and free (columns): latency against
+ *               percentile, HdrHistogram style (x = 1/(1 - p) on a log axis: each decade
+ *               one more nine), one line per backend, repetitions merged
+ *   sizeclass   per workload, alloc and free: p99 (solid) and p50 (dashed) latency by
+ *               requested size class, one colour per backend
+ *   footprint   per workload: the footprint (pages held, data and metadata) of each
+ *               backend over its last repetition, and the live requested bytes (black,
+ *               dashed): the gap between them is what the allocator costs
+ *   frag        per workload, bars per backend: internal fragmentation at peak live,
+ *               Johnstone & Wilson's footprint at peak live and peak footprint over peak
+ *               live (as % above 1), and the external fragmentation at peak (Linux's
+ *               unusable free space index for an order-3 block, from the picture of memory)
+ *   scaling     per workload: median ops/s against replay threads, min-max bars
+ *
+ * Latency, size classes, footprint and fragmentation are drawn at the first --threads
+ * value (the base); scaling uses them all.  One colour per backend in every figure.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/results.h"
+
+/* Arrays of a figure, freed together. */
+struct arena {
+	void *p[4096];
+	size_t n;
+};
+
+static double *dbl(struct arena *a, size_t n)
+{
+	double *v = calloc(n + 1, sizeof(*v));
+
+	if (v && a->n < sizeof(a->p) / sizeof(a->p[0]))
+		a->p[a->n++] = v;
+	else {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+static void arena_free(struct arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->p[i]);
+	a->n = 0;
+}
+
+static unsigned grid_cols(unsigned n)
+{
+	return n > 1 ? 2 : 1;
+}
+
+/* Draw; on failure say why once per run (a missing gnuplot fails every figure alike). */
+static int draw(struct run *r, const struct kmb_fig *f, bool *said)
+{
+	char err[1024];
+	int rc = kmb_fig_write(r->dir, f, err, sizeof(err));
+
+	if (rc != 0 && !*said) {
+		fprintf(stderr, "kmbench run: plot %s: %s (data and scripts kept in %s)\n",
+		        f->basename, err, r->dir);
+		*said = true;
+	}
+	return rc != 0;
+}
+
+/* ---- latency ------------------------------------------------------------------------------- */
+
+static void latency_series(struct arena *a, const struct kmb_hist *h, struct kmb_fig_series *s)
+{
+	struct kmb_hist_pct_iter it;
+	size_t n = 0, cap = 256;
+
+	s->x = dbl(a, cap);
+	s->y = dbl(a, cap);
+	kmb_hist_pct_begin(&it, h, KMB_HIST_HGRM_TICKS);
+	while (s->x && s->y && kmb_hist_pct_next(&it) && n < cap)
+		if (it.percentile < 100.0) {
+			((double *)s->x)[n] = 1.0 / (1.0 - it.percentile / 100.0);
+			((double *)s->y)[n++] = (double)it.value;
+		}
+	s->n = s->x && s->y ? n : 0;
+}
+
+/* gnuplot reads tic labels as formats: %% is a percent sign. */
+static const char latency_xtics[] =
+        "('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000, "
+        "'99.9999%%' 1000000)";
+
+static int plot_latency(struct run *r, struct arena *a, bool *said)
+{
+	struct kmb_fig_panel *p = calloc((size_t)r->nwl * 2, sizeof(*p));
+	struct kmb_fig_series *s = calloc((size_t)r->nwl * 2 * r->nbackends, sizeof(*s));
+	char(*title)[128] = calloc((size_t)r->nwl * 2, sizeof(*title));
+	struct kmb_fig f = {"latency", "Latency by percentile (repetitions merged)",
+	                    r->nwl,    2,
+	                    1200,      320 * r->nwl + 60,
+	                    p,         (size_t)r->nwl * 2};
+	int rc = 1;
+
+	for (unsigned i = 0; p && s && title && i < r->nwl * 2; i++) {
+		unsigned w = i / 2;
+		bool alloc = i % 2 == 0;
+
+		snprintf(title[i], sizeof(title[i]), "%s: %s, %u thread%s", r->wl[w].name,
+		         alloc ? "alloc" : "free", r->threads[0], r->threads[0] == 1 ? "" : "s");
+		p[i] = (struct kmb_fig_panel){title[i],
+		                              "percentile",
+		                              "latency (ns)",
+		                              true,
+		                              true,
+		                              latency_xtics,
+		                              NULL,
+		                              KMB_FIG_KEY_INSIDE,
+		                              s + (size_t)i * r->nbackends,
+		                              r->nbackends};
+		for (unsigned b = 0; b < r->nbackends; b++) {
+			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			struct kmb_fig_series *x = &s[(size_t)i * r->nbackends + b];
+
+			*x = (struct kmb_fig_series){.name = r->backends[b], .color = b};
+			if (c->nok)
+				latency_series(a, alloc ? &c->alloc : &c->free, x);
+		}
+	}
+	if (p && s && title)
+		rc = draw(r, &f, said);
+	free(p);
+	free(s);
+	free(title);
+	return rc;
+}
+
+/* ---- latency by size class ----------------------------------------------------------------- */
+
+static char sizeclass_xtics[512];
+
+static const char *size_xtics(void)
+{
+	static const char *const lab[KMB_SIZE_CLASSES] = {"16",  "32",  "64",  "128", "256",
+	                                                  "512", "1K",  "2K",  "4K",  "8K",
+	                                                  "16K", "32K", "64K", ">64K"};
+	size_t n = 0;
+
+	n += (size_t)snprintf(sizeclass_xtics, sizeof(sizeclass_xtics), "(");
+	for (unsigned k = 0; k < KMB_SIZE_CLASSES; k++)
+		n += (size_t)snprintf(sizeclass_xtics + n, sizeof(sizeclass_xtics) - n, "%s'%s' %u",
+		                      k ? ", " : "", lab[k], k);
+	snprintf(sizeclass_xtics + n, sizeof(sizeclass_xtics) - n, ")");
+	return sizeclass_xtics;
+}
+
+/* The x range of a workload's size classes (every backend, alloc and free). */
+static void class_range(struct run *r, unsigned w, char *buf, size_t len)
+{
+	unsigned lo = KMB_SIZE_CLASSES, hi = 0;
+
+	for (unsigned b = 0; b < r->nbackends; b++) {
+		const struct run_cell *c = run_cell_at(r, b, w, 0);
+
+		for (unsigned k = 0; c->nok && k < KMB_SIZE_CLASSES; k++)
+			if (c->size_alloc[k].count + c->size_free[k].count) {
+				lo = k < lo ? k : lo;
+				hi = k > hi ? k : hi;
+			}
+	}
+	if (lo > hi)
+		lo = hi = 0;
+	snprintf(buf, len, "set xrange [%.1f:%.1f]", lo - 0.3, hi + 0.3);
+}
+
+static void size_series(struct arena *a, const struct kmb_hist *h, double pct,
+                        struct kmb_fig_series *s)
+{
+	double *x = dbl(a, KMB_SIZE_CLASSES), *y = dbl(a, KMB_SIZE_CLASSES);
+	size_t n = 0;
+
+	for (unsigned k = 0; x && y && k < KMB_SIZE_CLASSES; k++)
+		if (h[k].count > 0) {
+			x[n] = k;
+			y[n++] = (double)kmb_hist_percentile(&h[k], pct);
+		}
+	s->x = x;
+	s->y = y;
+	s->n = x && y ? n : 0;
+}
+
+static int plot_sizeclass(struct run *r, struct arena *a, bool *said)
+{
+	size_t per = (size_t)r->nbackends * 2, np = (size_t)r->nwl * 2;
+	struct kmb_fig_panel *p = calloc(np, sizeof(*p));
+	struct kmb_fig_series *s = calloc(np * per, sizeof(*s));
+	char(*title)[160] = calloc(np, sizeof(*title)), (*xr)[64] = calloc(r->nwl, sizeof(*xr));
+	struct kmb_fig f = {
+	        "sizeclass",
+	        "Latency by requested size (bytes, upper bound of the class): p99 solid, "
+	        "p50 dashed",
+	        r->nwl,
+	        2,
+	        1200,
+	        320 * r->nwl + 60,
+	        p,
+	        np};
+	int rc = 1;
+
+	for (size_t i = 0; p && s && title && xr && i < np; i++) {
+		unsigned w = (unsigned)(i / 2);
+		bool alloc = i % 2 == 0;
+
+		snprintf(title[i], sizeof(title[i]), "%s: %s", r->wl[w].name,
+		         alloc ? "alloc" : "free");
+		class_range(r, w, xr[w], sizeof(xr[w]));
+		p[i] = (struct kmb_fig_panel){title[i],       "requested size (bytes)",
+		                              "latency (ns)", false,
+		                              true,           size_xtics(),
+		                              xr[w],          KMB_FIG_KEY_OUTSIDE,
+		                              s + i * per,    per};
+		for (unsigned b = 0; b < r->nbackends; b++) {
+			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			struct kmb_fig_series *p99 = &s[i * per + 2 * b], *p50 = p99 + 1;
+
+			*p99 = (struct kmb_fig_series){
+			        .name = r->backends[b], .color = b, .style = KMB_FIG_LINESPOINTS};
+			*p50 = (struct kmb_fig_series){.color = b, .dashed = true};
+			if (c->nok == 0)
+				continue;
+			size_series(a, alloc ? c->size_alloc : c->size_free, 99, p99);
+			size_series(a, alloc ? c->size_alloc : c->size_free, 50, p50);
+		}
+	}
+	if (p && s && title && xr)
+		rc = draw(r, &f, said);
+	free(p);
+	free(s);
+	free(title);
+	free(xr);
+	return rc;
+}
+
+/* ---- footprint over time --------------------------------------------------------------------- */
+
+static void samples_series(struct arena *a, const struct kmb_replay_result *x, bool live,
+                           struct kmb_fig_series *s)
+{
+	double *px = dbl(a, x->nsamples_cap), *py = dbl(a, x->nsamples_cap);
+	size_t n = 0;
+
+	for (size_t i = 0; px && py && i < x->nsamples_cap; i++) {
+		const struct kmb_sample *sm = &x->samples[i];
+
+		if (!sm->valid)
+			continue;
+		px[n] = (double)sm->ops / 1000;
+		py[n++] = (double)(live ? sm->live_bytes_req : sm->footprint_bytes) / (1 << 20);
+	}
+	s->x = px;
+	s->y = py;
+	s->n = px && py ? n : 0;
+}
+
+static int plot_footprint(struct run *r, struct arena *a, bool *said)
+{
+	size_t per = (size_t)r->nbackends + 1;
+	struct kmb_fig_panel *p = calloc(r->nwl, sizeof(*p));
+	struct kmb_fig_series *s = calloc(r->nwl * per, sizeof(*s));
+	unsigned cols = grid_cols(r->nwl), rows = (r->nwl + cols - 1) / cols;
+	struct kmb_fig f = {
+	        "footprint",
+	        "Footprint (pages held, data + metadata) vs live requested bytes, over a "
+	        "repetition",
+	        rows,
+	        cols,
+	        1200,
+	        340 * rows + 60,
+	        p,
+	        r->nwl};
+	int rc = 1;
+
+	for (unsigned w = 0; p && s && w < r->nwl; w++) {
+		struct kmb_fig_series *ws = s + w * per;
+
+		p[w] = (struct kmb_fig_panel){
+		        r->wl[w].name, "operations (thousands)", "MiB", false, false, NULL,
+		        NULL,          KMB_FIG_KEY_OUTSIDE,      ws,    per};
+		ws[r->nbackends] = (struct kmb_fig_series){
+		        .name = "live requested", .color = KMB_FIG_BLACK, .dashed = true};
+		for (unsigned b = 0; b < r->nbackends; b++) {
+			const struct run_cell *c = run_cell_at(r, b, w, 0);
+
+			ws[b] = (struct kmb_fig_series){.name = r->backends[b], .color = b};
+			if (c->last == NULL)
+				continue;
+			samples_series(a, c->last, false, &ws[b]);
+			if (ws[r->nbackends].n == 0)
+				samples_series(a, c->last, true, &ws[r->nbackends]);
+		}
+	}
+	if (p && s)
+		rc = draw(r, &f, said);
+	free(p);
+	free(s);
+	return rc;
+}
+
+/* ---- fragmentation bars -----------------------------------------------------------------------
+ */
+
+#define NMEASURES 4
+static const char *const measure_names[NMEASURES] = {
+        "internal: (usable - requested) / usable at peak live, %",
+        "J&W: footprint at peak live / peak live - 1, %", "J&W: peak footprint / peak live - 1, %",
+        "external: free memory unusable for an order-3 block at peak, %"};
+
+/* A log scale: kernel allocators' few percent and a user-space baseline's thousands of
+ * percent in one panel; below 0.1% a bar is not drawn.  Headroom above for the key. */
+static const char frag_extra[] = "set xrange [-0.6:*]\nset yrange [0.1:*]\n"
+                                 "set offsets 0, 0, graph 0.4, 0\n"
+                                 "set key top right maxrows 4";
+
+static double measure(const struct run *r, const struct run_cell *c, unsigned m)
+{
+	const struct run_frames *fr = &r->frames[(size_t)c->b * r->nwl + c->w];
+	const struct kmb_replay_result *x = c->last;
+
+	if (x == NULL)
+		return NAN;
+	switch (m) {
+	case 0:
+		return x->internal_frag_pct;
+	case 1:
+		return 100 * (x->jw_footprint_at_peak_ratio - 1);
+	case 2:
+		return 100 * (x->jw_peak_footprint_ratio - 1);
+	default:
+		return fr->done && fr->rc == 0 ? fr->unusable_pct : NAN;
+	}
+}
+
+static char *backend_xtics(const struct run *r)
+{
+	size_t cap = 64 + (size_t)r->nbackends * 320, n;
+	char *t = malloc(cap);
+
+	if (t == NULL)
+		return NULL;
+	n = (size_t)snprintf(t, cap, "rotate by -20 (");
+	for (unsigned b = 0; b < r->nbackends; b++) {
+		char name[300];
+
+		snprintf(name, sizeof(name), "%s", r->backends[b]);
+		for (char *q = name; *q; q++)
+			*q = *q == '\'' ? '_' : *q;
+		n += (size_t)snprintf(t + n, cap - n, "%s'%s' %u", b ? ", " : "", name, b);
+	}
+	snprintf(t + n, cap - n, ")");
+	return t;
+}
+
+static int plot_frag(struct run *r, struct arena *a, bool *said)
+{
+	struct kmb_fig_panel *p = calloc(r->nwl, sizeof(*p));
+	struct kmb_fig_series *s = calloc((size_t)r->nwl * NMEASURES, sizeof(*s));
+	unsigned cols = grid_cols(r->nwl), rows = (r->nwl + cols - 1) / cols;
+	char *xt = backend_xtics(r);
+	struct kmb_fig f = {
+	        "frag",
+	        "Fragmentation: internal, Johnstone & Wilson (footprint over live), external",
+	        rows,
+	        cols,
+	        1200,
+	        360 * rows + 60,
+	        p,
+	        r->nwl};
+	int rc = 1;
+
+	for (unsigned w = 0; p && s && xt && w < r->nwl; w++) {
+		p[w] = (struct kmb_fig_panel){r->wl[w].name,
+		                              NULL,
+		                              "% (log scale)",
+		                              false,
+		                              true,
+		                              xt,
+		                              frag_extra,
+		                              KMB_FIG_KEY_INSIDE,
+		                              s + w * NMEASURES,
+		                              NMEASURES};
+		for (unsigned m = 0; m < NMEASURES; m++) {
+			double *x = dbl(a, r->nbackends), *y = dbl(a, r->nbackends);
+			size_t n = 0;
+
+			for (unsigned b = 0; x && y && b < r->nbackends; b++) {
+				x[n] = b + (m - (NMEASURES - 1) / 2.0) * 0.2;
+				y[n] = measure(r, run_cell_at(r, b, w, 0), m);
+				n += isfinite(y[n]);
+			}
+			s[w * NMEASURES + m] = (struct kmb_fig_series){measure_names[m],
+			                                               x && y ? n : 0,
+			                                               x,
+			                                               y,
+			                                               NULL,
+			                                               NULL,
+			                                               m,
+			                                               false,
+			                                               KMB_FIG_BOXES,
+			                                               0.2};
+		}
+	}
+	if (p && s && xt)
+		rc = draw(r, &f, said);
+	free(p);
+	free(s);
+	free(xt);
+	return rc;
+}
+
+/* ---- scaling -----------------------------------------------------------------------------------
+ */
+
+static char *thread_xtics(const struct run *r)
+{
+	char *t = malloc(32 * RUN_MAX_THREADS + 8);
+	size_t n = 1;
+
+	if (t == NULL)
+		return NULL;
+	t[0] = '(';
+	for (unsigned i = 0; i < r->nthreads; i++)
+		n += (size_t)sprintf(t + n, "%s'%u' %u", i ? ", " : "", r->threads[i],
+		                     r->threads[i]);
+	strcpy(t + n, ")");
+	return t;
+}
+
+static void scaling_series(const struct run *r, struct arena *a, unsigned b, unsigned w,
+                           struct kmb_fig_series *s)
+{
+	double *x = dbl(a, r->nthreads), *y = dbl(a, r->nthreads), *lo = dbl(a, r->nthreads),
+	       *hi = dbl(a, r->nthreads);
+	size_t n = 0;
+
+	for (unsigned t = 0; x && y && lo && hi && t < r->nthreads; t++) {
+		const struct run_cell *c = run_cell_at((struct run *)r, b, w, t);
+		double v[1000], mn = INFINITY, mx = 0;
+		unsigned k = 0;
+
+		for (unsigned i = 0; i < r->reps && k < 1000; i++)
+			if (c->rep[i].ok) {
+				v[k++] = c->rep[i].ops_per_sec / 1e6;
+				mn = fmin(mn, v[k - 1]);
+				mx = fmax(mx, v[k - 1]);
+			}
+		if (k == 0)
+			continue;
+		x[n] = c->threads;
+		y[n] = kmb_median(v, k);
+		lo[n] = mn;
+		hi[n++] = mx;
+	}
+	*s = (struct kmb_fig_series){r->backends[b], x && y && lo && hi ? n : 0, x, y, lo, hi, b,
+	                             false,          KMB_FIG_ERRORLINES,         0};
+}
+
+static int plot_scaling(struct run *r, struct arena *a, bool *said)
+{
+	struct kmb_fig_panel *p = calloc(r->nwl, sizeof(*p));
+	struct kmb_fig_series *s = calloc((size_t)r->nwl * r->nbackends, sizeof(*s));
+	unsigned cols = grid_cols(r->nwl), rows = (r->nwl + cols - 1) / cols;
+	char *xt = thread_xtics(r), (*title)[160] = calloc(r->nwl, sizeof(*title));
+	struct kmb_fig f = {"scaling", "Throughput against replay threads (median, min-max bars)",
+	                    rows,      cols,
+	                    1200,      340 * rows + 60,
+	                    p,         r->nwl};
+	int rc = 1;
+
+	for (unsigned w = 0; p && s && xt && title && w < r->nwl; w++) {
+		snprintf(title[w], sizeof(title[w]), "%s (%s)", r->wl[w].name,
+		         r->wl[w].replicate ? "a copy of the trace per thread"
+		                            : "its CPU streams over the threads");
+		p[w] = (struct kmb_fig_panel){title[w],
+		                              "replay threads",
+		                              "million ops/s",
+		                              false,
+		                              false,
+		                              xt,
+		                              "set yrange [0:*]\nset offsets 0.2, 0.2, 0, 0",
+		                              KMB_FIG_KEY_OUTSIDE,
+		                              s + (size_t)w * r->nbackends,
+		                              r->nbackends};
+		for (unsigned b = 0; b < r->nbackends; b++)
+			scaling_series(r, a, b, w, &s[(size_t)w * r->nbackends + b]);
+	}
+	if (p && s && xt && title)
+		rc = draw(r, &f, said);
+	free(p);
+	free(s);
+	free(xt);
+	free(title);
+	return rc;
+}
+
+int run_write_plots(struct run *r)
+{
+	struct arena *a = calloc(1, sizeof(*a));
+	bool said = false;
+	int rc = 0;
+
+	if (a == NULL)
+		return 1;
+	rc |= plot_latency(r, a, &said);
+	arena_free(a);
+	rc |= plot_sizeclass(r, a, &said);
+	arena_free(a);
+	rc |= plot_footprint(r, a, &said);
+	arena_free(a);
+	rc |= plot_frag(r, a, &said);
+	arena_free(a);
+	rc |= plot_scaling(r, a, &said);
+	arena_free(a);
+	free(a);
+	return rc;
+}

@@ -1,0 +1,561 @@
+/*
+ * tests/test_report.c - kmbench run's result pieces: the Mann-Whitney U test of `kmbench
+ * compare` against values computed by hand, the JSON and CSV readers, the report built from
+ * a hand-made results directory (findings computed from its numbers), the figures' files,
+ * the picture of physical memory on every backend, and a real `kmbench run` directory
+ * read back: run.json and summary.csv parse, every listed file exists, and the .hgrm files
+ * agree with the replay JSON's histograms.
+ *
+ * No timing assertions: the machine is shared; only structure and arithmetic are checked.
+ */
+#include "kmb_test.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <kmbench/backend.h>
+#include <kmbench/kmbench.h>
+
+#include "results/results.h"
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static char tmp_root[128];
+
+static const char *tmp_dir(void)
+{
+	snprintf(tmp_root, sizeof(tmp_root), "/tmp/kmb-test-report-XXXXXX");
+	if (mkdtemp(tmp_root) == NULL)
+		kmb_test_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno));
+	return tmp_root;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void tmp_cleanup(void)
+{
+	nftw(tmp_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+	char path[512], *buf;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "rb")) == NULL)
+		kmb_test_fail(__FILE__, __LINE__, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc((size_t)n + 1, 1);
+	ASSERT_NOT_NULL(buf);
+	ASSERT_EQ_U(fread(buf, 1, (size_t)n, f), n);
+	fclose(f);
+	return buf;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+#define ASSERT_NEAR(a, b, eps) ASSERT_CMP_F(fabs((double)(a) - (double)(b)), <=, (eps))
+
+/* ---- Mann-Whitney U ------------------------------------------------------------------------ */
+
+/* Completely separated samples: U = 0, and the exact two-sided p is both extremes of the
+ * C(n1 + n2, n1) equally likely rank assignments: 2/20 and 2/252. */
+KMB_TEST(mwu_exact_separated)
+{
+	const double x3[] = {1, 2, 3}, y3[] = {4, 5, 6};
+	const double x5[] = {1, 2, 3, 4, 5}, y5[] = {6, 7, 8, 9, 10};
+	struct kmb_mwu t;
+
+	ASSERT_EQ_I(kmb_mann_whitney(x3, 3, y3, 3, &t), 0);
+	ASSERT_TRUE(t.exact);
+	ASSERT_NEAR(t.u, 0, 1e-12);
+	ASSERT_NEAR(t.p, 0.1, 1e-12);
+	ASSERT_NEAR(t.pmin, 0.1, 1e-12);
+	ASSERT_EQ_I(kmb_mann_whitney(x5, 5, y5, 5, &t), 0);
+	ASSERT_NEAR(t.p, 2.0 / 252, 1e-12);
+	ASSERT_EQ_I(kmb_mann_whitney(y5, 5, x5, 5, &t), 0); /* U = 25: the same p */
+	ASSERT_NEAR(t.u, 25, 1e-12);
+	ASSERT_NEAR(t.p, 2.0 / 252, 1e-12);
+}
+
+/* x = {1,3,5}, y = {2,4,6}: pairs with x > y: (3,2), (5,2), (5,4), so U = 3.  Of the 20
+ * ways to pick x's ranks, U = 0, 1, 2, 3 happen 1, 1, 2 and 3 times (counted by hand:
+ * {123}; {124}; {125},{134}; {126},{135},{234}), so p = 2 * 7/20 = 0.7. */
+KMB_TEST(mwu_exact_interleaved)
+{
+	const double x[] = {1, 3, 5}, y[] = {2, 4, 6};
+	const double a[] = {10, 12, 14, 16, 18, 20, 22}, b[] = {11, 13, 15, 17, 19, 21, 23};
+	const double c[] = {5.1, 4.9, 6.2, 5.8, 6.0, 5.5, 5.3},
+	             d[] = {6.5, 6.9, 7.1, 5.9, 7.3, 6.8, 7.0};
+	struct kmb_mwu t;
+
+	ASSERT_EQ_I(kmb_mann_whitney(x, 3, y, 3, &t), 0);
+	ASSERT_NEAR(t.u, 3, 1e-12);
+	ASSERT_NEAR(t.p, 0.7, 1e-12);
+	/* 7 against 7, interleaved: U = 21 of 49; reference by enumerating all 3432 splits */
+	ASSERT_EQ_I(kmb_mann_whitney(a, 7, b, 7, &t), 0);
+	ASSERT_NEAR(t.u, 21, 1e-12);
+	ASSERT_NEAR(t.p, 0.7103729603729604, 1e-12);
+	ASSERT_NEAR(t.pmin, 2.0 / 3432, 1e-15);
+	/* one overlap (5.9 < 6.0, 6.2): U = 2, p = 2 * 4/3432 */
+	ASSERT_EQ_I(kmb_mann_whitney(c, 7, d, 7, &t), 0);
+	ASSERT_NEAR(t.u, 2, 1e-12);
+	ASSERT_NEAR(t.p, 8.0 / 3432, 1e-12);
+}
+
+/* Ties: midranks and the normal approximation.  x = {1,2,3,4}, y = {3,4,5,6}: ranks of the
+ * pooled values 1 2 3.5 3.5 5.5 5.5 7 8, R1 = 1 + 2 + 3.5 + 5.5 = 12, U = 12 - 10 = 2;
+ * two tie groups of 2: sum(t^3 - t) = 12; sigma^2 = 16/12 * (9 - 12/56) = 11.7142857;
+ * z = (|2 - 8| - 0.5) / 3.4226 = 1.606959; p = erfc(z / sqrt 2) = 0.108063. */
+KMB_TEST(mwu_normal_with_ties)
+{
+	const double x[] = {1, 2, 3, 4}, y[] = {3, 4, 5, 6};
+	const double a[] = {1, 1, 2, 2, 3, 3, 4, 4, 5, 5}, b[] = {3, 3, 4, 4, 5, 5, 6, 6, 7, 7};
+	struct kmb_mwu t;
+
+	ASSERT_EQ_I(kmb_mann_whitney(x, 4, y, 4, &t), 0);
+	ASSERT_FALSE(t.exact);
+	ASSERT_NEAR(t.u, 2, 1e-12);
+	ASSERT_NEAR(t.z, 1.6069589519246381, 1e-9);
+	ASSERT_NEAR(t.p, 0.10806337293756862, 1e-9);
+	/* ten a side, every value twice: sum(t^3 - t) = 204, U = 18, p = 0.0158562 */
+	ASSERT_EQ_I(kmb_mann_whitney(a, 10, b, 10, &t), 0);
+	ASSERT_NEAR(t.u, 18, 1e-12);
+	ASSERT_NEAR(t.p, 0.015856209681046236, 1e-9);
+}
+
+KMB_TEST(mwu_identical_and_degenerate)
+{
+	const double x[] = {7, 7, 7, 7, 7}, y[] = {1, 2, 3};
+	struct kmb_mwu t;
+
+	ASSERT_EQ_I(kmb_mann_whitney(x, 5, x, 5, &t), 0);
+	ASSERT_NEAR(t.p, 1, 0);
+	ASSERT_NEAR(t.u, 12.5, 1e-12);
+	ASSERT_EQ_I(kmb_mann_whitney(y, 3, y, 3, &t), 0); /* the same values: ties everywhere */
+	ASSERT_NEAR(t.p, 1, 1e-12);
+	ASSERT_EQ_I(kmb_mann_whitney(x, 0, y, 3, &t), -EINVAL);
+}
+
+KMB_TEST(median)
+{
+	const double odd[] = {5, 1, 3}, even[] = {4, 1, 3, 2};
+
+	ASSERT_NEAR(kmb_median(odd, 3), 3, 0);
+	ASSERT_NEAR(kmb_median(even, 4), 2.5, 0);
+	ASSERT_TRUE(isnan(kmb_median(odd, 0)));
+}
+
+/* ---- JSON and CSV readers ------------------------------------------------------------------- */
+
+KMB_TEST(json_reader)
+{
+	const char *doc =
+	        "{\"a\": [1, -2.5e3, true, null], \"s\": \"x\\\"\\u00e9\\ud83d\\ude00\\n\","
+	        " \"o\": {\"k\": false}, \"e\": {}, \"z\": []}";
+	struct kmb_jv v;
+	const struct kmb_jv *a;
+	char err[128];
+
+	ASSERT_EQ_I(kmb_jv_parse(doc, strlen(doc), &v, err, sizeof(err)), 0);
+	a = kmb_jv_get(&v, "a");
+	ASSERT_NOT_NULL(a);
+	ASSERT_EQ_U(a->n, 4);
+	ASSERT_NEAR(a->kid[1].num, -2500, 0);
+	ASSERT_TRUE(a->kid[2].b);
+	ASSERT_EQ_I(a->kid[3].type, KMB_JV_NULL);
+	ASSERT_EQ_STR(kmb_jv_str(&v, "s", NULL), "x\"\xc3\xa9\xf0\x9f\x98\x80\n");
+	ASSERT_FALSE(kmb_jv_bool(kmb_jv_get(&v, "o"), "k", true));
+	ASSERT_EQ_U(kmb_jv_get(&v, "e")->n, 0);
+	ASSERT_NULL(kmb_jv_get(&v, "missing"));
+	kmb_jv_free(&v);
+}
+
+KMB_TEST(json_reader_rejects)
+{
+	static const char *const bad[] = {
+	        "",   "{",     "[1,]",  "{\"a\" 1}",    "01",      "1.",
+	        "+1", "\"abc", "[1] 2", "{\"a\": tru}", "\"\\x\"", "[\"\x01\"]"};
+	char deep[2000], err[128];
+	struct kmb_jv v;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (kmb_jv_parse(bad[i], strlen(bad[i]), &v, err, sizeof(err)) != -EINVAL)
+			kmb_test_fail(__FILE__, __LINE__, "accepted '%s'", bad[i]);
+		ASSERT_CONTAINS(err, "line 1: ");
+	}
+	memset(deep, '[', sizeof(deep));
+	ASSERT_EQ_I(kmb_jv_parse(deep, sizeof(deep), &v, err, sizeof(err)), -EINVAL);
+	ASSERT_CONTAINS(err, "nested too deeply");
+	ASSERT_EQ_I(kmb_jv_parse("[\n1,\n,]", 7, &v, err, sizeof(err)), -EINVAL);
+	ASSERT_CONTAINS(err, "line 3");
+}
+
+KMB_TEST(csv_reader)
+{
+	const char *dir = tmp_dir();
+	struct kmb_csv c;
+	char path[256];
+
+	put_file(dir, "t.csv", "a,b,c\r\n1,x,2.5\n\n3,,\n4\n");
+	snprintf(path, sizeof(path), "%s/t.csv", dir);
+	ASSERT_EQ_I(kmb_csv_load(path, &c), 0);
+	ASSERT_EQ_U(c.nrows, 4);
+	ASSERT_EQ_I(kmb_csv_col(&c, "c"), 2);
+	ASSERT_EQ_I(kmb_csv_col(&c, "d"), -1);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 1, "b"), "x");
+	ASSERT_NEAR(kmb_csv_num(&c, 1, "c"), 2.5, 0);
+	ASSERT_TRUE(isnan(kmb_csv_num(&c, 2, "b")));
+	ASSERT_EQ_STR(kmb_csv_get(&c, 3, "c"), "");
+	kmb_csv_free(&c);
+	tmp_cleanup();
+}
+
+/* ---- the report from a hand-made results directory ------------------------------------------ */
+
+static const char fixture_run[] =
+        "{\"host\": \"h\", \"cpu_model\": \"CPU X\", \"backends\": [\"fast\", \"slow\"],\n"
+        " \"threads\": [1, 2], \"complete\": true, \"repetitions\": 3, \"duration_s\": 5,\n"
+        " \"jobs\": {\"total\": 12, \"done\": 12, \"failed\": 0},\n"
+        " \"workloads\": [{\"name\": \"w\", \"source\": \"trace.log\", \"events\": 10,\n"
+        "   \"repeat\": 2, \"scaling\": \"replicate\"},\n"
+        "  {\"name\": \"exhaust\", \"generator\": \"exhaust\", \"repeat\": 1}]}\n";
+
+static const char fixture_summary[] =
+        "backend,workload,repetitions,ops_per_sec_median,alloc_p99_ns,alloc_p999_ns,free_p99_ns,"
+        "peak_footprint_bytes,peak_live_bytes_req,internal_frag_pct,jw_footprint_at_peak_ratio,"
+        "jw_peak_footprint_ratio,failed_allocs,threads,repeat,sleeps,nofail_retries,"
+        "reserve_allocs,deadlocks,error\n"
+        "fast,w,3,4000000,100,200,50,2097152,1048576,10,1.5,2.0,0,1,2,0,0,0,0,\n"
+        "slow,w,3,1000000,300,900,150,1048576,1048576,30,1.1,1.0,0,1,2,0,0,0,0,\n"
+        "fast,w,3,7000000,100,200,50,2097152,1048576,10,1.5,2.0,0,2,2,0,0,0,0,\n"
+        "slow,w,3,1100000,300,900,150,1048576,1048576,30,1.1,1.0,0,2,2,0,0,0,0,\n"
+        "fast,exhaust,3,2000000,100,200,50,2097152,1048576,0,1,1,40,1,1,0,2,5,0,\n"
+        "slow,exhaust,3,1000000,300,900,150,1048576,1048576,0,1,1,10,1,1,7,3,1,0,boom\n";
+
+KMB_TEST(report_findings_from_data)
+{
+	const char *dir = tmp_dir();
+	char err[512], *md, *html;
+
+	put_file(dir, "run.json", fixture_run);
+	put_file(dir, "summary.csv", fixture_summary);
+	put_file(dir, "latency.gp", "# only the script: the PNG was never rendered\n");
+	put_file(dir, "latency.png", "\x89PNG\r\n\x1a\n0123456789");
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "Complete: 12 replays (0 failed) in 5 s.");
+	ASSERT_CONTAINS(md, "| 1 | fast | 100.0 |"); /* ranked by throughput */
+	ASSERT_CONTAINS(md, "w: fast has the lowest p99 alloc latency (100 ns), 3.0x below slow "
+	                    "(300 ns)");
+	ASSERT_CONTAINS(md,
+	                "w: slow has the smallest peak footprint (1.00 MiB, 1.00x the peak live "
+	                "requested bytes), fast the largest (2.00 MiB, 2.00x)");
+	ASSERT_CONTAINS(md, "w: from 1 to 2 threads, throughput changes by 1.75x with fast (the "
+	                    "best) and by 1.10x with slow (the worst).");
+	ASSERT_CONTAINS(md, "slow fails the fewest allocations (10 per pass)");
+	ASSERT_CONTAINS(md, "slow on exhaust at 1 thread(s): boom");
+	ASSERT_CONTAINS(md, "exhaust: internal fragmentation is 0.0% with every backend");
+	ASSERT_TRUE(strstr(md, "exhaust, 2 threads") == NULL); /* no rows, no table */
+	ASSERT_CONTAINS(md, "![Latency by percentile](latency.png)");
+	html = slurp(dir, "report.html");
+	ASSERT_CONTAINS(html, "<!DOCTYPE html>");
+	ASSERT_CONTAINS(html, "src=\"data:image/png;base64,iVBORw0KGgow");
+	ASSERT_TRUE(strstr(html, "http://") == NULL && strstr(html, "https://") == NULL);
+	ASSERT_CONTAINS(html, "<td class=\"r\">4.00 M</td>");
+	free(md);
+	free(html);
+	tmp_cleanup();
+}
+
+KMB_TEST(report_of_an_empty_interrupted_run)
+{
+	const char *dir = tmp_dir();
+	char err[512], *md;
+
+	put_file(
+	        dir, "run.json",
+	        "{\"complete\": false, \"incomplete_reason\": \"interrupted by SIGINT after 0 of 4 "
+	        "jobs\", \"jobs\": {\"total\": 4, \"done\": 0}}");
+	put_file(dir, "summary.csv", "backend,workload,repetitions\n");
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "INCOMPLETE: interrupted by SIGINT after 0 of 4 jobs.");
+	ASSERT_CONTAINS(md, "did not include the exhaust workload");
+	free(md);
+	tmp_cleanup();
+}
+
+/* ---- figures -------------------------------------------------------------------------------- */
+
+KMB_TEST(figure_files_without_gnuplot)
+{
+	const double x[] = {1, 2, 3}, y[] = {10, 0, 30}, lo[] = {9, 0, 29}, hi[] = {11, 0, 31};
+	struct kmb_fig_series s[] = {{"a", 3, x, y, NULL, NULL, 0, false, KMB_FIG_LINES, 0},
+	                             {"b", 3, x, y, lo, hi, 1, true, KMB_FIG_ERRORLINES, 0},
+	                             {"empty", 0, x, y, NULL, NULL, 2, false, KMB_FIG_BOXES, 0.5}};
+	struct kmb_fig_panel p[] = {{"log", "x", "y", false, true, NULL, NULL, 1, s, 3},
+	                            {"none", NULL, NULL, false, false, NULL, NULL, 0, s + 2, 1}};
+	struct kmb_fig f = {"fig", "t", 1, 2, 400, 300, p, 2};
+	const char *dir = tmp_dir();
+	char err[256], *dat, *gp;
+
+	setenv("KMB_GNUPLOT", "/nonexistent", 1);
+	ASSERT_EQ_I(kmb_fig_write(dir, &f, err, sizeof(err)), -ENOENT);
+	ASSERT_EQ_STR(err, "gnuplot not found: apt-get install gnuplot-nox");
+	unsetenv("KMB_GNUPLOT");
+	dat = slurp(dir, "fig.dat");
+	gp = slurp(dir, "fig.gp");
+	/* log y: the 0 point is left out; the empty series has no block, its panel says so */
+	ASSERT_CONTAINS(dat, "# index 0: log / a\n1 10\n3 30\n");
+	ASSERT_CONTAINS(dat, "# index 1: log / b\n1 10 9 11\n3 30 29 31\n");
+	ASSERT_TRUE(strstr(dat, "index 2") == NULL);
+	ASSERT_CONTAINS(gp, "set multiplot layout 1,2");
+	ASSERT_CONTAINS(gp, "'fig.dat' index 1 using 1:2:3:4 with yerrorlines");
+	ASSERT_CONTAINS(gp, "'no data'");
+	ASSERT_CONTAINS(gp, "set output 'fig.svg'");
+	ASSERT_FALSE(exists(dir, "fig.png"));
+	free(dat);
+	free(gp);
+	tmp_cleanup();
+}
+
+KMB_TEST(frame_kinds_have_labels_keys_and_colours)
+{
+	for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++) {
+		ASSERT_TRUE(kmb_frame_kind_label(k)[0] != '\0');
+		ASSERT_EQ_U(strlen(kmb_frame_kind_color(k)), 7);
+		for (unsigned j = 0; j < k; j++)
+			if (strcmp(kmb_frame_kind_key(j), kmb_frame_kind_key(k)) == 0)
+				kmb_test_fail(__FILE__, __LINE__, "kinds %u and %u share key %s", j,
+				              k, kmb_frame_kind_key(k));
+	}
+	ASSERT_EQ_STR(kmb_frame_kind_key(KMB_FRAME_FREE_ORDER0 + 3), "free_o3");
+}
+
+/* ---- the picture of physical memory on every backend ------------------------------------------
+ */
+
+static void check_map(const char *spec, const uint8_t *map, size_t n)
+{
+	struct kmb_memstat ms;
+	size_t held = 0, nfree = 0;
+
+	kmb_memstat(&ms);
+	for (size_t i = 0; i < n; i++) {
+		if (map[i] == KMB_FRAME_UNKNOWN || map[i] >= KMB_FRAME_NKINDS)
+			kmb_test_fail(__FILE__, __LINE__, "%s: frame %zu has kind %u", spec, i,
+			              map[i]);
+		if (map[i] == KMB_FRAME_FREE ||
+		    (map[i] >= KMB_FRAME_FREE_ORDER0 && map[i] <= KMB_FRAME_FREE_ORDER_MAX))
+			nfree++;
+		else
+			held++;
+	}
+	/* every frame a backend holds is held in the picture, and no other (a baseline holds
+	 * none: it accounts memory it takes from the process) */
+	if (held != ms.held_pages + ms.meta_pages && held > 0)
+		kmb_test_fail(__FILE__, __LINE__, "%s: %zu held frames pictured, %zu held", spec,
+		              held, ms.held_pages + ms.meta_pages);
+	ASSERT_EQ_U(held + nfree, n);
+}
+
+static bool has_kind(const uint8_t *map, size_t n, int lo, int hi)
+{
+	for (size_t i = 0; i < n; i++)
+		if (map[i] >= lo && map[i] <= hi)
+			return true;
+	return false;
+}
+
+KMB_TEST(frame_map_on_every_backend)
+{
+	for (size_t s = 0; s < kmb_backend_count(); s++) {
+		const char *spec = kmb_backend_at(s)->name;
+		struct kmb_config cfg = {.backend = spec, .mem_bytes = 16u << 20};
+		static void *p[600];
+		uint8_t *map;
+		int n;
+
+		ASSERT_EQ_I(kmb_boot(&cfg), 0);
+		n = kmb_frame_map(NULL, 0);
+		ASSERT_EQ_I(n, 4096);
+		map = calloc((size_t)n, 1);
+		for (int i = 0; i < 600; i++)
+			p[i] = kmalloc(i % 3 == 0   ? 48
+			               : i % 3 == 1 ? 700
+			                            : 3 * KMB_PAGE_SIZE,
+			               M_TEMP, M_WAITOK);
+		for (int i = 0; i < 600; i += 2) /* leave partial slabs and free holes */
+			kfree(p[i], M_TEMP);
+		ASSERT_EQ_I(kmb_frame_map(map, (size_t)n), n);
+		check_map(spec, map, (size_t)n);
+		if (strncmp(spec, "buddy", 5) == 0)
+			ASSERT_TRUE(has_kind(map, n, KMB_FRAME_HEAP, KMB_FRAME_LARGE));
+		if (strncmp(spec, "slab", 4) == 0)
+			ASSERT_TRUE(has_kind(map, n, KMB_FRAME_SLAB_FULL, KMB_FRAME_SLAB_EMPTY));
+		if (strncmp(spec, "bucket", 6) == 0)
+			ASSERT_TRUE(has_kind(map, n, KMB_FRAME_BUCKET, KMB_FRAME_BUCKET_EMPTY));
+		if (strncmp(spec, "vmem", 4) == 0)
+			ASSERT_TRUE(has_kind(map, n, KMB_FRAME_VMEM_SPAN, KMB_FRAME_VMEM_SPAN));
+		if (strcmp(spec, "buddy") == 0) /* the buddy's free blocks show their order */
+			ASSERT_TRUE(has_kind(map, n, KMB_FRAME_FREE_ORDER0 + 10,
+			                     KMB_FRAME_FREE_ORDER0 + 10));
+		for (int i = 1; i < 600; i += 2)
+			kfree(p[i], M_TEMP);
+		free(map);
+		ASSERT_EQ_I(kmb_shutdown(), 0);
+	}
+	ASSERT_EQ_I(kmb_frame_map(NULL, 0), -EINVAL); /* nothing booted */
+}
+
+/* ---- a real run directory, read back --------------------------------------------------------- */
+
+/* The value at percentile level `pct` of a .hgrm text, and its footer's max and count. */
+static bool hgrm_row(const char *text, double pct, double *value)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		double v, p;
+
+		if (sscanf(l, "%lf %lf", &v, &p) == 2 && fabs(p - pct / 100) < 1e-9) {
+			*value = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void check_hgrm(const char *dir, const char *cell, const char *what,
+                       const struct kmb_jv *hist)
+{
+	char name[256], *text;
+	double v, max, count;
+	const char *foot;
+
+	snprintf(name, sizeof(name), "%s.%s.hgrm", cell, what);
+	text = slurp(dir, name);
+	ASSERT_TRUE(hgrm_row(text, 50, &v));
+	ASSERT_NEAR(v, kmb_jv_num(hist, "p50", -1), 0);
+	ASSERT_TRUE(hgrm_row(text, 90, &v));
+	ASSERT_NEAR(v, kmb_jv_num(hist, "p90", -1), 0);
+	foot = strstr(text, "#[Max");
+	ASSERT_NOT_NULL(foot);
+	ASSERT_EQ_I(sscanf(foot, "#[Max = %lf, Total count = %lf", &max, &count), 2);
+	ASSERT_NEAR(max, kmb_jv_num(hist, "max", -1), 0);
+	ASSERT_NEAR(count, kmb_jv_num(hist, "count", -1), 0);
+	free(text);
+}
+
+static void check_summary(const char *dir)
+{
+	struct kmb_csv c;
+	char path[600];
+
+	snprintf(path, sizeof(path), "%s/summary.csv", dir);
+	ASSERT_EQ_I(kmb_csv_load(path, &c), 0);
+	ASSERT_EQ_U(c.nrows, 1 + 2 * 2 * 2); /* backends x workloads x thread counts */
+	for (size_t r = 1; r < c.nrows; r++) {
+		ASSERT_NEAR(kmb_csv_num(&c, r, "repetitions"), 1, 0);
+		ASSERT_CMP_F(kmb_csv_num(&c, r, "ops_per_sec_median"), >, 0);
+		ASSERT_CMP_F(kmb_csv_num(&c, r, "alloc_p99_ns"), >=,
+		             kmb_csv_num(&c, r, "alloc_p50_ns"));
+		ASSERT_CMP_F(kmb_csv_num(&c, r, "peak_footprint_bytes"), >, 0);
+		ASSERT_CMP_F(kmb_csv_num(&c, r, "jw_peak_footprint_ratio"), >=, 0.9);
+		ASSERT_TRUE(isfinite(kmb_csv_num(&c, r, "extfrag_unusable_pct")));
+	}
+	kmb_csv_free(&c);
+}
+
+KMB_TEST(run_directory_reads_back)
+{
+	static const char *const files[] = {"run.json",
+	                                    "summary.csv",
+	                                    "repetitions.csv",
+	                                    "sizeclass.csv",
+	                                    "frames.csv",
+	                                    "report.md",
+	                                    "report.html",
+	                                    "frames/buddy-exhaust.bin",
+	                                    "frames/slab-linux-3.6-boot.bin",
+	                                    "buddy-exhaust-t2.alloc.hgrm",
+	                                    "slab-linux-3.6-boot.samples.csv",
+	                                    "replay/slab-exhaust-t2-r1.json",
+	                                    "latency.gp",
+	                                    "latency.dat",
+	                                    "sizeclass.gp",
+	                                    "footprint.gp",
+	                                    "frag.gp",
+	                                    "scaling.gp",
+	                                    "frames-exhaust.gp",
+	                                    NULL};
+	const char *root = tmp_dir();
+	char cmd[1024], dir[512], err[256];
+	struct kmb_jv run, rep;
+	struct stat st;
+	FILE *ls;
+
+	snprintf(cmd, sizeof(cmd),
+	         "'%s' run --quick --backends buddy,slab --workloads linux-3.6-boot,exhaust "
+	         "--threads 1,2 --repetitions 1 --ops 20000 --seed 9 --out '%s' >/dev/null 2>&1",
+	         KMB_BINARY, root);
+	ASSERT_EQ_I(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "ls -d '%s'/*/", root);
+	ls = popen(cmd, "r");
+	ASSERT_TRUE(ls && fgets(dir, sizeof(dir), ls));
+	pclose(ls);
+	dir[strcspn(dir, "\n")] = '\0';
+	for (const char *const *f = files; *f; f++)
+		if (!exists(dir, *f))
+			kmb_test_fail(__FILE__, __LINE__, "%s%s missing", dir, *f);
+	snprintf(cmd, sizeof(cmd), "%s/frames/buddy-exhaust.bin", dir);
+	ASSERT_TRUE(stat(cmd, &st) == 0 && st.st_size == 8192); /* 32 MiB: 8192 frames */
+	snprintf(cmd, sizeof(cmd), "%s/run.json", dir);
+	ASSERT_EQ_I(kmb_jv_load(cmd, &run, err, sizeof(err)), 0);
+	ASSERT_TRUE(kmb_jv_bool(&run, "complete", false));
+	ASSERT_NOT_NULL(kmb_jv_str(&run, "cpu_model", NULL));
+	ASSERT_NOT_NULL(kmb_jv_str(&run, "topology", NULL));
+	ASSERT_EQ_U(kmb_jv_get(&run, "workloads")->n, 2);
+	ASSERT_NEAR(kmb_jv_num(kmb_jv_get(&run, "jobs"), "done", 0), 8, 0);
+	kmb_jv_free(&run);
+	check_summary(dir);
+	/* one repetition: the merged .hgrm is that repetition's histogram */
+	snprintf(cmd, sizeof(cmd), "%s/replay/buddy-linux-3.6-boot-r1.json", dir);
+	ASSERT_EQ_I(kmb_jv_load(cmd, &rep, err, sizeof(err)), 0);
+	check_hgrm(dir, "buddy-linux-3.6-boot", "alloc", kmb_jv_get(&rep, "alloc_ns"));
+	check_hgrm(dir, "buddy-linux-3.6-boot", "free", kmb_jv_get(&rep, "free_ns"));
+	kmb_jv_free(&rep);
+	tmp_cleanup();
+}
+
+KMB_TEST_MAIN()
