@@ -55,6 +55,19 @@ void kmb__physmem_fini(struct kmb_physmem *pm)
 	memset(pm, 0, sizeof(*pm));
 }
 
+void kmb_physmem_reset_map(struct kmb_physmem *pm)
+{
+	for (size_t pfn = 0; pfn < pm->npages; pfn++) {
+		struct kmb_page *pg = &pm->map[pfn];
+
+		pg->next = pg->prev = NULL;
+		pg->flags = 0;
+		pg->order = 0;
+		pg->usage = KMB_USE_FREE;
+		memset(pg->priv, 0, sizeof(pg->priv));
+	}
+}
+
 void kmb_physmem_account(struct kmb_physmem *pm, long npages, enum kmb_page_usage usage)
 {
 	int64_t *ctr = usage == KMB_USE_META ? &pm->meta_pages : &pm->data_pages;

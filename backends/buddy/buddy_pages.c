@@ -649,19 +649,6 @@ void kmb_buddy_drain(struct kmb_buddy *b)
 
 /* ---- creation -------------------------------------------------------------------------- */
 
-static void reset_memmap(struct kmb_physmem *pm)
-{
-	for (size_t pfn = 0; pfn < pm->npages; pfn++) {
-		struct kmb_page *pg = &pm->map[pfn];
-
-		pg->next = pg->prev = NULL;
-		pg->flags = 0;
-		pg->order = 0;
-		pg->usage = KMB_USE_FREE;
-		memset(pg->priv, 0, sizeof(pg->priv));
-	}
-}
-
 /* Every frame free, in the largest aligned blocks (memblock_free_all's order choice). */
 static void zone_free_all(struct kmb__zone *z)
 {
@@ -725,7 +712,7 @@ static int buddy_setup(struct kmb_buddy *b)
 	struct kmb_physmem *pm = b->pm;
 	int err;
 
-	reset_memmap(pm);
+	kmb_physmem_reset_map(pm);
 	for (unsigned n = 0; n < pm->nnodes; n++) {
 		err = zone_init(b, &b->zone[n], n);
 		if (err != 0)

@@ -173,19 +173,6 @@ static void vp_destroy(struct kmb_pagesrc *ps)
 
 /* ---- creation ----------------------------------------------------------------------------- */
 
-static void reset_memmap(struct kmb_physmem *pm)
-{
-	for (size_t pfn = 0; pfn < pm->npages; pfn++) {
-		struct kmb_page *pg = &pm->map[pfn];
-
-		pg->next = pg->prev = NULL;
-		pg->flags = 0;
-		pg->order = 0;
-		pg->usage = KMB_USE_FREE;
-		memset(pg->priv, 0, sizeof(pg->priv));
-	}
-}
-
 static void set_floors(struct kmb__vmem_pages *vp)
 {
 	struct kmb_physmem *pm = vp->pm;
@@ -254,7 +241,7 @@ int kmb_vmem_pagesrc_create(struct kmb_physmem *pm, unsigned ncpus, struct kmb_p
 	if ((vp = calloc(1, sizeof(*vp))) == NULL)
 		return -ENOMEM;
 	vp->pm = pm;
-	reset_memmap(pm);
+	kmb_physmem_reset_map(pm);
 	rc = kmb_vmem_create("physmem", 0, 0, KMB_PAGE_SIZE, NULL, NULL, NULL, 0, 0, &meta,
 	                     &vp->arena);
 	if (rc == 0 && (rc = add_nodes(vp)) != 0)

@@ -110,6 +110,9 @@ static inline bool kmb_physmem_contains(const struct kmb_physmem *pm, const void
 	       (const char *)addr < pm->base + (pm->npages << KMB_PAGE_SHIFT);
 }
 
+/* Every frame free and blank (node kept): what a page source does before taking them. */
+void kmb_physmem_reset_map(struct kmb_physmem *pm);
+
 /* Add (npages > 0) or remove (npages < 0) pages held as data or metadata. */
 void kmb_physmem_account(struct kmb_physmem *pm, long npages, enum kmb_page_usage usage);
 
