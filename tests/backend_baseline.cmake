@@ -20,16 +20,24 @@ if(TEST conformance/libc/krealloc_m_zero_zeroes_the_tail)
   set_tests_properties(conformance/libc/krealloc_m_zero_zeroes_the_tail PROPERTIES DISABLED TRUE)
 endif()
 
-# Under ThreadSanitizer: mimalloc is not instrumented, and a block freed by one thread
-# reaches another through mimalloc's own atomic free lists, which TSan cannot see; the
-# core's redzone check before the free and the next owner's memset then look like a race
-# (seen in CI). Those multi-threaded tests carry the label no-tsan, which the tsan preset
-# leaves out; they run in the normal and ASan builds.
-foreach(t conformance/mimalloc/stress_two_threads_cross_frees
-    conformance/mimalloc/stress_two_threads_cross_frees_invariants
-    conformance/mimalloc/stress_two_threads_with_faults soak/mimalloc)
-  if(TEST ${t})
-    get_test_property(${t} LABELS labels)
-    set_tests_properties(${t} PROPERTIES LABELS "${labels};no-tsan")
-  endif()
+# Under ThreadSanitizer: mimalloc, jemalloc and TCMalloc are not instrumented. A block
+# freed by one thread reaches another through their own atomic free lists, and their
+# internal locks and mmaps are invisible to TSan, so the core's redzone check before a free
+# and the next owner's memset, or jemalloc's stats lock against its mmap, look like races
+# (both seen in CI). Their multi-threaded tests carry the label no-tsan, which the tsan
+# preset leaves out; they run in the normal and ASan builds. glibc's malloc is intercepted
+# by TSan and stays in.
+foreach(be mimalloc jemalloc tcmalloc)
+  foreach(t conformance/${be}/stress_two_threads_cross_frees
+      conformance/${be}/stress_two_threads_cross_frees_invariants
+      conformance/${be}/stress_two_threads_with_faults
+      conformance/${be}/waitok_sleeps_until_another_thread_frees
+      conformance/${be}/nofail_sleeps_until_another_thread_frees
+      conformance/${be}/deadlock_of_two_threads_is_reported_with_both_requests
+      soak/${be})
+    if(TEST ${t})
+      get_test_property(${t} LABELS labels)
+      set_tests_properties(${t} PROPERTIES LABELS "${labels};no-tsan")
+    endif()
+  endforeach()
 endforeach()
