@@ -217,6 +217,18 @@ void kmb_memstat(struct kmb_memstat *ms)
 	ms->injected_faults = kmb__fault_count();
 }
 
+size_t kmb_stats_fill(const struct kmb_stat_decl *table, size_t n, const void *counters,
+                      struct kmb_stat *out, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < max; i++) {
+		out[i] = (struct kmb_stat){table[i].name, table[i].unit, table[i].desc, 0};
+		memcpy(&out[i].value, (const char *)counters + table[i].off, sizeof(uint64_t));
+	}
+	return i;
+}
+
 size_t kmb_backend_stats(struct kmb_stat *out, size_t max)
 {
 	struct kmb_backend *be = &kmb__sys.be;

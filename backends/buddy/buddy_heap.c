@@ -521,17 +521,9 @@ static void buddy_memstat(struct kmb_backend *be, struct kmb_memstat *ms)
 		ms->largest_free = heap;
 }
 
-struct stat_decl {
-	const char *name, *unit, *desc;
-	size_t off;
-};
+#define STAT(f, unit, desc) KMB_STAT_DECL(struct kmb__buddy_ctr, f, unit, desc)
 
-#define STAT(f, unit, desc)                                                                        \
-	{                                                                                          \
-#f, unit, desc, offsetof(struct kmb__buddy_ctr, f)                                 \
-	}
-
-static const struct stat_decl heap_stats_table[] = {
+static const struct kmb_stat_decl heap_stats_table[] = {
         STAT(heap_alloc, "events", "sub-page blocks allocated"),
         STAT(heap_free, "events", "sub-page blocks freed"),
         STAT(heap_split, "events", "sub-page blocks halved"),
@@ -563,13 +555,7 @@ static size_t buddy_stats(struct kmb_backend *be, struct kmb_stat *out, size_t m
 	size_t i = kmb_buddy_stats(h->buddy, out, max);
 
 	heap_counters(h, &c);
-	for (size_t k = 0; k < n && i < max; k++, i++) {
-		const struct stat_decl *d = &heap_stats_table[k];
-
-		out[i] = (struct kmb_stat){d->name, d->unit, d->desc, 0};
-		memcpy(&out[i].value, (const char *)&c + d->off, sizeof(uint64_t));
-	}
-	return i;
+	return i + kmb_stats_fill(heap_stats_table, n, &c, out + i, max - i);
 }
 
 static void buddy_drain(struct kmb_backend *be)

@@ -831,21 +831,16 @@ static int pagesrc_create(struct kmb_physmem *pm, unsigned ncpus, struct kmb_pag
 }
 
 const struct kmb_pagesrc_ops kmb_buddy_pagesrc_ops = {
-	.name = "buddy",
-	.summary = "pages from the Linux-style binary buddy allocator (watermarks, per-CPU lists)",
-	.create = pagesrc_create,
+        .name = "buddy",
+        .summary = "pages from the Linux-style binary buddy allocator (watermarks, per-CPU lists)",
+        .create = pagesrc_create,
 };
 
 /* ---- declared statistics (illumos kstat style): one table feeds every report ---------- */
 
-struct page_stat_decl {
-	const char *name, *unit, *desc;
-	size_t off;
-};
+#define PSTAT(f, unit, desc) KMB_STAT_DECL(struct kmb__buddy_ctr, f, unit, desc)
 
-#define PSTAT(f, unit, desc) {#f, unit, desc, offsetof(struct kmb__buddy_ctr, f)}
-
-static const struct page_stat_decl page_stats_table[] = {
+static const struct kmb_stat_decl page_stats_table[] = {
         PSTAT(pcp_hit, "events", "order-0 page allocations from a non-empty per-CPU list"),
         PSTAT(pcp_refill, "events", "order-0 page allocations that refilled the per-CPU list"),
         PSTAT(zone_alloc, "events", "page allocations from the zone free lists"),
@@ -867,16 +862,9 @@ size_t kmb_buddy_stats(const struct kmb_buddy *b, struct kmb_stat *out, size_t m
 {
 	const size_t n = sizeof(page_stats_table) / sizeof(page_stats_table[0]);
 	struct kmb__buddy_ctr c;
-	size_t i;
 
 	kmb__buddy_counters(b, &c);
-	for (i = 0; i < n && i < max; i++) {
-		const struct page_stat_decl *d = &page_stats_table[i];
-
-		out[i] = (struct kmb_stat){d->name, d->unit, d->desc, 0};
-		memcpy(&out[i].value, (const char *)&c + d->off, sizeof(uint64_t));
-	}
-	return i;
+	return kmb_stats_fill(page_stats_table, n, &c, out, max);
 }
 
 /* ---- observation ----------------------------------------------------------------------- */

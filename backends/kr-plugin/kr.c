@@ -236,14 +236,8 @@ static void kr_memstat(struct kmb_backend *be, struct kmb_memstat *ms)
 	(void)ms;
 }
 
-#define KR_STAT(f, u, d)                                                                           \
-	{                                                                                          \
-#f, u, d, offsetof(struct kr_ctr, f)                                               \
-	}
-static const struct {
-	const char *name, *unit, *desc;
-	size_t off;
-} kr_stats_table[] = {
+#define KR_STAT(f, u, d) KMB_STAT_DECL(struct kr_ctr, f, u, d)
+static const struct kmb_stat_decl kr_stats_table[] = {
         KR_STAT(allocs, "events", "blocks carved from the free list"),
         KR_STAT(frees, "events", "blocks returned to the free list"),
         KR_STAT(visited, "blocks", "free blocks visited by next-fit searches"),
@@ -257,18 +251,13 @@ static const struct {
 static size_t kr_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 {
 	struct kr *k = kr_of(be);
-	size_t n = sizeof(kr_stats_table) / sizeof(kr_stats_table[0]), i;
 	struct kr_ctr c;
 
 	pthread_mutex_lock(&k->lock);
 	c = k->ctr;
 	pthread_mutex_unlock(&k->lock);
-	for (i = 0; i < n && i < max; i++) {
-		out[i] = (struct kmb_stat){kr_stats_table[i].name, kr_stats_table[i].unit,
-		                           kr_stats_table[i].desc, 0};
-		memcpy(&out[i].value, (const char *)&c + kr_stats_table[i].off, sizeof(uint64_t));
-	}
-	return i;
+	return kmb_stats_fill(kr_stats_table, sizeof(kr_stats_table) / sizeof(kr_stats_table[0]),
+	                      &c, out, max);
 }
 
 /* Chunks are never given back while the system runs (as with sbrk); at teardown every

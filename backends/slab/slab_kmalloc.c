@@ -395,17 +395,9 @@ static void slab_counters(struct kmb_slab *sl, struct kmb__slab_ctr *c)
 	c->meta_pages = (uint64_t)KMB__SLAB_LOAD(&sl->meta_pages);
 }
 
-struct stat_decl {
-	const char *name, *unit, *desc;
-	size_t off;
-};
+#define STAT(f, unit, desc) KMB_STAT_DECL(struct kmb__slab_ctr, f, unit, desc)
 
-#define STAT(f, unit, desc)                                                                        \
-	{                                                                                          \
-#f, unit, desc, offsetof(struct kmb__slab_ctr, f)                                  \
-	}
-
-static const struct stat_decl stats_table[] = {
+static const struct kmb_stat_decl stats_table[] = {
         STAT(alloc_from_mag, "events", "allocations served by a CPU's magazine (hits)"),
         STAT(alloc_from_slab, "events", "allocations that went to the slab layer (misses)"),
         STAT(free_to_mag, "events", "frees into a CPU's magazine"),
@@ -442,16 +434,9 @@ static const struct stat_decl stats_table[] = {
 static size_t slab_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 {
 	struct kmb__slab_ctr c;
-	size_t i;
 
 	slab_counters(kmb__slab_of_backend(be), &c);
-	for (i = 0; i < NSTATS && i < max; i++) {
-		const struct stat_decl *d = &stats_table[i];
-
-		out[i] = (struct kmb_stat){d->name, d->unit, d->desc, 0};
-		memcpy(&out[i].value, (const char *)&c + d->off, sizeof(uint64_t));
-	}
-	return i;
+	return kmb_stats_fill(stats_table, NSTATS, &c, out, max);
 }
 
 /* The picture of memory (kmb_frame_map): a slab's fill from its header, large blocks. */

@@ -982,15 +982,3 @@ void kmb_vmem_kstat(kmb_vmem_t *vmp, struct kmb_vmem_kstat *ks)
 	ks->xalloc = __atomic_load_n(&vmp->vm_calls.xalloc, __ATOMIC_RELAXED);
 	kmb__vmem_qcache_kstat(vmp, ks);
 }
-
-size_t kmb__vmem_stats_fill(const struct kmb__vmem_stat_decl *table, size_t n,
-                            const struct kmb_vmem_kstat *ks, struct kmb_stat *out, size_t max)
-{
-	size_t i;
-
-	for (i = 0; i < n && i < max; i++) {
-		out[i] = (struct kmb_stat){table[i].name, table[i].unit, table[i].desc, 0};
-		memcpy(&out[i].value, (const char *)ks + table[i].off, sizeof(uint64_t));
-	}
-	return i;
-}

@@ -154,10 +154,6 @@ void kmb__vmem_hash_maybe_rescale(kmb_vmem_t *vmp);
 void kmb__vmem_count(uint64_t *ctr); /* relaxed atomic ++ (policy counters) */
 
 /* Declared statistics (illumos kstat style), one row per kstat field. */
-struct kmb__vmem_stat_decl {
-	const char *name, *unit, *desc;
-	size_t off; /* in struct kmb_vmem_kstat */
-};
 /* The rows, by group: every arena; arenas that import; quantum caches; floors. */
 #define VMEM_KSTAT_ARENA(X)                                                                        \
 	X(segs, "tags", "boundary tags in use (span markers included)")                            \
@@ -195,9 +191,6 @@ struct kmb__vmem_stat_decl {
 #define VMEM_KSTAT_FLOOR(X)                                                                        \
 	X(floor_fail, "events", "allocations refused at the floor (min watermark)")                \
 	X(reserve, "events", "allocations below the floor (M_USE_RESERVE)")
-
-size_t kmb__vmem_stats_fill(const struct kmb__vmem_stat_decl *table, size_t n,
-                            const struct kmb_vmem_kstat *ks, struct kmb_stat *out, size_t max);
 
 /* ---- vmem_fit.c --------------------------------------------------------------------------- */
 

@@ -204,17 +204,17 @@ static void kmem_drain(struct kmb_backend *be)
 
 #define ROW(f, unit, desc) {#f, unit, desc, offsetof(struct kmb_vmem_kstat, f)},
 
-static const struct kmb__vmem_stat_decl kmem_stats_table[] = {
-        VMEM_KSTAT_ARENA(ROW) VMEM_KSTAT_IMPORT(ROW) VMEM_KSTAT_QCACHE(ROW)};
+static const struct kmb_stat_decl kmem_stats_table[] = {VMEM_KSTAT_ARENA(ROW) VMEM_KSTAT_IMPORT(ROW)
+                                                                VMEM_KSTAT_QCACHE(ROW)};
 
 static size_t kmem_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 {
 	struct kmb_vmem_kstat ks;
 
 	kmb_vmem_kstat(kmem_of(be)->arena, &ks);
-	return kmb__vmem_stats_fill(kmem_stats_table,
-	                            sizeof(kmem_stats_table) / sizeof(kmem_stats_table[0]), &ks,
-	                            out, max);
+	return kmb_stats_fill(kmem_stats_table,
+	                      sizeof(kmem_stats_table) / sizeof(kmem_stats_table[0]), &ks, out,
+	                      max);
 }
 
 /* The picture of memory (kmb_frame_map): quantum cache slabs, the rest of imported spans. */

@@ -143,7 +143,7 @@ static void vp_memstat(struct kmb_pagesrc *ps, struct kmb_memstat *ms)
 
 #define PROW(f, unit, desc) {"pages_" #f, unit, desc, offsetof(struct kmb_vmem_kstat, f)},
 
-static const struct kmb__vmem_stat_decl pages_stats_table[] = {
+static const struct kmb_stat_decl pages_stats_table[] = {
         VMEM_KSTAT_ARENA(PROW) /* every arena's */
         VMEM_KSTAT_FLOOR(PROW) /* the watermark's */
 };
@@ -153,9 +153,9 @@ static size_t vp_stats(struct kmb_pagesrc *ps, struct kmb_stat *out, size_t max)
 	struct kmb_vmem_kstat ks;
 
 	kmb_vmem_kstat(pages_of(ps)->arena, &ks);
-	return kmb__vmem_stats_fill(pages_stats_table,
-	                            sizeof(pages_stats_table) / sizeof(pages_stats_table[0]), &ks,
-	                            out, max);
+	return kmb_stats_fill(pages_stats_table,
+	                      sizeof(pages_stats_table) / sizeof(pages_stats_table[0]), &ks, out,
+	                      max);
 }
 
 static void vp_drain(struct kmb_pagesrc *ps)

@@ -254,6 +254,19 @@ unsigned kmb_cpu_node(unsigned cpu);
  * fault_mtbf: one failure in N calls on average; illumos vmem_mtbf). */
 bool kmb_fault_inject(void);
 
+/*
+ * Declared statistics (illumos kstat templates): a backend lists its counters once, as a
+ * table of name, unit, description and the offset of a uint64_t in its counters struct;
+ * kmb_stats_fill() turns a snapshot of that struct into kmb_stat rows (how many written).
+ */
+struct kmb_stat_decl {
+	const char *name, *unit, *desc;
+	size_t off;
+};
+#define KMB_STAT_DECL(type, field, unit, desc) {#field, unit, desc, offsetof(type, field)}
+size_t kmb_stats_fill(const struct kmb_stat_decl *table, size_t n, const void *counters,
+                      struct kmb_stat *out, size_t max);
+
 /* A plugin (--backend plugin:PATH.so) exports this symbol:
  *   const struct kmb_backend_ops kmb_backend_plugin = { ... };  */
 #define KMB_PLUGIN_SYMBOL "kmb_backend_plugin"
