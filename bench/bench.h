@@ -41,16 +41,17 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 struct kmb_replay_opts {
 	const char *backend;
 	size_t mem_bytes;
-	int invariants;                /* KMB_INVARIANTS_* */
-	bool timing;                   /* per-operation latency (default on) */
-	unsigned threads;              /* replay threads (0 = 1) */
-	unsigned replicate;            /* disjoint copies of the trace replayed at once (0 = 1) */
-	unsigned repeat;               /* passes over the trace (0 = 1) */
-	bool strict;                   /* keep the trace's global order */
-	bool compact;                  /* placement: compact (else spread) */
-	const char *topology;          /* NULL: this machine; hwloc synthetic or .xml */
-	double pace;                   /* > 0: honour the trace's timestamps, gaps scaled by this */
-	uint64_t fault_mtbf; /* > 0: page sources fail once in this many calls (fault.c) */
+	int invariants;         /* KMB_INVARIANTS_* */
+	bool timing;            /* per-operation latency (default on) */
+	unsigned latency_every; /* time one operation in N at random (0, 1: every one) */
+	unsigned threads;       /* replay threads (0 = 1) */
+	unsigned replicate;     /* disjoint copies of the trace replayed at once (0 = 1) */
+	unsigned repeat;        /* passes over the trace (0 = 1) */
+	bool strict;            /* keep the trace's global order */
+	bool compact;           /* placement: compact (else spread) */
+	const char *topology;   /* NULL: this machine; hwloc synthetic or .xml */
+	double pace;            /* > 0: honour the trace's timestamps, gaps scaled by this */
+	uint64_t fault_mtbf;    /* > 0: page sources fail once in this many calls (fault.c) */
 	const struct kmb_trace *trace; /* for pacing: the events' timestamps */
 	/* Call at_op(at_op_arg) right after operation number at_op (1-based, counted over
 	 * all threads) - e.g. the peak_at_op of an earlier single-threaded replay, to look at
@@ -90,6 +91,7 @@ struct kmb_replay_result {
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;
 	double timer_overhead_ns;
+	unsigned latency_every; /* 0: no timing; 1: every operation timed; N: one in N */
 	struct kmb_hist alloc_ns, free_ns;
 	struct kmb_hist *size_alloc_ns, *size_free_ns; /* KMB_SIZE_CLASSES each (malloc'd) */
 	uint64_t peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes;

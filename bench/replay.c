@@ -67,7 +67,9 @@ struct rslot {
 struct rop {
 	uint32_t op;  /* plan op index */
 	uint32_t seq; /* its sequence number on its slot */
-	uint32_t replica;
+	uint16_t replica;
+	uint8_t wait;    /* the slot's previous operation runs on another thread */
+	uint8_t post;    /* the slot's next operation runs on another thread */
 	uint64_t ticket; /* position in the global order (--order strict) */
 };
 
@@ -81,7 +83,9 @@ struct rthread {
 	struct kmb_hist alloc_ns, free_ns;
 	struct kmb_hist *size_alloc, *size_free; /* by requested size class */
 	uint64_t allocs, frees, failed, skipped, page_ops, cross_cpu, cross_node;
-	uint64_t t0_ns; /* pacing: when this pass started */
+	uint64_t t0_ns;    /* pacing: when this pass started */
+	uint64_t lat_left; /* operations until the next timed one (1: this one) */
+	uint64_t rng;      /* xorshift64 state for the gaps between timed operations */
 	uint64_t local[KMB_MAX_NODES], remote[KMB_MAX_NODES];
 	int bind_rc;
 	pthread_t th;
@@ -98,8 +102,9 @@ struct replay {
 	uint32_t *op_seq;    /* per plan op: its sequence number on its slot */
 	struct rthread *thr;
 	unsigned nthreads, replicas, ncpus_traced;
-	uint64_t live_req, live_usable, live_objs, ops_done, ticket; /* atomics */
-	uint64_t sample_every;
+	bool shared; /* several threads: the counters below are updated atomically */
+	uint64_t live_req, live_usable, live_objs, ops_done, ticket;
+	uint64_t sample_every, next_sample;
 	int abort; /* atomic: a thread panicked */
 	/* start gate: every thread attached before any runs (a thread not yet attached would
 	 * let deadlock detection think the others are the only ones left) */
@@ -201,22 +206,41 @@ static int push_op(struct rthread *t, struct rop r)
 	return 0;
 }
 
-/* Each thread's schedule, in global order (op-major, replica-minor). */
+/*
+ * Each thread's schedule, in global order (op-major, replica-minor).  Only an edge between
+ * threads needs the slot's generation: an operation waits when the slot's previous one ran
+ * on another thread, and posts when the next one will; with one thread, neither.
+ */
 static int schedule(struct replay *rp)
 {
 	const struct kmb_plan *plan = rp->plan;
+	size_t nslots = (size_t)plan->nslots * rp->replicas;
+	struct last {
+		uint32_t thread1, idx; /* thread index + 1 (0: none yet) and its schedule entry */
+	} *last = calloc(nslots + 1, sizeof(*last));
 	uint64_t ticket = 0;
+	int rc = 0;
 
-	for (size_t i = 0; i < plan->nop; i++) {
-		for (unsigned r = 0; r < rp->replicas; r++) {
+	if (last == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->nop && rc == 0; i++) {
+		for (unsigned r = 0; r < rp->replicas && rc == 0; r++) {
 			unsigned stream = r * rp->ncpus_traced + plan->op[i].cpu;
-			struct rop e = {(uint32_t)i, rp->op_seq[i], r, ticket++};
+			unsigned ti = stream % rp->nthreads;
+			struct last *l = &last[(size_t)r * plan->nslots + plan->op[i].slot];
+			struct rop e = {(uint32_t)i, rp->op_seq[i], (uint16_t)r, 0, 0, ticket++};
 
-			if (push_op(&rp->thr[stream % rp->nthreads], e) != 0)
-				return -ENOMEM;
+			if (l->thread1 != 0 && l->thread1 - 1 != ti) {
+				e.wait = 1;
+				rp->thr[l->thread1 - 1].ops[l->idx].post = 1;
+			}
+			rc = push_op(&rp->thr[ti], e);
+			l->thread1 = ti + 1;
+			l->idx = (uint32_t)(rp->thr[ti].nops - 1);
 		}
 	}
-	return 0;
+	free(last);
+	return rc;
 }
 
 static int make_threads(struct replay *rp)
@@ -250,47 +274,65 @@ static int make_threads(struct replay *rp)
 
 /* ---- live bytes, peaks, samples ---------------------------------------------------------- */
 
-static void atomic_max(uint64_t *p, uint64_t v)
+/* With one thread the replay's own counters are plain: no lock prefix on the fast path. */
+static inline uint64_t ctr_add(const struct replay *rp, uint64_t *p, uint64_t v)
+{
+	if (!rp->shared)
+		return *p += v;
+	return __atomic_add_fetch(p, v, __ATOMIC_RELAXED);
+}
+
+static void ctr_max(const struct replay *rp, uint64_t *p, uint64_t v)
 {
 	uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
 
+	if (!rp->shared) {
+		*p = v > cur ? v : cur;
+		return;
+	}
 	while (v > cur &&
 	       !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 }
 
+static void note_peak(struct replay *rp, uint64_t req, uint64_t usable)
+{
+	struct kmb_replay_result *r = rp->res;
+
+	/* racy between threads, exact with one: the state at the moment of the peak */
+	ctr_max(rp, &r->peak_live_bytes_req, req);
+	__atomic_store_n(&r->live_bytes_alloc_at_peak, usable, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->footprint_at_peak_bytes,
+	                 (uint64_t)kmb_footprint_pages() * KMB_PAGE_SIZE, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->peak_at_op, __atomic_load_n(&rp->ops_done, __ATOMIC_RELAXED) + 1,
+	                 __ATOMIC_RELAXED);
+}
+
 static void note_live(struct replay *rp, int64_t dreq, int64_t dusable, int64_t dobjs)
 {
 	struct kmb_replay_result *r = rp->res;
-	uint64_t req = __atomic_add_fetch(&rp->live_req, (uint64_t)dreq, __ATOMIC_RELAXED);
-	uint64_t usable = __atomic_add_fetch(&rp->live_usable, (uint64_t)dusable, __ATOMIC_RELAXED);
+	uint64_t req = ctr_add(rp, &rp->live_req, (uint64_t)dreq);
+	uint64_t usable = ctr_add(rp, &rp->live_usable, (uint64_t)dusable);
 
-	__atomic_add_fetch(&rp->live_objs, (uint64_t)dobjs, __ATOMIC_RELAXED);
+	ctr_add(rp, &rp->live_objs, (uint64_t)dobjs);
 	if (dreq <= 0)
 		return;
-	atomic_max(&r->peak_live_bytes_alloc, usable);
-	if (req > __atomic_load_n(&r->peak_live_bytes_req, __ATOMIC_RELAXED)) {
-		/* racy between threads, exact with one: the state at the moment of the peak */
-		atomic_max(&r->peak_live_bytes_req, req);
-		__atomic_store_n(&r->live_bytes_alloc_at_peak, usable, __ATOMIC_RELAXED);
-		__atomic_store_n(&r->footprint_at_peak_bytes,
-		                 (uint64_t)kmb_footprint_pages() * KMB_PAGE_SIZE, __ATOMIC_RELAXED);
-		__atomic_store_n(&r->peak_at_op,
-		                 __atomic_load_n(&rp->ops_done, __ATOMIC_RELAXED) + 1,
-		                 __ATOMIC_RELAXED);
-	}
+	if (usable > __atomic_load_n(&r->peak_live_bytes_alloc, __ATOMIC_RELAXED))
+		ctr_max(rp, &r->peak_live_bytes_alloc, usable);
+	if (req > __atomic_load_n(&r->peak_live_bytes_req, __ATOMIC_RELAXED))
+		note_peak(rp, req, usable);
 }
 
-static void take_sample(struct replay *rp, uint64_t done)
+/* Sample number k (1-based) is due after operation k * sample_every. */
+static void take_sample(struct replay *rp, uint64_t k, uint64_t done)
 {
 	struct kmb_replay_result *r = rp->res;
-	size_t i = (size_t)(done / rp->sample_every) - 1;
 	struct kmb_sample *s;
 	struct kmb_memstat ms;
 
-	if (i >= r->nsamples_cap)
+	if (k - 1 >= r->nsamples_cap)
 		return;
-	s = &r->samples[i];
+	s = &r->samples[k - 1];
 	kmb_memstat(&ms);
 	s->ops = done;
 	s->live_objects = __atomic_load_n(&rp->live_objs, __ATOMIC_RELAXED);
@@ -303,25 +345,63 @@ static void take_sample(struct replay *rp, uint64_t done)
 	__atomic_store_n(&s->valid, 1, __ATOMIC_RELEASE);
 }
 
+/* The thread that moves next_sample on takes the sample (no division per operation). */
+static void samples_due(struct replay *rp, uint64_t done)
+{
+	uint64_t next = __atomic_load_n(&rp->next_sample, __ATOMIC_RELAXED);
+
+	while (done >= next) {
+		if (__atomic_compare_exchange_n(&rp->next_sample, &next, next + rp->sample_every,
+		                                false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			take_sample(rp, next / rp->sample_every, done);
+		/* else next was reloaded: another thread took it */
+	}
+}
+
 static void count_op(struct replay *rp)
 {
-	uint64_t done = __atomic_add_fetch(&rp->ops_done, 1, __ATOMIC_RELAXED);
+	uint64_t done = ctr_add(rp, &rp->ops_done, 1);
 
-	if (done % rp->sample_every == 0)
-		take_sample(rp, done);
-	if (done == rp->o->at_op && rp->o->at_op_fn)
+	if (kmb__unlikely(done >= __atomic_load_n(&rp->next_sample, __ATOMIC_RELAXED)))
+		samples_due(rp, done);
+	if (kmb__unlikely(done == rp->o->at_op) && rp->o->at_op_fn)
 		rp->o->at_op_fn(rp->o->at_op_arg);
 }
 
 /* ---- one operation ----------------------------------------------------------------------- */
 
+/*
+ * Whether to time this operation: every one by default; with --latency-every N, one in N
+ * on average, the gaps drawn uniformly from 1..2N-1 so that sampling cannot lock onto a
+ * periodic pattern of the trace (larson alternates allocations and frees: every 2nd
+ * operation would time only one kind).
+ */
+static inline bool time_this(struct rthread *t)
+{
+	unsigned every = t->rp->o->latency_every;
+
+	if (!t->rp->o->timing)
+		return false;
+	if (--t->lat_left != 0)
+		return false;
+	if (every <= 1) {
+		t->lat_left = 1;
+	} else {
+		t->rng ^= t->rng << 13; /* xorshift64 (Marsaglia 2003) */
+		t->rng ^= t->rng >> 7;
+		t->rng ^= t->rng << 17;
+		t->lat_left = 1 + t->rng % (2 * (uint64_t)every - 1);
+	}
+	return true;
+}
+
 /* Time stmt into hist and the size class's histogram (cls). */
-#define TIMED(hist, cls, stmt)                                                                     \
+#define TIMED(t, hist, cls, stmt)                                                                  \
 	do {                                                                                       \
-		if (rp->o->timing) {                                                               \
+		if (time_this(t)) {                                                                \
 			uint64_t t0_ = kmb_cycles();                                               \
 			stmt;                                                                      \
-			uint64_t t1_ = kmb_cycles();                                               \
+			uint64_t t1_ = kmb_cycles_end();                                           \
 			uint64_t ns_ = kmb_cycles_to_ns(t1_ > t0_ ? t1_ - t0_ : 0);                \
 			kmb_hist_record(&(hist), ns_);                                             \
 			kmb_hist_record(&(cls), ns_);                                              \
@@ -369,9 +449,9 @@ static void do_free(struct rthread *t, struct rslot *sl)
 	struct kmb_hist *cls = &t->size_free[kmb_size_class(sl->req)];
 
 	if (sl->kind == KMB_OP_KMALLOC)
-		TIMED(t->free_ns, *cls, kfree(sl->p, rp->types[sl->owner]));
+		TIMED(t, t->free_ns, *cls, kfree(sl->p, rp->types[sl->owner]));
 	else
-		TIMED(t->free_ns, *cls, kmem_cache_free(rp->caches[sl->owner], sl->p));
+		TIMED(t, t->free_ns, *cls, kmem_cache_free(rp->caches[sl->owner], sl->p));
 	sl->kind = 0;
 }
 
@@ -383,11 +463,11 @@ static void exec_op(struct rthread *t, const struct kmb_op *op, struct rslot *sl
 
 	switch (op->kind) {
 	case KMB_OP_KMALLOC:
-		TIMED(t->alloc_ns, *cls, p = kmalloc(op->size, rp->types[op->type], op->flags));
+		TIMED(t, t->alloc_ns, *cls, p = kmalloc(op->size, rp->types[op->type], op->flags));
 		did_alloc(t, sl, op, p, KMB_OP_KMALLOC);
 		break;
 	case KMB_OP_CACHE_ALLOC:
-		TIMED(t->alloc_ns, *cls, p = kmem_cache_alloc(rp->caches[op->type], op->flags));
+		TIMED(t, t->alloc_ns, *cls, p = kmem_cache_alloc(rp->caches[op->type], op->flags));
 		did_alloc(t, sl, op, p, KMB_OP_CACHE_ALLOC);
 		break;
 	case KMB_OP_KFREE:
@@ -471,20 +551,26 @@ static void pace(struct rthread *t, const struct kmb_op *op)
 static void run_schedule(struct rthread *t)
 {
 	struct replay *rp = t->rp;
-	volatile size_t i;
+	const struct kmb_op *ops = rp->plan->op;
+	bool strict = rp->o->strict, paced = rp->o->pace > 0;
 
-	for (i = 0; i < t->nops; i++) {
+	t->lat_left = 1;
+	t->rng = 0x9e3779b97f4a7c15ull * (t->idx + 1); /* any nonzero seed */
+	for (size_t i = 0; i < t->nops; i++) {
 		const struct rop *e = &t->ops[i];
-		const struct kmb_op *op = &rp->plan->op[e->op];
+		const struct kmb_op *op = &ops[e->op];
 		struct rslot *sl = &rp->slots[(size_t)e->replica * rp->plan->nslots + op->slot];
 
-		if (__atomic_load_n(&rp->abort, __ATOMIC_RELAXED) || wait_dep(t, sl, e) != 0 ||
-		    __atomic_load_n(&rp->abort, __ATOMIC_RELAXED))
+		if ((e->wait || strict) && wait_dep(t, sl, e) != 0)
+			return;
+		if (__atomic_load_n(&rp->abort, __ATOMIC_RELAXED))
 			return;
 		replay_event = op->event;
-		pace(t, op);
+		if (paced)
+			pace(t, op);
 		exec_op(t, op, sl);
-		publish(rp, sl, e);
+		if (e->post || strict)
+			publish(rp, sl, e);
 		count_op(rp);
 	}
 }
@@ -697,6 +783,7 @@ static void init_result(struct replay *rp, const char *trace_path)
 	r->strict = o->strict;
 	kmb_clock_calibrate();
 	r->timer_overhead_ns = kmb_clock_overhead_ns();
+	r->latency_every = !o->timing ? 0 : o->latency_every > 1 ? o->latency_every : 1;
 }
 
 static int prepare(struct replay *rp, char *err, size_t errlen)
@@ -709,6 +796,7 @@ static int prepare(struct replay *rp, char *err, size_t errlen)
 	rp->res->nsamples_cap = 1000;
 	rp->res->samples = calloc(rp->res->nsamples_cap, sizeof(*rp->res->samples));
 	rp->sample_every = total / rp->res->nsamples_cap ? total / rp->res->nsamples_cap : 1;
+	rp->next_sample = rp->sample_every;
 	if (rp->slots == NULL || rp->res->samples == NULL)
 		rc = -ENOMEM;
 	else if ((rc = make_types(rp)) == 0 && (rc = number_ops(rp)) == 0 &&
@@ -788,6 +876,7 @@ int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
 	memset(res, 0, sizeof(*res));
 	rp.nthreads = opts->threads ? opts->threads : 1;
 	rp.replicas = opts->replicate ? opts->replicate : 1;
+	rp.shared = rp.nthreads > 1;
 	if (rp.nthreads > KMB_MAX_CPUS) {
 		snprintf(err, errlen, "at most %d threads", KMB_MAX_CPUS);
 		return -EINVAL;

@@ -22,6 +22,8 @@ static const char replay_usage[] =
         "  --invariants         INVARIANTS on (redzones, poison, free checks)\n"
         "  --no-invariants      INVARIANTS off even in a debug build\n"
         "  --no-timing          no per-operation latency (throughput only)\n"
+        "  --latency-every N    time one operation in N at random instead of every one\n"
+        "                       (the timer's cost spread thin; default 1)\n"
         "  --strict             stop at the first unparsable trace line\n"
         "  --threads N          replay threads; traced CPU c runs on thread c %% N (default 1)\n"
         "  --replicate K        K disjoint copies of the trace at once (default 1)\n"
@@ -98,6 +100,8 @@ static int parse_more(int c, const char *v, struct replay_args *a)
 		return 0;
 	case 'C':
 		return parse_pace(v, &a->o.pace);
+	case 'V':
+		return parse_count("--latency-every", v, 1000000, &a->o.latency_every);
 	case 'F':
 		if (kmb_parse_uint(v, 2, 4000000000u, &n) != 0)
 			return kmb_cli_error("replay", "bad --fault-mtbf '%s' (2..4000000000)", v);
@@ -118,6 +122,7 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"invariants", no_argument, NULL, 'I'},
 	                                     {"no-invariants", no_argument, NULL, 'N'},
 	                                     {"no-timing", no_argument, NULL, 'T'},
+	                                     {"latency-every", required_argument, NULL, 'V'},
 	                                     {"strict", no_argument, NULL, 's'},
 	                                     {"threads", required_argument, NULL, 'P'},
 	                                     {"replicate", required_argument, NULL, 'R'},

@@ -78,8 +78,11 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	        r->events, r->ops, r->seconds * 1e3, r->ops_per_sec);
 	print_lat(out, "alloc", &r->alloc_ns);
 	print_lat(out, "free", &r->free_ns);
-	fprintf(out, "  timer cost %.1f ns per measured operation (included above)\n",
+	fprintf(out, "  timer cost %.1f ns per measured operation (included above)",
 	        r->timer_overhead_ns);
+	if (r->latency_every > 1)
+		fprintf(out, "; 1 in %u operations timed", r->latency_every);
+	fputc('\n', out);
 	print_sizes(out, r);
 	fprintf(out, "  peak live requested %" PRIu64 " B, peak live allocated %" PRIu64 " B\n",
 	        r->peak_live_bytes_req, r->peak_live_bytes_alloc);
@@ -213,6 +216,7 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_hist(&j, "alloc_ns", &r->alloc_ns);
 	kmb_json_hist(&j, "free_ns", &r->free_ns);
 	kmb_json_dbl(&j, "timer_overhead_ns", r->timer_overhead_ns);
+	kmb_json_u64(&j, "latency_every", r->latency_every);
 	kmb_json_u64(&j, "peak_live_bytes_req", r->peak_live_bytes_req);
 	kmb_json_u64(&j, "peak_live_bytes_alloc", r->peak_live_bytes_alloc);
 	kmb_json_u64(&j, "peak_footprint_bytes", r->peak_footprint_bytes);

@@ -68,6 +68,7 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 	kmb__sys.max_size = ops->max_size(&kmb__sys.be);
 	reset_types();
 	kmb__sys.booted = true;
+	kmb__sys.fast = !kmb__sys.invariants;
 	return 0;
 fail_pages:
 	if (kmb__sys.be.pages)
@@ -90,6 +91,7 @@ static int shutdown(bool quiet)
 
 	if (!kmb__sys.booted)
 		return -EINVAL;
+	kmb__sys.fast = false;
 	if (kmb__sys.invariants && (live = kmb__inv_live()) != 0 && !quiet) {
 		fprintf(stderr,
 		        "kmbench: shutdown: %zu blocks never freed (unbalanced kmalloc/kfree)\n",

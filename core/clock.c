@@ -6,8 +6,8 @@
  * call does not skew it.  Two readings KMB_CAL_NS apart give ns/cycle; with brackets
  * of ~50 ns the error is ~100 ns / 20 ms = 5e-6, far below what latency reporting needs.
  *
- * Overhead: the median over KMB_OVH_SAMPLES of (kmb_cycles() - kmb_cycles()) back to
- * back.  The median ignores the interrupts and SMIs that land in a few samples.
+ * Overhead: the median over KMB_OVH_SAMPLES of (kmb_cycles_end() - kmb_cycles()) back
+ * to back.  The median ignores the interrupts and SMIs that land in a few samples.
  */
 #include "core/clock.h"
 
@@ -65,7 +65,7 @@ static uint64_t clock_median_pair_cycles(void)
 
 	for (int i = 0; i < KMB_OVH_SAMPLES; i++) {
 		uint64_t c0 = kmb_cycles();
-		uint64_t c1 = kmb_cycles();
+		uint64_t c1 = kmb_cycles_end();
 
 		d[i] = c1 - c0;
 	}

@@ -67,16 +67,17 @@ void kmb__physmem_fini(struct kmb_physmem *pm);
 struct kmb__system {
 	bool booted;
 	bool invariants;
+	bool fast; /* booted with INVARIANTS off: kmalloc and kfree may take their fast paths */
 	struct kmb_physmem pm;
 	struct kmb_backend be;
-	size_t max_size; /* be->ops->max_size(): larger requests are impossible */
+	size_t max_size;                 /* be->ops->max_size(): larger requests are impossible */
 	unsigned cpu_node[KMB_MAX_CPUS]; /* NUMA node of each CPU index */
 	uint64_t sleeps, nofail_retries, deadlocks;
 };
 extern struct kmb__system kmb__sys;
 /* Start a backend (called by kmb_boot in backends/registry.c). */
 int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
-	      const struct kmb_config *cfg, int invariants);
+              const struct kmb_config *cfg, int invariants);
 
 /* The calling thread, as the core knows it. */
 struct kmb__thread {
@@ -112,8 +113,81 @@ void kmb__cache_account(struct kmem_cache *c, long delta);
 size_t kmb__cache_reap_all(void); /* frees caches left at shutdown; returns how many */
 
 /* ---- malloc_type.c --------------------------------------------------------------------- */
-void kmb__type_alloced(struct malloc_type *type, size_t usable);
-void kmb__type_freed(struct malloc_type *type, size_t usable);
+/* A CPU's share of a type's statistics (its owner thread's alone; theory in malloc_type.c). */
+struct kmb__type_pcpu {
+	int64_t memuse; /* not yet folded into ks_memuse */
+	int64_t inuse;
+	uint64_t calls;
+	uint64_t sizes;
+} __attribute__((aligned(64)));
+/* 32 KiB: folding costs one atomic add per 32 KiB of net allocation on a CPU. */
+#define KMB_TYPE_BATCH ((int64_t)32 << 10)
+void kmb__type_fold(struct malloc_type *type, int64_t delta); /* into ks_memuse, peak */
+void kmb__type_alloced_shared(struct malloc_type *type, size_t usable);
+void kmb__type_freed_shared(struct malloc_type *type, size_t usable);
+
+/* The power-of-two size class of a block, as a ks_size bit (4.4BSD's ks_size mask). */
+static inline uint64_t kmb__type_size_bit(size_t usable)
+{
+	unsigned b = usable <= 1 ? 0 : 64 - (unsigned)__builtin_clzll((uint64_t)usable - 1);
+
+	return 1ull << (b > 63 ? 63 : b);
+}
+
+/* The calling thread's own slot, or NULL: the shared counters. */
+static inline struct kmb__type_pcpu *kmb__type_slot(const struct malloc_type *type)
+{
+	struct kmb__type_pcpu *pc = type->ks_pcpu;
+
+	if (kmb__unlikely(pc == NULL || !kmb__self.attached ||
+	                  __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) != 0))
+		return NULL;
+	return &pc[kmb__self.cpu];
+}
+
+#define KMB__LD(p)    __atomic_load_n(p, __ATOMIC_RELAXED)
+#define KMB__ST(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+
+/* Owner-only update of a slot's memuse share (plain load + store), folding past the batch. */
+static inline void kmb__type_slot_memuse(struct malloc_type *type, struct kmb__type_pcpu *pc,
+                                         int64_t delta)
+{
+	int64_t m = KMB__LD(&pc->memuse) + delta;
+
+	if (kmb__unlikely(m > KMB_TYPE_BATCH || m < -KMB_TYPE_BATCH)) {
+		kmb__type_fold(type, m);
+		m = 0;
+	}
+	KMB__ST(&pc->memuse, m);
+}
+
+static inline void kmb__type_alloced(struct malloc_type *type, size_t usable)
+{
+	struct kmb__type_pcpu *pc = kmb__type_slot(type);
+	uint64_t bit = kmb__type_size_bit(usable);
+
+	if (kmb__unlikely(pc == NULL)) {
+		kmb__type_alloced_shared(type, usable);
+		return;
+	}
+	KMB__ST(&pc->inuse, KMB__LD(&pc->inuse) + 1);
+	KMB__ST(&pc->calls, KMB__LD(&pc->calls) + 1);
+	if (kmb__unlikely(!(KMB__LD(&pc->sizes) & bit)))
+		KMB__ST(&pc->sizes, KMB__LD(&pc->sizes) | bit);
+	kmb__type_slot_memuse(type, pc, (int64_t)usable);
+}
+
+static inline void kmb__type_freed(struct malloc_type *type, size_t usable)
+{
+	struct kmb__type_pcpu *pc = kmb__type_slot(type);
+
+	if (kmb__unlikely(pc == NULL)) {
+		kmb__type_freed_shared(type, usable);
+		return;
+	}
+	KMB__ST(&pc->inuse, KMB__LD(&pc->inuse) - 1);
+	kmb__type_slot_memuse(type, pc, -(int64_t)usable);
+}
 void kmb__type_count(uint64_t *ctr); /* relaxed atomic ++ */
 void kmb__type_reset(struct malloc_type *type);
 int64_t kmb__type_memuse(const struct malloc_type *type); /* exact sum (for limits) */
@@ -122,7 +196,14 @@ int64_t kmb__type_memuse(const struct malloc_type *type); /* exact sum (for limi
 void kmb__slowpath_enter(void);
 void kmb__slowpath_exit(void);
 uint64_t kmb__free_gen(void);
-void kmb__wake_waiters(void); /* after every free; one load when nobody waits */
+extern int kmb__slowpath;
+void kmb__wake_waiters_slow(void);
+/* After every free: one load when nobody waits (the protocol is in wait.c). */
+static inline void kmb__wake_waiters(void)
+{
+	if (kmb__unlikely(__atomic_load_n(&kmb__slowpath, __ATOMIC_SEQ_CST) != 0))
+		kmb__wake_waiters_slow();
+}
 /* Sleep until a free happens after `seen`; 0 = woken, -EDEADLK = deadlock (report set). */
 int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *report, size_t len);
 void kmb__wait_attach(void);

@@ -8,7 +8,12 @@
  *    M_WAITOK without M_FAILOK panics (4.4BSD: "malloc: allocation too large"); with
  *    M_FAILOK, or M_NOWAIT, the request fails and is counted.  M_NOFAIL panics too:
  *    retrying forever for what can never come is a hang.
- * 3. The fast path: one backend call.  The slow path (wait.c explains the protocol):
+ * 3. The fast path: a request that passes fast_ok()'s few compares (booted without
+ *    INVARIANTS, a registered type without a limit, legal size and flags) makes one backend
+ *    call, reads the usable size and counts it in the thread's per-CPU type statistics:
+ *    no lock, no atomic read-modify-write.  kfree likewise.  Anything else takes the full
+ *    path (checks that panic with the reason, limits, INVARIANTS).  The slow path (wait.c explains
+ * the protocol):
  *      - over the type's limit (memuse + size > limit): M_NOWAIT fails; else sleep;
  *      - backend short: M_NOFAIL retries first with M_USE_RESERVE, as Linux lets
  *        __GFP_NOFAIL dip into the reserve; M_NOWAIT fails; else the backend drains its
@@ -192,11 +197,38 @@ static size_t backend_usable(void *p)
 	return be->ops->usable_size(be, p);
 }
 
+/* After a successful backend call: INVARIANTS bookkeeping, M_ZERO, the type's statistics. */
+static void *alloc_done(const struct kmb__request *rq, void *p)
+{
+	size_t usable = backend_usable(p);
+
+	if (kmb__unlikely(kmb__invariants_on)) {
+		kmb__inv_alloced(p, usable, rq);
+		usable = rq->size;
+	}
+	if (rq->flags & M_ZERO)
+		memset(p, 0, usable);
+	if (rq->type)
+		kmb__type_alloced(rq->type, usable);
+	return p;
+}
+
+/* The backend said no: the slow path (section 3), then the rest of a success. */
+static void *alloc_missed(const struct kmb__request *rq, size_t bsize)
+{
+	void *p = alloc_slow(rq, bsize);
+
+	if (p == NULL) {
+		count_fail(rq);
+		return NULL;
+	}
+	return alloc_done(rq, p);
+}
+
 void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 {
 	char buf[200];
 	void *p;
-	size_t usable;
 
 	if (kmb__unlikely(impossible(rq, bsize))) {
 		if ((rq->flags & M_WAITOK) && !(rq->flags & M_FAILOK))
@@ -213,23 +245,9 @@ void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 		return NULL;
 	}
 	p = over_limit(rq) ? NULL : backend_alloc(rq, bsize, rq->flags);
-	if (kmb__unlikely(p == NULL)) {
-		p = alloc_slow(rq, bsize);
-		if (p == NULL) {
-			count_fail(rq);
-			return NULL;
-		}
-	}
-	usable = backend_usable(p);
-	if (kmb__unlikely(kmb__invariants_on)) {
-		kmb__inv_alloced(p, usable, rq);
-		usable = rq->size;
-	}
-	if (rq->flags & M_ZERO)
-		memset(p, 0, usable);
-	if (rq->type)
-		kmb__type_alloced(rq->type, usable);
-	return p;
+	if (kmb__unlikely(p == NULL))
+		return alloc_missed(rq, bsize);
+	return alloc_done(rq, p);
 }
 
 void kmb__free(void *addr, const struct kmb__request *rq)
@@ -261,10 +279,40 @@ static size_t redzoned(const struct kmb__request *rq)
 	return b;
 }
 
+/*
+ * The fast path's precondition, in a few compares: booted with INVARIANTS off, a
+ * registered type without a limit, 0 < size <= max_size, exactly one of M_WAITOK and
+ * M_NOWAIT, no unknown flag, not M_FAILOK with M_NOFAIL.  Anything else takes the full
+ * path, which checks again and panics with the reason.
+ */
+static inline bool fast_ok(size_t size, const struct malloc_type *type, int flags)
+{
+	unsigned wait = (unsigned)flags & (M_WAITOK | M_NOWAIT);
+
+	return kmb__sys.fast && size - 1 < kmb__sys.max_size && type != NULL &&
+	       type->ks_magic == KMB_MALLOC_MAGIC &&
+	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 &&
+	       (flags & ~M_KMB_ALLFLAGS) == 0 && wait - 1 < 2 &&
+	       (flags & (M_FAILOK | M_NOFAIL)) != (M_FAILOK | M_NOFAIL);
+}
+
 void *kmalloc(size_t size, struct malloc_type *type, int flags)
 {
 	struct kmb__request rq = {"kmalloc", size, type, NULL, flags};
+	struct kmb_backend *be = &kmb__sys.be;
 
+	if (kmb__likely(fast_ok(size, type, flags))) {
+		void *p = be->ops->alloc(be, size, flags);
+
+		if (kmb__unlikely(p == NULL))
+			return alloc_missed(&rq, size);
+		size_t usable = be->ops->usable_size(be, p);
+
+		if (flags & M_ZERO)
+			memset(p, 0, usable);
+		kmb__type_alloced(type, usable);
+		return p;
+	}
 	kmb__check_flags(&rq);
 	if (kmb__unlikely(size == 0))
 		usage_panic(&rq, "zero size");
@@ -287,7 +335,15 @@ static void check_free(const char *func, const void *addr, struct malloc_type *t
 void kfree(void *addr, struct malloc_type *type)
 {
 	struct kmb__request rq = {"kfree", 0, type, NULL, 0};
+	struct kmb_backend *be = &kmb__sys.be;
 
+	if (kmb__likely(kmb__sys.fast && addr != NULL && type != NULL &&
+	                type->ks_magic == KMB_MALLOC_MAGIC)) {
+		kmb__type_freed(type, be->ops->usable_size(be, addr));
+		be->ops->free(be, addr);
+		kmb__wake_waiters();
+		return;
+	}
 	check_free("kfree", addr, type);
 	if (kmb__unlikely(kmb__invariants_on))
 		rq.size = kmb__inv_size(addr);

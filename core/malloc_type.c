@@ -31,15 +31,7 @@ MALLOC_DEFINE(M_TEMP, "temp", "misc temporary data buffers");
 MALLOC_DEFINE(M_DEVBUF, "devbuf", "device driver memory");
 MALLOC_DEFINE(M_KCACHE, "kmem_cache", "objects of the generic kmem_cache fallback");
 
-/* 32 KiB: folding costs one atomic add per 32 KiB of net allocation on a CPU. */
-#define KMB_TYPE_BATCH ((int64_t)32 << 10)
-
-struct type_pcpu {
-	int64_t memuse; /* not yet folded into ks_memuse */
-	int64_t inuse;
-	uint64_t calls;
-	uint64_t sizes;
-} __attribute__((aligned(64)));
+#define type_pcpu kmb__type_pcpu
 
 static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct malloc_type *types_head;
@@ -110,7 +102,7 @@ struct malloc_type *kmb_malloc_type_next(const struct malloc_type *type)
 	return type->ks_next;
 }
 
-#define LD(p) __atomic_load_n(p, __ATOMIC_RELAXED)
+#define LD(p)    __atomic_load_n(p, __ATOMIC_RELAXED)
 #define ST(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
 
 void kmb_malloc_type_stats(const struct malloc_type *type, struct kmb_type_stats *out)
@@ -145,14 +137,7 @@ int64_t kmb__type_memuse(const struct malloc_type *type)
 	return s.memuse;
 }
 
-static unsigned size_class_bit(size_t usable)
-{
-	unsigned b = usable <= 1 ? 0 : 64 - (unsigned)__builtin_clzll((uint64_t)usable - 1);
-
-	return b > 63 ? 63 : b;
-}
-
-static void shared_memuse(struct malloc_type *type, int64_t delta)
+void kmb__type_fold(struct malloc_type *type, int64_t delta)
 {
 	int64_t now = __atomic_add_fetch(&type->ks_memuse, delta, __ATOMIC_RELAXED);
 	int64_t peak = LD(&type->ks_maxused);
@@ -162,57 +147,20 @@ static void shared_memuse(struct malloc_type *type, int64_t delta)
 		;
 }
 
-/* The calling thread's own slot, or NULL: shared counters. */
-static struct type_pcpu *my_slot(struct malloc_type *type)
+/* Unattached threads and types with a limit: the shared counters. */
+void kmb__type_alloced_shared(struct malloc_type *type, size_t usable)
 {
-	struct type_pcpu *pc = type->ks_pcpu;
+	uint64_t bit = kmb__type_size_bit(usable);
 
-	if (pc == NULL || !kmb__self.attached || LD(&type->ks_limit) != 0)
-		return NULL;
-	return &pc[kmb__self.cpu];
-}
-
-/* Owner-only update of a slot's memuse share, folding it past the batch. */
-static void slot_memuse(struct malloc_type *type, struct type_pcpu *pc, int64_t delta)
-{
-	int64_t m = LD(&pc->memuse) + delta;
-
-	if (m > KMB_TYPE_BATCH || m < -KMB_TYPE_BATCH) {
-		shared_memuse(type, m);
-		m = 0;
-	}
-	ST(&pc->memuse, m);
-}
-
-void kmb__type_alloced(struct malloc_type *type, size_t usable)
-{
-	struct type_pcpu *pc = my_slot(type);
-	uint64_t bit = 1ull << size_class_bit(usable);
-
-	if (pc) {
-		ST(&pc->inuse, LD(&pc->inuse) + 1);
-		ST(&pc->calls, LD(&pc->calls) + 1);
-		if (!(LD(&pc->sizes) & bit))
-			ST(&pc->sizes, LD(&pc->sizes) | bit);
-		slot_memuse(type, pc, (int64_t)usable);
-		return;
-	}
 	__atomic_add_fetch(&type->ks_inuse, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&type->ks_calls, 1, __ATOMIC_RELAXED);
 	if (!(LD(&type->ks_size) & bit))
 		__atomic_or_fetch(&type->ks_size, bit, __ATOMIC_RELAXED);
-	shared_memuse(type, (int64_t)usable);
+	kmb__type_fold(type, (int64_t)usable);
 }
 
-void kmb__type_freed(struct malloc_type *type, size_t usable)
+void kmb__type_freed_shared(struct malloc_type *type, size_t usable)
 {
-	struct type_pcpu *pc = my_slot(type);
-
-	if (pc) {
-		ST(&pc->inuse, LD(&pc->inuse) - 1);
-		slot_memuse(type, pc, -(int64_t)usable);
-		return;
-	}
 	__atomic_sub_fetch(&type->ks_inuse, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&type->ks_memuse, (int64_t)usable, __ATOMIC_RELAXED);
 }

@@ -22,9 +22,9 @@
  *
  * 4. Deadlock.  With attached threads: deadlock when all of them wait
  *    (every attached thread is asleep and no free happened since it went to sleep: a
- *    woken waiter that has not yet re-taken the lock is not stuck).  With none (a plain program), the first waiter is the
- *    only thread that could free: deadlock at once.  Threads that are not attached may
- *    wait too; they are woken by frees but do not count as freers.  Detaching re-checks.
+ *    woken waiter that has not yet re-taken the lock is not stuck).  With none (a plain program),
+ * the first waiter is the only thread that could free: deadlock at once.  Threads that are not
+ * attached may wait too; they are woken by frees but do not count as freers.  Detaching re-checks.
  *    On a deadlock every current waiter is marked and woken; each returns -EDEADLK and
  *    its caller panics with KMB_PANIC_DEADLOCK and the report.
  *
@@ -39,7 +39,7 @@
 
 struct waiter {
 	struct waiter *next;
-	uint64_t seen;   /* free_gen when it went to sleep */
+	uint64_t seen; /* free_gen when it went to sleep */
 	const struct kmb__request *rq;
 	const struct kmb__thread *thr;
 	bool deadlocked; /* set (and the waiter unlinked) by check_deadlock */
@@ -64,19 +64,19 @@ static pthread_cond_t wait_cv = PTHREAD_COND_INITIALIZER;
 static struct waiter *waiters;
 static struct blocked *blocked;
 static int nblocked;
-static int slowpath;
+int kmb__slowpath; /* threads in the slow path (seq_cst); read inline by kmb__wake_waiters */
 static uint64_t free_gen;
 static unsigned attached;
 static char last_report[2048];
 
 void kmb__slowpath_enter(void)
 {
-	__atomic_add_fetch(&slowpath, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&kmb__slowpath, 1, __ATOMIC_SEQ_CST);
 }
 
 void kmb__slowpath_exit(void)
 {
-	__atomic_sub_fetch(&slowpath, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&kmb__slowpath, 1, __ATOMIC_SEQ_CST);
 }
 
 uint64_t kmb__free_gen(void)
@@ -84,10 +84,8 @@ uint64_t kmb__free_gen(void)
 	return __atomic_load_n(&free_gen, __ATOMIC_SEQ_CST);
 }
 
-void kmb__wake_waiters(void)
+void kmb__wake_waiters_slow(void)
 {
-	if (kmb__likely(__atomic_load_n(&slowpath, __ATOMIC_SEQ_CST) == 0))
-		return;
 	pthread_mutex_lock(&wait_lock);
 	__atomic_add_fetch(&free_gen, 1, __ATOMIC_SEQ_CST);
 	pthread_cond_broadcast(&wait_cv);

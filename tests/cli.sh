@@ -70,6 +70,14 @@ replay_buddy)
 	expect_exit 0 "$KMB" replay --backend buddy --fault-mtbf 3 --invariants --json
 	json_key "$TMP/out" failed_allocs 0
 	grep -Eq '"injected_faults": [1-9]' "$TMP/out" || fail "no fault injected"
+	# --latency-every 4: about a quarter of the 8643 allocations timed, all replayed
+	expect_exit 0 "$KMB" replay --backend buddy --latency-every 4 --json
+	json_key "$TMP/out" latency_every 4
+	json_key "$TMP/out" allocs 8643
+	awk -F': ' '/"count"/ { n = $2 + 0; exit } END { exit !(n > 8643 / 8 && n < 8643 / 2) }' \
+		"$TMP/out" || fail "--latency-every 4 timed $(grep -m1 '"count"' "$TMP/out")"
+	expect_exit 2 "$KMB" replay --latency-every 0
+	has "$TMP/err" "bad --latency-every"
 	expect_exit 0 "$KMB" replay --backend buddy --invariants
 	has "$TMP/out" "Type"
 	has "$TMP/out" "InUse"

@@ -14,7 +14,7 @@
 //      replay/<spec>/<workload>[/notiming]/manual_time  the replay engine (bench/replay.c),
 //                                        one thread, latency timing on (off)
 //      parse/ftrace                      the ftrace text parser on the bundled trace
-//      timer/cycles                      one timed empty interval (two kmb_cycles())
+//      timer/cycles                      one timed empty interval (kmb_cycles(), kmb_cycles_end())
 //    Every <spec> kmbench knows (kmb_backend_at: kernel designs, composed specs, baselines).
 // 2. Booting.  A benchmark's threads share one booted system: thread 0 boots (or keeps the
 //    system booted by the previous benchmark when spec and memory are the same, so that the
@@ -569,7 +569,7 @@ void BM_timer_cycles(benchmark::State &state)
 {
 	for (auto _ : state) {
 		uint64_t a = kmb_cycles();
-		uint64_t b = kmb_cycles();
+		uint64_t b = kmb_cycles_end();
 
 		benchmark::DoNotOptimize(b - a);
 	}
