@@ -23,8 +23,11 @@
  *
  *    struct kmb__zone      a lock, the frames it spans, free_pages (pages on its free
  *                          lists: Linux's NR_FREE_PAGES), the three watermarks, and
- *                          free_area[order]: a list of free blocks and its length
- *                          nr_free, as /proc/buddyinfo prints it.
+ *                          free_area[order]: a doubly linked list of free blocks (O(1)
+ *                          removal of any block) and its length nr_free, as
+ *                          /proc/buddyinfo prints it; nonempty, bit k set while
+ *                          free_area[k] has a block, so that the smallest usable order is
+ *                          one count-trailing-zeros instead of a walk over empty lists.
  *    struct kmb_page       the head frame of a free block is linked into its free list
  *                          through next/prev, carries its order and the KMB__PG_BUDDY flag
  *                          (PageBuddy); the other frames of a free block are blank (flags 0,
@@ -35,7 +38,11 @@
  *                          The merge test reads it instead of the buddy's struct kmb_page,
  *                          whose flags belong to whoever holds that block and may be
  *                          written without our locks (Linux tolerates that race with
- *                          page_type; a TSan-clean build cannot).
+ *                          page_type; a TSan-clean build cannot).  It is padded with
+ *                          zeros to a whole number of order-10 blocks, so that the buddy
+ *                          index (idx ^ 2^k) of any block in the zone has a byte: a buddy
+ *                          reaching past the zone's end is never marked free, and the merge
+ *                          test needs no bounds check.
  *    struct kmb__pcp       per zone and CPU (Linux's per_cpu_pages): a list of free order-0
  *                          pages, its count, high and batch.  Hot pages at the head (freed
  *                          last, reused first), cold pages drained from the tail.
@@ -51,7 +58,10 @@
  *                   first with `batch` pages taken one by one from the zone under its lock
  *                   (rmqueue_bulk); otherwise take the first block of the smallest
  *                   non-empty order >= order (__rmqueue_smallest) and give back the upper
- *                   halves while halving down to order (expand).  The head frame gets the
+ *                   halves while halving down to order (expand).  The lists of the orders
+ *                   in between are empty - that is why the block came from above - so
+ *                   each half becomes its list's only entry: a level of expand is a
+ *                   handful of stores and no loads.  The head frame gets the
  *                   order and the usage, and the pages are accounted (kmb_physmem_account).
  *    free(order):   the block's frames are blanked (Linux free_pages_prepare), poisoned
  *                   with INVARIANTS (page_poisoning), unaccounted; order 0 with per-CPU
@@ -60,6 +70,9 @@
  *                   (free_pcppages_bulk).  Otherwise, and for those drained pages,
  *                   __free_one_page merges with the buddy while it is a free block of the
  *                   same order inside the zone, then links the result at its list head.
+ *                   A level of the merge is one byte compare, an unlink and three stores.
+ *    Counters:      free_pages, split and merge are updated once per request (by the
+ *                   whole count), not at each level of a split or merge chain.
  *    drain:         every per-CPU list back to its zone (drain_all_pages).  The core calls
  *                   it before putting an M_WAITOK request to sleep, as Linux drains after
  *                   a failed direct reclaim.
@@ -100,11 +113,15 @@
  *
  * 5. Locking.
  *
- *    Each zone has a mutex (Linux: zone->lock, a spinlock; a mutex here because benchmark
- *    threads may outnumber cores) over its free lists, pstate and counters.  Each per-CPU
- *    list has a spinlock (Linux 6.0+ pcp->lock), taken with trylock on the allocation and
- *    free paths, as pcp_spin_trylock: when busy (another thread attached to the same CPU
- *    index, or a drain), the request goes to the zone instead.  Order: pcp lock, then zone
+ *    Each zone has a spinlock (Linux's zone->lock) over its free lists, pstate, nonempty
+ *    and counters; each per-CPU list has one too (Linux 6.0+ pcp->lock), taken with
+ *    trylock on the allocation and free paths, as pcp_spin_trylock: when busy (another
+ *    thread on the same CPU index, or a drain), the request goes to the zone instead.
+ *    A spinlock is one atomic exchange to take and a release store to drop (C11 atomics,
+ *    which TSan understands); an uncontended pthread mutex costs two atomic
+ *    read-modify-writes.  Because benchmark threads may outnumber cores and a lock holder
+ *    can be preempted, a waiter spins SPIN_LIMIT times (derived at its definition) with a
+ *    pause, then yields its core and spins again.  Order: pcp lock, then zone
  *    lock.  Fields read without their lock - nr_free, free_pages, count and the
  *    statistics - are written with relaxed atomic stores and read with relaxed loads
  *    (Linux's READ_ONCE/WRITE_ONCE and data_race()).  Rare events are counted with atomic
@@ -133,7 +150,7 @@
 #include "core/internal.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +167,16 @@
 
 #define WATERMARK_SCALE_FACTOR 10 /* vm.watermark_scale_factor default */
 
+/*
+ * Spins of the zone lock before the waiter yields its core (see 5.).  A critical section
+ * is a split or merge chain (at most 10 levels of a few instructions each: well under
+ * 100 ns) or a per-CPU batch (15 pages at 256 MiB: under 1 us), except a drain of a full
+ * list; a pause costs 10 to 140 cycles depending on the core, so 256 pauses cover ~1 to
+ * ~10 us: longer than a holder that is running needs, and a holder that is not running
+ * (threads outnumber cores) is only helped by giving it the core.
+ */
+#define SPIN_LIMIT 256
+
 enum { WMARK_MIN, WMARK_LOW, WMARK_HIGH };
 
 enum wm_verdict {
@@ -164,21 +191,23 @@ struct kmb__free_area {
 };
 
 struct kmb__pcp {
-	_Alignas(64) pthread_spinlock_t lock; /* one cache line per CPU */
-	unsigned batch, high;                 /* constant after creation */
+	_Alignas(64) int lock; /* spinlock (see 5.); one cache line per CPU */
+	unsigned batch, high;  /* constant after creation */
 	size_t count;
 	struct kmb_page list; /* sentinel: hot at the head, cold at the tail */
 	uint64_t nhit, nrefill, nfree, ndrained;
 };
 
 struct kmb__zone {
-	pthread_mutex_t lock;
+	_Alignas(64) int lock; /* spinlock (see 5.) */
 	unsigned node;
 	size_t start_pfn, npages; /* no holes: spanned = present = managed */
 	struct kmb_page *map;     /* &pm->map[start_pfn] */
-	uint8_t *pstate;          /* [npages] */
+	uint8_t *pstate;          /* [npages rounded up to a MAX_ORDER block], see 2. */
 	size_t free_pages;        /* on the free lists (pcp pages excluded) */
+	unsigned nonempty;        /* bit o: area[o] has a block (see 2.) */
 	size_t wmark[3];
+	size_t wmark_reserve; /* the min mark lowered for M_USE_RESERVE (see 4.) */
 	struct kmb__free_area area[KMB_BUDDY_NR_ORDERS];
 	struct kmb__pcp *pcp; /* [ncpus] or NULL */
 	uint64_t nalloc, nfree, nsplit, nmerge;
@@ -194,17 +223,65 @@ struct kmb_buddy {
 	uint64_t pcp_busy, wmark_fail, reserve_alloc, remote_alloc, alloc_fail, drain_all;
 };
 
+/* ---- spinlocks (see 5.) ---------------------------------------------------------------- */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+static inline bool spin_trylock(int *lock)
+{
+	return __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static __attribute__((noinline)) void spin_lock_slow(int *lock)
+{
+	unsigned spins = 0;
+
+	do {
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0) {
+			if (++spins < SPIN_LIMIT) {
+				cpu_relax();
+			} else {
+				sched_yield();
+				spins = 0;
+			}
+		}
+	} while (!spin_trylock(lock));
+}
+
+static inline void spin_lock(int *lock)
+{
+	if (kmb__unlikely(!spin_trylock(lock)))
+		spin_lock_slow(lock);
+}
+
+static inline void spin_unlock(int *lock)
+{
+	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
 /* ---- CPUs and nodes -------------------------------------------------------------------- */
 
-static unsigned this_cpu(const struct kmb_buddy *b)
+/* Reductions by a compare first: a division costs more than the rest of the fast path. */
+static inline unsigned this_cpu(const struct kmb_buddy *b)
 {
-	return kmb_thread_cpu() % b->ncpus;
+	unsigned cpu = kmb_thread_cpu();
+
+	return kmb__likely(cpu < b->ncpus) ? cpu : cpu % b->ncpus;
 }
 
 /* The replay's topology says which node a CPU index is on (kmb_cpu_node). */
-static unsigned cpu_to_node(const struct kmb_buddy *b, unsigned cpu)
+static inline unsigned cpu_to_node(const struct kmb_buddy *b, unsigned cpu)
 {
-	return kmb_cpu_node(cpu) % b->nzones;
+	unsigned node = kmb_cpu_node(cpu);
+
+	return kmb__likely(node < b->nzones) ? node : node % b->nzones;
 }
 
 static unsigned node_ncpus(const struct kmb_buddy *b, unsigned node)
@@ -216,92 +293,134 @@ static unsigned node_ncpus(const struct kmb_buddy *b, unsigned node)
 	return n;
 }
 
-/* ---- free lists (zone lock held) ------------------------------------------------------- */
+/*
+ * ---- free lists (zone lock held) -------------------------------------------------------
+ *
+ * As in Linux, the zone's free_pages and the split and merge counters are updated once
+ * per request, not at every level of a split or merge chain.  Loop-invariant fields are
+ * copied to locals first: a store through pstate (bytes) may alias anything, and would
+ * make the compiler reload them at every level.
+ */
 
-static void add_to_free_list(struct kmb__zone *z, struct kmb_page *pg, unsigned order, bool tail)
+/* Link a block at the head (tail) of its free list; its frames other than pg are blank. */
+static inline void add_to_free_list(struct kmb__zone *z, struct kmb_page *pg, size_t idx,
+                                    unsigned order, bool tail)
 {
 	struct kmb__free_area *fa = &z->area[order];
 
 	pg->flags = KMB__PG_BUDDY;
 	pg->order = (uint8_t)order;
-	pg->usage = KMB_USE_FREE;
-	z->pstate[pg - z->map] = (uint8_t)(KMB__PS_FREE | order);
+	z->pstate[idx] = (uint8_t)(KMB__PS_FREE | order);
 	if (tail)
-		kmb__list_add_tail(&fa->list, pg);
+		kmb__list_insert(pg, fa->list.prev, &fa->list);
 	else
-		kmb__list_add(&fa->list, pg);
+		kmb__list_insert(pg, &fa->list, fa->list.next);
 	ADD(&fa->nr_free, 1);
-	ADD(&z->free_pages, ORDER_PAGES(order));
+	z->nonempty |= 1u << order;
 }
 
-static void del_from_free_list(struct kmb__zone *z, struct kmb_page *pg, unsigned order)
+/*
+ * Give back the upper halves of a block of order high until one of order low is left
+ * (expand).  The lists of orders low .. high - 1 are empty (the block came from the
+ * smallest non-empty order >= low), so each half becomes its list's only entry: a level
+ * is stores only.
+ */
+static inline void expand(struct kmb__zone *z, struct kmb_page *pg, size_t idx, unsigned low,
+                          unsigned high)
 {
-	kmb__list_del(pg);
-	pg->flags &= ~KMB__PG_BUDDY;
-	z->pstate[pg - z->map] = 0;
-	SUB(&z->area[order].nr_free, 1);
-	SUB(&z->free_pages, ORDER_PAGES(order));
-}
+	uint8_t *pstate = z->pstate;
+	struct kmb__free_area *area = z->area;
+	size_t size = ORDER_PAGES(high);
 
-/* Give back the upper halves of a block of order high until one of order low is left. */
-static void expand(struct kmb__zone *z, struct kmb_page *pg, unsigned low, unsigned high)
-{
+	z->nonempty |= (1u << high) - (1u << low);
 	while (high > low) {
-		high--;
-		add_to_free_list(z, pg + ORDER_PAGES(high), high, false);
-		ADD(&z->nsplit, 1);
+		struct kmb__free_area *fa = &area[--high];
+		struct kmb_page *half = pg + (size >>= 1);
+
+		half->flags = KMB__PG_BUDDY;
+		half->order = (uint8_t)high;
+		half->next = half->prev = &fa->list;
+		fa->list.next = fa->list.prev = half;
+		KMB__STORE(&fa->nr_free, 1);
+		pstate[idx + size] = (uint8_t)(KMB__PS_FREE | high);
 	}
 }
 
-static struct kmb_page *rmqueue_smallest(struct kmb__zone *z, unsigned order)
+/* The first block of the smallest order >= order, split down to order (free_pages too). */
+static inline struct kmb_page *rmqueue_smallest(struct kmb__zone *z, unsigned order)
 {
-	for (unsigned o = order; o <= KMB_BUDDY_MAX_ORDER; o++) {
-		struct kmb__free_area *fa = &z->area[o];
-		struct kmb_page *pg;
+	unsigned avail = z->nonempty >> order, o;
+	struct kmb__free_area *fa;
+	struct kmb_page *pg;
+	size_t idx, nr;
 
-		if (kmb__list_empty(&fa->list))
-			continue;
-		pg = fa->list.next;
-		del_from_free_list(z, pg, o);
-		expand(z, pg, order, o);
-		return pg;
-	}
-	return NULL;
+	if (avail == 0)
+		return NULL;
+	o = order + (unsigned)__builtin_ctz(avail);
+	fa = &z->area[o];
+	pg = fa->list.next;
+	idx = (size_t)(pg - z->map);
+	pg->prev->next = pg->next;
+	pg->next->prev = pg->prev;
+	pg->flags = 0;
+	z->pstate[idx] = 0;
+	nr = fa->nr_free - 1;
+	KMB__STORE(&fa->nr_free, nr);
+	if (nr == 0)
+		z->nonempty &= ~(1u << o);
+	expand(z, pg, idx, order, o);
+	SUB(&z->free_pages, ORDER_PAGES(order));
+	if (o > order)
+		ADD(&z->nsplit, o - order);
+	return pg;
 }
 
-/* The buddy at index bidx is a whole free block of this order inside the zone. */
-static bool page_is_buddy(const struct kmb__zone *z, size_t bidx, unsigned order)
-{
-	return bidx + ORDER_PAGES(order) <= z->npages &&
-	       z->pstate[bidx] == (uint8_t)(KMB__PS_FREE | order);
-}
-
+/*
+ * Merge a block with its buddy while the buddy is a whole free block of the same order
+ * (__free_one_page), then link the result.  pstate is padded to a multiple of the largest
+ * block with zeros (2.), so the buddy of a block inside the zone always has a pstate byte,
+ * and a buddy reaching past the zone's end is never marked free: no bounds test.
+ */
 static void free_one_page_locked(struct kmb__zone *z, struct kmb_page *pg, unsigned order)
 {
-	size_t idx = (size_t)(pg - z->map);
+	uint8_t *pstate = z->pstate;
+	struct kmb_page *map = z->map;
+	struct kmb__free_area *area = z->area;
+	unsigned nonempty = z->nonempty, start = order;
+	size_t idx = (size_t)(pg - map);
 
 	while (order < KMB_BUDDY_MAX_ORDER) {
-		size_t bidx = idx ^ ORDER_PAGES(order);
+		size_t bit = ORDER_PAGES(order), bidx = idx ^ bit, nr;
 		struct kmb_page *buddy;
 
-		if (!page_is_buddy(z, bidx, order))
+		if (pstate[bidx] != (uint8_t)(KMB__PS_FREE | order))
 			break;
-		buddy = z->map + bidx;
-		del_from_free_list(z, buddy, order);
+		buddy = map + bidx;
+		buddy->prev->next = buddy->next;
+		buddy->next->prev = buddy->prev;
+		buddy->flags = 0;
 		buddy->order = 0;
-		ADD(&z->nmerge, 1);
-		idx &= bidx;
+		pstate[bidx] = 0;
+		nr = area[order].nr_free - 1;
+		KMB__STORE(&area[order].nr_free, nr);
+		if (nr == 0)
+			nonempty &= ~(1u << order);
+		idx &= ~bit;
 		order++;
 	}
-	add_to_free_list(z, z->map + idx, order, false);
+	z->nonempty = nonempty;
+	add_to_free_list(z, map + idx, idx, order, false);
+	ADD(&z->free_pages, ORDER_PAGES(start));
+	if (order > start)
+		ADD(&z->nmerge, order - start);
 }
 
 static void free_one_page(struct kmb__zone *z, struct kmb_page *pg, unsigned order)
 {
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	free_one_page_locked(z, pg, order);
 	ADD(&z->nfree, 1);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 }
 
 /* ---- watermarks ------------------------------------------------------------------------ */
@@ -356,26 +475,27 @@ void kmb__buddy_zone_wmarks(size_t managed, size_t lowmem_pages, unsigned long m
 	wm[WMARK_LOW] = min + tmp;
 	wm[WMARK_HIGH] = min + 2 * tmp;
 }
+/* mark -= mark / 2 (ALLOC_HIGH), then mark -= mark / 4 (ALLOC_HARDER): see 4. */
+static size_t reserve_mark(size_t min)
+{
+	size_t mark = min;
 
-static enum wm_verdict zone_watermark_ok(const struct kmb__zone *z, unsigned order, int flags)
+	mark -= mark / 2;
+	mark -= mark / 4;
+	return mark;
+}
+
+static inline enum wm_verdict zone_watermark_ok(const struct kmb__zone *z, unsigned order,
+                                                int flags)
 {
 	long free = (long)LOAD(&z->free_pages) - ((long)ORDER_PAGES(order) - 1);
-	long min = (long)z->wmark[WMARK_MIN], mark = min;
+	long min = (long)z->wmark[WMARK_MIN];
+	long mark = (flags & M_USE_RESERVE) ? (long)z->wmark_reserve : min;
 
-	if (flags & M_USE_RESERVE) {
-		mark -= mark / 2; /* ALLOC_HIGH */
-		mark -= mark / 4; /* ALLOC_HARDER */
-	}
 	if (free <= mark)
 		return WM_FAIL;
-	if (order > 0) {
-		unsigned o = order;
-
-		while (o <= KMB_BUDDY_MAX_ORDER && LOAD(&z->area[o].nr_free) == 0)
-			o++;
-		if (o > KMB_BUDDY_MAX_ORDER)
-			return WM_FAIL;
-	}
+	if (order > 0 && (z->nonempty >> order) == 0) /* order > 0: the zone lock is held */
+		return WM_FAIL;
 	return free <= min ? WM_RESERVE : WM_OK;
 }
 
@@ -407,16 +527,17 @@ static size_t rmqueue_bulk(struct kmb__zone *z, unsigned count, struct kmb_page 
 {
 	size_t n = 0;
 
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	for (; n < count; n++) {
 		struct kmb_page *pg = rmqueue_smallest(z, 0);
 
 		if (pg == NULL)
 			break;
 		pg->flags = KMB__PG_PCP;
+		pg->order = 0;
 		kmb__list_add_tail(list, pg);
 	}
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	return n;
 }
 
@@ -425,7 +546,7 @@ static void free_pcppages_bulk(struct kmb__zone *z, struct kmb__pcp *pcp, size_t
 {
 	size_t n = 0;
 
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	for (; n < count && !kmb__list_empty(&pcp->list); n++) {
 		struct kmb_page *pg = pcp->list.prev;
 
@@ -433,55 +554,60 @@ static void free_pcppages_bulk(struct kmb__zone *z, struct kmb__pcp *pcp, size_t
 		pg->flags = 0;
 		free_one_page_locked(z, pg, 0);
 	}
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	SUB(&pcp->count, n);
 	ADD(&pcp->ndrained, n);
 }
 
 /* An order-0 page from this CPU's list; *busy when its lock was taken. */
-static struct kmb_page *rmqueue_pcplist(struct kmb_buddy *b, struct kmb__zone *z, unsigned cpu,
-                                        bool *busy)
+static inline struct kmb_page *rmqueue_pcplist(struct kmb_buddy *b, struct kmb__zone *z,
+                                               unsigned cpu, bool *busy)
 {
 	struct kmb__pcp *pcp = &z->pcp[cpu];
-	struct kmb_page *pg = NULL;
-	bool refilled = false;
+	struct kmb_page *pg;
+	uint64_t *ctr = &pcp->nhit;
 
-	*busy = pthread_spin_trylock(&pcp->lock) != 0;
-	if (*busy) {
+	*busy = !spin_trylock(&pcp->lock);
+	if (kmb__unlikely(*busy)) {
 		COUNT(&b->pcp_busy);
 		return NULL;
 	}
-	if (kmb__list_empty(&pcp->list)) {
+	pg = pcp->list.next;
+	if (kmb__unlikely(pg == &pcp->list)) {
 		ADD(&pcp->count, rmqueue_bulk(z, pcp->batch, &pcp->list));
-		refilled = true;
-	}
-	if (!kmb__list_empty(&pcp->list)) {
+		ctr = &pcp->nrefill;
 		pg = pcp->list.next;
-		kmb__list_del(pg);
-		pg->flags = 0;
-		SUB(&pcp->count, 1);
-		ADD(refilled ? &pcp->nrefill : &pcp->nhit, 1);
 	}
-	pthread_spin_unlock(&pcp->lock);
+	if (kmb__likely(pg != &pcp->list)) {
+		pg->prev->next = pg->next;
+		pg->next->prev = pg->prev;
+		SUB(&pcp->count, 1);
+		ADD(ctr, 1);
+	} else {
+		pg = NULL;
+	}
+	spin_unlock(&pcp->lock);
 	return pg;
 }
 
-static void free_unref_page(struct kmb_buddy *b, struct kmb__zone *z, struct kmb_page *pg)
+static inline void free_unref_page(struct kmb_buddy *b, struct kmb__zone *z, struct kmb_page *pg)
 {
 	struct kmb__pcp *pcp = &z->pcp[this_cpu(b)];
+	size_t count;
 
-	if (pthread_spin_trylock(&pcp->lock) != 0) {
+	if (kmb__unlikely(!spin_trylock(&pcp->lock))) {
 		COUNT(&b->pcp_busy);
 		free_one_page(z, pg, 0);
 		return;
 	}
 	pg->flags = KMB__PG_PCP;
-	kmb__list_add(&pcp->list, pg);
-	ADD(&pcp->count, 1);
+	kmb__list_insert(pg, &pcp->list, pcp->list.next);
+	count = pcp->count + 1;
+	KMB__STORE(&pcp->count, count);
 	ADD(&pcp->nfree, 1);
-	if (pcp->count >= pcp->high)
+	if (kmb__unlikely(count >= pcp->high))
 		free_pcppages_bulk(z, pcp, pcp->batch);
-	pthread_spin_unlock(&pcp->lock);
+	spin_unlock(&pcp->lock);
 }
 
 static int pcp_init(struct kmb_buddy *b, struct kmb__zone *z)
@@ -497,7 +623,6 @@ static int pcp_init(struct kmb_buddy *b, struct kmb__zone *z)
 	for (unsigned cpu = 0; cpu < b->ncpus; cpu++) {
 		struct kmb__pcp *pcp = &z->pcp[cpu];
 
-		pthread_spin_init(&pcp->lock, PTHREAD_PROCESS_PRIVATE);
 		pcp->batch = batch;
 		pcp->high = high;
 		kmb__list_init(&pcp->list);
@@ -512,18 +637,18 @@ static struct kmb_page *rmqueue_buddy(struct kmb__zone *z, unsigned order, int f
 {
 	struct kmb_page *pg = NULL;
 
-	pthread_mutex_lock(&z->lock);
+	spin_lock(&z->lock);
 	*v = zone_watermark_ok(z, order, flags);
 	if (*v != WM_FAIL)
 		pg = rmqueue_smallest(z, order);
 	if (pg != NULL)
 		ADD(&z->nalloc, 1);
-	pthread_mutex_unlock(&z->lock);
+	spin_unlock(&z->lock);
 	return pg;
 }
 
-static struct kmb_page *zone_alloc(struct kmb_buddy *b, struct kmb__zone *z, unsigned cpu,
-                                   unsigned order, int flags, enum wm_verdict *v)
+static inline struct kmb_page *zone_alloc(struct kmb_buddy *b, struct kmb__zone *z, unsigned cpu,
+                                          unsigned order, int flags, enum wm_verdict *v)
 {
 	if (order == 0 && b->pcp) {
 		struct kmb_page *pg;
@@ -533,13 +658,14 @@ static struct kmb_page *zone_alloc(struct kmb_buddy *b, struct kmb__zone *z, uns
 		if (*v == WM_FAIL)
 			return NULL;
 		pg = rmqueue_pcplist(b, z, cpu, &busy);
-		if (pg != NULL || !busy)
+		if (kmb__likely(pg != NULL || !busy))
 			return pg;
 	}
 	return rmqueue_buddy(z, order, flags, v);
 }
 
-static void *prep_new_page(struct kmb_buddy *b, struct kmb_page *pg, unsigned order, int flags)
+static inline void *prep_new_page(struct kmb_buddy *b, struct kmb_page *pg, unsigned order,
+                                  int flags)
 {
 	enum kmb_page_usage usage = (flags & KMB_GFP_META) ? KMB_USE_META : KMB_USE_DATA;
 
@@ -550,33 +676,61 @@ static void *prep_new_page(struct kmb_buddy *b, struct kmb_page *pg, unsigned or
 	return kmb_page_addr(b->pm, pg);
 }
 
-void *kmb_buddy_alloc_pages(struct kmb_buddy *b, unsigned order, int flags)
+/* The zones after the home one (zonelist fallback), and the failure counters. */
+static __attribute__((noinline)) void *alloc_pages_fallback(struct kmb_buddy *b, unsigned cpu,
+                                                            unsigned home, unsigned order,
+                                                            int flags, enum wm_verdict v)
 {
-	unsigned cpu = this_cpu(b), home = cpu_to_node(b, cpu), i;
 	struct kmb_page *pg = NULL;
-	enum wm_verdict v = WM_FAIL;
+	unsigned n = home;
 
-	if (kmb_fault_inject())
-		return NULL;
-	for (i = 0; order <= KMB_BUDDY_MAX_ORDER && i < b->nzones && pg == NULL; i++) {
-		pg = zone_alloc(b, &b->zone[(home + i) % b->nzones], cpu, order, flags, &v);
-		if (pg == NULL && v == WM_FAIL)
+	if (v == WM_FAIL)
+		COUNT(&b->wmark_fail);
+	for (unsigned i = 1; i < b->nzones; i++) {
+		if (++n == b->nzones)
+			n = 0;
+		pg = zone_alloc(b, &b->zone[n], cpu, order, flags, &v);
+		if (pg != NULL)
+			break;
+		if (v == WM_FAIL)
 			COUNT(&b->wmark_fail);
 	}
 	if (pg == NULL) {
 		COUNT(&b->alloc_fail);
 		return NULL;
 	}
-	if (i > 1)
-		COUNT(&b->remote_alloc);
+	COUNT(&b->remote_alloc);
 	if (v == WM_RESERVE)
+		COUNT(&b->reserve_alloc);
+	return prep_new_page(b, pg, order, flags);
+}
+
+void *kmb_buddy_alloc_pages(struct kmb_buddy *b, unsigned order, int flags)
+{
+	unsigned cpu, home;
+	struct kmb_page *pg;
+	enum wm_verdict v;
+
+	if (kmb_fault_inject())
+		return NULL;
+	if (kmb__unlikely(order > KMB_BUDDY_MAX_ORDER)) {
+		COUNT(&b->alloc_fail);
+		return NULL;
+	}
+	cpu = this_cpu(b);
+	home = cpu_to_node(b, cpu);
+	pg = zone_alloc(b, &b->zone[home], cpu, order, flags, &v);
+	if (kmb__unlikely(pg == NULL))
+		return alloc_pages_fallback(b, cpu, home, order, flags, v);
+	if (kmb__unlikely(v == WM_RESERVE))
 		COUNT(&b->reserve_alloc);
 	return prep_new_page(b, pg, order, flags);
 }
 
 /* ---- free ------------------------------------------------------------------------------ */
 
-static void check_free(const struct kmb_buddy *b, void *addr, unsigned order)
+static __attribute__((noinline, noreturn)) void bad_free(const struct kmb_buddy *b, void *addr,
+                                                         unsigned order)
 {
 	const struct kmb_physmem *pm = b->pm;
 	const struct kmb_page *pg;
@@ -593,39 +747,45 @@ static void check_free(const struct kmb_buddy *b, void *addr, unsigned order)
 		kmb_panic(KMB_PANIC_BAD_FREE, addr,
 		          "kmb_buddy_free_pages(%p, %u): not the head of an allocated block", addr,
 		          order);
-	if (pg->order != order)
-		kmb_panic(KMB_PANIC_BAD_FREE, addr,
-		          "kmb_buddy_free_pages(%p, %u): the block has order %u", addr, order,
-		          pg->order);
+	kmb_panic(KMB_PANIC_BAD_FREE, addr, "kmb_buddy_free_pages(%p, %u): the block has order %u",
+	          addr, order, pg->order);
 }
 
 /* Blank every frame of the block and poison its memory (free_pages_prepare). */
-static void free_pages_prepare(struct kmb_buddy *b, struct kmb_page *pg, unsigned order)
+static inline void free_pages_prepare(struct kmb_buddy *b, struct kmb_page *pg, unsigned order)
 {
-	for (size_t i = 0; i < ORDER_PAGES(order); i++) {
+	pg->flags = 0;
+	pg->order = 0;
+	pg->usage = KMB_USE_FREE;
+	for (size_t i = 1; i < ORDER_PAGES(order); i++) {
 		pg[i].flags = 0;
 		pg[i].order = 0;
 		pg[i].usage = KMB_USE_FREE;
 	}
-	kmb_poison(b->pm, kmb_page_addr(b->pm, pg), ORDER_PAGES(order) << KMB_PAGE_SHIFT);
+	if (b->pm->poison)
+		kmb_poison(b->pm, kmb_page_addr(b->pm, pg), ORDER_PAGES(order) << KMB_PAGE_SHIFT);
 }
 
 void kmb_buddy_free_pages(struct kmb_buddy *b, void *addr, unsigned order)
 {
+	const struct kmb_physmem *pm = b->pm;
+	size_t off = (size_t)((char *)addr - pm->base);
 	struct kmb_page *pg;
-	struct kmb__zone *z;
 	enum kmb_page_usage usage;
 
-	check_free(b, addr, order);
-	pg = kmb_page_of(b->pm, addr);
+	/* in memory (an address below base wraps above), page aligned, an allocated head */
+	if (kmb__unlikely(off >= (pm->npages << KMB_PAGE_SHIFT) || off % KMB_PAGE_SIZE != 0))
+		bad_free(b, addr, order);
+	pg = &pm->map[off >> KMB_PAGE_SHIFT];
 	usage = (enum kmb_page_usage)pg->usage;
-	z = &b->zone[pg->node];
+	if (kmb__unlikely(usage == KMB_USE_FREE || pg->order != order))
+		bad_free(b, addr, order);
 	free_pages_prepare(b, pg, order);
 	kmb_physmem_account(b->pm, -(long)ORDER_PAGES(order), usage);
 	if (order == 0 && b->pcp)
-		free_unref_page(b, z, pg);
+		free_unref_page(b, &b->zone[pg->node], pg);
 	else
-		free_one_page(z, pg, order);
+		free_one_page(&b->zone[pg->node], pg, order);
 }
 
 void kmb_buddy_drain(struct kmb_buddy *b)
@@ -639,10 +799,10 @@ void kmb_buddy_drain(struct kmb_buddy *b)
 		for (unsigned cpu = 0; cpu < b->ncpus; cpu++) {
 			struct kmb__pcp *pcp = &z->pcp[cpu];
 
-			pthread_spin_lock(&pcp->lock);
+			spin_lock(&pcp->lock);
 			if (pcp->count > 0)
 				free_pcppages_bulk(z, pcp, pcp->count);
-			pthread_spin_unlock(&pcp->lock);
+			spin_unlock(&pcp->lock);
 		}
 	}
 }
@@ -660,28 +820,24 @@ static void zone_free_all(struct kmb__zone *z)
 		while (order > 0 && ((idx & (ORDER_PAGES(order) - 1)) != 0 ||
 		                     idx + ORDER_PAGES(order) > z->npages))
 			order--;
-		add_to_free_list(z, z->map + idx, order, true); /* ascending addresses */
+		add_to_free_list(z, z->map + idx, idx, order, true); /* ascending addresses */
 		idx += ORDER_PAGES(order);
 	}
+	z->free_pages = z->npages;
 }
 
 static int zone_init(struct kmb_buddy *b, struct kmb__zone *z, unsigned node)
 {
 	struct kmb_physmem *pm = b->pm;
-	int err;
 
 	z->node = node;
 	z->start_pfn = pm->node_start[node];
 	z->npages = pm->node_start[node + 1] - z->start_pfn;
 	z->map = pm->map + z->start_pfn;
-	z->pstate = calloc(z->npages ? z->npages : 1, 1);
+	/* padded with zeros to a whole largest block: the merge test needs no bounds (2.) */
+	z->pstate = calloc((z->npages | (ORDER_PAGES(KMB_BUDDY_MAX_ORDER) - 1)) + 1, 1);
 	if (z->pstate == NULL)
 		return -ENOMEM;
-	err = pthread_mutex_init(&z->lock, NULL);
-	if (err != 0) {
-		free(z->pstate);
-		return -err;
-	}
 	for (unsigned o = 0; o <= KMB_BUDDY_MAX_ORDER; o++)
 		kmb__list_init(&z->area[o].list);
 	zone_free_all(z);
@@ -692,9 +848,12 @@ static void setup_wmarks(struct kmb_buddy *b)
 {
 	b->min_free_kbytes =
 	        kmb__buddy_min_free_kbytes((uint64_t)b->pm->npages << (KMB_PAGE_SHIFT - 10));
-	for (unsigned n = 0; n < b->nzones; n++)
-		kmb__buddy_zone_wmarks(b->zone[n].npages, b->pm->npages, b->min_free_kbytes,
-		                       b->zone[n].wmark);
+	for (unsigned n = 0; n < b->nzones; n++) {
+		struct kmb__zone *z = &b->zone[n];
+
+		kmb__buddy_zone_wmarks(z->npages, b->pm->npages, b->min_free_kbytes, z->wmark);
+		z->wmark_reserve = reserve_mark(z->wmark[WMARK_MIN]);
+	}
 }
 
 static void *pagesrc_alloc(struct kmb_pagesrc *ps, unsigned order, int flags)
@@ -743,9 +902,11 @@ int kmb_buddy_create(struct kmb_physmem *pm, unsigned ncpus, bool pcp, struct km
 	if (pm == NULL || pm->map == NULL || pm->nnodes == 0 || pm->nnodes > KMB_MAX_NODES ||
 	    ncpus == 0 || ncpus > KMB_MAX_CPUS)
 		return -EINVAL;
-	b = calloc(1, sizeof(*b));
+	b = aligned_alloc(_Alignof(struct kmb_buddy), (sizeof(*b) + _Alignof(struct kmb_buddy) -
+	                                               1) & ~(_Alignof(struct kmb_buddy) - 1));
 	if (b == NULL)
 		return -ENOMEM;
+	memset(b, 0, sizeof(*b));
 	b->pm = pm;
 	b->ncpus = ncpus;
 	b->pcp = pcp;
@@ -775,10 +936,7 @@ void kmb_buddy_destroy(struct kmb_buddy *b)
 	for (unsigned n = 0; n < b->nzones; n++) {
 		struct kmb__zone *z = &b->zone[n];
 
-		for (unsigned cpu = 0; z->pcp != NULL && cpu < b->ncpus; cpu++)
-			pthread_spin_destroy(&z->pcp[cpu].lock);
 		free(z->pcp);
-		pthread_mutex_destroy(&z->lock);
 		free(z->pstate);
 	}
 	free(b);
