@@ -279,7 +279,11 @@ static inline unsigned this_cpu(const struct kmb_buddy *b)
 /* The replay's topology says which node a CPU index is on (kmb_cpu_node). */
 static inline unsigned cpu_to_node(const struct kmb_buddy *b, unsigned cpu)
 {
-	unsigned node = kmb_cpu_node(cpu);
+	unsigned node;
+
+	if (b->nzones == 1)
+		return 0;
+	node = kmb_cpu_node(cpu);
 
 	return kmb__likely(node < b->nzones) ? node : node % b->nzones;
 }
@@ -415,7 +419,8 @@ static void free_one_page_locked(struct kmb__zone *z, struct kmb_page *pg, unsig
 		ADD(&z->nmerge, order - start);
 }
 
-static void free_one_page(struct kmb__zone *z, struct kmb_page *pg, unsigned order)
+static __attribute__((noinline)) void free_one_page(struct kmb__zone *z, struct kmb_page *pg,
+                                                    unsigned order)
 {
 	spin_lock(&z->lock);
 	free_one_page_locked(z, pg, order);
@@ -523,7 +528,8 @@ unsigned kmb__buddy_highsize(size_t low_wmark, unsigned local_cpus, unsigned bat
 }
 
 /* Take up to count order-0 pages from the zone onto a per-CPU list (rmqueue_bulk). */
-static size_t rmqueue_bulk(struct kmb__zone *z, unsigned count, struct kmb_page *list)
+static __attribute__((noinline)) size_t rmqueue_bulk(struct kmb__zone *z, unsigned count,
+                                                     struct kmb_page *list)
 {
 	size_t n = 0;
 
@@ -542,7 +548,8 @@ static size_t rmqueue_bulk(struct kmb__zone *z, unsigned count, struct kmb_page 
 }
 
 /* Give count pages from the cold end of a per-CPU list back to the zone (pcp lock held). */
-static void free_pcppages_bulk(struct kmb__zone *z, struct kmb__pcp *pcp, size_t count)
+static __attribute__((noinline)) void free_pcppages_bulk(struct kmb__zone *z, struct kmb__pcp *pcp,
+                                                         size_t count)
 {
 	size_t n = 0;
 
@@ -632,8 +639,8 @@ static int pcp_init(struct kmb_buddy *b, struct kmb__zone *z)
 
 /* ---- allocation ------------------------------------------------------------------------ */
 
-static struct kmb_page *rmqueue_buddy(struct kmb__zone *z, unsigned order, int flags,
-                                      enum wm_verdict *v)
+static __attribute__((noinline)) struct kmb_page *rmqueue_buddy(struct kmb__zone *z, unsigned order,
+                                                                int flags, enum wm_verdict *v)
 {
 	struct kmb_page *pg = NULL;
 
