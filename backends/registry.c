@@ -111,6 +111,7 @@ static int load_plugin(const char *path, size_t len, const struct kmb_backend_op
 	char file[4096];
 	void *h;
 	const struct kmb_backend_ops *ops;
+	const unsigned *abi;
 
 	snprintf(file, sizeof(file), "%.*s", (int)len, path);
 	h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
@@ -124,6 +125,15 @@ static int load_plugin(const char *path, size_t len, const struct kmb_backend_op
 	    ops->fini == NULL) {
 		snprintf(err, errlen, "plugin %s: no complete '%s' ops table", file,
 		         KMB_PLUGIN_SYMBOL);
+		dlclose(h);
+		return -ENOEXEC;
+	}
+	abi = dlsym(h, KMB_PLUGIN_ABI_SYMBOL);
+	if (abi == NULL || *abi != KMB_BACKEND_ABI) {
+		snprintf(err, errlen,
+		         "plugin %s: built for backend ABI %u, kmbench has %u (rebuild it against "
+		         "include/kmbench/backend.h)",
+		         file, abi ? *abi : 1u, KMB_BACKEND_ABI);
 		dlclose(h);
 		return -ENOEXEC;
 	}

@@ -102,6 +102,17 @@ const char *kmb__request_str(const struct kmb__request *rq, char *buf, size_t le
 
 /* ---- kmalloc.c ------------------------------------------------------------------------- */
 void *kmb__alloc(const struct kmb__request *rq, size_t bsize);
+/* After a fast path's backend call failed: the slow path, and the rest of a success. */
+void *kmb__alloc_missed(const struct kmb__request *rq, size_t bsize);
+/* Legal flags (kmb__check_flags panics on the others): exactly one of M_WAITOK and
+ * M_NOWAIT, no unknown bit, not M_FAILOK with M_NOFAIL. */
+static inline bool kmb__flags_ok(int flags)
+{
+	unsigned wait = (unsigned)flags & (M_WAITOK | M_NOWAIT);
+
+	return (flags & ~M_KMB_ALLFLAGS) == 0 && wait - 1 < 2 &&
+	       (flags & (M_FAILOK | M_NOFAIL)) != (M_FAILOK | M_NOFAIL);
+}
 void kmb__free(void *addr, const struct kmb__request *rq);
 void kmb__check_flags(const struct kmb__request *rq);
 

@@ -165,7 +165,9 @@ void *kmb__cache_backend_alloc(struct kmem_cache *c, int flags)
 
 	if (c->native)
 		return be->ops->cache_alloc(be, &c->cd, flags);
-	return be->ops->alloc(be, c->cd.size, flags);
+	size_t usable;
+
+	return be->ops->alloc(be, c->cd.size, flags, &usable);
 }
 
 void kmb__cache_backend_free(struct kmem_cache *c, void *obj)
@@ -175,7 +177,7 @@ void kmb__cache_backend_free(struct kmem_cache *c, void *obj)
 	if (c->native)
 		be->ops->cache_free(be, &c->cd, obj);
 	else
-		be->ops->free(be, obj);
+		(void)be->ops->free(be, obj);
 }
 
 void kmb__cache_account(struct kmem_cache *c, long delta)
@@ -201,6 +203,19 @@ void *kmem_cache_alloc(struct kmem_cache *c, int flags)
 	struct kmb__request rq = {"kmem_cache_alloc", 0, NULL, c, flags};
 	void *p;
 
+	/* the fast path (kmalloc.c 3.): booted without INVARIANTS, legal flags */
+	if (kmb__likely(c != NULL && kmb__sys.fast && c->cd.size <= kmb__sys.max_size &&
+	                kmb__flags_ok(flags))) {
+		rq.size = c->objsize;
+		p = kmb__cache_backend_alloc(c, flags);
+		if (kmb__unlikely(p == NULL))
+			p = kmb__alloc_missed(&rq, c->cd.size); /* zeroes too */
+		else if (flags & M_ZERO)
+			memset(p, 0, c->cd.size);
+		if (p != NULL)
+			kmb__cache_account(c, 1);
+		return p;
+	}
 	if (c == NULL)
 		kmb_panic(KMB_PANIC_USAGE, NULL, "kmem_cache_alloc(NULL): no cache");
 	rq.size = c->objsize;
@@ -215,6 +230,12 @@ void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
 	struct kmb__request rq = {"kmem_cache_free", 0, NULL, c, 0};
 
+	if (kmb__likely(c != NULL && obj != NULL && kmb__sys.fast)) {
+		kmb__cache_backend_free(c, obj);
+		kmb__wake_waiters();
+		kmb__cache_account(c, -1);
+		return;
+	}
 	if (c == NULL || obj == NULL)
 		kmb_panic(KMB_PANIC_USAGE, obj, "kmem_cache_free(%s, %p): NULL %s",
 		          kmb__cache_name(c), obj, c == NULL ? "cache" : "object");

@@ -104,13 +104,25 @@ static void count_fail(const struct kmb__request *rq)
 		kmb__type_count(&rq->type->ks_failed);
 }
 
-static void *backend_alloc(const struct kmb__request *rq, size_t bsize, int flags)
+static size_t backend_usable(void *p)
 {
 	struct kmb_backend *be = &kmb__sys.be;
 
-	if (rq->cache)
-		return kmb__cache_backend_alloc(rq->cache, flags);
-	return be->ops->alloc(be, bsize, flags);
+	return be->ops->usable_size(be, p);
+}
+
+/* One backend call; *usable is set on success. */
+static void *backend_alloc(const struct kmb__request *rq, size_t bsize, int flags, size_t *usable)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+	void *p;
+
+	if (rq->cache == NULL)
+		return be->ops->alloc(be, bsize, flags, usable);
+	p = kmb__cache_backend_alloc(rq->cache, flags);
+	if (p != NULL)
+		*usable = backend_usable(p);
+	return p;
 }
 
 static void count_retry(const struct kmb__request *rq)
@@ -141,26 +153,26 @@ static void drain(void)
 }
 
 /* One attempt of the slow path; sets *limited when the type's limit stopped it. */
-static void *slow_try(const struct kmb__request *rq, size_t bsize, bool *limited)
+static void *slow_try(const struct kmb__request *rq, size_t bsize, bool *limited, size_t *usable)
 {
 	void *p;
 
 	*limited = over_limit(rq);
 	if (*limited)
 		return NULL;
-	p = backend_alloc(rq, bsize, rq->flags);
+	p = backend_alloc(rq, bsize, rq->flags, usable);
 	if (p == NULL && (rq->flags & M_NOFAIL)) {
 		count_retry(rq);
-		p = backend_alloc(rq, bsize, rq->flags | M_USE_RESERVE);
+		p = backend_alloc(rq, bsize, rq->flags | M_USE_RESERVE, usable);
 	}
 	if (p == NULL && may_sleep(rq->flags)) {
 		drain();
-		p = backend_alloc(rq, bsize, rq->flags);
+		p = backend_alloc(rq, bsize, rq->flags, usable);
 	}
 	return p;
 }
 
-static void *alloc_slow(const struct kmb__request *rq, size_t bsize)
+static void *alloc_slow(const struct kmb__request *rq, size_t bsize, size_t *usable)
 {
 	char report[2048];
 	void *p = NULL;
@@ -171,7 +183,7 @@ static void *alloc_slow(const struct kmb__request *rq, size_t bsize)
 		uint64_t gen = kmb__free_gen();
 
 		kmb__self.injected = false;
-		p = slow_try(rq, bsize, &limited);
+		p = slow_try(rq, bsize, &limited, usable);
 		if (p != NULL || !may_sleep(rq->flags))
 			break;
 		if (kmb__self.injected) /* transient (fault.c): retry, do not sleep */
@@ -190,18 +202,9 @@ static void *alloc_slow(const struct kmb__request *rq, size_t bsize)
 	return p;
 }
 
-static size_t backend_usable(void *p)
-{
-	struct kmb_backend *be = &kmb__sys.be;
-
-	return be->ops->usable_size(be, p);
-}
-
 /* After a successful backend call: INVARIANTS bookkeeping, M_ZERO, the type's statistics. */
-static void *alloc_done(const struct kmb__request *rq, void *p)
+static void *alloc_done(const struct kmb__request *rq, void *p, size_t usable)
 {
-	size_t usable = backend_usable(p);
-
 	if (kmb__unlikely(kmb__invariants_on)) {
 		kmb__inv_alloced(p, usable, rq);
 		usable = rq->size;
@@ -214,20 +217,22 @@ static void *alloc_done(const struct kmb__request *rq, void *p)
 }
 
 /* The backend said no: the slow path (section 3), then the rest of a success. */
-static void *alloc_missed(const struct kmb__request *rq, size_t bsize)
+void *kmb__alloc_missed(const struct kmb__request *rq, size_t bsize)
 {
-	void *p = alloc_slow(rq, bsize);
+	size_t usable = 0;
+	void *p = alloc_slow(rq, bsize, &usable);
 
 	if (p == NULL) {
 		count_fail(rq);
 		return NULL;
 	}
-	return alloc_done(rq, p);
+	return alloc_done(rq, p, usable);
 }
 
 void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 {
 	char buf[200];
+	size_t usable = 0;
 	void *p;
 
 	if (kmb__unlikely(impossible(rq, bsize))) {
@@ -244,29 +249,27 @@ void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 		count_fail(rq);
 		return NULL;
 	}
-	p = over_limit(rq) ? NULL : backend_alloc(rq, bsize, rq->flags);
+	p = over_limit(rq) ? NULL : backend_alloc(rq, bsize, rq->flags, &usable);
 	if (kmb__unlikely(p == NULL))
-		return alloc_missed(rq, bsize);
-	return alloc_done(rq, p);
+		return kmb__alloc_missed(rq, bsize);
+	return alloc_done(rq, p, usable);
 }
 
 void kmb__free(void *addr, const struct kmb__request *rq)
 {
 	struct kmb_backend *be = &kmb__sys.be;
-	size_t usable;
+	size_t usable = 0;
 
-	if (kmb__unlikely(kmb__invariants_on)) {
+	if (kmb__unlikely(kmb__invariants_on))
 		kmb__inv_freeing(addr, rq);
-		usable = rq->size;
-	} else {
-		usable = rq->type ? be->ops->usable_size(be, addr) : 0;
-	}
-	if (rq->type)
-		kmb__type_freed(rq->type, usable);
 	if (rq->cache)
 		kmb__cache_backend_free(rq->cache, addr);
 	else
-		be->ops->free(be, addr);
+		usable = be->ops->free(be, addr);
+	if (kmb__unlikely(kmb__invariants_on))
+		usable = rq->size;
+	if (rq->type)
+		kmb__type_freed(rq->type, usable);
 	kmb__wake_waiters();
 }
 
@@ -287,13 +290,9 @@ static size_t redzoned(const struct kmb__request *rq)
  */
 static inline bool fast_ok(size_t size, const struct malloc_type *type, int flags)
 {
-	unsigned wait = (unsigned)flags & (M_WAITOK | M_NOWAIT);
-
 	return kmb__sys.fast && size - 1 < kmb__sys.max_size && type != NULL &&
 	       type->ks_magic == KMB_MALLOC_MAGIC &&
-	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 &&
-	       (flags & ~M_KMB_ALLFLAGS) == 0 && wait - 1 < 2 &&
-	       (flags & (M_FAILOK | M_NOFAIL)) != (M_FAILOK | M_NOFAIL);
+	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
 }
 
 void *kmalloc(size_t size, struct malloc_type *type, int flags)
@@ -302,12 +301,11 @@ void *kmalloc(size_t size, struct malloc_type *type, int flags)
 	struct kmb_backend *be = &kmb__sys.be;
 
 	if (kmb__likely(fast_ok(size, type, flags))) {
-		void *p = be->ops->alloc(be, size, flags);
+		size_t usable;
+		void *p = be->ops->alloc(be, size, flags, &usable);
 
 		if (kmb__unlikely(p == NULL))
-			return alloc_missed(&rq, size);
-		size_t usable = be->ops->usable_size(be, p);
-
+			return kmb__alloc_missed(&rq, size);
 		if (flags & M_ZERO)
 			memset(p, 0, usable);
 		kmb__type_alloced(type, usable);
@@ -339,8 +337,7 @@ void kfree(void *addr, struct malloc_type *type)
 
 	if (kmb__likely(kmb__sys.fast && addr != NULL && type != NULL &&
 	                type->ks_magic == KMB_MALLOC_MAGIC)) {
-		kmb__type_freed(type, be->ops->usable_size(be, addr));
-		be->ops->free(be, addr);
+		kmb__type_freed(type, be->ops->free(be, addr));
 		kmb__wake_waiters();
 		return;
 	}

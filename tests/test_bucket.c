@@ -50,7 +50,7 @@ static struct kmb_physmem *pm(void)
 /* Direct backend calls (no core in between: no redzone, no type). */
 static void *balloc(size_t size)
 {
-	return be()->ops->alloc(be(), size, M_NOWAIT);
+	return be()->ops->alloc(be(), size, M_NOWAIT, &(size_t){0});
 }
 
 /* Free as the core does with INVARIANTS: poison the block first. */

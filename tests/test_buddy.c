@@ -443,7 +443,7 @@ static void rmheap(void)
 
 static void *hmalloc(size_t size)
 {
-	return be.ops->alloc(&be, size, M_NOWAIT);
+	return be.ops->alloc(&be, size, M_NOWAIT, &(size_t){0});
 }
 
 /* Free as the core does with INVARIANTS: poison the block first. */
@@ -689,7 +689,7 @@ static void stress_alloc(struct stress_arg *a, struct live *l, uint32_t *rng)
 		size_t size = 1 + xorshift(rng) % (xorshift(rng) % 4 ? 2048 : 20000);
 
 		l->order = -1;
-		l->p = be.ops->alloc(&be, size, M_NOWAIT);
+		l->p = be.ops->alloc(&be, size, M_NOWAIT, &(size_t){0});
 		l->len = size;
 		if (l->p != NULL && be.ops->usable_size(&be, l->p) < size)
 			kmb_test_fail(__FILE__, __LINE__, "usable size below request");

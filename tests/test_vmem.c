@@ -708,7 +708,7 @@ static void sizes_no_overlap(bool vmem_pages)
 		if (s % PAGE == 0)
 			align = PAGE;
 		ASSERT_CMP_U(n, <, N);
-		ASSERT_NOT_NULL(p[n] = be.ops->alloc(&be, s, M_NOWAIT));
+		ASSERT_NOT_NULL(p[n] = be.ops->alloc(&be, s, M_NOWAIT, &(size_t){0}));
 		u = be.ops->usable_size(&be, p[n]);
 		ASSERT_EQ_U(u, want_usable(s));
 		ASSERT_EQ_U((uintptr_t)p[n] % align, 0);
@@ -752,22 +752,22 @@ KMB_TEST(kmalloc_large_blocks_and_free_checks)
 
 	mkbackend(16 * MIB, false, false);
 	ASSERT_EQ_U(be.ops->max_size(&be), 4 * MIB);
-	ASSERT_NULL(be.ops->alloc(&be, 4 * MIB + 16, M_NOWAIT));
-	ASSERT_NOT_NULL(p = be.ops->alloc(&be, 4 * MIB, M_NOWAIT));
+	ASSERT_NULL(be.ops->alloc(&be, 4 * MIB + 16, M_NOWAIT, &(size_t){0}));
+	ASSERT_NOT_NULL(p = be.ops->alloc(&be, 4 * MIB, M_NOWAIT, &(size_t){0}));
 	ASSERT_EQ_U((uintptr_t)p % PAGE, 0);
 	ASSERT_EQ_U(be.ops->usable_size(&be, p), 4 * MIB);
 	ASSERT_EQ_I(pm.data_pages, 1024);
 	be.ops->free(&be, p);
 	ASSERT_EQ_I(pm.data_pages, 0);
-	ASSERT_NOT_NULL(p = be.ops->alloc(&be, 1000, M_NOWAIT));
-	ASSERT_NOT_NULL(q = be.ops->alloc(&be, 100, M_NOWAIT));
+	ASSERT_NOT_NULL(p = be.ops->alloc(&be, 1000, M_NOWAIT, &(size_t){0}));
+	ASSERT_NOT_NULL(q = be.ops->alloc(&be, 100, M_NOWAIT, &(size_t){0}));
 	EXPECT_PANIC(KMB_PANIC_BAD_FREE, be.ops->free(&be, &local));
 	EXPECT_PANIC(KMB_PANIC_BAD_FREE, be.ops->free(&be, p + 16));
 	EXPECT_PANIC(KMB_PANIC_BAD_FREE, be.ops->free(&be, q + 16));
 	be.ops->free(&be, p);
 	be.ops->free(&be, q);
 	EXPECT_PANIC(KMB_PANIC_DOUBLE_FREE, be.ops->free(&be, q));
-	ASSERT_NOT_NULL(p = be.ops->alloc(&be, 1000, M_NOWAIT)); /* still works */
+	ASSERT_NOT_NULL(p = be.ops->alloc(&be, 1000, M_NOWAIT, &(size_t){0})); /* still works */
 	be.ops->free(&be, p);
 	be.ops->drain(&be);
 	rmbackend();

@@ -149,7 +149,7 @@ static inline void kmb__bl_uncharge(struct kmb__bl *bl, int64_t u)
  * so the calls are direct where the allocator is linked, one indirect call where it was
  * dlopened).  Page multiples come page aligned from the allocator's aligned allocation.
  */
-static inline void *kmb__bl_alloc(struct kmb_backend *be, size_t size, int flags,
+static inline void *kmb__bl_alloc(struct kmb_backend *be, size_t size, int flags, size_t *u,
                                   void *(*mal)(size_t), void *(*aal)(size_t, size_t),
                                   void (*fre)(void *), size_t (*usable)(void *))
 {
@@ -161,7 +161,8 @@ static inline void *kmb__bl_alloc(struct kmb_backend *be, size_t size, int flags
 	KMB__BL_TSAN_EXIT(bl);
 	if (kmb__unlikely(p == NULL))
 		return NULL;
-	if (kmb__unlikely(!kmb__bl_charge(bl, (int64_t)usable(p), flags))) {
+	*u = usable(p);
+	if (kmb__unlikely(!kmb__bl_charge(bl, (int64_t)*u, flags))) {
 		KMB__BL_TSAN_ENTER(bl);
 		fre(p);
 		KMB__BL_TSAN_EXIT(bl);
@@ -170,15 +171,17 @@ static inline void *kmb__bl_alloc(struct kmb_backend *be, size_t size, int flags
 	return p;
 }
 
-static inline void kmb__bl_free(struct kmb_backend *be, void *p, void (*fre)(void *),
-                                size_t (*usable)(void *))
+static inline size_t kmb__bl_free(struct kmb_backend *be, void *p, void (*fre)(void *),
+                                  size_t (*usable)(void *))
 {
 	struct kmb__bl *bl = be->priv;
+	size_t u = usable(p);
 
-	kmb__bl_uncharge(bl, (int64_t)usable(p));
+	kmb__bl_uncharge(bl, (int64_t)u);
 	KMB__BL_TSAN_ENTER(bl);
 	fre(p);
 	KMB__BL_TSAN_EXIT(bl);
+	return u;
 }
 
 /* The ops every baseline shares (baseline.c); init loads the allocator named by the ops. */

@@ -134,14 +134,14 @@ int kmb__bl_jemalloc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen
 	return 0;
 }
 
-static void *bl_alloc(struct kmb_backend *be, size_t size, int flags)
+static void *bl_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
-	return kmb__bl_alloc(be, size, flags, je_malloc, je_aligned, je_free, je_usable);
+	return kmb__bl_alloc(be, size, flags, usable, je_malloc, je_aligned, je_free, je_usable);
 }
 
-static void bl_free(struct kmb_backend *be, void *p)
+static size_t bl_free(struct kmb_backend *be, void *p)
 {
-	kmb__bl_free(be, p, je_free, je_usable);
+	return kmb__bl_free(be, p, je_free, je_usable);
 }
 
 static size_t bl_usable(struct kmb_backend *be, const void *p)

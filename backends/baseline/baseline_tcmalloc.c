@@ -150,14 +150,15 @@ int kmb__bl_tcmalloc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen
 	return 0;
 }
 
-static void *bl_alloc(struct kmb_backend *be, size_t size, int flags)
+static void *bl_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
-	return kmb__bl_alloc(be, size, flags, tcm_malloc, tcm_aligned, tcm_free, tcm_usable);
+	return kmb__bl_alloc(be, size, flags, usable, tcm_malloc, tcm_aligned, tcm_free,
+	                     tcm_usable);
 }
 
-static void bl_free(struct kmb_backend *be, void *p)
+static size_t bl_free(struct kmb_backend *be, void *p)
 {
-	kmb__bl_free(be, p, tcm_free, tcm_usable);
+	return kmb__bl_free(be, p, tcm_free, tcm_usable);
 }
 
 static size_t bl_usable(struct kmb_backend *be, const void *p)

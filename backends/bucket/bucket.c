@@ -408,30 +408,43 @@ static void bucket_fini(struct kmb_backend *be)
 	be->priv = NULL;
 }
 
-static void *bucket_alloc(struct kmb_backend *be, size_t size, int flags)
+static size_t bucket_usable_size(struct kmb_backend *be, const void *addr);
+
+static void *bucket_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
 	struct kmb__bucket *b = kmb__bucket_of(be);
+	unsigned indx;
+	void *p;
 
-	if (size > KMB_BUCKET_MAXALLOCSAVE)
-		return large_alloc(b, size, flags);
-	return small_alloc(b, kmb__bucket_indx(size), flags);
+	if (size > KMB_BUCKET_MAXALLOCSAVE) {
+		p = large_alloc(b, size, flags);
+		if (p != NULL)
+			*usable = bucket_usable_size(be, p);
+		return p;
+	}
+	indx = kmb__bucket_indx(size);
+	*usable = (size_t)1 << indx;
+	return small_alloc(b, indx, flags);
 }
 
-static void bucket_free(struct kmb_backend *be, void *addr)
+static size_t bucket_free(struct kmb_backend *be, void *addr)
 {
 	struct kmb__bucket *b = kmb__bucket_of(be);
 	struct kmb__bucket_fault fault;
 	struct kmb_page *pg;
+	size_t usable;
 
 	pthread_mutex_lock(&b->lock);
 	if (kmb__bucket_check_free(b, addr, &fault) != 0)
 		kmb__bucket_fault_panic(b, &fault);
+	usable = bucket_usable_size(be, addr);
 	pg = head_page(b, addr);
 	if (pg->flags & KMB__PG_BUCKET_LARGE)
 		large_free(b, pg, addr);
 	else
 		small_free(b, pg, addr);
 	pthread_mutex_unlock(&b->lock);
+	return usable;
 }
 
 static size_t bucket_usable_size(struct kmb_backend *be, const void *addr)

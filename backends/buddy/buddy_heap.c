@@ -457,27 +457,39 @@ static void buddy_fini(struct kmb_backend *be)
 	be->priv = NULL;
 }
 
-static void *buddy_alloc(struct kmb_backend *be, size_t size, int flags)
+static size_t buddy_usable_size(struct kmb_backend *be, const void *addr);
+
+static void *buddy_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
-	if (size <= HEAP_MAX_SMALL)
-		return heap_alloc(heap_of(be), size, flags);
-	return large_alloc(heap_of(be), size, flags);
+	void *p = size <= HEAP_MAX_SMALL ? heap_alloc(heap_of(be), size, flags)
+	                                 : large_alloc(heap_of(be), size, flags);
+
+	if (p != NULL)
+		*usable = buddy_usable_size(be, p);
+	return p;
 }
 
-static void buddy_free(struct kmb_backend *be, void *addr)
+static size_t buddy_free(struct kmb_backend *be, void *addr)
 {
 	struct kmb__heap *h = heap_of(be);
 	struct kmb_page *pg;
+	size_t usable;
 
 	if (!kmb_physmem_contains(h->pm, addr))
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): buddy: not in physical memory",
 		          addr);
 	pg = kmb_page_of(h->pm, addr);
-	if (pg->flags & KMB__PG_HEAP_SMALL)
+	if (pg->flags & KMB__PG_HEAP_SMALL) {
+		usable = buddy_usable_size(be, addr);
 		heap_free(h, pg, addr);
-	else if ((pg->flags & KMB__PG_HEAP_LARGE) && addr == kmb_page_addr(h->pm, pg))
+		return usable;
+	}
+	if ((pg->flags & KMB__PG_HEAP_LARGE) && addr == kmb_page_addr(h->pm, pg)) {
+		usable = KMB_PAGE_SIZE << pg->order;
 		large_free(h, pg, addr);
-	else if (pg->usage == KMB_USE_FREE)
+		return usable;
+	}
+	if (pg->usage == KMB_USE_FREE)
 		kmb_panic(KMB_PANIC_DOUBLE_FREE, addr, "kfree(%p): buddy: the page is free", addr);
 	else
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): buddy: not an allocated block",

@@ -173,14 +173,20 @@ static void *kr_alloc_large(struct kmb_backend *be, struct kr *k, size_t size, i
 	return p;
 }
 
-static void *kr_alloc(struct kmb_backend *be, size_t size, int flags)
+static size_t kr_usable_size(struct kmb_backend *be, const void *addr);
+
+static void *kr_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
 	struct kr *k = kr_of(be);
 	size_t units = (size + KR_UNIT - 1) / KR_UNIT + 1;
 	void *p;
 
-	if (size >= KMB_PAGE_SIZE)
-		return kr_alloc_large(be, k, size, flags);
+	if (size >= KMB_PAGE_SIZE) {
+		p = kr_alloc_large(be, k, size, flags);
+		if (p != NULL)
+			*usable = kr_usable_size(be, p);
+		return p;
+	}
 	pthread_mutex_lock(&k->lock);
 	p = kr_take(k, units);
 	if (p == NULL && kr_morecore(be, k, units, flags) == 0)
@@ -188,6 +194,8 @@ static void *kr_alloc(struct kmb_backend *be, size_t size, int flags)
 	if (p != NULL)
 		k->ctr.allocs++;
 	pthread_mutex_unlock(&k->lock);
+	if (p != NULL)
+		*usable = kr_usable_size(be, p);
 	return p;
 }
 
@@ -197,9 +205,10 @@ static bool is_large(struct kmb_backend *be, const void *addr)
 	       kmb_page_of(be->pm, addr)->priv[0] == KR_LARGE_MAGIC;
 }
 
-static void kr_free(struct kmb_backend *be, void *addr)
+static size_t kr_free(struct kmb_backend *be, void *addr)
 {
 	struct kr *k = kr_of(be);
+	size_t usable = kr_usable_size(be, addr);
 
 	if (is_large(be, addr)) {
 		struct kmb_page *pg = kmb_page_of(be->pm, addr);
@@ -210,12 +219,13 @@ static void kr_free(struct kmb_backend *be, void *addr)
 		pthread_mutex_lock(&k->lock);
 		k->ctr.large_frees++;
 		pthread_mutex_unlock(&k->lock);
-		return;
+		return usable;
 	}
 	pthread_mutex_lock(&k->lock);
 	kr_insert(be, k, (struct kr_hdr *)addr - 1);
 	k->ctr.frees++;
 	pthread_mutex_unlock(&k->lock);
+	return usable;
 }
 
 static size_t kr_usable_size(struct kmb_backend *be, const void *addr)
@@ -277,6 +287,8 @@ static void kr_fini(struct kmb_backend *be)
 	free(k);
 	be->priv = NULL;
 }
+
+const unsigned kmb_backend_plugin_abi = KMB_BACKEND_ABI;
 
 const struct kmb_backend_ops kmb_backend_plugin = {
         .name = "kr",

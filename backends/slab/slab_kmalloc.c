@@ -185,35 +185,49 @@ static void large_free(struct kmb_slab *sl, struct kmb_page *pg, void *addr)
 	kmb__slab_pages_free(sl, addr, order, false);
 }
 
-static void *slab_kmalloc(struct kmb_backend *be, size_t size, int flags)
+static void *slab_kmalloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
 	struct kmb_slab *sl = kmb__slab_of_backend(be);
+	void *p;
 
 	if (kmb__likely(size <= KMB__SLAB_KMALLOC_MAX)) {
-		void *p =
-		        kmb__slab_cache_alloc(sl->kmalloc[sl->size_index[(size - 1) >> 3]], flags);
+		struct kmb__slab_cache *cp = sl->kmalloc[sl->size_index[(size - 1) >> 3]];
 
+		p = kmb__slab_cache_alloc(cp, flags);
 		if (kmb__unlikely(p == NULL))
 			KMB__SLAB_ATOMIC_ADD(&sl->alloc_fail, 1);
+		*usable = cp->chunksize;
 		return p;
 	}
-	return large_alloc(sl, size, flags);
+	p = large_alloc(sl, size, flags);
+	if (p != NULL)
+		*usable = KMB_PAGE_SIZE << kmb_page_of(sl->pm, p)->priv[1];
+	return p;
 }
 
-static void slab_kfree(struct kmb_backend *be, void *addr)
+static size_t slab_kfree(struct kmb_backend *be, void *addr)
 {
 	struct kmb_slab *sl = kmb__slab_of_backend(be);
 	struct kmb_page *pg;
+	size_t usable;
 
 	if (kmb__unlikely(!kmb_physmem_contains(sl->pm, addr)))
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): slab: not in physical memory",
 		          addr);
 	pg = kmb_page_of(sl->pm, addr);
-	if (kmb__likely(pg->flags & KMB__SLAB_PG_SLAB))
-		kmb__slab_cache_free((struct kmb__slab_cache *)pg->priv[0], addr);
-	else if ((pg->flags & KMB__SLAB_PG_LARGE) && addr == kmb_page_addr(sl->pm, pg))
+	if (kmb__likely(pg->flags & KMB__SLAB_PG_SLAB)) {
+		struct kmb__slab_cache *cp = (struct kmb__slab_cache *)pg->priv[0];
+
+		usable = cp->chunksize;
+		kmb__slab_cache_free(cp, addr);
+		return usable;
+	}
+	if ((pg->flags & KMB__SLAB_PG_LARGE) && addr == kmb_page_addr(sl->pm, pg)) {
+		usable = KMB_PAGE_SIZE << pg->priv[1];
 		large_free(sl, pg, addr);
-	else if (pg->usage == KMB_USE_FREE)
+		return usable;
+	}
+	if (pg->usage == KMB_USE_FREE)
 		kmb_panic(KMB_PANIC_DOUBLE_FREE, addr, "kfree(%p): slab: the page is free", addr);
 	else
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): slab: not an allocated block",

@@ -142,11 +142,8 @@ static void kmem_fini(struct kmb_backend *be)
 	be->priv = NULL;
 }
 
-static void *kmem_alloc(struct kmb_backend *be, size_t size, int flags)
+static void *kmem_alloc_block(kmb_vmem_t *arena, size_t size, int f)
 {
-	kmb_vmem_t *arena = kmem_of(be)->arena;
-	int f = flags & M_USE_RESERVE;
-
 	if (size <= KMEM_QCACHE_MAX)
 		return kmb_vmem_alloc(arena, size, f);
 	if (size <= KMB_PAGE_SIZE && VMEM_IS_P2(size))
@@ -156,19 +153,33 @@ static void *kmem_alloc(struct kmb_backend *be, size_t size, int flags)
 	return kmb_vmem_alloc(arena, size, f);
 }
 
-static void kmem_free(struct kmb_backend *be, void *addr)
+static size_t kmem_usable_size(struct kmb_backend *be, const void *addr);
+
+static void *kmem_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
+{
+	void *p = kmem_alloc_block(kmem_of(be)->arena, size, flags & M_USE_RESERVE);
+
+	if (p != NULL)
+		*usable = kmem_usable_size(be, p);
+	return p;
+}
+
+static size_t kmem_free(struct kmb_backend *be, void *addr)
 {
 	struct kmb__vmem_kmem *k = kmem_of(be);
-	size_t objsize;
+	size_t objsize, usable;
 
 	if (!kmb_physmem_contains(k->pm, addr))
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): vmem: not in physical memory",
 		          addr);
 	objsize = kmb_vmem_qcache_objsize(k->pm, addr);
-	if (objsize != 0)
+	if (objsize != 0) {
 		kmb_vmem_free(k->arena, addr, objsize);
-	else
-		kmb_vmem_xfree(k->arena, addr, 0);
+		return objsize;
+	}
+	usable = kmb_vmem_lookup(k->arena, addr); /* 0 for a bad address: xfree panics */
+	kmb_vmem_xfree(k->arena, addr, 0);
+	return usable;
 }
 
 static size_t kmem_usable_size(struct kmb_backend *be, const void *addr)

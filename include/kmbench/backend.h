@@ -24,16 +24,21 @@
  *    core serves kmem_cache_* from alloc), and frame_kind (how a held page frame is used,
  *    for the picture of memory: kmb_frame_map).
  *
- *    alloc(be, size, flags)  size >= 1; flags carry M_NOWAIT|M_WAITOK (advisory),
+ *    alloc(be, size, flags, &usable)
+ *                            size >= 1; flags carry M_NOWAIT|M_WAITOK (advisory),
  *                            M_USE_RESERVE (may go below the min watermark).  Returns a
  *                            block of at least size bytes aligned to min(2^ceil(log2 size),
- *                            KMB_MIN_ALIGN) - page aligned for page multiples - or NULL when
- *                            memory is short.  Never sleeps.  M_ZERO is done by the core.
+ *                            KMB_MIN_ALIGN) - page aligned for page multiples - and sets
+ *                            *usable to its usable_size, or returns NULL when memory is
+ *                            short.  Never sleeps.  M_ZERO is done by the core.
  *                            A backend that also aligns power-of-two blocks up to a page
  *                            to their size (Linux kmalloc since 5.4) says so with
  *                            natural_pow2; the generic kmem_cache relies on it for
  *                            alignments above KMB_MIN_ALIGN.
- *    free(be, addr)          addr came from alloc and is live.
+ *    free(be, addr)          addr came from alloc and is live; returns its usable_size.
+ *                            (alloc and free report the size they know anyway - a slab
+ *                            allocator has the cache in hand - so that the core's
+ *                            statistics need no second lookup of the block.)
  *    usable_size(be, addr)   >= the requested size; constant while the block lives.
  *    max_size(be)            the largest size alloc could ever return (with all memory
  *                            free); larger M_WAITOK requests are "impossible".
@@ -201,8 +206,8 @@ struct kmb_backend_ops {
 
 	int (*init)(struct kmb_backend *be);
 	void (*fini)(struct kmb_backend *be);
-	void *(*alloc)(struct kmb_backend *be, size_t size, int flags);
-	void (*free)(struct kmb_backend *be, void *addr);
+	void *(*alloc)(struct kmb_backend *be, size_t size, int flags, size_t *usable);
+	size_t (*free)(struct kmb_backend *be, void *addr);
 	size_t (*usable_size)(struct kmb_backend *be, const void *addr);
 	size_t (*max_size)(struct kmb_backend *be);
 	/* free_pages, largest_free (the others are filled in by the core) */
@@ -263,13 +268,21 @@ struct kmb_stat_decl {
 	const char *name, *unit, *desc;
 	size_t off;
 };
-#define KMB_STAT_DECL(type, field, unit, desc) {#field, unit, desc, offsetof(type, field)}
+#define KMB_STAT_DECL(type, field, unit, desc)                                                     \
+	{                                                                                          \
+#field, unit, desc, offsetof(type, field)                                          \
+	}
 size_t kmb_stats_fill(const struct kmb_stat_decl *table, size_t n, const void *counters,
                       struct kmb_stat *out, size_t max);
 
-/* A plugin (--backend plugin:PATH.so) exports this symbol:
- *   const struct kmb_backend_ops kmb_backend_plugin = { ... };  */
-#define KMB_PLUGIN_SYMBOL "kmb_backend_plugin"
+/* A plugin (--backend plugin:PATH.so) exports these two symbols:
+ *   const struct kmb_backend_ops kmb_backend_plugin = { ... };
+ *   const unsigned kmb_backend_plugin_abi = KMB_BACKEND_ABI;
+ * A plugin built against another version of this contract is refused, not called with
+ * the wrong signatures.  ABI 2: alloc reports the usable size, free returns it. */
+#define KMB_PLUGIN_SYMBOL     "kmb_backend_plugin"
+#define KMB_PLUGIN_ABI_SYMBOL "kmb_backend_plugin_abi"
+#define KMB_BACKEND_ABI       2u
 
 /* Backend-side panic for a broken invariant: "func(args): reason". */
 __attribute__((noreturn, format(printf, 3, 4))) void
