@@ -91,6 +91,16 @@ replay_deadlock_is_reported)
 	expect_exit 1 "$KMB" replay --backend buddy --mem 2M --threads 2 --replicate 2
 	has "$TMP/err" "deadlock"
 	;;
+replay_targets_script)
+	# bench/replay_targets.sh with a small trace: one row per timing mode, sane figures
+	expect_exit 0 bash "$SRC/bench/replay_targets.sh" "$KMB" 1 20000
+	for m in "no timing" "1 in 16 timed" "1 in 4 timed" "every op timed"; do has "$TMP/out" "$m"; done
+	awk '/timed|no timing/ { if (!($(NF - 2) > 0)) exit 1 }' "$TMP/out" ||
+		fail "a mode without events/s: $(cat "$TMP/out")"
+	rm -f "$SRC/results/runs/larson-20000.kmt"
+	expect_exit 2 bash "$SRC/bench/replay_targets.sh" "$TMP/no-kmbench"
+	has "$TMP/err" "no kmbench"
+	;;
 plugin)
 	so=$(dirname "$KMB")/kr-plugin.so
 	[ -f "$so" ] || { echo "kr-plugin not built (KMB_BACKENDS): skipped"; exit 77; }
