@@ -57,7 +57,6 @@ extern "C" {
 namespace
 {
 
-constexpr size_t kMiB = size_t(1) << 20;
 constexpr size_t kDefaultMem = KMB_DEFAULT_MEM_BYTES;
 
 const char *bundled_trace()
