@@ -440,9 +440,14 @@ static kmb_vmem_t *mkkmem(struct kmb_pagesrc *ps)
 
 /*
  * A 16-byte cache's slab is one page: 256 objects.  The first allocation misses (a new
- * slab, taken from a fresh 16-page span), the next 255 hit, the 257th misses.  Objects are
- * consecutive, and the slab's page says their size without a lock.  Freed, the slabs stay
- * cached (wholly free) until a reap gives them back, and the span goes back to the buddy.
+ * slab, taken from a fresh 16-page span), the next 255 hit, the 257th misses: with no
+ * magazine loaded, allocations come from the slab layer.  Objects are consecutive, and the
+ * slab's page says their size without a lock.  Freed (by a thread not attached to a CPU:
+ * the shared CPU entry), they go into magazines of 15 rounds: 18 for the 257 of the 16-byte
+ * cache, 1 for the 64-byte one, 19 magazines of 128 bytes in one metadata page; the slab
+ * layer gets nothing back.  A reap destroys the magazines (their rounds go back to the
+ * slabs), gives the three wholly free slabs and the magazine page back, and the span goes
+ * back to the buddy.
  */
 KMB_TEST(quantum_cache_hits_misses_and_reap)
 {
@@ -463,30 +468,137 @@ KMB_TEST(quantum_cache_hits_misses_and_reap)
 	ks = kstat(vmp);
 	ASSERT_EQ_U(ks.qc_miss, 2);
 	ASSERT_EQ_U(ks.qc_hit, 255);
+	ASSERT_EQ_U(ks.qc_alloc_mag, 0);
 	ASSERT_EQ_U(ks.qc_slabs, 2);
 	ASSERT_EQ_U(ks.imports, 1);
 	ASSERT_EQ_U(ks.mem_inuse, 2 * PAGE); /* the arena sees two page-sized segments */
 	ASSERT_EQ_U(pm.data_pages, 16);
+	ASSERT_EQ_U(ks.meta_pages, ks.tag_pages);
 	ASSERT_NOT_NULL(q = kmb_vmem_alloc(vmp, 64, 0)); /* a power of two: naturally aligned */
 	ASSERT_EQ_U((uintptr_t)q % 64, 0);
 	ASSERT_EQ_U(kmb_vmem_qcache_objsize(&pm, q), 64);
 	EXPECT_PANIC(KMB_PANIC_BAD_FREE, kmb_vmem_free(vmp, q + 16, 64));
 	kmb_vmem_free(vmp, q, 64);
-	EXPECT_PANIC(KMB_PANIC_DOUBLE_FREE, kmb_vmem_free(vmp, q, 64));
+	EXPECT_PANIC(KMB_PANIC_DOUBLE_FREE, kmb_vmem_free(vmp, q, 64)); /* the magazine's top */
 	for (int i = 0; i < 257; i++)
 		kmb_vmem_free(vmp, p[i], 16);
 	ks = kstat(vmp);
+	ASSERT_EQ_U(ks.qc_free_mag, 258);
+	ASSERT_EQ_U(ks.qc_free, 0);
+	ASSERT_EQ_U(ks.qc_free_slab, 0);
+	ASSERT_EQ_U(ks.qc_mag_created, 19);
+	ASSERT_EQ_U(ks.qc_depot_full_put, 16); /* 18 full magazines: 2 on the CPU entry */
+	ASSERT_EQ_U(ks.qc_full_mags, 16);
+	ASSERT_EQ_U(ks.qc_mag_pages, 1);
+	ASSERT_EQ_U(ks.meta_pages, ks.tag_pages + 1);
+	ASSERT_EQ_I(pm.meta_pages, (int64_t)ks.meta_pages);
 	ASSERT_EQ_U(ks.qc_slabs, 3);
-	ASSERT_EQ_U(ks.qc_free, 258);
 	ASSERT_EQ_U(pm.data_pages, 16);
 	kmb_vmem_reap(vmp);
 	ks = kstat(vmp);
+	ASSERT_EQ_U(ks.qc_free, 258);
+	ASSERT_EQ_U(ks.qc_mag_destroyed, 19);
+	ASSERT_EQ_U(ks.qc_full_mags, 0);
+	ASSERT_EQ_U(ks.qc_mag_pages, 0);
+	ASSERT_EQ_U(ks.qc_cpu_flush, 2); /* the shared entry of each cache */
 	ASSERT_EQ_U(ks.qc_slabs, 0);
 	ASSERT_EQ_U(ks.qc_reaped, 3);
 	ASSERT_EQ_U(ks.exports, 1);
 	ASSERT_EQ_U(pm.data_pages, 0);
+	ASSERT_EQ_I(pm.meta_pages, (int64_t)ks.tag_pages);
 	ASSERT_EQ_U(kmb_vmem_qcache_objsize(&pm, p[0]), 0);
 	ASSERT_NULL(kmb_poison_check(p[0], PAGE)); /* the buddy poisoned it */
+	kmb_vmem_destroy(vmp);
+	teardown();
+}
+
+/*
+ * The depot (Bonwick & Adams 3.2): 60 frees of 32-byte objects fill magazines A, B, C, D
+ * (15 rounds each); each time both of the CPU's are full, the previous one goes to the
+ * depot (A at the 31st free, B at the 46th), so C and D stay loaded.  60 allocations then
+ * take D's rounds, swap to C, and take A and B back from the depot, putting the emptied D
+ * and C there: last in, first out, nothing from the slab layer.  The 61st goes to the slab
+ * layer.  The objects were never written by the cache (KMC_NOTOUCH): the poison is intact.
+ */
+KMB_TEST(quantum_cache_magazines_and_depot)
+{
+	static char *p[61], *r[61];
+	kmb_vmem_t *vmp;
+	struct kmb_vmem_kstat ks;
+
+	setup(4 * MIB, true);
+	vmp = mkkmem(kmb_buddy_pagesrc(bd));
+	for (int i = 0; i < 60; i++)
+		ASSERT_NOT_NULL(p[i] = kmb_vmem_alloc(vmp, 32, 0));
+	for (int i = 0; i < 60; i++) {
+		kmb_poison(&pm, p[i], 32);
+		kmb_vmem_free(vmp, p[i], 32);
+	}
+	ks = kstat(vmp);
+	ASSERT_EQ_U(ks.qc_free_mag, 60);
+	ASSERT_EQ_U(ks.qc_mag_created, 4);
+	ASSERT_EQ_U(ks.qc_depot_full_put, 2);
+	ASSERT_EQ_U(ks.qc_full_mags, 2);
+	ASSERT_EQ_U(ks.qc_free, 0);
+	for (int i = 0; i < 60; i++) {
+		ASSERT_NOT_NULL(r[i] = kmb_vmem_alloc(vmp, 32, 0));
+		ASSERT_EQ_PTR(r[i], p[59 - i]);
+		ASSERT_NULL(kmb_poison_check(r[i], 32));
+	}
+	ks = kstat(vmp);
+	ASSERT_EQ_U(ks.qc_alloc_mag, 60);
+	ASSERT_EQ_U(ks.qc_depot_full_get, 2);
+	ASSERT_EQ_U(ks.qc_depot_empty_put, 2);
+	ASSERT_EQ_U(ks.qc_empty_mags, 2);
+	ASSERT_EQ_U(ks.qc_hit + ks.qc_miss, 60);
+	ASSERT_NOT_NULL(r[60] = kmb_vmem_alloc(vmp, 32, 0));
+	ks = kstat(vmp);
+	ASSERT_EQ_U(ks.qc_hit + ks.qc_miss, 61);
+	/* frees take the empty magazines back from the depot before making new ones */
+	for (int i = 0; i < 61; i++)
+		kmb_vmem_free(vmp, r[i], 32);
+	ks = kstat(vmp);
+	ASSERT_EQ_U(ks.qc_depot_empty_get, 2);
+	ASSERT_EQ_U(ks.qc_mag_created, 5);
+	kmb_vmem_reap(vmp);
+	ks = kstat(vmp);
+	ASSERT_EQ_U(ks.qc_mag_destroyed, 5);
+	ASSERT_EQ_U(ks.qc_free, 61);
+	ASSERT_EQ_U(ks.qc_slabs, 0);
+	ASSERT_EQ_U(ks.qc_mag_pages, 0);
+	ASSERT_EQ_U(ks.meta_pages, ks.tag_pages);
+	ASSERT_EQ_U(pm.data_pages, 0);
+	kmb_vmem_destroy(vmp);
+	teardown();
+}
+
+/*
+ * A double free that does not land on the top of the magazine is found when the rounds go
+ * back to the slab layer: the reap finishes giving everything back, then panics.  One
+ * whose first free reached the slab layer is found at once (the object's bit is set).
+ */
+KMB_TEST(quantum_cache_double_free_in_a_magazine)
+{
+	kmb_vmem_t *vmp;
+	char *x, *y, *z;
+
+	setup(4 * MIB, false);
+	vmp = mkkmem(kmb_buddy_pagesrc(bd));
+	ASSERT_NOT_NULL(x = kmb_vmem_alloc(vmp, 48, 0));
+	ASSERT_NOT_NULL(y = kmb_vmem_alloc(vmp, 48, 0));
+	ASSERT_NOT_NULL(z = kmb_vmem_alloc(vmp, 48, 0)); /* keeps the slab */
+	kmb_vmem_free(vmp, x, 48);
+	kmb_vmem_free(vmp, y, 48);
+	kmb_vmem_free(vmp, x, 48); /* not the top: into the magazine */
+	EXPECT_PANIC(KMB_PANIC_DOUBLE_FREE, kmb_vmem_reap(vmp));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "went back to the slab layer");
+	ASSERT_EQ_U(kstat(vmp).qc_mag_pages, 0); /* the reap had finished */
+	EXPECT_PANIC(KMB_PANIC_DOUBLE_FREE, kmb_vmem_free(vmp, y, 48));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "free in its quantum cache");
+	kmb_vmem_free(vmp, z, 48);
+	kmb_vmem_reap(vmp);
+	ASSERT_EQ_U(kstat(vmp).qc_slabs, 0);
+	ASSERT_EQ_I(pm.data_pages, 0);
 	kmb_vmem_destroy(vmp);
 	teardown();
 }
@@ -877,7 +989,11 @@ static void *observer(void *arg)
  */
 static void stress_booted(const char *spec, int invariants)
 {
-	struct kmb_config cfg = {.backend = spec, .mem_bytes = 32 * MIB, .nodes = 2, .ncpus = 4, .invariants = invariants};
+	struct kmb_config cfg = {.backend = spec,
+	                         .mem_bytes = 32 * MIB,
+	                         .nodes = 2,
+	                         .ncpus = 4,
+	                         .invariants = invariants};
 	pthread_t t[4], obs;
 	struct booted_arg arg[4];
 	struct kmb_memstat ms;
@@ -903,6 +1019,70 @@ static void stress_booted(const char *spec, int invariants)
 	ASSERT_EQ_U(ms.held_pages, 0);
 	ASSERT_CMP_U(ms.meta_pages, <=, 4); /* the vmem page source's tags still in use */
 	ASSERT_EQ_U(ms.free_pages + ms.meta_pages, ms.mem_pages);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
+static void *drainer(void *arg)
+{
+	(void)arg;
+	kmb__sys.be.ops->drain(&kmb__sys.be);
+	return NULL;
+}
+
+/*
+ * An attached thread's magazines are its own (vmem_qcache.c 5.): 20 frees leave 5 rounds
+ * in its loaded magazine and 15 in the previous one.  A drain by another thread does not
+ * touch them, nor do the next 5 allocations (the fast path); the 6th finds the loaded
+ * magazine empty, and its slow path sees the drain's generation and destroys both
+ * magazines (their 15 rounds back to the slab layer) before it takes an object from the
+ * slab layer.  Detaching destroys the magazine its last frees filled.
+ */
+KMB_TEST(quantum_cache_cpu_magazines_flush_at_their_owners_slow_path)
+{
+	struct kmb_config cfg = {.backend = "vmem", .mem_bytes = 32 * MIB, .ncpus = 2};
+	static void *p[20];
+	struct kmb_vmem_kstat ks0, ks;
+	struct kmb_memstat ms;
+	kmb_vmem_t *arena;
+	pthread_t t;
+
+	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+	arena = kmb_vmem_kmem_arena(&kmb__sys.be);
+	ASSERT_EQ_I(kmb_thread_attach("owner", 1), 0);
+	for (int i = 0; i < 20; i++)
+		ASSERT_NOT_NULL(p[i] = kmalloc(40, M_VMEMTEST, M_NOWAIT));
+	for (int i = 0; i < 20; i++)
+		kfree(p[i], M_VMEMTEST);
+	ks0 = kstat(arena);
+	ASSERT_EQ_U(ks0.qc_mag_created - ks0.qc_mag_destroyed, 2);
+	ASSERT_EQ_I(pthread_create(&t, NULL, drainer, NULL), 0);
+	pthread_join(t, NULL);
+	ks = kstat(arena);
+	ASSERT_EQ_U(ks.qc_mag_destroyed, ks0.qc_mag_destroyed);
+	ASSERT_CMP_U(ks.qc_slabs, >=, 1); /* the rounds hold their slab */
+	for (int i = 0; i < 5; i++)
+		ASSERT_NOT_NULL(p[i] = kmalloc(40, M_VMEMTEST, M_NOWAIT));
+	ks = kstat(arena);
+	ASSERT_EQ_U(ks.qc_alloc_mag, ks0.qc_alloc_mag + 5);
+	ASSERT_EQ_U(ks.qc_mag_destroyed, ks0.qc_mag_destroyed);
+	ASSERT_NOT_NULL(p[5] = kmalloc(40, M_VMEMTEST, M_NOWAIT));
+	ks = kstat(arena);
+	ASSERT_EQ_U(ks.qc_mag_destroyed, ks0.qc_mag_destroyed + 2);
+	ASSERT_EQ_U(ks.qc_cpu_flush, ks0.qc_cpu_flush + 1);
+	ASSERT_EQ_U(ks.qc_free, ks0.qc_free + 15);
+	ASSERT_EQ_U(ks.qc_alloc_mag, ks0.qc_alloc_mag + 5);
+	for (int i = 0; i < 6; i++)
+		kfree(p[i], M_VMEMTEST);
+	kmb_thread_detach();
+	ks = kstat(arena);
+	ASSERT_EQ_U(ks.qc_cpu_flush, ks0.qc_cpu_flush + 2);
+	kmb__sys.be.ops->drain(&kmb__sys.be);
+	ks = kstat(arena);
+	ASSERT_EQ_U(ks.qc_mag_created, ks.qc_mag_destroyed);
+	ASSERT_EQ_U(ks.qc_mag_pages, 0);
+	ASSERT_EQ_U(ks.qc_slabs, 0);
+	kmb_memstat(&ms);
+	ASSERT_EQ_U(ms.held_pages, 0);
 	ASSERT_EQ_I(kmb_shutdown(), 0);
 }
 

@@ -23,7 +23,10 @@
  *    kmb_vmem_alloc() is the unconstrained case, with a policy: instant fit (default),
  *    best fit, first fit or next fit (3.).  Quantum caches (vmem_qcache.c) serve sizes of
  *    1..qcache_max / quantum quanta in front of the arena, so the hottest small sizes
- *    neither take the arena lock nor fragment it.
+ *    neither take the arena lock nor fragment it: each is a kmem-style cache, per-CPU
+ *    magazines and a depot over slabs of one page, and a thread attached to a CPU
+ *    allocates and frees in its own magazines without any lock or atomic
+ *    read-modify-write.
  *
  * 2. Data structures (vmem_impl.h).
  *
@@ -91,8 +94,10 @@
  *    taken with KMB_GFP_META, or - for the arena that is itself the page source - pages
  *    carved from the arena (illumos vmem_populate on vmem_seg_arena), accounted in the
  *    physical memory as metadata.  VMEM_SEG_BOOT tags inside the arena structure bootstrap
- *    it (illumos's static vmem_seg0[200]); the structure itself comes from calloc, like
- *    illumos's first arenas (vmem0[]), and is not counted.
+ *    it (illumos's static vmem_seg0[200]); the structure itself, with the quantum caches'
+ *    per-CPU entries (65 of 64 bytes per cache), comes from the C heap, like illumos's
+ *    first arenas (vmem0[]), and is not counted.  The quantum caches' magazines are
+ *    metadata pages taken the same way as tag pages (vmem_qcache.c 3.).
  *
  * 5. Numbers.
  *
@@ -110,13 +115,17 @@
  *
  * 6. Locking.
  *
- *    One mutex per arena (vm_lock) over everything in it, as in illumos; the quantum caches
- *    have one mutex each, taken before the arena's.  The lock is dropped around imports and
- *    around giving spans back, so a source's lock is never taken under it on those paths;
- *    tag and hash pages are taken from and given back to the metadata page source with the
- *    lock held (order: quantum cache, arena, page source; nothing calls back up).  While the lock
- * is dropped for an import, the tags the operation will need are kept out of vm_nsegfree (illumos's
- *    resv).  The per-policy call counters are bumped with relaxed atomics outside the lock.
+ *    One mutex per arena (vm_lock) over everything in it, as in illumos, the quantum
+ *    caches' pool of magazines included.  Each quantum cache has a mutex over its depot
+ *    and slab layer, taken before the arena's, and one over its shared CPU entry (threads
+ *    not attached to a CPU), taken before that; an attached thread's own CPU entries take
+ *    no lock (vmem_qcache.c 4., 7.).  The arena lock is dropped around imports and around
+ *    giving spans back, so a source's lock is never taken under it on those paths; tag,
+ *    hash and magazine pages are taken from and given back to the metadata page source
+ *    with the lock held (order: shared CPU entry, quantum cache, arena, page source;
+ *    nothing calls back up).  While the lock is dropped for an import, the tags the
+ *    operation will need are kept out of vm_nsegfree (illumos's resv).  The per-policy
+ *    call counters are bumped with relaxed atomics outside the lock.
  *
  * 7. Departures from illumos.
  *
@@ -133,16 +142,19 @@
  *      from the data, and free each other as they go back.
  *    - Floors (kmb_vmem_set_floor): the page allocator's min watermark, for the page-source
  *      arena; illumos has no such thing.
- *    - Quantum caches are per-size slab caches with a lock and no magazine layer (vmem_qcache.c
- *      says why); illumos's are kmem caches with per-CPU magazines.
+ *    - Quantum caches are written for vmem (the slab backend is a separate library): kmem's
+ *      CPU layer, depot and slab layer for objects of one page's slabs, with fixed-size
+ *      magazines and no depot working set (vmem_qcache.c 8. lists the differences).
  *    - No VMC_IDENTIFIER, VM_PANIC, auditing, vmem_mtbf fault injection.
  *
  * 8. Observation.
  *
  *    kmb_vmem_kstat: illumos's kstats (mem_inuse, mem_import, mem_total, alloc, free, fail,
  *    lookup, search, populate_fail) and gauges of tags, spans, hash size and rescales,
- *    imports and exports, tag pages, calls per policy and the quantum caches' hits, misses
- *    and slabs; kmb_vmem_size, kmb_vmem_largest_free, kmb_vmem_walk.
+ *    imports and exports, tag pages, calls per policy, and the quantum caches' magazine
+ *    and depot traffic, slab-layer hits and misses, magazines and slabs (vmem_qcache.c
+ *    9.); kmb_vmem_size, kmb_vmem_largest_free, kmb_vmem_walk.  Objects cached in
+ *    magazines count as allocated in mem_inuse, as they do in the slab layer.
  */
 #include "vmem_impl.h"
 
@@ -230,6 +242,21 @@ static void meta_free(kmb_vmem_t *vmp, void *p, unsigned order, bool final)
 		kmb__vmem_xfree_locked(vmp, (uintptr_t)p, KMB_PAGE_SIZE << order, &rel_addr,
 		                       &rel_size);
 	kmb__assert(rel_size == 0); /* an arena carving its metadata has no source */
+}
+
+/* One page of metadata for another part of the arena (the quantum caches' magazines),
+ * lock held: from the page source, or carved from the arena with its tags topped up
+ * first, as the hash tables are. */
+void *kmb__vmem_meta_page_alloc(kmb_vmem_t *vmp)
+{
+	if (vmp->vm_meta.pages == NULL && kmb__vmem_populate(vmp, 0) != 0)
+		return NULL;
+	return meta_alloc(vmp, 0, 0);
+}
+
+void kmb__vmem_meta_page_free(kmb_vmem_t *vmp, void *page)
+{
+	meta_free(vmp, page, 0, false);
 }
 
 /* ---- the tag free list ------------------------------------------------------------------ */
@@ -825,8 +852,10 @@ int kmb_vmem_create(const char *name, uintptr_t base, size_t size, size_t quantu
 		nqcache = VMEM_NQCACHE_MAX;
 	if ((rc = create_check(quantum, afunc, source, nqcache, flags, meta)) != 0)
 		return rc;
-	if ((vmp = calloc(1, sizeof(*vmp))) == NULL)
+	/* aligned: the quantum caches' CPU entries are cache-line aligned */
+	if ((vmp = aligned_alloc(_Alignof(kmb_vmem_t), sizeof(*vmp))) == NULL)
 		return -ENOMEM;
+	memset(vmp, 0, sizeof(*vmp));
 	if ((rc = pthread_mutex_init(&vmp->vm_lock, NULL)) != 0) {
 		free(vmp);
 		return -rc;

@@ -56,7 +56,7 @@ kmb_vmem_import_t kmb_vmem_pagesrc_import;
 kmb_vmem_release_t kmb_vmem_pagesrc_release;
 
 /*
- * Where an arena keeps its metadata - boundary tags, hash tables, quantum cache records -
+ * Where an arena keeps its metadata - boundary tags, hash tables, magazines -
  * so that it is counted as KMB_GFP_META pages of the simulated physical memory (illumos
  * takes them from vmem_seg_arena and vmem_hash_arena):
  *   pages != NULL   pages come from this page source (KMB_GFP_META);
@@ -92,13 +92,27 @@ struct kmb_vmem_kstat {
 	uint64_t populate;     /* pages of boundary tags taken */
 	uint64_t populate_fail;
 	uint64_t tag_pages;  /* gauge: pages of boundary tags */
-	uint64_t meta_pages; /* gauge: tag and hash table pages */
+	uint64_t meta_pages; /* gauge: tag, hash table and magazine pages */
 	uint64_t instantfit, bestfit, firstfit, nextfit, xalloc; /* calls by policy */
-	uint64_t qc_hit;    /* quantum cache allocations from an existing slab */
-	uint64_t qc_miss;   /* ... that needed a new slab from the arena */
-	uint64_t qc_free;   /* quantum cache frees */
-	uint64_t qc_slabs;  /* gauge: quantum cache slabs */
-	uint64_t qc_reaped; /* empty slabs given back to the arena */
+	uint64_t qc_alloc_mag;      /* quantum cache allocations from a CPU's magazine */
+	uint64_t qc_free_mag;       /* quantum cache frees into a CPU's magazine */
+	uint64_t qc_hit;            /* slab-layer allocations from an existing slab */
+	uint64_t qc_miss;           /* ... that needed a new slab from the arena */
+	uint64_t qc_free_slab;      /* frees sent to the slab layer: no empty magazine */
+	uint64_t qc_free;           /* objects back in the slab layer (all causes) */
+	uint64_t qc_depot_full_get; /* depot traffic, by list and direction */
+	uint64_t qc_depot_full_put;
+	uint64_t qc_depot_empty_get;
+	uint64_t qc_depot_empty_put;
+	uint64_t qc_depot_contention; /* depot locks found busy */
+	uint64_t qc_mag_created;      /* magazines allocated */
+	uint64_t qc_mag_destroyed;    /* magazines destroyed */
+	uint64_t qc_cpu_flush;        /* CPU caches flushed */
+	uint64_t qc_full_mags;        /* gauge: full magazines in the depots */
+	uint64_t qc_empty_mags;       /* gauge: empty magazines in the depots */
+	uint64_t qc_mag_pages;        /* gauge: magazine pages (also in meta_pages) */
+	uint64_t qc_slabs;            /* gauge: quantum cache slabs */
+	uint64_t qc_reaped;           /* empty slabs given back to the arena */
 };
 
 /* ---- arenas (vmem.c, vmem_fit.c) -------------------------------------------------------- */
@@ -107,8 +121,11 @@ struct kmb_vmem_kstat {
  * An arena of [base, base + size) (none when size is 0) in units of quantum (a power of
  * two), importing from source through afunc/ffunc (both NULL: no source), with quantum
  * caches for 1..qcache_max / quantum multiples of the quantum (at most 16; 0: none).
- * 0, -EINVAL or -ENOMEM.  The arena structure itself comes from calloc (illumos takes it
- * from vmem_vmem_arena); everything it allocates afterwards comes from meta.
+ * 0, -EINVAL or -ENOMEM.  The arena structure itself (with the quantum caches' per-CPU
+ * entries) comes from the C heap (illumos takes it from vmem_vmem_arena); everything it
+ * allocates afterwards - tags, hash tables, magazines - comes from meta.  Threads
+ * attached to a CPU (kmb_thread_attached) use that CPU's magazines without a lock and
+ * must call kmb_vmem_cpu_flush before they detach.
  */
 int kmb_vmem_create(const char *name, uintptr_t base, size_t size, size_t quantum,
                     kmb_vmem_import_t *afunc, kmb_vmem_release_t *ffunc, void *source,
@@ -153,8 +170,18 @@ void kmb_vmem_set_min_import(kmb_vmem_t *vmp, size_t bytes);
  * may go down to reserve_free.  Metadata the arena carves from itself ignores them.
  */
 void kmb_vmem_set_floor(kmb_vmem_t *vmp, size_t min_free, size_t reserve_free);
-/* Give back what caches hold: empty quantum cache slabs, wholly free tag pages. */
+/*
+ * Give back what caches hold: the quantum caches' magazines (the caller's CPU's, the
+ * shared CPU entry's, the depots'; other attached CPUs flush theirs at their next slow
+ * path), empty quantum cache slabs, wholly free magazine and tag pages.
+ */
 void kmb_vmem_reap(kmb_vmem_t *vmp);
+/*
+ * A thread attached to a CPU (kmb_thread_attached) gives back that CPU's quantum cache
+ * magazines: what it calls before it detaches (the kmalloc backend's thread_detach).
+ * Nothing for other threads.
+ */
+void kmb_vmem_cpu_flush(kmb_vmem_t *vmp);
 
 /* The quantum cache object size of a live object at addr (lock-free), 0 if addr is not
  * in a quantum cache slab (vmem_qcache.c). */

@@ -82,13 +82,63 @@ struct kmb__vmem_segpage {
 
 #define VMEM_SEGS_PER_PAGE (KMB_PAGE_SIZE / sizeof(kmb__vmem_seg_t) - 1) /* 72 */
 
-/* A quantum cache (vmem_qcache.c): slabs of one page with objects of qc_size bytes. */
+/*
+ * Quantum cache magazines (vmem_qcache.c 3.): VMEM_MAGSIZE rounds and a link, 128 bytes;
+ * a page of them starts with a header in the first slot.
+ */
+#define VMEM_MAGSIZE 15
+
+/*
+ * slot[0] links the magazine into a depot list or the arena's spares; rounds are object
+ * pointers in slot[1..rounds], so slot[rounds] is the last one put, or the link - never an
+ * object - when the magazine is empty (free's double-free check reads it unconditionally).
+ */
+struct kmb__vmem_mag {
+	void *mag_slot[VMEM_MAGSIZE + 1];
+};
+
+struct kmb__vmem_magpage {
+	struct kmb__vmem_magpage *mp_next, *mp_prev; /* the arena's magazine pages */
+	uint32_t mp_nfree;                           /* its magazines on the spare list */
+	uint32_t mp_release;                         /* chosen by a trim */
+};
+
+#define VMEM_MAGS_PER_PAGE (KMB_PAGE_SIZE / sizeof(struct kmb__vmem_mag) - 1) /* 31 */
+
+/*
+ * A CPU's cache of one quantum cache (illumos kmem_cpu_cache_t): the loaded and the
+ * previously loaded magazine and their rounds, -1 without one.  Entry c < KMB_MAX_CPUS is
+ * touched only by the thread attached to CPU c, without a lock; entry KMB_MAX_CPUS is
+ * shared by every other thread under qc_shared_lock.  Counters: written by the owner (or
+ * under the shared lock) with relaxed stores, read relaxed.
+ */
+struct kmb__vmem_qcc {
+	_Alignas(64) struct kmb__vmem_mag *cc_loaded;
+	struct kmb__vmem_mag *cc_ploaded;
+	int cc_rounds, cc_prounds;
+	uint64_t cc_alloc_mag, cc_free_mag, cc_free_slab, cc_flushes;
+};
+
+#define VMEM_QCC_SHARED KMB_MAX_CPUS /* the entry of threads not attached to a CPU */
+
+/* The depot's list of full or of empty magazines (kmem_maglist_t), under qc_lock. */
+struct kmb__vmem_maglist {
+	struct kmb__vmem_mag *ml_list;
+	uint64_t ml_total, ml_gets, ml_puts;
+};
+
+/* A quantum cache (vmem_qcache.c): a CPU layer of magazines, a depot, and slabs of one
+ * page with objects of qc_size bytes. */
 struct kmb__vmem_qcache {
-	pthread_mutex_t qc_lock;
+	pthread_mutex_t qc_lock; /* the depot and the slab layer */
 	size_t qc_size;
 	unsigned qc_nobj;           /* objects per slab: PAGE / qc_size */
+	uint32_t qc_recip;          /* ceil(2^32 / qc_size): off / qc_size = off * recip >> 32 */
 	struct kmb_page qc_partial; /* sentinel: slabs with a free object (empty ones last) */
-	uint64_t qc_hit, qc_miss, qc_free, qc_slabs, qc_reaped;
+	struct kmb__vmem_maglist qc_full, qc_empty;
+	uint64_t qc_hit, qc_miss, qc_free, qc_slabs, qc_reaped, qc_contention;
+	pthread_mutex_t qc_shared_lock; /* qc_cpu[VMEM_QCC_SHARED] */
+	struct kmb__vmem_qcc qc_cpu[KMB_MAX_CPUS + 1];
 };
 
 struct kmb_vmem {
@@ -122,6 +172,12 @@ struct kmb_vmem {
 	struct {
 		uint64_t instantfit, bestfit, firstfit, nextfit, xalloc;
 	} vm_calls; /* relaxed atomics, counted before taking the lock */
+	/* quantum caches' magazines (vmem_qcache.c): spares and pages under vm_lock */
+	struct kmb__vmem_mag *vm_magfree;     /* spare magazines */
+	struct kmb__vmem_magpage vm_magpages; /* sentinel: magazine pages */
+	uint64_t vm_mag_created, vm_mag_destroyed, vm_mag_pages;
+	uint64_t vm_flush_gen; /* atomic: bumped by a reap; CPUs flush when they see it */
+	uint64_t vm_cpu_gen[KMB_MAX_CPUS]; /* the generation each CPU's owner last flushed at */
 	unsigned vm_nqcache;
 	struct kmb__vmem_qcache vm_qcache[VMEM_NQCACHE_MAX];
 };
@@ -134,6 +190,9 @@ struct kmb_vmem {
 /* ---- vmem.c ------------------------------------------------------------------------------- */
 
 int kmb__vmem_populate(kmb_vmem_t *vmp, int flags);
+/* A metadata page (KMB_GFP_META, or carved from the arena) and back, vm_lock held. */
+void *kmb__vmem_meta_page_alloc(kmb_vmem_t *vmp);
+void kmb__vmem_meta_page_free(kmb_vmem_t *vmp, void *page);
 void kmb__vmem_hash_insert(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp);
 kmb__vmem_seg_t *kmb__vmem_seg_create(kmb_vmem_t *vmp, kmb__vmem_seg_t *vprev, uintptr_t start,
                                       uintptr_t end);
@@ -170,7 +229,7 @@ void kmb__vmem_count(uint64_t *ctr); /* relaxed atomic ++ (policy counters) */
 	X(populate, "pages", "pages of boundary tags taken")                                       \
 	X(populate_fail, "events", "boundary tag pages that could not be had")                     \
 	X(tag_pages, "pages", "pages of boundary tags now")                                        \
-	X(meta_pages, "pages", "boundary tag and hash table pages now")                            \
+	X(meta_pages, "pages", "boundary tag, hash table and magazine pages now")                  \
 	X(instantfit, "events", "instant-fit allocation calls")                                    \
 	X(bestfit, "events", "best-fit allocation calls")                                          \
 	X(firstfit, "events", "first-fit allocation calls")                                        \
@@ -183,9 +242,23 @@ void kmb__vmem_count(uint64_t *ctr); /* relaxed atomic ++ (policy counters) */
 	X(exports, "events", "imported spans given back wholly free")                              \
 	X(excess, "events", "imports given back at once (another thread made room)")
 #define VMEM_KSTAT_QCACHE(X)                                                                       \
-	X(qc_hit, "events", "quantum cache allocations from a cached slab")                        \
-	X(qc_miss, "events", "quantum cache allocations that took a new slab")                     \
-	X(qc_free, "events", "quantum cache frees")                                                \
+	X(qc_alloc_mag, "events", "quantum cache allocations from a CPU's magazine")               \
+	X(qc_free_mag, "events", "quantum cache frees into a CPU's magazine")                      \
+	X(qc_hit, "events", "quantum cache allocations from the slab layer, a cached slab")        \
+	X(qc_miss, "events", "quantum cache allocations from the slab layer, a new slab")          \
+	X(qc_free_slab, "events", "quantum cache frees to the slab layer (no empty magazine)")     \
+	X(qc_free, "events", "objects back in the slab layer (frees, rounds of magazines)")        \
+	X(qc_depot_full_get, "events", "full magazines taken from the depots")                     \
+	X(qc_depot_full_put, "events", "full magazines given to the depots")                       \
+	X(qc_depot_empty_get, "events", "empty magazines taken from the depots")                   \
+	X(qc_depot_empty_put, "events", "empty magazines given to the depots")                     \
+	X(qc_depot_contention, "events", "depot locks found busy (trylock failed)")                \
+	X(qc_mag_created, "events", "magazines allocated")                                         \
+	X(qc_mag_destroyed, "events", "magazines destroyed (rounds back to the slab layer)")       \
+	X(qc_cpu_flush, "events", "CPU caches flushed (reap, detach)")                             \
+	X(qc_full_mags, "magazines", "full magazines in the depots now")                           \
+	X(qc_empty_mags, "magazines", "empty magazines in the depots now")                         \
+	X(qc_mag_pages, "pages", "pages of magazines now (metadata)")                              \
 	X(qc_slabs, "pages", "quantum cache slabs now")                                            \
 	X(qc_reaped, "events", "wholly free slabs given back to the arena")
 #define VMEM_KSTAT_FLOOR(X)                                                                        \

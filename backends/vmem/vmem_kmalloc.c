@@ -26,7 +26,8 @@
  * 3. qcache_max = 16 quanta = 256 bytes: illumos's limit of VMEM_NQCACHE_MAX = 16 quantum
  *    caches per arena.  In the bundled boot trace, sizes of 256 bytes and less are 64% of
  *    the kmalloc and kmem_cache requests (5568 of 8643; 64 and 128 bytes lead), so most
- *    requests take a cache's lock and never the arena's.  The next size, the 272-byte
+ *    requests are served from a CPU's magazines, without a lock, and never reach the
+ *    arena.  The next size, the 272-byte
  *    objects (1101 requests), falls just above and is served by the arena.
  *
  * 4. KMEM_IMPORT = 64 KiB (order 4): every sub-page size the arena serves itself - 272 to
@@ -42,7 +43,12 @@
  *    (12 imports, none given back), 128 KiB saves little more (10); the peak footprint is
  *    the same for all three (872448 bytes).
  *
- * 5. No per-CPU state, no native kmem_cache (the core serves kmem_cache_* from alloc); the
+ * 5. Per-CPU state: the quantum caches' magazines (vmem_qcache.c 4.).  drain is
+ *    kmb_vmem_reap (the caller's CPU, the shared entry, the depots, empty slabs);
+ *    thread_detach gives the detaching thread's CPU magazines back (kmb_vmem_cpu_flush);
+ *    other attached CPUs flush at their next slow path after a drain.  A quantum cache
+ *    allocation reports its cache's object size (size rounded up to 16) without looking
+ *    the block up.  No native kmem_cache (the core serves kmem_cache_* from alloc); the
  *    quantum caches never write into objects, so freelist_bytes is 0.
  *
  * 6. Statistics: the arena's counters (vmem.c 8.) as a declared table, the page source's
@@ -157,8 +163,15 @@ static size_t kmem_usable_size(struct kmb_backend *be, const void *addr);
 
 static void *kmem_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
-	void *p = kmem_alloc_block(kmem_of(be)->arena, size, flags & M_USE_RESERVE);
+	kmb_vmem_t *arena = kmem_of(be)->arena;
+	void *p;
 
+	if (kmb__likely(size <= KMEM_QCACHE_MAX)) { /* the cache's object size, known */
+		p = kmb__vmem_qcache_alloc(arena, size, flags & M_USE_RESERVE);
+		*usable = P2ROUNDUP(size, KMEM_QUANTUM);
+		return p;
+	}
+	p = kmem_alloc_block(arena, size, flags & M_USE_RESERVE);
 	if (p != NULL)
 		*usable = kmem_usable_size(be, p);
 	return p;
@@ -173,8 +186,8 @@ static size_t kmem_free(struct kmb_backend *be, void *addr)
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): vmem: not in physical memory",
 		          addr);
 	objsize = kmb_vmem_qcache_objsize(k->pm, addr);
-	if (objsize != 0) {
-		kmb_vmem_free(k->arena, addr, objsize);
+	if (kmb__likely(objsize != 0)) {
+		kmb__vmem_qcache_free(k->arena, addr, objsize);
 		return objsize;
 	}
 	usable = kmb_vmem_lookup(k->arena, addr); /* 0 for a bad address: xfree panics */
@@ -213,6 +226,13 @@ static void kmem_drain(struct kmb_backend *be)
 	kmb_vmem_reap(kmem_of(be)->arena);
 }
 
+/* The detaching thread still owns its CPU: it gives that CPU's magazines back. */
+static void kmem_thread_detach(struct kmb_backend *be, unsigned cpu)
+{
+	(void)cpu;
+	kmb_vmem_cpu_flush(kmem_of(be)->arena);
+}
+
 #define ROW(f, unit, desc) {#f, unit, desc, offsetof(struct kmb_vmem_kstat, f)},
 
 static const struct kmb_stat_decl kmem_stats_table[] = {VMEM_KSTAT_ARENA(ROW) VMEM_KSTAT_IMPORT(ROW)
@@ -239,7 +259,7 @@ static int kmem_frame_kind(struct kmb_backend *be, size_t pfn)
 const struct kmb_backend_ops kmb_vmem_ops = {
         .name = "vmem",
         .summary = "Bonwick-Adams vmem: an arena importing spans from the page source, "
-                   "instant fit, quantum caches up to 256 B",
+                   "instant fit, quantum caches up to 256 B with per-CPU magazines",
         .freelist_bytes = 0,
         .natural_pow2 = true, /* power-of-two sizes up to a page: xalloc with align = size */
         .default_pages = "buddy",
@@ -252,5 +272,6 @@ const struct kmb_backend_ops kmb_vmem_ops = {
         .memstat = kmem_memstat,
         .stats = kmem_stats,
         .drain = kmem_drain,
+        .thread_detach = kmem_thread_detach,
         .frame_kind = kmem_frame_kind,
 };
