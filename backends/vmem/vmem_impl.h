@@ -285,6 +285,9 @@ int kmb__vmem_qcache_init(kmb_vmem_t *vmp, unsigned nqcache);
 void kmb__vmem_qcache_fini(kmb_vmem_t *vmp);
 void *kmb__vmem_qcache_alloc(kmb_vmem_t *vmp, size_t size, int flags);
 void kmb__vmem_qcache_free(kmb_vmem_t *vmp, void *addr, size_t size);
+/* kfree of addr (in physical memory) if it is in a slab of one of the arena's quantum
+ * caches: its object size; else 0 and nothing done. */
+size_t kmb__vmem_qcache_kfree(kmb_vmem_t *vmp, void *addr);
 void kmb__vmem_qcache_reap(kmb_vmem_t *vmp);
 void kmb__vmem_qcache_kstat(kmb_vmem_t *vmp, struct kmb_vmem_kstat *ks);
 /* KMB_FRAME_SLAB_FULL/PARTIAL/EMPTY for a quantum cache slab's frame, else _UNKNOWN. */

@@ -185,11 +185,9 @@ static size_t kmem_free(struct kmb_backend *be, void *addr)
 	if (!kmb_physmem_contains(k->pm, addr))
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): vmem: not in physical memory",
 		          addr);
-	objsize = kmb_vmem_qcache_objsize(k->pm, addr);
-	if (kmb__likely(objsize != 0)) {
-		kmb__vmem_qcache_free(k->arena, addr, objsize);
+	objsize = kmb__vmem_qcache_kfree(k->arena, addr);
+	if (kmb__likely(objsize != 0))
 		return objsize;
-	}
 	usable = kmb_vmem_lookup(k->arena, addr); /* 0 for a bad address: xfree panics */
 	kmb_vmem_xfree(k->arena, addr, 0);
 	return usable;

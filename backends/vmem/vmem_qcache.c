@@ -238,26 +238,35 @@ static struct kmb__vmem_qcache *qcache_of(kmb_vmem_t *vmp, size_t size)
 enum obj_verdict { OBJ_OK, OBJ_BAD, OBJ_FREE };
 
 /*
- * Is addr an object of qc that is allocated as far as the slab layer knows?  Its slab
- * page and index in *pgp, *ip.  Lock-free (relaxed reads); addr is in physical memory.
- * off / size = off * ceil(2^32 / size) >> 32 exactly for off < PAGE and size <= PAGE:
- * the rounding adds less than off / 2^32 < 2^-20 < 1 / size.
+ * addr's place in pg, a slab of qc (mark and size checked): OBJ_BAD off an object boundary,
+ * OBJ_FREE if the slab layer has the object (a double free); its index in *ip.  Lock-free
+ * (relaxed reads).  off / size = off * ceil(2^32 / size) >> 32 exactly for off < PAGE and
+ * size <= PAGE: the rounding adds less than off / 2^32 < 2^-20 < 1 / size.
  */
+static inline __attribute__((always_inline)) enum obj_verdict
+obj_check_in(struct kmb__vmem_qcache *qc, struct kmb_page *pg, void *addr, size_t *ip)
+{
+	size_t off = (uintptr_t)addr & (KMB_PAGE_SIZE - 1); /* slabs are page aligned */
+	size_t i = (size_t)(((uint64_t)off * qc->qc_recip) >> 32);
+
+	*ip = i;
+	if (kmb__unlikely(i * qc->qc_size != off || i >= qc->qc_nobj))
+		return OBJ_BAD;
+	return kmb__unlikely(slab_test(pg, i)) ? OBJ_FREE : OBJ_OK;
+}
+
+/* The same for any address in physical memory; its page in *pgp. */
 static inline __attribute__((always_inline)) enum obj_verdict
 obj_check(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, void *addr, struct kmb_page **pgp,
           size_t *ip)
 {
 	struct kmb_page *pg = kmb_page_of(vmp->vm_meta.pm, addr);
-	size_t off = (uintptr_t)addr & (KMB_PAGE_SIZE - 1); /* slabs are page aligned */
-	size_t i = (size_t)(((uint64_t)off * qc->qc_recip) >> 32);
 
 	*pgp = pg;
-	*ip = i;
 	if (kmb__unlikely(!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC) ||
-	                  QC_LOAD(&pg->priv[0]) != qc->qc_size || i * qc->qc_size != off ||
-	                  i >= qc->qc_nobj))
+	                  QC_LOAD(&pg->priv[0]) != qc->qc_size))
 		return OBJ_BAD;
-	return kmb__unlikely(slab_test(pg, i)) ? OBJ_FREE : OBJ_OK;
+	return obj_check_in(qc, pg, addr, ip);
 }
 
 __attribute__((noreturn, cold)) static void bad_free(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc,
@@ -674,18 +683,14 @@ __attribute__((noinline)) static void free_slow(kmb_vmem_t *vmp, struct kmb__vme
 	pthread_mutex_unlock(&qc->qc_shared_lock);
 }
 
-void kmb__vmem_qcache_free(kmb_vmem_t *vmp, void *addr, size_t size)
+/* kmem_cache_free: addr is in pg, a slab of qc (mark and size checked). */
+static inline __attribute__((always_inline)) void
+qcache_free(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb_page *pg, void *addr)
 {
-	struct kmb__vmem_qcache *qc = qcache_of(vmp, size);
-	struct kmb_page *pg;
 	enum obj_verdict v;
 	size_t i;
 
-	if (kmb__unlikely(!kmb_physmem_contains(vmp->vm_meta.pm, addr)))
-		kmb_panic(KMB_PANIC_BAD_FREE, addr,
-		          "vmem_free(%s, %p, %zu): not in physical memory", vmp->vm_name, addr,
-		          size);
-	if (kmb__unlikely((v = obj_check(vmp, qc, addr, &pg, &i)) != OBJ_OK))
+	if (kmb__unlikely((v = obj_check_in(qc, pg, addr, &i)) != OBJ_OK))
 		bad_free(vmp, qc, addr, v, "double free (the object is free in its quantum cache)");
 	if (kmb__likely(kmb__self.attached)) {
 		struct kmb__vmem_qcc *cc = &qc->qc_cpu[kmb__self.cpu];
@@ -704,6 +709,40 @@ void kmb__vmem_qcache_free(kmb_vmem_t *vmp, void *addr, size_t size)
 		}
 	}
 	free_slow(vmp, qc, addr);
+}
+
+void kmb__vmem_qcache_free(kmb_vmem_t *vmp, void *addr, size_t size)
+{
+	struct kmb__vmem_qcache *qc = qcache_of(vmp, size);
+	struct kmb_page *pg;
+
+	if (kmb__unlikely(!kmb_physmem_contains(vmp->vm_meta.pm, addr)))
+		kmb_panic(KMB_PANIC_BAD_FREE, addr,
+		          "vmem_free(%s, %p, %zu): not in physical memory", vmp->vm_name, addr,
+		          size);
+	pg = kmb_page_of(vmp->vm_meta.pm, addr);
+	if (kmb__unlikely(!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC) ||
+	                  QC_LOAD(&pg->priv[0]) != qc->qc_size))
+		bad_free(vmp, qc, addr, OBJ_BAD, NULL);
+	qcache_free(vmp, qc, pg, addr);
+}
+
+size_t kmb__vmem_qcache_kfree(kmb_vmem_t *vmp, void *addr)
+{
+	struct kmb_page *pg = kmb_page_of(vmp->vm_meta.pm, addr);
+	struct kmb__vmem_qcache *qc;
+	size_t size;
+
+	if (!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC))
+		return 0;
+	size = (size_t)QC_LOAD(&pg->priv[0]);
+	if (kmb__unlikely(size - 1 >= vmp->vm_qcache_max))
+		return 0;
+	qc = qcache_of(vmp, size);
+	if (kmb__unlikely(size != qc->qc_size))
+		return 0;
+	qcache_free(vmp, qc, pg, addr);
+	return size;
 }
 
 size_t kmb_vmem_qcache_objsize(const struct kmb_physmem *pm, const void *addr)
