@@ -5,10 +5,10 @@
  * trace, the peak live allocated bytes equal what the bucket geometry gives.  Expected
  * numbers are worked out by hand in the comments.
  */
+#include "kmb_stress.h"
 #include "kmb_test.h"
 
 #include <errno.h>
-#include <pthread.h>
 
 #include "backends/bucket/bucket.h"
 #include "core/internal.h"
@@ -32,7 +32,11 @@ static size_t geometry(size_t size)
 
 static void boot(size_t mem, int invariants, unsigned ncpus)
 {
-	struct kmb_config cfg = {.backend = "bucket", .mem_bytes = mem, .nodes = 1, .ncpus = ncpus, .invariants = invariants};
+	struct kmb_config cfg = {.backend = "bucket",
+	                         .mem_bytes = mem,
+	                         .nodes = 1,
+	                         .ncpus = ncpus,
+	                         .invariants = invariants};
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
 }
@@ -556,96 +560,32 @@ KMB_TEST(diagnostic_use_after_free_through_kmalloc)
 /* ---- concurrency --------------------------------------------------------------------------- */
 
 #define STRESS_ITERS 20000
-#define XCHG_SLOTS   64
 
-static unsigned char *xchg[XCHG_SLOTS];
-
-static uint32_t xorshift(uint32_t *s)
+/* CPU 3's hook: drain, and read the statistics, as the others allocate and free. */
+static void stress_hook(void)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
+	struct kmb_stat st[64];
 
-static void fill(unsigned char *p, size_t len)
-{
-	p[0] = p[len - 1] = (unsigned char)(len * 31 + 7);
-}
-
-static void check_and_free(unsigned char *p, size_t len)
-{
-	if (p[0] != (unsigned char)(len * 31 + 7) || p[len - 1] != p[0])
-		kmb_test_fail(__FILE__, __LINE__, "block %p (%zu bytes) overwritten", p, len);
-	kfree(p, M_BUCKETTEST);
-}
-
-struct stress_arg {
-	unsigned cpu;
-	uint32_t seed;
-};
-
-/* Each thread allocates, frees its own, and swaps blocks through shared slots so that
- * others free them; CPU 3 drains and reads the statistics as it goes. */
-static void *stress_thread(void *arg)
-{
-	struct stress_arg *a = arg;
-	unsigned char *mine[64] = {NULL};
-	size_t len[64] = {0};
-	uint32_t rng = a->seed;
-
-	ASSERT_EQ_I(kmb_thread_attach("stress", a->cpu), 0);
-	for (int it = 0; it < STRESS_ITERS; it++) {
-		unsigned i = xorshift(&rng) % 64;
-
-		if (mine[i] != NULL && xorshift(&rng) % 4 == 0) {
-			unsigned char *old = __atomic_exchange_n(&xchg[xorshift(&rng) % XCHG_SLOTS],
-			                                         mine[i], __ATOMIC_ACQ_REL);
-			if (old != NULL)
-				kfree(old, M_BUCKETTEST);
-			mine[i] = NULL;
-		} else if (mine[i] != NULL) {
-			check_and_free(mine[i], len[i]);
-			mine[i] = NULL;
-		} else {
-			len[i] = 1 + xorshift(&rng) % (xorshift(&rng) % 8 ? 1024 : 40000);
-			mine[i] = kmalloc(len[i], M_BUCKETTEST, M_NOWAIT);
-			if (mine[i] != NULL)
-				fill(mine[i], len[i]);
-		}
-		if (a->cpu == 3 && it % 1000 == 0) {
-			struct kmb_stat st[64];
-
-			be()->ops->drain(be());
-			(void)kmb_backend_stats(st, 64);
-		}
-	}
-	for (int i = 0; i < 64; i++)
-		if (mine[i] != NULL)
-			check_and_free(mine[i], len[i]);
-	kmb_thread_detach();
-	return NULL;
+	be()->ops->drain(be());
+	(void)kmb_backend_stats(st, 64);
 }
 
 static void stress(int invariants)
 {
-	struct kmb_config cfg = {.backend = "bucket", .mem_bytes = 32 * MIB, .nodes = 2, .ncpus = 4, .invariants = invariants};
-	struct stress_arg arg[4];
+	struct kmb_config cfg = {.backend = "bucket",
+	                         .mem_bytes = 32 * MIB,
+	                         .nodes = 2,
+	                         .ncpus = 4,
+	                         .invariants = invariants};
+	static struct kmb_stress st = {
+	        .type = M_BUCKETTEST, .iters = STRESS_ITERS, .hook = stress_hook};
 	struct kmb_memstat ms;
-	pthread_t t[4];
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
-	for (unsigned i = 0; i < 4; i++) {
-		arg[i] = (struct stress_arg){.cpu = i, .seed = 0x2545f491u * (i + 1)};
-		ASSERT_EQ_I(pthread_create(&t[i], NULL, stress_thread, &arg[i]), 0);
-	}
+	kmb_stress_start(&st, 4);
 	for (int i = 0; i < 200; i++)
 		kmb_memstat(&ms);
-	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
-	for (int i = 0; i < XCHG_SLOTS; i++)
-		if (xchg[i] != NULL)
-			kfree(xchg[i], M_BUCKETTEST);
+	kmb_stress_join(&st);
 	for (unsigned i = 4; i <= 13; i++) /* every block is free */
 		ASSERT_EQ_U(kb(i).total, kb(i).totalfree);
 	ASSERT_EQ_U(stat_value("large_live"), 0);
@@ -797,7 +737,8 @@ static void replay_teardown(struct replay *r)
 
 KMB_TEST(bundled_trace_peak_equals_the_geometry)
 {
-	struct kmb_config cfg = {.backend = "bucket", .nodes = 1, .ncpus = 1, .invariants = KMB_INVARIANTS_OFF};
+	struct kmb_config cfg = {
+	        .backend = "bucket", .nodes = 1, .ncpus = 1, .invariants = KMB_INVARIANTS_OFF};
 	struct replay r = {0};
 	struct kmb_trace t;
 	struct kmb_plan plan;

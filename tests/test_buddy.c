@@ -4,6 +4,7 @@
  * sub-page heap behind kmb_buddy_ops.  Expected numbers are worked out by hand in the
  * comments.
  */
+#include "kmb_stress.h"
 #include "kmb_test.h"
 
 #include <errno.h>
@@ -671,22 +672,14 @@ struct stress_arg {
 	unsigned long fails;
 };
 
-static uint32_t xorshift(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
 static void stress_alloc(struct stress_arg *a, struct live *l, uint32_t *rng)
 {
-	if (xorshift(rng) % 2) {
-		l->order = (int)(xorshift(rng) % 5);
+	if (kmb_stress_rand(rng) % 2) {
+		l->order = (int)(kmb_stress_rand(rng) % 5);
 		l->p = kmb_buddy_alloc_pages(a->b, (unsigned)l->order, M_NOWAIT);
 		l->len = KMB_PAGE_SIZE << l->order;
 	} else {
-		size_t size = 1 + xorshift(rng) % (xorshift(rng) % 4 ? 2048 : 20000);
+		size_t size = 1 + kmb_stress_rand(rng) % (kmb_stress_rand(rng) % 4 ? 2048 : 20000);
 
 		l->order = -1;
 		l->p = be.ops->alloc(&be, size, M_NOWAIT, &(size_t){0});
@@ -698,7 +691,7 @@ static void stress_alloc(struct stress_arg *a, struct live *l, uint32_t *rng)
 		a->fails++;
 		return;
 	}
-	l->tag = (unsigned char)xorshift(rng);
+	l->tag = (unsigned char)kmb_stress_rand(rng);
 	memset(l->p, l->tag, l->len);
 }
 
@@ -721,7 +714,7 @@ static void *stress_thread(void *arg)
 	uint32_t rng = a->seed;
 
 	for (int it = 0; it < STRESS_ITERS; it++) {
-		struct live *l = &live[xorshift(&rng) % STRESS_LIVE];
+		struct live *l = &live[kmb_stress_rand(&rng) % STRESS_LIVE];
 
 		if (l->p != NULL)
 			stress_free(l);
@@ -774,83 +767,27 @@ KMB_TEST(stress_two_threads)
  */
 MALLOC_DEFINE(M_BUDDYTEST, "buddytest", "test_buddy stress blocks")
 
-#define XCHG_SLOTS 64
-
-static unsigned char *xchg[XCHG_SLOTS];
-
-struct booted_arg {
-	unsigned cpu;
-	uint32_t seed;
-};
-
-static void fill(unsigned char *p, size_t len)
+static void drain_hook(void)
 {
-	p[0] = p[len - 1] = (unsigned char)(len * 31 + 7);
-}
-
-static void check_and_free(unsigned char *p, size_t len)
-{
-	if (p[0] != (unsigned char)(len * 31 + 7) || p[len - 1] != p[0])
-		kmb_test_fail(__FILE__, __LINE__, "block %p (%zu bytes) overwritten", p, len);
-	kfree(p, M_BUDDYTEST);
-}
-
-static void *booted_thread(void *arg)
-{
-	struct booted_arg *a = arg;
-	unsigned char *mine[64] = {NULL};
-	size_t len[64] = {0};
-	uint32_t rng = a->seed;
-
-	ASSERT_EQ_I(kmb_thread_attach("stress", a->cpu), 0);
-	for (int it = 0; it < STRESS_ITERS; it++) {
-		unsigned i = xorshift(&rng) % 64;
-
-		if (mine[i] != NULL && xorshift(&rng) % 4 == 0) {
-			/* swap into a shared slot; free whatever another thread left there */
-			unsigned char *old = __atomic_exchange_n(&xchg[xorshift(&rng) % XCHG_SLOTS],
-			                                         mine[i], __ATOMIC_ACQ_REL);
-			if (old != NULL)
-				kfree(old, M_BUDDYTEST);
-			mine[i] = NULL;
-		} else if (mine[i] != NULL) {
-			check_and_free(mine[i], len[i]);
-			mine[i] = NULL;
-		} else {
-			len[i] = 1 + xorshift(&rng) % (xorshift(&rng) % 8 ? 1024 : 40000);
-			mine[i] = kmalloc(len[i], M_BUDDYTEST, M_NOWAIT);
-			if (mine[i] != NULL)
-				fill(mine[i], len[i]);
-		}
-		if (a->cpu == 3 && it % 1000 == 0)
-			kmb__sys.be.ops->drain(&kmb__sys.be);
-	}
-	for (int i = 0; i < 64; i++)
-		if (mine[i] != NULL)
-			check_and_free(mine[i], len[i]);
-	kmb_thread_detach();
-	return NULL;
+	kmb__sys.be.ops->drain(&kmb__sys.be);
 }
 
 static void stress_booted(int invariants)
 {
-	struct kmb_config cfg = {.backend = "buddy", .mem_bytes = 32 * MIB, .nodes = 2, .ncpus = 4, .invariants = invariants};
-	pthread_t t[4];
-	struct booted_arg arg[4];
+	struct kmb_config cfg = {.backend = "buddy",
+	                         .mem_bytes = 32 * MIB,
+	                         .nodes = 2,
+	                         .ncpus = 4,
+	                         .invariants = invariants};
+	static struct kmb_stress st = {
+	        .type = M_BUDDYTEST, .iters = STRESS_ITERS, .hook = drain_hook};
 	struct kmb_memstat ms;
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
-	for (unsigned i = 0; i < 4; i++) {
-		arg[i] = (struct booted_arg){.cpu = i, .seed = 0x2545f491u * (i + 1)};
-		ASSERT_EQ_I(pthread_create(&t[i], NULL, booted_thread, &arg[i]), 0);
-	}
+	kmb_stress_start(&st, 4);
 	for (int i = 0; i < 200; i++)
 		kmb_memstat(&ms);
-	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
-	for (int i = 0; i < XCHG_SLOTS; i++)
-		if (xchg[i] != NULL)
-			kfree(xchg[i], M_BUDDYTEST);
+	kmb_stress_join(&st);
 	kmb_memstat(&ms);
 	{
 		struct kmb_stat st[64];

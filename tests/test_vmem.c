@@ -5,6 +5,7 @@
  * backend, and multi-threaded stress with cross-thread frees.  Expected addresses and
  * counts are worked out by hand in the comments.
  */
+#include "kmb_stress.h"
 #include "kmb_test.h"
 
 #include <errno.h>
@@ -890,84 +891,24 @@ KMB_TEST(kmalloc_large_blocks_and_free_checks)
 MALLOC_DEFINE(M_VMEMTEST, "vmemtest", "test_vmem stress blocks")
 
 #define STRESS_ITERS 20000
-#define XCHG_SLOTS   64
-
-static unsigned char *xchg[XCHG_SLOTS];
-
-struct booted_arg {
-	unsigned cpu;
-	uint32_t seed;
-};
-
-static uint32_t xorshift(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
-static void fill(unsigned char *p, size_t len)
-{
-	p[0] = p[len - 1] = (unsigned char)(len * 31 + 7);
-}
-
-static void check_and_free(unsigned char *p, size_t len)
-{
-	if (p[0] != (unsigned char)(len * 31 + 7) || p[len - 1] != p[0])
-		kmb_test_fail(__FILE__, __LINE__, "block %p (%zu bytes) overwritten", p, len);
-	kfree(p, M_VMEMTEST);
-}
 
 /* Sizes: mostly quantum-cache sizes, some arena sizes, a few page blocks and large. */
 static size_t stress_size(uint32_t *rng)
 {
-	uint32_t k = xorshift(rng) % 16;
+	uint32_t k = kmb_stress_rand(rng) % 16;
 
 	if (k < 9)
-		return 1 + xorshift(rng) % 256;
+		return 1 + kmb_stress_rand(rng) % 256;
 	if (k < 14)
-		return 257 + xorshift(rng) % 3900;
+		return 257 + kmb_stress_rand(rng) % 3900;
 	if (k < 15)
-		return PAGE << (xorshift(rng) % 3);
-	return 1 + xorshift(rng) % 40000;
+		return PAGE << (kmb_stress_rand(rng) % 3);
+	return 1 + kmb_stress_rand(rng) % 40000;
 }
 
-static void *booted_thread(void *arg)
+static void drain_hook(void)
 {
-	struct booted_arg *a = arg;
-	unsigned char *mine[64] = {NULL};
-	size_t len[64] = {0};
-	uint32_t rng = a->seed;
-
-	ASSERT_EQ_I(kmb_thread_attach("stress", a->cpu), 0);
-	for (int it = 0; it < STRESS_ITERS; it++) {
-		unsigned i = xorshift(&rng) % 64;
-
-		if (mine[i] != NULL && xorshift(&rng) % 4 == 0) {
-			/* into a shared slot; free whatever another thread left there */
-			unsigned char *old = __atomic_exchange_n(&xchg[xorshift(&rng) % XCHG_SLOTS],
-			                                         mine[i], __ATOMIC_ACQ_REL);
-			if (old != NULL)
-				kfree(old, M_VMEMTEST);
-			mine[i] = NULL;
-		} else if (mine[i] != NULL) {
-			check_and_free(mine[i], len[i]);
-			mine[i] = NULL;
-		} else {
-			len[i] = stress_size(&rng);
-			mine[i] = kmalloc(len[i], M_VMEMTEST, M_NOWAIT);
-			if (mine[i] != NULL)
-				fill(mine[i], len[i]);
-		}
-		if (a->cpu == 3 && it % 1000 == 0)
-			kmb__sys.be.ops->drain(&kmb__sys.be);
-	}
-	for (int i = 0; i < 64; i++)
-		if (mine[i] != NULL)
-			check_and_free(mine[i], len[i]);
-	kmb_thread_detach();
-	return NULL;
+	kmb__sys.be.ops->drain(&kmb__sys.be);
 }
 
 /* A thread that is not attached (the shared, locked paths only) reads statistics. */
@@ -994,24 +935,18 @@ static void stress_booted(const char *spec, int invariants)
 	                         .nodes = 2,
 	                         .ncpus = 4,
 	                         .invariants = invariants};
-	pthread_t t[4], obs;
-	struct booted_arg arg[4];
+	static struct kmb_stress st = {
+	        .type = M_VMEMTEST, .iters = STRESS_ITERS, .size = stress_size, .hook = drain_hook};
+	pthread_t obs;
 	struct kmb_memstat ms;
 	int done = 0;
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
 	ASSERT_EQ_I(pthread_create(&obs, NULL, observer, &done), 0);
-	for (unsigned i = 0; i < 4; i++) {
-		arg[i] = (struct booted_arg){.cpu = i, .seed = 0x2545f491u * (i + 1)};
-		ASSERT_EQ_I(pthread_create(&t[i], NULL, booted_thread, &arg[i]), 0);
-	}
-	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
+	kmb_stress_start(&st, 4);
+	kmb_stress_join(&st);
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 	pthread_join(obs, NULL);
-	for (int i = 0; i < XCHG_SLOTS; i++)
-		if (xchg[i] != NULL)
-			kfree(xchg[i], M_VMEMTEST);
 	kmb__sys.be.ops->drain(&kmb__sys.be);
 	if (kmb__sys.be.pages->drain)
 		kmb__sys.be.pages->drain(kmb__sys.be.pages);
