@@ -90,6 +90,8 @@ struct kmb_replay_result {
 	uint64_t cross_cpu_frees, cross_node_frees;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;
+	double timed_ops_per_sec; /* kmbench run: ops_per_sec is from an untimed replay, this
+	                           * from the timed one (0 elsewhere) */
 	double timer_overhead_ns;
 	unsigned latency_every; /* 0: no timing; 1: every operation timed; N: one in N */
 	struct kmb_hist alloc_ns, free_ns;

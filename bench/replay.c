@@ -858,6 +858,7 @@ static int run_passes(struct replay *rp, const struct kmb_trace_facts *facts)
 	for (unsigned pass = 0; pass < rp->res->repeat && !rp->res->aborted; pass++) {
 		if (pass > 0)
 			free_live(rp);
+		rp->ticket = 0; /* --order strict: every pass starts at the trace's first event */
 		rp->res->seconds += run_pass(rp);
 	}
 	if (!rp->res->aborted)

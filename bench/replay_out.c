@@ -213,6 +213,8 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	kmb_json_u64(&j, "ops", r->ops);
 	kmb_json_dbl(&j, "seconds", r->seconds);
 	kmb_json_dbl(&j, "ops_per_sec", r->ops_per_sec);
+	if (r->timed_ops_per_sec > 0)
+		kmb_json_dbl(&j, "timed_ops_per_sec", r->timed_ops_per_sec);
 	kmb_json_hist(&j, "alloc_ns", &r->alloc_ns);
 	kmb_json_hist(&j, "free_ns", &r->free_ns);
 	kmb_json_dbl(&j, "timer_overhead_ns", r->timer_overhead_ns);

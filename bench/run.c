@@ -4,7 +4,8 @@
  * directory gets its summaries, plots and report.
  *
  * 1. Cells and jobs (run_jobs.c).  A cell is a backend on a workload at a thread count; a
- *    job is one repetition of a cell: a fresh boot of simulated memory and a replay.  The
+ *    job is one repetition of a cell: a replay with timing off for its throughput, then a
+ *    timed one for latency and the rest, each on a fresh boot of simulated memory.  The
  *    jobs of all cells run in an order shuffled with --seed (kept in run.json), so that
  *    the drift of a shared machine (other tenants, thermal throttling) spreads over every
  *    backend instead of favouring whichever ran first.

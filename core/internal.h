@@ -134,6 +134,7 @@ struct kmb__type_pcpu {
 /* 32 KiB: folding costs one atomic add per 32 KiB of net allocation on a CPU. */
 #define KMB_TYPE_BATCH ((int64_t)32 << 10)
 void kmb__type_fold(struct malloc_type *type, int64_t delta); /* into ks_memuse, peak */
+void kmb__type_peak(struct malloc_type *type, int64_t now);   /* raise ks_maxused to now */
 void kmb__type_alloced_shared(struct malloc_type *type, size_t usable);
 void kmb__type_freed_shared(struct malloc_type *type, size_t usable);
 
@@ -168,6 +169,13 @@ static inline void kmb__type_slot_memuse(struct malloc_type *type, struct kmb__t
 	if (kmb__unlikely(m > KMB_TYPE_BATCH || m < -KMB_TYPE_BATCH)) {
 		kmb__type_fold(type, m);
 		m = 0;
+	} else if (delta > 0 && m > 0) {
+		/* the folded total plus this share: the exact total with one CPU, so the peak is
+		 * exact there; two loads of a line written only by folds */
+		int64_t now = KMB__LD(&type->ks_memuse) + m;
+
+		if (kmb__unlikely(now > KMB__LD(&type->ks_maxused)))
+			kmb__type_peak(type, now);
 	}
 	KMB__ST(&pc->memuse, m);
 }

@@ -13,8 +13,10 @@
  *    attached thread - the only writer of its CPU's slot - counts in its own 64-byte slot
  *    with plain (relaxed load + store, no lock prefix) updates; readers sum the slots.
  *    Memory in use is folded into the shared ks_memuse whenever a slot's share passes
- *    KMB_TYPE_BATCH bytes either way, and the high-water mark is taken there: exact for
- *    one CPU, within ncpus * KMB_TYPE_BATCH of the true peak for several.  Unattached
+ *    KMB_TYPE_BATCH bytes either way.  The high-water mark is taken at each fold and, on
+ *    an allocation, against the folded total plus the slot's share (two loads; a store
+ *    only on a new peak): exact for one CPU, within ncpus * KMB_TYPE_BATCH of the true
+ *    peak for several.  Unattached
  *    threads, and types with a limit (whose check needs the exact sum), update the shared
  *    counters with atomic read-modify-writes.  The slow-path counters (failures, sleeps,
  *    retries) are always shared.
@@ -135,6 +137,15 @@ int64_t kmb__type_memuse(const struct malloc_type *type)
 
 	kmb_malloc_type_stats(type, &s);
 	return s.memuse;
+}
+
+void kmb__type_peak(struct malloc_type *type, int64_t now)
+{
+	int64_t peak = LD(&type->ks_maxused);
+
+	while (now > peak && !__atomic_compare_exchange_n(&type->ks_maxused, &peak, now, true,
+	                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 void kmb__type_fold(struct malloc_type *type, int64_t delta)

@@ -122,6 +122,9 @@ replay_threads)
 	json_key "$TMP/out" order '"strict"'
 	expect_exit 0 "$KMB" replay --backend buddy --repeat 2 --json
 	json_key "$TMP/out" allocs 17286
+	# strict order over several passes: each pass starts again at the first event
+	expect_exit 0 "$KMB" replay --backend slab --order strict --repeat 2 --threads 2 --json
+	json_key "$TMP/out" allocs 17286
 	expect_exit 0 "$KMB" replay --backend buddy --threads 4 --replicate 4 \
 		--topology "node:2 core:2 pu:1" --samples "$TMP/s.csv"
 	has "$TMP/out" "node 0: "

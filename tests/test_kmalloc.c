@@ -475,6 +475,29 @@ KMB_TEST(type_statistics_are_exact_after_a_random_sequence)
 	shutdown_ok();
 }
 
+/* An attached thread counts in its per-CPU slot; its peak must still be exact (one CPU). */
+KMB_TEST(type_peak_is_exact_for_an_attached_thread)
+{
+	void *v[10];
+	int64_t memuse = 0, peak = 0;
+	struct kmb_type_stats s;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	ASSERT_EQ_I(kmb_thread_attach("peak", 0), 0);
+	for (int i = 0; i < 10; i++) { /* well below the 32 KiB fold of the per-CPU share */
+		ASSERT_NOT_NULL(v[i] = kmalloc(1000, M_TESTA, M_WAITOK));
+		memuse += (int64_t)kmalloc_usable_size(v[i]);
+	}
+	peak = memuse;
+	for (int i = 0; i < 10; i++)
+		kfree(v[i], M_TESTA);
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_EQ_I(s.memuse, 0);
+	ASSERT_EQ_I(s.maxused, peak);
+	kmb_thread_detach();
+	shutdown_ok();
+}
+
 KMB_TEST(vmstat_m_prints_a_row_per_active_type)
 {
 	char *buf = NULL;
