@@ -6,6 +6,8 @@ foreach(case help bad_usage missing_file trace_stat_facts replay_buddy
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 120 LABELS "cli" SKIP_RETURN_CODE 77)
 endforeach()
+# every spec twice per repetition (untimed, timed): minutes under ASan+UBSan
+set_tests_properties(cli/run_quick PROPERTIES TIMEOUT 300)
 # trace formats, .kmt, trace stat's statistics, bad input, capture from a fake tracefs
 foreach(case trace_convert trace_stat_perf trace_formats trace_bad_input trace_record_fake)
   add_test(NAME cli/${case}

@@ -168,8 +168,10 @@ run_quick)
 	has "$d/summary.csv" "^backend,workload,repetitions,ops_per_sec_median"
 	has "$d/summary.csv" "^buddy,linux-3.6-boot,2,"
 	head -c 8 "$d/latency.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "latency.png is not a PNG"
+	# throughput from the untimed replay, the timed one's kept beside it
+	has "$d/replay/buddy-linux-3.6-boot-r1.json" '"timed_ops_per_sec"'
 	# a second run never overwrites the first
-	expect_exit 0 "$KMB" run --quick --repetitions 1 --out "$TMP/runs" --seed 7
+	expect_exit 0 "$KMB" run --quick --repetitions 1 --backends buddy --out "$TMP/runs" --seed 7
 	[ "$(ls -d "$TMP"/runs/*/ | wc -l)" = 2 ] || fail "second run reused a directory"
 	;;
 run_without_gnuplot)
