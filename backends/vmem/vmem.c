@@ -727,7 +727,7 @@ __attribute__((noreturn)) static void bad_free(kmb_vmem_t *vmp, void *addr, size
 	          addr, size);
 }
 
-void kmb_vmem_xfree(kmb_vmem_t *vmp, void *addr, size_t size)
+size_t kmb_vmem_xfree(kmb_vmem_t *vmp, void *addr, size_t size)
 {
 	uintptr_t rel_addr = 0;
 	size_t rel_size = 0, found = 0;
@@ -740,6 +740,7 @@ void kmb_vmem_xfree(kmb_vmem_t *vmp, void *addr, size_t size)
 	kmb__vmem_hash_maybe_rescale(vmp);
 	pthread_mutex_unlock(&vmp->vm_lock);
 	kmb__vmem_release_span(vmp, rel_addr, rel_size);
+	return found;
 }
 
 void kmb_vmem_free(kmb_vmem_t *vmp, void *addr, size_t size)

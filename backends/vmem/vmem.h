@@ -145,8 +145,9 @@ void kmb_vmem_free(kmb_vmem_t *vmp, void *addr, size_t size);
  */
 void *kmb_vmem_xalloc(kmb_vmem_t *vmp, size_t size, size_t align, size_t phase, size_t nocross,
                       uintptr_t minaddr, uintptr_t maxaddr, int flags);
-/* size 0: the size of the allocated segment at addr (kfree knows no size). */
-void kmb_vmem_xfree(kmb_vmem_t *vmp, void *addr, size_t size);
+/* size 0: the size of the allocated segment at addr (kfree knows no size).  Returns the
+ * size of the segment freed, found under the same lock. */
+size_t kmb_vmem_xfree(kmb_vmem_t *vmp, void *addr, size_t size);
 
 /* Size of the allocated segment starting at addr, 0 if none (a hash lookup). */
 size_t kmb_vmem_lookup(kmb_vmem_t *vmp, const void *addr);

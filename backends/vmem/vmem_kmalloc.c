@@ -180,7 +180,7 @@ static void *kmem_alloc(struct kmb_backend *be, size_t size, int flags, size_t *
 static size_t kmem_free(struct kmb_backend *be, void *addr)
 {
 	struct kmb__vmem_kmem *k = kmem_of(be);
-	size_t objsize, usable;
+	size_t objsize;
 
 	if (!kmb_physmem_contains(k->pm, addr))
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): vmem: not in physical memory",
@@ -188,9 +188,7 @@ static size_t kmem_free(struct kmb_backend *be, void *addr)
 	objsize = kmb__vmem_qcache_kfree(k->arena, addr);
 	if (kmb__likely(objsize != 0))
 		return objsize;
-	usable = kmb_vmem_lookup(k->arena, addr); /* 0 for a bad address: xfree panics */
-	kmb_vmem_xfree(k->arena, addr, 0);
-	return usable;
+	return kmb_vmem_xfree(k->arena, addr, 0); /* a bad address panics there */
 }
 
 static size_t kmem_usable_size(struct kmb_backend *be, const void *addr)
