@@ -17,6 +17,16 @@
 #define kmb__likely(x)   __builtin_expect(!!(x), 1)
 #define kmb__unlikely(x) __builtin_expect(!!(x), 0)
 
+/* Raise *p to v (relaxed; for high-water marks several threads may push at once). */
+static inline void kmb__atomic_max_i64(int64_t *p, int64_t v)
+{
+	int64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (v > cur &&
+	       !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 /*
  * Tiered assertions (mimalloc's mi_assert / mi_assert_internal / mi_assert_expensive):
  *   kmb__assert           always on; cheap checks whose failure is a kmbench bug.

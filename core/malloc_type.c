@@ -33,17 +33,15 @@ MALLOC_DEFINE(M_TEMP, "temp", "misc temporary data buffers");
 MALLOC_DEFINE(M_DEVBUF, "devbuf", "device driver memory");
 MALLOC_DEFINE(M_KCACHE, "kmem_cache", "objects of the generic kmem_cache fallback");
 
-#define type_pcpu kmb__type_pcpu
-
 static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct malloc_type *types_head;
 
 void kmb_malloc_type_register(struct malloc_type *type)
 {
 	if (type->ks_pcpu == NULL) /* NULL on ENOMEM: the shared counters serve */
-		type->ks_pcpu = aligned_alloc(64, KMB_MAX_CPUS * sizeof(struct type_pcpu));
+		type->ks_pcpu = aligned_alloc(64, KMB_MAX_CPUS * sizeof(struct kmb__type_pcpu));
 	if (type->ks_pcpu)
-		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct type_pcpu));
+		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct kmb__type_pcpu));
 	pthread_mutex_lock(&types_lock);
 	type->ks_magic = KMB_MALLOC_MAGIC;
 	type->ks_next = types_head;
@@ -104,12 +102,11 @@ struct malloc_type *kmb_malloc_type_next(const struct malloc_type *type)
 	return type->ks_next;
 }
 
-#define LD(p)    __atomic_load_n(p, __ATOMIC_RELAXED)
-#define ST(p, v) __atomic_store_n(p, v, __ATOMIC_RELAXED)
+#define LD(p) KMB__LD(p)
 
 void kmb_malloc_type_stats(const struct malloc_type *type, struct kmb_type_stats *out)
 {
-	const struct type_pcpu *pc = type->ks_pcpu;
+	const struct kmb__type_pcpu *pc = type->ks_pcpu;
 
 	out->inuse = LD(&type->ks_inuse);
 	out->memuse = LD(&type->ks_memuse);
@@ -141,21 +138,12 @@ int64_t kmb__type_memuse(const struct malloc_type *type)
 
 void kmb__type_peak(struct malloc_type *type, int64_t now)
 {
-	int64_t peak = LD(&type->ks_maxused);
-
-	while (now > peak && !__atomic_compare_exchange_n(&type->ks_maxused, &peak, now, true,
-	                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	kmb__atomic_max_i64(&type->ks_maxused, now);
 }
 
 void kmb__type_fold(struct malloc_type *type, int64_t delta)
 {
-	int64_t now = __atomic_add_fetch(&type->ks_memuse, delta, __ATOMIC_RELAXED);
-	int64_t peak = LD(&type->ks_maxused);
-
-	while (now > peak && !__atomic_compare_exchange_n(&type->ks_maxused, &peak, now, true,
-	                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	kmb__type_peak(type, __atomic_add_fetch(&type->ks_memuse, delta, __ATOMIC_RELAXED));
 }
 
 /* Unattached threads and types with a limit: the shared counters. */
@@ -187,7 +175,7 @@ void kmb__type_reset(struct malloc_type *type)
 	type->ks_calls = type->ks_failed = type->ks_sleeps = 0;
 	type->ks_limblocks = type->ks_retries = type->ks_size = 0;
 	if (type->ks_pcpu)
-		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct type_pcpu));
+		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct kmb__type_pcpu));
 }
 
 /* "16,32,64": the size classes of a ks_size mask. */

@@ -71,17 +71,13 @@ void kmb_physmem_reset_map(struct kmb_physmem *pm)
 void kmb_physmem_account(struct kmb_physmem *pm, long npages, enum kmb_page_usage usage)
 {
 	int64_t *ctr = usage == KMB_USE_META ? &pm->meta_pages : &pm->data_pages;
-	int64_t now, peak;
 
 	__atomic_add_fetch(ctr, npages, __ATOMIC_RELAXED);
 	if (npages <= 0)
 		return;
-	now = __atomic_load_n(&pm->data_pages, __ATOMIC_RELAXED) +
-	      __atomic_load_n(&pm->meta_pages, __ATOMIC_RELAXED);
-	peak = __atomic_load_n(&pm->peak_pages, __ATOMIC_RELAXED);
-	while (now > peak && !__atomic_compare_exchange_n(&pm->peak_pages, &peak, now, true,
-	                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	kmb__atomic_max_i64(&pm->peak_pages,
+	                    __atomic_load_n(&pm->data_pages, __ATOMIC_RELAXED) +
+	                            __atomic_load_n(&pm->meta_pages, __ATOMIC_RELAXED));
 }
 
 void kmb_poison(struct kmb_physmem *pm, void *addr, size_t len)
