@@ -5,6 +5,7 @@
 
 #include <kmbench/kmbench.h>
 
+#include "core/internal.h"
 #include "kmb_test.h"
 
 uint32_t kmb_stress_rand(uint32_t *s)
@@ -13,6 +14,22 @@ uint32_t kmb_stress_rand(uint32_t *s)
 	*s ^= *s >> 17;
 	*s ^= *s << 5;
 	return *s;
+}
+
+void kmb_stress_boot(const char *spec, int invariants)
+{
+	struct kmb_config cfg = {.backend = spec,
+	                         .mem_bytes = (size_t)32 << 20,
+	                         .nodes = 2,
+	                         .ncpus = KMB_STRESS_THREADS,
+	                         .invariants = invariants};
+
+	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+}
+
+void kmb_stress_drain(void)
+{
+	kmb__sys.be.ops->drain(&kmb__sys.be);
 }
 
 static size_t default_size(uint32_t *rng)

@@ -37,6 +37,10 @@ struct kmb_stress {
 };
 
 uint32_t kmb_stress_rand(uint32_t *state); /* xorshift32 (Marsaglia 2003); state != 0 */
+/* Boot spec on the stress's machine: 32 MiB over 2 NUMA nodes, KMB_STRESS_THREADS CPUs. */
+void kmb_stress_boot(const char *spec, int invariants);
+/* A hook that drains the booted backend's per-CPU caches (its drain op). */
+void kmb_stress_drain(void);
 /* Start n (<= KMB_STRESS_THREADS) threads on a booted system; they attach as CPUs 0..n-1. */
 void kmb_stress_start(struct kmb_stress *s, unsigned n);
 /* Join them and free what is left in the shared slots. */

@@ -572,16 +572,11 @@ static void stress_hook(void)
 
 static void stress(int invariants)
 {
-	struct kmb_config cfg = {.backend = "bucket",
-	                         .mem_bytes = 32 * MIB,
-	                         .nodes = 2,
-	                         .ncpus = 4,
-	                         .invariants = invariants};
 	static struct kmb_stress st = {
 	        .type = M_BUCKETTEST, .iters = STRESS_ITERS, .hook = stress_hook};
 	struct kmb_memstat ms;
 
-	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+	kmb_stress_boot("bucket", invariants);
 	kmb_stress_start(&st, 4);
 	for (int i = 0; i < 200; i++)
 		kmb_memstat(&ms);

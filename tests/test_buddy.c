@@ -767,23 +767,13 @@ KMB_TEST(stress_two_threads)
  */
 MALLOC_DEFINE(M_BUDDYTEST, "buddytest", "test_buddy stress blocks")
 
-static void drain_hook(void)
-{
-	kmb__sys.be.ops->drain(&kmb__sys.be);
-}
-
 static void stress_booted(int invariants)
 {
-	struct kmb_config cfg = {.backend = "buddy",
-	                         .mem_bytes = 32 * MIB,
-	                         .nodes = 2,
-	                         .ncpus = 4,
-	                         .invariants = invariants};
 	static struct kmb_stress st = {
-	        .type = M_BUDDYTEST, .iters = STRESS_ITERS, .hook = drain_hook};
+	        .type = M_BUDDYTEST, .iters = STRESS_ITERS, .hook = kmb_stress_drain};
 	struct kmb_memstat ms;
 
-	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+	kmb_stress_boot("buddy", invariants);
 	kmb_stress_start(&st, 4);
 	for (int i = 0; i < 200; i++)
 		kmb_memstat(&ms);

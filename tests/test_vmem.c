@@ -906,11 +906,6 @@ static size_t stress_size(uint32_t *rng)
 	return 1 + kmb_stress_rand(rng) % 40000;
 }
 
-static void drain_hook(void)
-{
-	kmb__sys.be.ops->drain(&kmb__sys.be);
-}
-
 /* A thread that is not attached (the shared, locked paths only) reads statistics. */
 static void *observer(void *arg)
 {
@@ -930,18 +925,15 @@ static void *observer(void *arg)
  */
 static void stress_booted(const char *spec, int invariants)
 {
-	struct kmb_config cfg = {.backend = spec,
-	                         .mem_bytes = 32 * MIB,
-	                         .nodes = 2,
-	                         .ncpus = 4,
-	                         .invariants = invariants};
-	static struct kmb_stress st = {
-	        .type = M_VMEMTEST, .iters = STRESS_ITERS, .size = stress_size, .hook = drain_hook};
+	static struct kmb_stress st = {.type = M_VMEMTEST,
+	                               .iters = STRESS_ITERS,
+	                               .size = stress_size,
+	                               .hook = kmb_stress_drain};
 	pthread_t obs;
 	struct kmb_memstat ms;
 	int done = 0;
 
-	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+	kmb_stress_boot(spec, invariants);
 	ASSERT_EQ_I(pthread_create(&obs, NULL, observer, &done), 0);
 	kmb_stress_start(&st, 4);
 	kmb_stress_join(&st);
