@@ -10,10 +10,10 @@
  *    retrying forever for what can never come is a hang.
  * 3. The fast path: a request that passes fast_ok()'s few compares (booted without
  *    INVARIANTS, a registered type without a limit, legal size and flags) makes one backend
- *    call, reads the usable size and counts it in the thread's per-CPU type statistics:
- *    no lock, no atomic read-modify-write.  kfree likewise.  Anything else takes the full
- *    path (checks that panic with the reason, limits, INVARIANTS).  The slow path (wait.c explains
- * the protocol):
+ *    call, which reports the usable size, and counts it in the thread's per-CPU type
+ *    statistics: no lock, no atomic read-modify-write.  kfree likewise.  Anything else
+ *    takes the full path (checks that panic with the reason, limits, INVARIANTS).  The
+ *    slow path (wait.c explains the protocol):
  *      - over the type's limit (memuse + size > limit): M_NOWAIT fails; else sleep;
  *      - backend short: M_NOFAIL retries first with M_USE_RESERVE, as Linux lets
  *        __GFP_NOFAIL dip into the reserve; M_NOWAIT fails; else the backend drains its
