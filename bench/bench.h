@@ -93,6 +93,17 @@ struct kmb_replay_result {
 	double timed_ops_per_sec; /* kmbench run: ops_per_sec is from an untimed replay, this
 	                           * from the timed one (0 elsewhere) */
 	double timer_overhead_ns;
+	/* issue 11: the replay loop alone (threads created, bound, attached and warmed before
+	 * the clock starts, detached after it stops) */
+	double cpu_seconds;      /* sum over replay threads of CLOCK_THREAD_CPUTIME_ID in the loop */
+	double ops_per_cpu_sec;  /* ops / cpu_seconds */
+	double dep_wait_seconds; /* sum over threads of time spent waiting for another thread's
+	                          * operation on the same slot (cross-thread dependencies) */
+	double timer_resolution_ns; /* one tick of the cycle counter as converted to ns */
+	char mapping[16];           /* "copies" (copy r runs whole on thread r % T) or "streams" */
+	/* How exact the global figures are with several threads: 0 = exact; otherwise the
+	 * largest possible error of peak_live_bytes_req/_alloc and of the footprint peak */
+	uint64_t peak_live_error_bytes, peak_footprint_error_bytes;
 	unsigned latency_every; /* 0: no timing; 1: every operation timed; N: one in N */
 	struct kmb_hist alloc_ns, free_ns;
 	struct kmb_hist *size_alloc_ns, *size_free_ns; /* KMB_SIZE_CLASSES each (malloc'd) */
