@@ -6,7 +6,6 @@
 #    .ci/run runs each for a bounded time under ASan+UBSan.
 option(KMB_FUZZ "Build libFuzzer targets (clang)" OFF)
 set(KMB_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-set(kmb_bench_parsers ${PROJECT_SOURCE_DIR}/bench/topology.c ${PROJECT_SOURCE_DIR}/bench/cli.c)
 
 function(kmb_fuzz_target name)
   cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
@@ -26,5 +25,5 @@ endfunction()
 
 kmb_fuzz_target(ftrace LIBS kmb_workloads)
 kmb_fuzz_target(kmt LIBS kmb_workloads)
-kmb_fuzz_target(topology SOURCES ${kmb_bench_parsers} LIBS kmb_backends kmb_workloads PkgConfig::HWLOC)
-kmb_fuzz_target(cli SOURCES ${kmb_bench_parsers} LIBS kmb_backends kmb_workloads PkgConfig::HWLOC)
+kmb_fuzz_target(topology LIBS kmb_engine)
+kmb_fuzz_target(cli LIBS kmb_cli)

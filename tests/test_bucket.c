@@ -609,7 +609,7 @@ KMB_TEST(stress_four_cpus_cross_frees_invariants)
 
 /*
  * The peak of sum(geometry(size)) over live objects, walking the plan as the replay engine
- * does (bench/replay.c): kmalloc ops allocate op->size bytes; cache ops allocate the
+ * does (bench/engine/replay.c): kmalloc ops allocate op->size bytes; cache ops allocate the
  * cache's object size (the generic kmem_cache asks the backend for exactly that with
  * alignment 0); frees end their slot's object; page ops are not replayed.
  */
@@ -695,7 +695,7 @@ static void replay_setup(struct replay *r, const struct kmb_plan *plan)
 		                                                 plan->cache_size[i], 0, 0));
 }
 
-/* The replay loop of bench/replay.c (timing left out), on the booted backend. */
+/* The replay loop of bench/engine/replay.c (timing left out), on the booted backend. */
 static void replay_run(struct replay *r)
 {
 	for (size_t i = 0; i < r->plan->nop; i++) {

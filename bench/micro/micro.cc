@@ -11,7 +11,7 @@
 //      raw/<allocator>/<size>            a baseline's own malloc then free: no kmbench at all
 //      buddy/order<N>/<pcp|nopcp>        the buddy page allocator alone, orders 0..10
 //      vmem_fit/<instant|best|next>/<n>  one alloc+free on an arena holding n free segments
-//      replay/<spec>/<workload>[/notiming]/manual_time  the replay engine (bench/replay.c),
+//      replay/<spec>/<workload>[/notiming]/manual_time  the replay engine (bench/engine/replay.c),
 //                                        one thread, latency timing on (off)
 //      parse/ftrace                      the ftrace text parser on the bundled trace
 //      timer/cycles                      one timed empty interval (kmb_cycles(), kmb_cycles_end())

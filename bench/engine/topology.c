@@ -1,5 +1,5 @@
 /*
- * bench/topology.c - the machine's topology and thread placement, through hwloc (the only
+ * bench/engine/topology.c - the machine's topology and thread placement, through hwloc (the only
  * file that calls it).
  *
  * 1. A topology is the real machine (default), an hwloc synthetic description
@@ -11,7 +11,7 @@
  *    then across cores within a node (fills every node before doubling up); "compact"
  *    takes them in hwloc's logical order (fills a node first).  More threads than PUs wrap.
  */
-#include "bench.h"
+#include "engine.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,12 +1,12 @@
 /*
- * bench/replay_out.c - a replay's result as text (for people) and JSON (for tools).
+ * bench/engine/replay_out.c - a replay's result as text (for people) and JSON (for tools).
  *
  * The JSON keys are the contract other tools read (README "Replay results"):
  * backend, events, ops, ops_per_sec, alloc_ns and free_ns (count, mean, p50, p90, p99,
  * p999, max, min: ns), peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes,
  * internal_frag_pct, failed_allocs, unmatched_frees, and more below.
  */
-#include "bench.h"
+#include "engine.h"
 
 #include <inttypes.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * bench/replay.c - the replay engine: a trace's plan, executed against one backend by
+ * bench/engine/replay.c - the replay engine: a trace's plan, executed against one backend by
  * one or more threads placed on the machine's (or a described) topology.
  *
  * 1. Plan.  workloads/plan.c has replaced pointers by slot numbers, so replay does no
@@ -39,7 +39,7 @@
  * 7. Memory of the engine itself: per operation 24 bytes of schedule, per slot 40 bytes,
  *    per thread two histograms (18 KiB each): bounded by the trace, not by time.
  */
-#include "bench.h"
+#include "engine.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,0 +1,148 @@
+/*
+ * bench/engine/engine.h - the replay engine, one library (kmb_engine) linked by the kmbench
+ * command, the micro suite, the fuzzers and the tests: loading a workload into a plan,
+ * replaying a plan on a backend with threads placed on a topology, and writing a replay's
+ * result.  Grouped by defining file.
+ */
+#ifndef KMB_BENCH_ENGINE_H
+#define KMB_BENCH_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <kmbench/kmbench.h>
+
+#include "core/hist.h"
+#include "workloads/trace.h"
+
+#define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
+
+/* ---- workload.c ------------------------------------------------------------------------ */
+/* Load a trace, its facts and (plan != NULL) its replay plan; prints errors; 0 or -errno. */
+int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
+                      struct kmb_trace_facts *facts, struct kmb_plan *plan);
+
+/* ---- replay.c -------------------------------------------------------------------------- */
+struct kmb_replay_opts {
+	const char *backend;
+	size_t mem_bytes;
+	int invariants;         /* KMB_INVARIANTS_* */
+	bool timing;            /* per-operation latency (default on) */
+	unsigned latency_every; /* time one operation in N at random (0, 1: every one) */
+	unsigned threads;       /* replay threads (0 = 1) */
+	unsigned replicate;     /* disjoint copies of the trace replayed at once (0 = 1) */
+	unsigned repeat;        /* passes over the trace (0 = 1) */
+	bool strict;            /* keep the trace's global order */
+	bool compact;           /* placement: compact (else spread) */
+	const char *topology;   /* NULL: this machine; hwloc synthetic or .xml */
+	double pace;            /* > 0: honour the trace's timestamps, gaps scaled by this */
+	uint64_t fault_mtbf;    /* > 0: page sources fail once in this many calls (fault.c) */
+	const struct kmb_trace *trace; /* for pacing: the events' timestamps */
+	/* Call at_op(at_op_arg) right after operation number at_op (1-based, counted over
+	 * all threads) - e.g. the peak_at_op of an earlier single-threaded replay, to look at
+	 * memory at its peak (a single-threaded replay is deterministic). */
+	uint64_t at_op;
+	void (*at_op_fn)(void *arg);
+	void *at_op_arg;
+};
+
+/* Latency by requested size: class k holds sizes in (2^(k+3), 2^(k+4)], class 0 <= 16,
+ * the last one everything above 64 KiB. */
+#define KMB_SIZE_CLASSES 14
+static inline unsigned kmb_size_class(uint64_t size)
+{
+	unsigned b = size <= 16 ? 4 : 64 - (unsigned)__builtin_clzll(size - 1);
+
+	return b - 4 < KMB_SIZE_CLASSES - 1 ? b - 4 : KMB_SIZE_CLASSES - 1;
+}
+
+/* One sample of the system during a replay (about 1000 per replay). */
+struct kmb_sample {
+	uint64_t ops, live_objects, live_bytes_req, live_bytes_alloc;
+	uint64_t footprint_bytes, meta_bytes, free_bytes, largest_free;
+	int valid;
+};
+
+struct kmb_replay_result {
+	char backend[300];
+	char trace[512];
+	char topology[160];
+	unsigned threads, replicate, repeat, threads_bound;
+	bool strict;
+	uint64_t events; /* trace events read (facts.events) */
+	uint64_t ops;    /* operations replayed (allocs + frees) */
+	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
+	uint64_t cross_cpu_frees, cross_node_frees;
+	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
+	double seconds, ops_per_sec;
+	double timed_ops_per_sec; /* kmbench run: ops_per_sec is from an untimed replay, this
+	                           * from the timed one (0 elsewhere) */
+	double timer_overhead_ns;
+	/* issue 11: the replay loop alone (threads created, bound, attached and warmed before
+	 * the clock starts, detached after it stops) */
+	double cpu_seconds;      /* sum over replay threads of CLOCK_THREAD_CPUTIME_ID in the loop */
+	double ops_per_cpu_sec;  /* ops / cpu_seconds */
+	double dep_wait_seconds; /* sum over threads of time spent waiting for another thread's
+	                          * operation on the same slot (cross-thread dependencies) */
+	double timer_resolution_ns; /* one tick of the cycle counter as converted to ns */
+	char mapping[16];           /* "copies" (copy r runs whole on thread r % T) or "streams" */
+	/* How exact the global figures are with several threads: 0 = exact; otherwise the
+	 * largest possible error of peak_live_bytes_req/_alloc and of the footprint peak */
+	uint64_t peak_live_error_bytes, peak_footprint_error_bytes;
+	unsigned latency_every; /* 0: no timing; 1: every operation timed; N: one in N */
+	struct kmb_hist alloc_ns, free_ns;
+	struct kmb_hist *size_alloc_ns, *size_free_ns; /* KMB_SIZE_CLASSES each (malloc'd) */
+	uint64_t peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes;
+	uint64_t live_bytes_alloc_at_peak; /* usable bytes live when requested bytes peaked */
+	uint64_t footprint_at_peak_bytes;  /* footprint when requested bytes peaked */
+	uint64_t peak_at_op;               /* operation number (1-based) of that peak */
+	double internal_frag_pct;
+	double jw_footprint_at_peak_ratio; /* Johnstone & Wilson: footprint at peak live / peak live
+	                                    */
+	double jw_peak_footprint_ratio;    /* peak footprint / peak live */
+	uint64_t mem_bytes, meta_bytes_at_end;
+	struct kmb_memstat mem;
+	bool has_extfrag; /* the backend has a page allocator: Linux extfrag figures */
+	int extfrag_unusable[KMB_EXTFRAG_ORDERS], extfrag_index[KMB_EXTFRAG_ORDERS];
+	struct kmb_stat stats[KMB_MAX_STATS];
+	size_t nstats;
+	char *vmstat; /* `vmstat -m` table at the end of the replay (malloc'd) */
+	struct kmb_replay_type {
+		char name[64];
+		struct kmb_type_stats s;
+	} * types; /* types with activity (malloc'd) */
+	size_t ntypes;
+	struct kmb_sample *samples; /* malloc'd, nsamples_cap entries, valid ones flagged */
+	size_t nsamples_cap;
+	bool invariants;
+	bool aborted; /* a panic (deadlock, INVARIANTS) stopped the replay */
+	char abort_msg[2300];
+	uint32_t abort_event; /* trace event index of the operation that panicked */
+};
+
+int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
+               const char *trace_path, const struct kmb_replay_opts *opts,
+               struct kmb_replay_result *res, char *err, size_t errlen);
+void kmb_replay_result_free(struct kmb_replay_result *res);
+void kmb_replay_print(FILE *out, const struct kmb_replay_result *res);
+int kmb_replay_write_samples(FILE *out, const struct kmb_replay_result *res); /* CSV */
+int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *res);
+
+/* ---- topology.c: hwloc, isolated --------------------------------------------------------- */
+struct kmb_topo {
+	void *h;   /* hwloc_topology_t */
+	bool real; /* the machine's own: threads can be bound */
+	unsigned npus, nnodes;
+	unsigned pu_node[KMB_MAX_CPUS]; /* NUMA node (logical) of each PU (logical) */
+	char desc[160];
+};
+/* spec: NULL = this machine, "node:2 core:2 pu:1" = hwloc synthetic, "*.xml" = hwloc XML */
+int kmb_topo_load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen);
+void kmb_topo_free(struct kmb_topo *tp);
+void kmb_topo_place(const struct kmb_topo *tp, unsigned n, bool compact, unsigned *pu);
+int kmb_topo_bind_self(const struct kmb_topo *tp, unsigned pu); /* -ENOTSUP if not real */
+int kmb_topology_summary(char *buf, size_t len);                /* "package:1 numa:1 core:2 pu:2" */
+
+#endif /* KMB_BENCH_ENGINE_H */
