@@ -1,7 +1,7 @@
 /*
  * core/boot.c - booting one backend over simulated physical memory, and tearing it down.
  *
- * kmb_boot() (backends/registry.c) resolves a backend spec to its ops and calls
+ * kmb_boot() (core/registry.c) resolves a backend spec to its ops and calls
  * kmb__boot(), which maps physical memory, starts the backend and records its limits.
  * kmb_shutdown() checks that every block was freed (unbalanced kmalloc/kfree are counted
  * by INVARIANTS, and pages still held by the backend after its fini are a leak), then
@@ -21,6 +21,7 @@
 struct kmb__system kmb__sys;
 static long cpu_owner[KMB_MAX_CPUS]; /* tid of the attached thread of each CPU, 0 = none */
 _Thread_local struct kmb__thread kmb__self;
+_Thread_local struct kmb_thread kmb_curthread;
 
 static void reset_types(void)
 {
@@ -152,15 +153,15 @@ int kmb_thread_attach(const char *name, unsigned cpu)
 
 	long none = 0, tid = kmb__os_tid();
 
-	if (!kmb__sys.booted || kmb__self.attached || cpu >= be->ncpus)
+	if (!kmb__sys.booted || kmb_curthread.attached || cpu >= be->ncpus)
 		return -EINVAL;
 	if (!__atomic_compare_exchange_n(&cpu_owner[cpu], &none, tid, false, __ATOMIC_ACQ_REL,
 	                                 __ATOMIC_ACQUIRE))
 		return -EBUSY; /* one attached thread per CPU: per-CPU state is its own */
 	snprintf(kmb__self.name, sizeof(kmb__self.name), "%s", name ? name : "thread");
-	kmb__self.cpu = cpu;
 	kmb__self.tid = tid;
-	kmb__self.attached = true;
+	kmb_curthread =
+	        (struct kmb_thread){.attached = true, .cpu = cpu, .node = kmb_cpu_node(cpu)};
 	if (be->ops->thread_attach)
 		be->ops->thread_attach(be, cpu);
 	kmb__wait_attach();
@@ -171,19 +172,16 @@ void kmb_thread_detach(void)
 {
 	struct kmb_backend *be = &kmb__sys.be;
 
-	if (!kmb__self.attached)
+	unsigned cpu = kmb_curthread.cpu;
+
+	if (!kmb_curthread.attached)
 		return;
 	if (be->ops->thread_detach)
-		be->ops->thread_detach(be, kmb__self.cpu);
-	kmb__self.attached = false;
-	__atomic_store_n(&cpu_owner[kmb__self.cpu], 0, __ATOMIC_RELEASE);
+		be->ops->thread_detach(be, cpu);
+	kmb_curthread.attached = false;
+	__atomic_store_n(&cpu_owner[cpu], 0, __ATOMIC_RELEASE);
 	kmb__wait_detach();
-	kmb__self.cpu = 0;
-}
-
-unsigned kmb_thread_cpu(void)
-{
-	return kmb__self.cpu;
+	kmb_curthread = (struct kmb_thread){0};
 }
 
 unsigned kmb_cpu_node(unsigned cpu)
@@ -191,11 +189,6 @@ unsigned kmb_cpu_node(unsigned cpu)
 	if (!kmb__sys.booted || cpu >= KMB_MAX_CPUS)
 		return cpu; /* no topology: callers reduce it modulo their node count */
 	return kmb__sys.cpu_node[cpu];
-}
-
-bool kmb_thread_attached(void)
-{
-	return kmb__self.attached;
 }
 
 void kmb_memstat(struct kmb_memstat *ms)

@@ -39,9 +39,9 @@ static uint64_t next(void)
 	uint64_t z;
 
 	if (fault_state == 0) /* by CPU index, not thread id: runs repeat */
-		fault_state =
-		        __atomic_load_n(&fault_seed, __ATOMIC_RELAXED) ^
-		        ((kmb__self.attached ? kmb__self.cpu + 1 : 1000) * 0x9e3779b97f4a7c15ull);
+		fault_state = __atomic_load_n(&fault_seed, __ATOMIC_RELAXED) ^
+		              ((kmb_curthread.attached ? kmb_curthread.cpu + 1 : 1000) *
+		               0x9e3779b97f4a7c15ull);
 	z = (fault_state += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

@@ -14,8 +14,8 @@
 #include <kmbench/kmalloc.h>
 #include <kmbench/kmbench.h>
 
-#define kmb__likely(x)   __builtin_expect(!!(x), 1)
-#define kmb__unlikely(x) __builtin_expect(!!(x), 0)
+#define kmb__likely(x)   kmb_likely(x)
+#define kmb__unlikely(x) kmb_unlikely(x)
 
 /* Raise *p to v (relaxed; for high-water marks several threads may push at once). */
 static inline void kmb__atomic_max_i64(int64_t *p, int64_t v)
@@ -27,28 +27,10 @@ static inline void kmb__atomic_max_i64(int64_t *p, int64_t v)
 		;
 }
 
-/*
- * Tiered assertions (mimalloc's mi_assert / mi_assert_internal / mi_assert_expensive):
- *   kmb__assert           always on; cheap checks whose failure is a kmbench bug.
- *   kmb__assert_internal  on in debug builds (NDEBUG unset).
- *   kmb__assert_expensive on when INVARIANTS are on at run time.
- */
-#define kmb__assert(c)                                                                             \
-	do {                                                                                       \
-		if (kmb__unlikely(!(c)))                                                           \
-			kmb_panic(KMB_PANIC_CORRUPT, NULL, "%s:%d: assertion '%s' failed",         \
-			          __FILE__, __LINE__, #c);                                         \
-	} while (0)
-#ifndef NDEBUG
-#define kmb__assert_internal(c) kmb__assert(c)
-#else
-#define kmb__assert_internal(c) ((void)0)
-#endif
-#define kmb__assert_expensive(c)                                                                   \
-	do {                                                                                       \
-		if (kmb__invariants_on)                                                            \
-			kmb__assert(c);                                                            \
-	} while (0)
+/* The tiered assertions are the contract's (kmbench/backend.h): the core uses the same. */
+#define kmb__assert(c)           kmb_assert(c)
+#define kmb__assert_internal(c)  kmb_assert_internal(c)
+#define kmb__assert_expensive(c) kmb_assert_expensive(c)
 
 /* ---- os.c: the only file that calls the OS (mmap, threads ids, CPU count) ------------- */
 void *kmb__os_map(size_t bytes);          /* zeroed, NULL on failure */
@@ -85,15 +67,13 @@ struct kmb__system {
 	uint64_t sleeps, nofail_retries, deadlocks;
 };
 extern struct kmb__system kmb__sys;
-/* Start a backend (called by kmb_boot in backends/registry.c). */
+/* Start a backend (called by kmb_boot in core/registry.c). */
 int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
               const struct kmb_config *cfg, int invariants);
 
-/* The calling thread, as the core knows it. */
+/* The calling thread, as the core knows it; its CPU is the contract's kmb_curthread. */
 struct kmb__thread {
-	bool attached; /* owns cpu exclusively */
 	bool injected; /* the last page-source failure was injected (fault.c) */
-	unsigned cpu;
 	long tid;
 	char name[32];
 };
@@ -161,10 +141,10 @@ static inline struct kmb__type_pcpu *kmb__type_slot(const struct malloc_type *ty
 {
 	struct kmb__type_pcpu *pc = type->ks_pcpu;
 
-	if (kmb__unlikely(pc == NULL || !kmb__self.attached ||
+	if (kmb__unlikely(pc == NULL || !kmb_curthread.attached ||
 	                  __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) != 0))
 		return NULL;
-	return &pc[kmb__self.cpu];
+	return &pc[kmb_curthread.cpu];
 }
 
 #define KMB__LD(p)    __atomic_load_n(p, __ATOMIC_RELAXED)
@@ -243,9 +223,9 @@ void kmb__fault_init(uint64_t mtbf, uint64_t seed);
 uint64_t kmb__fault_count(void);
 
 /* ---- invariants.c ---------------------------------------------------------------------- */
-#define KMB_REDZONE      16    /* bytes added after every allocation with INVARIANTS */
-#define KMB_REDZONE_BYTE 0xccu /* Linux SLUB_RED_ACTIVE */
-extern bool kmb__invariants_on;
+#define KMB_REDZONE        16    /* bytes added after every allocation with INVARIANTS */
+#define KMB_REDZONE_BYTE   0xccu /* Linux SLUB_RED_ACTIVE */
+#define kmb__invariants_on kmb_invariants_on /* the contract's (kmbench/backend.h) */
 int kmb__inv_init(void);
 void kmb__inv_fini(void);
 void kmb__inv_alloced(void *p, size_t bsize, const struct kmb__request *rq);

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool kmb__invariants_on;
+bool kmb_invariants_on; /* kmb__invariants_on in the core */
 
 enum { ENT_EMPTY = 0, ENT_LIVE, ENT_FREED };
 

@@ -182,8 +182,8 @@ void kmb__cache_backend_free(struct kmem_cache *c, void *obj)
 
 void kmb__cache_account(struct kmem_cache *c, long delta)
 {
-	if (kmb__self.attached) {
-		struct cache_pcpu *pc = &c->pcpu[kmb__self.cpu];
+	if (kmb_curthread.attached) {
+		struct cache_pcpu *pc = &c->pcpu[kmb_curthread.cpu];
 
 		__atomic_store_n(&pc->inuse, __atomic_load_n(&pc->inuse, __ATOMIC_RELAXED) + delta,
 		                 __ATOMIC_RELAXED);

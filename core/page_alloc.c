@@ -1,6 +1,6 @@
 /*
- * backends/buddy/buddy_pages.c - a binary buddy page allocator in the manner of Linux's
- * mm/page_alloc.c: zones, per-order free lists, watermarks and per-CPU page lists.
+ * core/page_alloc.c - the default page source: a binary buddy page allocator in the manner
+ * of Linux's mm/page_alloc.c: zones, per-order free lists, watermarks and per-CPU page lists.
  *
  * BIG THEORY STATEMENT
  *
@@ -100,9 +100,12 @@
  *    and, for order > 0, some free list of order >= order is non-empty.  A normal request
  *    checks mark = min: Linux's fast path checks low and wakes kswapd, its slow path then
  *    allocates down to min; with no kswapd here we check min directly.  M_USE_RESERVE
- *    lowers the mark as GFP_ATOMIC (ALLOC_HIGH | ALLOC_HARDER) did: mark -= mark / 2, then
- *    mark -= mark / 4 (512 -> 256 -> 192).  As in Linux, pages on per-CPU lists are not in
- *    free_pages, and a refill may take its batch below the mark.
+ *    lowers the mark as GFP_ATOMIC does (kmb_wmark_reserve): Linux 6.x __zone_watermark_ok
+ *    takes min -= min / 2 for ALLOC_MIN_RESERVE (5.x: ALLOC_HIGH), then min -= min / 4 for
+ *    ALLOC_NON_BLOCK (5.x: ALLOC_HARDER), so the floor is min - min/2 - min/8 = 3/8 of min
+ *    (512 -> 256 -> 192).  vmem's page source and the baselines' budgets use the same
+ *    floor.  As in Linux, pages on per-CPU lists are not in free_pages, and a refill may
+ *    take its batch below the mark.
  *
  *    Per-CPU list sizes follow zone_batchsize() and zone_highsize() (5.14+):
  *        batch = min(managed >> 10, 1 MiB / PAGE_SIZE) / 4, at least 1, then
@@ -141,13 +144,12 @@
  * 7. What it exposes for observation.
  *
  *    kmb_buddy_nr_free (buddyinfo), kmb_buddy_free_pages_count, kmb_buddy_watermarks,
- *    kmb_buddy_largest_free, the fragmentation indices of buddy_frag.c, and the event
- *    counters of struct kmb__buddy_ctr (kmb__buddy_counters), which buddy_heap.c declares
- *    as the backend's statistics.
+ *    kmb_buddy_largest_free, the fragmentation indices of page_frag.c, and the event
+ *    counters of struct kmb__buddy_ctr (kmb__buddy_counters), declared as the page
+ *    source's statistics (kmb_buddy_stats; the buddy backend puts its heap's after them).
  */
-#include "buddy.h"
-
-#include "core/internal.h"
+#include "internal.h"
+#include "page_alloc.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -157,10 +159,10 @@
 #define ORDER_PAGES(o) ((size_t)1 << (o))
 
 /* Fields written under a lock and read without it (see 5.). */
-#define LOAD(p)   KMB__LOAD(p)
-#define ADD(p, n) KMB__ADD(p, n) /* the writer holds the lock */
-#define SUB(p, n) KMB__SUB(p, n)
-#define COUNT(p)  KMB__COUNT(p) /* no lock */
+#define LOAD(p)   KMB_LOAD(p)
+#define ADD(p, n) KMB_ADD(p, n) /* the writer holds the lock */
+#define SUB(p, n) KMB_SUB(p, n)
+#define COUNT(p)  KMB_COUNT(p) /* no lock */
 
 #define KMB__PS_FREE  0x80u /* pstate: head of a free block; the low bits are its order */
 #define KMB__PS_ORDER 0x0fu
@@ -176,8 +178,6 @@
  * (threads outnumber cores) is only helped by giving it the core.
  */
 #define SPIN_LIMIT 256
-
-enum { WMARK_MIN, WMARK_LOW, WMARK_HIGH };
 
 enum wm_verdict {
 	WM_FAIL,    /* the zone refuses the request */
@@ -316,9 +316,9 @@ static inline void add_to_free_list(struct kmb__zone *z, struct kmb_page *pg, si
 	pg->order = (uint8_t)order;
 	z->pstate[idx] = (uint8_t)(KMB__PS_FREE | order);
 	if (tail)
-		kmb__list_insert(pg, fa->list.prev, &fa->list);
+		kmb_list_insert(pg, fa->list.prev, &fa->list);
 	else
-		kmb__list_insert(pg, &fa->list, fa->list.next);
+		kmb_list_insert(pg, &fa->list, fa->list.next);
 	ADD(&fa->nr_free, 1);
 	z->nonempty |= 1u << order;
 }
@@ -345,7 +345,7 @@ static inline void expand(struct kmb__zone *z, struct kmb_page *pg, size_t idx, 
 		half->order = (uint8_t)high;
 		half->next = half->prev = &fa->list;
 		fa->list.next = fa->list.prev = half;
-		KMB__STORE(&fa->nr_free, 1);
+		KMB_STORE(&fa->nr_free, 1);
 		pstate[idx + size] = (uint8_t)(KMB__PS_FREE | high);
 	}
 }
@@ -369,7 +369,7 @@ static inline struct kmb_page *rmqueue_smallest(struct kmb__zone *z, unsigned or
 	pg->flags = 0;
 	z->pstate[idx] = 0;
 	nr = fa->nr_free - 1;
-	KMB__STORE(&fa->nr_free, nr);
+	KMB_STORE(&fa->nr_free, nr);
 	if (nr == 0)
 		z->nonempty &= ~(1u << o);
 	expand(z, pg, idx, order, o);
@@ -406,7 +406,7 @@ static void free_one_page_locked(struct kmb__zone *z, struct kmb_page *pg, unsig
 		buddy->order = 0;
 		pstate[bidx] = 0;
 		nr = area[order].nr_free - 1;
-		KMB__STORE(&area[order].nr_free, nr);
+		KMB_STORE(&area[order].nr_free, nr);
 		if (nr == 0)
 			nonempty &= ~(1u << order);
 		idx &= ~bit;
@@ -450,7 +450,7 @@ uint64_t kmb__int_sqrt(uint64_t x)
 	return y;
 }
 
-unsigned long kmb__buddy_min_free_kbytes(uint64_t lowmem_kbytes)
+unsigned long kmb_min_free_kbytes(uint64_t lowmem_kbytes)
 {
 	uint64_t v = kmb__int_sqrt(lowmem_kbytes * 16);
 
@@ -467,8 +467,8 @@ static size_t mult_frac(size_t x, size_t n, size_t d)
 	return x / d * n + x % d * n / d;
 }
 
-void kmb__buddy_zone_wmarks(size_t managed, size_t lowmem_pages, unsigned long min_free_kbytes,
-                            size_t wm[3])
+void kmb_zone_wmarks(size_t managed, size_t lowmem_pages, unsigned long min_free_kbytes,
+                     size_t wm[3])
 {
 	uint64_t pages_min = min_free_kbytes >> (KMB_PAGE_SHIFT - 10);
 	size_t min = lowmem_pages ? (size_t)(pages_min * managed / lowmem_pages) : 0;
@@ -476,12 +476,13 @@ void kmb__buddy_zone_wmarks(size_t managed, size_t lowmem_pages, unsigned long m
 
 	if (min / 4 > tmp)
 		tmp = min / 4;
-	wm[WMARK_MIN] = min;
-	wm[WMARK_LOW] = min + tmp;
-	wm[WMARK_HIGH] = min + 2 * tmp;
+	wm[KMB_WMARK_MIN] = min;
+	wm[KMB_WMARK_LOW] = min + tmp;
+	wm[KMB_WMARK_HIGH] = min + 2 * tmp;
 }
-/* mark -= mark / 2 (ALLOC_HIGH), then mark -= mark / 4 (ALLOC_HARDER): see 4. */
-static size_t reserve_mark(size_t min)
+
+/* mark -= mark / 2 (ALLOC_MIN_RESERVE), then mark -= mark / 4 (ALLOC_NON_BLOCK): see 4. */
+size_t kmb_wmark_reserve(size_t min)
 {
 	size_t mark = min;
 
@@ -494,7 +495,7 @@ static inline enum wm_verdict zone_watermark_ok(const struct kmb__zone *z, unsig
                                                 int flags)
 {
 	long free = (long)LOAD(&z->free_pages) - ((long)ORDER_PAGES(order) - 1);
-	long min = (long)z->wmark[WMARK_MIN];
+	long min = (long)z->wmark[KMB_WMARK_MIN];
 	long mark = (flags & M_USE_RESERVE) ? (long)z->wmark_reserve : min;
 
 	if (free <= mark)
@@ -541,7 +542,7 @@ static __attribute__((noinline)) size_t rmqueue_bulk(struct kmb__zone *z, unsign
 			break;
 		pg->flags = KMB__PG_PCP;
 		pg->order = 0;
-		kmb__list_add_tail(list, pg);
+		kmb_list_add_tail(list, pg);
 	}
 	spin_unlock(&z->lock);
 	return n;
@@ -554,10 +555,10 @@ static __attribute__((noinline)) void free_pcppages_bulk(struct kmb__zone *z, st
 	size_t n = 0;
 
 	spin_lock(&z->lock);
-	for (; n < count && !kmb__list_empty(&pcp->list); n++) {
+	for (; n < count && !kmb_list_empty(&pcp->list); n++) {
 		struct kmb_page *pg = pcp->list.prev;
 
-		kmb__list_del(pg);
+		kmb_list_del(pg);
 		pg->flags = 0;
 		free_one_page_locked(z, pg, 0);
 	}
@@ -608,9 +609,9 @@ static inline void free_unref_page(struct kmb_buddy *b, struct kmb__zone *z, str
 		return;
 	}
 	pg->flags = KMB__PG_PCP;
-	kmb__list_insert(pg, &pcp->list, pcp->list.next);
+	kmb_list_insert(pg, &pcp->list, pcp->list.next);
 	count = pcp->count + 1;
-	KMB__STORE(&pcp->count, count);
+	KMB_STORE(&pcp->count, count);
 	ADD(&pcp->nfree, 1);
 	if (kmb__unlikely(count >= pcp->high))
 		free_pcppages_bulk(z, pcp, pcp->batch);
@@ -620,7 +621,7 @@ static inline void free_unref_page(struct kmb_buddy *b, struct kmb__zone *z, str
 static int pcp_init(struct kmb_buddy *b, struct kmb__zone *z)
 {
 	unsigned batch = kmb__buddy_batchsize(z->npages);
-	unsigned high = kmb__buddy_highsize(z->wmark[WMARK_LOW], node_ncpus(b, z->node), batch);
+	unsigned high = kmb__buddy_highsize(z->wmark[KMB_WMARK_LOW], node_ncpus(b, z->node), batch);
 	size_t bytes = sizeof(struct kmb__pcp) * b->ncpus;
 
 	z->pcp = aligned_alloc(_Alignof(struct kmb__pcp), bytes);
@@ -632,7 +633,7 @@ static int pcp_init(struct kmb_buddy *b, struct kmb__zone *z)
 
 		pcp->batch = batch;
 		pcp->high = high;
-		kmb__list_init(&pcp->list);
+		kmb_list_init(&pcp->list);
 	}
 	return 0;
 }
@@ -846,20 +847,19 @@ static int zone_init(struct kmb_buddy *b, struct kmb__zone *z, unsigned node)
 	if (z->pstate == NULL)
 		return -ENOMEM;
 	for (unsigned o = 0; o <= KMB_BUDDY_MAX_ORDER; o++)
-		kmb__list_init(&z->area[o].list);
+		kmb_list_init(&z->area[o].list);
 	zone_free_all(z);
 	return 0;
 }
 
 static void setup_wmarks(struct kmb_buddy *b)
 {
-	b->min_free_kbytes =
-	        kmb__buddy_min_free_kbytes((uint64_t)b->pm->npages << (KMB_PAGE_SHIFT - 10));
+	b->min_free_kbytes = kmb_min_free_kbytes((uint64_t)b->pm->npages << (KMB_PAGE_SHIFT - 10));
 	for (unsigned n = 0; n < b->nzones; n++) {
 		struct kmb__zone *z = &b->zone[n];
 
-		kmb__buddy_zone_wmarks(z->npages, b->pm->npages, b->min_free_kbytes, z->wmark);
-		z->wmark_reserve = reserve_mark(z->wmark[WMARK_MIN]);
+		kmb_zone_wmarks(z->npages, b->pm->npages, b->min_free_kbytes, z->wmark);
+		z->wmark_reserve = kmb_wmark_reserve(z->wmark[KMB_WMARK_MIN]);
 	}
 }
 
@@ -1070,11 +1070,11 @@ void kmb_buddy_watermarks(const struct kmb_buddy *b, size_t *min, size_t *low, s
 		for (int i = 0; i < 3; i++)
 			sum[i] += b->zone[z].wmark[i];
 	if (min)
-		*min = sum[WMARK_MIN];
+		*min = sum[KMB_WMARK_MIN];
 	if (low)
-		*low = sum[WMARK_LOW];
+		*low = sum[KMB_WMARK_LOW];
 	if (high)
-		*high = sum[WMARK_HIGH];
+		*high = sum[KMB_WMARK_HIGH];
 }
 
 size_t kmb_buddy_largest_free(const struct kmb_buddy *b)

@@ -1,6 +1,7 @@
 /*
- * backends/buddy/buddy_frag.c - external fragmentation indices, exactly as Linux computes
- * them in mm/vmstat.c for /sys/kernel/debug/extfrag/{unusable_index,extfrag_index}.
+ * core/page_frag.c - the default page source's external fragmentation indices, exactly as
+ * Linux computes them in mm/vmstat.c for /sys/kernel/debug/extfrag/{unusable_index,
+ * extfrag_index}.
  *
  * Both start from the free-list lengths nr_free[order] (fill_contig_page_info):
  *     free_pages           = sum nr_free[o] << o
@@ -25,7 +26,7 @@
  * Linux reports each zone; kmb_buddy_* sum the free lists of all zones (one zone per
  * node: with one node the figures are the zone's), and ignore per-CPU lists as Linux does.
  */
-#include "buddy.h"
+#include "page_alloc.h"
 
 struct contig_page_info {
 	uint64_t free_pages, free_blocks_total, free_blocks_suitable;

@@ -42,8 +42,9 @@ struct waiter {
 	uint64_t seen; /* free_gen when it went to sleep */
 	const struct kmb__request *rq;
 	const struct kmb__thread *thr;
-	bool deadlocked; /* set (and the waiter unlinked) by check_deadlock */
-	char *report;    /* the caller's buffer for the report */
+	const struct kmb_thread *cur; /* its CPU and whether it is attached */
+	bool deadlocked;              /* set (and the waiter unlinked) by check_deadlock */
+	char *report;                 /* the caller's buffer for the report */
 	size_t report_len;
 };
 
@@ -54,6 +55,7 @@ struct blocked {
 	void *arg;
 	const char *what;
 	const struct kmb__thread *thr;
+	const struct kmb_thread *cur;
 	bool deadlocked;
 	char *report;
 	size_t report_len;
@@ -112,12 +114,12 @@ static void write_report(void)
 
 		off += (size_t)snprintf(last_report + off, len - off, " [%s (tid %ld, cpu %u): %s]",
 		                        w->thr->name[0] ? w->thr->name : "thread", w->thr->tid,
-		                        w->thr->cpu, kmb__request_str(w->rq, rq, sizeof(rq)));
+		                        w->cur->cpu, kmb__request_str(w->rq, rq, sizeof(rq)));
 	}
 	for (struct blocked *b = blocked; b != NULL && off < len; b = b->next)
 		off += (size_t)snprintf(last_report + off, len - off, " [%s (tid %ld, cpu %u): %s]",
 		                        b->thr->name[0] ? b->thr->name : "thread", b->thr->tid,
-		                        b->thr->cpu, b->what);
+		                        b->cur->cpu, b->what);
 }
 
 /* Attached threads that cannot make progress: asleep for memory, or blocked on a
@@ -127,10 +129,10 @@ static unsigned stuck_threads(void)
 	unsigned n = 0;
 
 	for (struct waiter *w = waiters; w != NULL; w = w->next)
-		if (w->thr->attached && w->seen == kmb__free_gen())
+		if (w->cur->attached && w->seen == kmb__free_gen())
 			n++;
 	for (struct blocked *b = blocked; b != NULL; b = b->next)
-		if (b->thr->attached && !b->ready(b->arg))
+		if (b->cur->attached && !b->ready(b->arg))
 			n++;
 	return n;
 }
@@ -168,7 +170,7 @@ static void unlink_waiter(struct waiter *me)
 
 int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *report, size_t len)
 {
-	struct waiter me = {NULL, seen, rq, &kmb__self, false, report, len};
+	struct waiter me = {NULL, seen, rq, &kmb__self, &kmb_curthread, false, report, len};
 	int rc = 0;
 
 	if (kmb__self.tid == 0)
@@ -218,7 +220,8 @@ void kmb__wait_detach(void)
 int kmb_thread_block(bool (*ready)(void *arg), void *arg, const char *what, char *report,
                      size_t len)
 {
-	struct blocked me = {NULL, ready, arg, what, &kmb__self, false, report, len};
+	struct blocked me = {NULL,           ready, arg,    what, &kmb__self,
+	                     &kmb_curthread, false, report, len};
 	int rc = 0;
 
 	if (ready(arg))

@@ -48,3 +48,11 @@ foreach(be ${KMB_CONFORMANCE_BACKENDS})
   add_test(NAME soak/${be} COMMAND test_soak soak ${be})
   set_tests_properties(soak/${be} PROPERTIES TIMEOUT 120 LABELS "stress")
 endforeach()
+
+# The backend contract (tests/contract.sh): no backend uses the core's internals, and the
+# example plugin builds out of tree with the one line backends/README.md gives.
+foreach(case backends_use_the_contract plugin_builds_with_one_line)
+  add_test(NAME contract/${case}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/contract.sh ${PROJECT_SOURCE_DIR} ${case} ${CMAKE_C_COMPILER})
+  set_tests_properties(contract/${case} PROPERTIES TIMEOUT 60 LABELS "unit")
+endforeach()

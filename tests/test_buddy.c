@@ -12,6 +12,7 @@
 
 #include "backends/buddy/buddy.h"
 #include "core/internal.h"
+#include "core/page_alloc.h"
 
 #define MIB          ((size_t)1 << 20)
 #define NORD         KMB_BUDDY_NR_ORDERS
@@ -221,14 +222,14 @@ KMB_TEST(watermark_formulas)
 	ASSERT_EQ_U(kmb__int_sqrt(4), 2);
 	ASSERT_EQ_U(kmb__int_sqrt(131072), 362);
 	ASSERT_EQ_U(kmb__int_sqrt(UINT64_MAX), 4294967295u);
-	ASSERT_EQ_U(kmb__buddy_min_free_kbytes(65536), 1024);
-	ASSERT_EQ_U(kmb__buddy_min_free_kbytes(256), 128);
-	ASSERT_EQ_U(kmb__buddy_min_free_kbytes((uint64_t)1 << 34), 262144);
-	kmb__buddy_zone_wmarks(1048576, 1048576, kmb__buddy_min_free_kbytes(4194304), wm);
+	ASSERT_EQ_U(kmb_min_free_kbytes(65536), 1024);
+	ASSERT_EQ_U(kmb_min_free_kbytes(256), 128);
+	ASSERT_EQ_U(kmb_min_free_kbytes((uint64_t)1 << 34), 262144);
+	kmb_zone_wmarks(1048576, 1048576, kmb_min_free_kbytes(4194304), wm);
 	ASSERT_EQ_U(wm[0], 2048);
 	ASSERT_EQ_U(wm[1], 3096);
 	ASSERT_EQ_U(wm[2], 4144);
-	kmb__buddy_zone_wmarks(2048, 2048, kmb__buddy_min_free_kbytes(8192), wm);
+	kmb_zone_wmarks(2048, 2048, kmb_min_free_kbytes(8192), wm);
 	ASSERT_EQ_U(wm[0], 90);
 	ASSERT_EQ_U(wm[1], 112);
 	ASSERT_EQ_U(wm[2], 134);

@@ -143,7 +143,7 @@ KMB_TEST(slub_sizes_and_watermarks)
 
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
 		ASSERT_EQ_U(kmb__slub_size(req[i]), want[i]);
-	kmb__exhaust_wmarks(256u << 20, &min, &floor); /* backends/buddy/buddy_pages.c, 4. */
+	kmb__exhaust_wmarks(256u << 20, &min, &floor); /* core/page_alloc.c, 4. */
 	ASSERT_EQ_U(min, 512);
 	ASSERT_EQ_U(floor, 192);
 	kmb__exhaust_wmarks(32u << 20, &min, &floor);

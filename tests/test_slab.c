@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backends/slab/slab.h"
+#include "core/internal.h"
 
 #define MIB  ((size_t)1 << 20)
 #define PAGE KMB_PAGE_SIZE
@@ -20,7 +21,11 @@ MALLOC_DEFINE(M_SLABTEST, "slabtest", "test_slab blocks");
 
 static struct kmb_slab *boot_slab(size_t mem, unsigned ncpus, int invariants)
 {
-	struct kmb_config cfg = {.backend = "slab", .mem_bytes = mem, .nodes = 1, .ncpus = ncpus, .invariants = invariants};
+	struct kmb_config cfg = {.backend = "slab",
+	                         .mem_bytes = mem,
+	                         .nodes = 1,
+	                         .ncpus = ncpus,
+	                         .invariants = invariants};
 
 	ASSERT_EQ_I(kmb_boot(&cfg), 0);
 	return kmb__slab_of_backend(&kmb__sys.be);

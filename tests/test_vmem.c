@@ -11,14 +11,13 @@
 #include <errno.h>
 #include <pthread.h>
 
-#include "backends/buddy/buddy.h"
+#include <kmbench/page_alloc.h>
+
 #include "backends/vmem/vmem_impl.h"
 #include "core/internal.h"
 
 #define MIB  ((size_t)1 << 20)
 #define PAGE KMB_PAGE_SIZE
-
-extern const struct kmb_pagesrc_ops kmb_buddy_pagesrc_ops; /* buddy_pages.c */
 
 static struct kmb_physmem pm;
 static struct kmb_buddy *bd;

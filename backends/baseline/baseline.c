@@ -45,13 +45,13 @@
  * 3. The byte budget: how a baseline says memory is short.  A user-space allocator has no
  *    memory limit, but the kmalloc interface needs one (M_NOWAIT fails, M_WAITOK sleeps,
  *    M_USE_RESERVE digs deeper).  Each baseline enforces the simulated memory size as a
- *    byte budget over the usable sizes of its live blocks, with the buddy allocator's marks
- *    for that much memory (backends/buddy/buddy_pages.c 4.): a normal request must leave at
- *    least min_free_kbytes free, an M_USE_RESERVE one the GFP_ATOMIC floor (min - min/2,
- *    then - 1/4: 512 -> 192 pages for 256 MiB).  So the conformance suite's exhaustion,
- *    sleeping, reserve and deadlock tests apply unchanged, and a replay on a baseline fails
- *    exactly where a kernel design with as much memory would run short of budget.  The
- *    allocator's own overhead is not charged (it has no page budget to charge it to); its
+ *    byte budget over the usable sizes of its live blocks, with the default page source's
+ *    marks for that much memory (core/page_alloc.c 4.): a normal request must leave at
+ *    least min_free_kbytes free, an M_USE_RESERVE one the GFP_ATOMIC floor
+ *    (kmb_wmark_reserve: min - min/2 - min/8, 3/8 of min: 512 -> 192 pages for 256 MiB).  So the
+ * conformance suite's exhaustion, sleeping, reserve and deadlock tests apply unchanged, and a
+ * replay on a baseline fails exactly where a kernel design with as much memory would run short of
+ * budget.  The allocator's own overhead is not charged (it has no page budget to charge it to); its
  *    footprint is reported (4.).
  *      Per-CPU credit.  One shared counter would put an atomic read-modify-write on every
  *    kmalloc and kfree, which would slow the baselines by more than the designs they are
@@ -136,7 +136,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/buddy/buddy.h"
+#include <kmbench/page_alloc.h>
 
 /* ---- loading -------------------------------------------------------------------------------- */
 
@@ -219,16 +219,12 @@ _Thread_local unsigned kmb__bl_probe;
 void kmb_baseline_marks(size_t mem_bytes, size_t *min_bytes, size_t *reserve_bytes)
 {
 	size_t npages = mem_bytes >> KMB_PAGE_SHIFT;
-	size_t wm[3], min, reserve;
+	size_t wm[KMB_NR_WMARK];
 
-	kmb__buddy_zone_wmarks(
-	        npages, npages,
-	        kmb__buddy_min_free_kbytes((uint64_t)npages << (KMB_PAGE_SHIFT - 10)), wm);
-	min = wm[0];
-	reserve = min - min / 2; /* ALLOC_HIGH */
-	reserve -= reserve / 4;  /* ALLOC_HARDER */
-	*min_bytes = min << KMB_PAGE_SHIFT;
-	*reserve_bytes = reserve << KMB_PAGE_SHIFT;
+	kmb_zone_wmarks(npages, npages,
+	                kmb_min_free_kbytes((uint64_t)npages << (KMB_PAGE_SHIFT - 10)), wm);
+	*min_bytes = wm[KMB_WMARK_MIN] << KMB_PAGE_SHIFT;
+	*reserve_bytes = kmb_wmark_reserve(wm[KMB_WMARK_MIN]) << KMB_PAGE_SHIFT;
 }
 
 static int64_t load64(const int64_t *p)
@@ -271,7 +267,7 @@ static void after_take(struct kmb__bl *bl)
 	int64_t taken = bl->mem - __atomic_load_n(&bl->avail, __ATOMIC_RELAXED);
 
 	count(&bl->refills);
-	if (kmb__unlikely(taken > __atomic_load_n(&bl->sync_next, __ATOMIC_RELAXED)))
+	if (kmb_unlikely(taken > __atomic_load_n(&bl->sync_next, __ATOMIC_RELAXED)))
 		sync_footprint(bl, false);
 }
 
@@ -281,8 +277,8 @@ bool kmb__bl_charge_slow(struct kmb__bl *bl, int64_t u, int flags)
 
 	if (kmb_fault_inject()) /* a refill from the pool is this backend's page-source call */
 		return false;
-	if (kmb__self.attached) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb__self.cpu];
+	if (kmb_thread_attached()) {
+		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
 		int64_t credit = load64(&c->credit), need = u - credit;
 
 		if (!__atomic_load_n(&bl->short_, __ATOMIC_RELAXED) &&
@@ -311,8 +307,8 @@ bool kmb__bl_charge_slow(struct kmb__bl *bl, int64_t u, int flags)
 
 void kmb__bl_uncharge_slow(struct kmb__bl *bl, int64_t u)
 {
-	if (kmb__self.attached) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb__self.cpu];
+	if (kmb_thread_attached()) {
+		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
 		int64_t credit = load64(&c->credit) + u;
 		int64_t keep = __atomic_load_n(&bl->short_, __ATOMIC_RELAXED) ? 0 : bl->batch;
 
@@ -339,8 +335,8 @@ static void flush_credit(struct kmb__bl *bl, unsigned cpu)
 
 void kmb__bl_drain(struct kmb_backend *be)
 {
-	if (kmb__self.attached)
-		flush_credit(be->priv, kmb__self.cpu);
+	if (kmb_thread_attached())
+		flush_credit(be->priv, kmb_thread_cpu());
 }
 
 void kmb__bl_thread_attach(struct kmb_backend *be, unsigned cpu)

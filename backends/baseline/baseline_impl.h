@@ -10,8 +10,6 @@
 
 #include <pthread.h>
 
-#include "core/internal.h"
-
 /* ---- sanitizers: dlopen's RTLD_DEEPBIND is refused by their runtimes (baseline.c 2.) ---- */
 #if defined(__SANITIZE_ADDRESS__)
 #define KMB__BL_ASAN 1
@@ -112,16 +110,16 @@ extern _Thread_local unsigned kmb__bl_probe;
 /* Charge u usable bytes: from this CPU's credit without an atomic read-modify-write. */
 static inline bool kmb__bl_charge(struct kmb__bl *bl, int64_t u, int flags)
 {
-	if (kmb__unlikely(++kmb__bl_probe >= KMB__BL_PROBE)) {
+	if (kmb_unlikely(++kmb__bl_probe >= KMB__BL_PROBE)) {
 		kmb__bl_probe = 0;
 		if (kmb_fault_inject())
 			return false;
 	}
-	if (kmb__likely(kmb__self.attached)) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb__self.cpu];
+	if (kmb_likely(kmb_thread_attached())) {
+		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
 		int64_t credit = __atomic_load_n(&c->credit, __ATOMIC_RELAXED);
 
-		if (kmb__likely(credit >= u)) {
+		if (kmb_likely(credit >= u)) {
 			__atomic_store_n(&c->credit, credit - u, __ATOMIC_RELAXED);
 			return true;
 		}
@@ -131,12 +129,12 @@ static inline bool kmb__bl_charge(struct kmb__bl *bl, int64_t u, int flags)
 
 static inline void kmb__bl_uncharge(struct kmb__bl *bl, int64_t u)
 {
-	if (kmb__likely(kmb__self.attached)) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb__self.cpu];
+	if (kmb_likely(kmb_thread_attached())) {
+		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
 		int64_t credit = __atomic_load_n(&c->credit, __ATOMIC_RELAXED) + u;
 
-		if (kmb__likely(credit <= 2 * bl->batch &&
-		                !__atomic_load_n(&bl->short_, __ATOMIC_RELAXED))) {
+		if (kmb_likely(credit <= 2 * bl->batch &&
+		               !__atomic_load_n(&bl->short_, __ATOMIC_RELAXED))) {
 			__atomic_store_n(&c->credit, credit, __ATOMIC_RELAXED);
 			return;
 		}
@@ -157,12 +155,12 @@ static inline void *kmb__bl_alloc(struct kmb_backend *be, size_t size, int flags
 	void *p;
 
 	KMB__BL_TSAN_ENTER(bl);
-	p = kmb__likely(size % KMB_PAGE_SIZE != 0) ? mal(size) : aal(KMB_PAGE_SIZE, size);
+	p = kmb_likely(size % KMB_PAGE_SIZE != 0) ? mal(size) : aal(KMB_PAGE_SIZE, size);
 	KMB__BL_TSAN_EXIT(bl);
-	if (kmb__unlikely(p == NULL))
+	if (kmb_unlikely(p == NULL))
 		return NULL;
 	*u = usable(p);
-	if (kmb__unlikely(!kmb__bl_charge(bl, (int64_t)*u, flags))) {
+	if (kmb_unlikely(!kmb__bl_charge(bl, (int64_t)*u, flags))) {
 		KMB__BL_TSAN_ENTER(bl);
 		fre(p);
 		KMB__BL_TSAN_EXIT(bl);

@@ -132,8 +132,6 @@
  */
 #include "bucket.h"
 
-#include "core/internal.h"
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,7 +385,7 @@ static int bucket_init(struct kmb_backend *be)
 	}
 	b->pm = be->pm;
 	b->ps = be->pages;
-	b->diag = kmb__invariants_on;
+	b->diag = kmb_invariants_on;
 	for (unsigned i = 0; i < KMB_BUCKET_NBUCKETS; i++)
 		kb_init(&b->kb[i], i);
 	be->priv = b;
@@ -454,7 +452,7 @@ static size_t bucket_usable_size(struct kmb_backend *be, const void *addr)
 
 	if (pg->flags & KMB__PG_BUCKET_LARGE)
 		return (size_t)pg->priv[KMB__KU_COUNT] << KMB_PAGE_SHIFT;
-	kmb__assert(pg->flags & KMB__PG_BUCKET_SMALL);
+	kmb_assert(pg->flags & KMB__PG_BUCKET_SMALL);
 	return (size_t)1 << KMB__BK_LOAD(&pg->priv[KMB__KU_INDX]);
 }
 

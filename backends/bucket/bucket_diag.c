@@ -30,8 +30,6 @@
  */
 #include "bucket.h"
 
-#include "core/internal.h"
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * backends/buddy/buddy_heap.c - kmalloc served by the buddy allocator alone ("buddy").
+ * backends/buddy/buddy_heap.c - kmalloc served by the buddy page allocator alone ("buddy"):
  *
  * 1. Two paths by size.  A request above half a page takes 2^order whole pages from the
  *    page allocator (order = ceil(log2(pages)), up to 4 MiB), usable size PAGE << order;
@@ -34,12 +34,11 @@
  *    usable_size can read them without the lock (the bits on a live block's path do not
  *    change while it lives).  Per-CPU heaps are a departure left for later.
  *
- * 5. Statistics: one static table (illumos kstat style) naming every counter of struct
- *    kmb__buddy_ctr with its unit and meaning.
+ * 5. Statistics: the page allocator's declared counters (kmb_buddy_stats), then one static
+ *    table (illumos kstat style) naming every counter of struct kmb__heap_ctr with its unit
+ *    and meaning.
  */
 #include "buddy.h"
-
-#include "core/internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -72,7 +71,7 @@ struct kmb__heap {
 	struct kmb_physmem *pm;
 	struct heap_free *free[HEAP_NSUB];
 	struct kmb_page meta_avail; /* sentinel: metadata pages with a free entry */
-	struct kmb__buddy_ctr ctr;  /* the heap_* and large_* fields */
+	struct kmb__heap_ctr ctr;
 };
 
 /* ---- bitmaps --------------------------------------------------------------------------- */
@@ -92,14 +91,14 @@ static void bit_assign(uint64_t *w, unsigned i, bool on)
 /* Split bits: written under the lock, read by usable_size without it. */
 static bool split_test(const struct heap_meta *m, unsigned node)
 {
-	return (KMB__LOAD(&m->split[node / 64]) >> (node % 64)) & 1;
+	return (KMB_LOAD(&m->split[node / 64]) >> (node % 64)) & 1;
 }
 
 static void split_assign(struct heap_meta *m, unsigned node, bool on)
 {
-	uint64_t w = KMB__LOAD(&m->split[node / 64]), bit = (uint64_t)1 << (node % 64);
+	uint64_t w = KMB_LOAD(&m->split[node / 64]), bit = (uint64_t)1 << (node % 64);
 
-	KMB__STORE(&m->split[node / 64], on ? w | bit : w & ~bit);
+	KMB_STORE(&m->split[node / 64], on ? w | bit : w & ~bit);
 }
 
 /* ---- geometry -------------------------------------------------------------------------- */
@@ -196,8 +195,8 @@ static int meta_page_add(struct kmb__heap *h, int flags)
 	mp = kmb_page_of(h->pm, page);
 	mp->flags = KMB__PG_HEAP_META;
 	mp->priv[1] = META_ALL_FREE;
-	kmb__list_add(&h->meta_avail, mp);
-	KMB__ADD(&h->ctr.meta_pages, 1);
+	kmb_list_add(&h->meta_avail, mp);
+	KMB_ADD(&h->ctr.meta_pages, 1);
 	return 0;
 }
 
@@ -207,13 +206,13 @@ static struct heap_meta *meta_get(struct kmb__heap *h, int flags)
 	struct heap_meta *m;
 	unsigned slot;
 
-	if (kmb__list_empty(&h->meta_avail) && meta_page_add(h, flags) != 0)
+	if (kmb_list_empty(&h->meta_avail) && meta_page_add(h, flags) != 0)
 		return NULL;
 	mp = h->meta_avail.next;
 	slot = (unsigned)__builtin_ctzll(mp->priv[1]);
 	mp->priv[1] &= ~((uint64_t)1 << slot);
 	if (mp->priv[1] == 0)
-		kmb__list_del(mp);
+		kmb_list_del(mp);
 	m = (struct heap_meta *)kmb_page_addr(h->pm, mp) + slot;
 	memset(m, 0, sizeof(*m));
 	return m;
@@ -228,14 +227,14 @@ static void meta_put(struct kmb__heap *h, struct heap_meta *m)
 	mp->priv[1] |= (uint64_t)1 << (m - first);
 	if (mp->priv[1] != META_ALL_FREE) {
 		if (was_full)
-			kmb__list_add(&h->meta_avail, mp);
+			kmb_list_add(&h->meta_avail, mp);
 		return;
 	}
 	if (!was_full)
-		kmb__list_del(mp);
+		kmb_list_del(mp);
 	mp->flags = 0;
 	mp->priv[1] = 0;
-	KMB__SUB(&h->ctr.meta_pages, 1);
+	KMB_SUB(&h->ctr.meta_pages, 1);
 	kmb_buddy_free_pages(h->buddy, first, 0);
 }
 
@@ -262,7 +261,7 @@ static void *heap_grow(struct kmb__heap *h, int flags)
 	pg = kmb_page_of(h->pm, page);
 	pg->flags = KMB__PG_HEAP_SMALL;
 	pg->priv[0] = (uintptr_t)m;
-	KMB__ADD(&h->ctr.heap_pages, 1);
+	KMB_ADD(&h->ctr.heap_pages, 1);
 	return page;
 }
 
@@ -271,7 +270,7 @@ static void heap_release(struct kmb__heap *h, struct kmb_page *pg)
 	meta_put(h, page_meta(pg));
 	pg->flags = 0;
 	pg->priv[0] = 0;
-	KMB__SUB(&h->ctr.heap_pages, 1);
+	KMB_SUB(&h->ctr.heap_pages, 1);
 	kmb_buddy_free_pages(h->buddy, kmb_page_addr(h->pm, pg), 0);
 }
 
@@ -285,10 +284,10 @@ static void heap_take(struct kmb__heap *h, char *blk, unsigned sub, unsigned wan
 		split_assign(m, tree_node(off, sub), true);
 		sub--;
 		fl_push(h, sub, blk + sub_bytes(sub));
-		KMB__ADD(&h->ctr.heap_split, 1);
+		KMB_ADD(&h->ctr.heap_split, 1);
 	}
 	bit_assign(m->alloc, (unsigned)(off >> HEAP_MIN_SHIFT), true);
-	KMB__ADD(&h->ctr.heap_alloc, 1);
+	KMB_ADD(&h->ctr.heap_alloc, 1);
 }
 
 static void *heap_alloc(struct kmb__heap *h, size_t size, int flags)
@@ -336,7 +335,7 @@ static unsigned heap_coalesce(struct kmb__heap *h, char *page, struct heap_meta 
 		split_assign(m, node, false);
 		*off &= boff;
 		sub++;
-		KMB__ADD(&h->ctr.heap_merge, 1);
+		KMB_ADD(&h->ctr.heap_merge, 1);
 	}
 	return sub;
 }
@@ -363,9 +362,9 @@ static void heap_free(struct kmb__heap *h, struct kmb_page *pg, void *addr)
 	if (off % sub_bytes(0) != 0 || !bit_test(m->alloc, (unsigned)(off >> HEAP_MIN_SHIFT)))
 		heap_bad_free(h, addr, off);
 	sub = block_suborder(m, off);
-	kmb__assert_internal((off & (sub_bytes(sub) - 1)) == 0);
+	kmb_assert_internal((off & (sub_bytes(sub) - 1)) == 0);
 	bit_assign(m->alloc, (unsigned)(off >> HEAP_MIN_SHIFT), false);
-	KMB__ADD(&h->ctr.heap_free, 1);
+	KMB_ADD(&h->ctr.heap_free, 1);
 	sub = heap_coalesce(h, page, m, &off, sub);
 	if (sub == HEAP_ROOT_SUB)
 		heap_release(h, pg);
@@ -400,14 +399,14 @@ static void *large_alloc(struct kmb__heap *h, size_t size, int flags)
 	if (p == NULL)
 		return NULL;
 	kmb_page_of(h->pm, p)->flags |= KMB__PG_HEAP_LARGE;
-	KMB__COUNT(&h->ctr.large_alloc);
+	KMB_COUNT(&h->ctr.large_alloc);
 	return p;
 }
 
 static void large_free(struct kmb__heap *h, struct kmb_page *pg, void *addr)
 {
 	pg->flags &= ~KMB__PG_HEAP_LARGE;
-	KMB__COUNT(&h->ctr.large_free);
+	KMB_COUNT(&h->ctr.large_free);
 	kmb_buddy_free_pages(h->buddy, addr, pg->order);
 }
 
@@ -442,7 +441,7 @@ static int buddy_init(struct kmb_backend *be)
 		return err;
 	}
 	h->pm = be->pm;
-	kmb__list_init(&h->meta_avail);
+	kmb_list_init(&h->meta_avail);
 	be->priv = h;
 	return 0;
 }
@@ -503,7 +502,7 @@ static size_t buddy_usable_size(struct kmb_backend *be, const void *addr)
 
 	if (pg->flags & KMB__PG_HEAP_LARGE)
 		return KMB_PAGE_SIZE << pg->order;
-	kmb__assert(pg->flags & KMB__PG_HEAP_SMALL);
+	kmb_assert(pg->flags & KMB__PG_HEAP_SMALL);
 	return sub_bytes(block_suborder(page_meta(pg), page_offset(h, addr)));
 }
 
@@ -533,7 +532,7 @@ static void buddy_memstat(struct kmb_backend *be, struct kmb_memstat *ms)
 		ms->largest_free = heap;
 }
 
-#define STAT(f, unit, desc) KMB_STAT_DECL(struct kmb__buddy_ctr, f, unit, desc)
+#define STAT(f, unit, desc) KMB_STAT_DECL(struct kmb__heap_ctr, f, unit, desc)
 
 static const struct kmb_stat_decl heap_stats_table[] = {
         STAT(heap_alloc, "events", "sub-page blocks allocated"),
@@ -546,16 +545,16 @@ static const struct kmb_stat_decl heap_stats_table[] = {
         STAT(large_free, "events", "whole-page blocks freed"),
 };
 
-static void heap_counters(const struct kmb__heap *h, struct kmb__buddy_ctr *c)
+static void heap_counters(const struct kmb__heap *h, struct kmb__heap_ctr *c)
 {
-	c->heap_alloc = KMB__LOAD(&h->ctr.heap_alloc);
-	c->heap_free = KMB__LOAD(&h->ctr.heap_free);
-	c->heap_split = KMB__LOAD(&h->ctr.heap_split);
-	c->heap_merge = KMB__LOAD(&h->ctr.heap_merge);
-	c->heap_pages = KMB__LOAD(&h->ctr.heap_pages);
-	c->meta_pages = KMB__LOAD(&h->ctr.meta_pages);
-	c->large_alloc = KMB__LOAD(&h->ctr.large_alloc);
-	c->large_free = KMB__LOAD(&h->ctr.large_free);
+	c->heap_alloc = KMB_LOAD(&h->ctr.heap_alloc);
+	c->heap_free = KMB_LOAD(&h->ctr.heap_free);
+	c->heap_split = KMB_LOAD(&h->ctr.heap_split);
+	c->heap_merge = KMB_LOAD(&h->ctr.heap_merge);
+	c->heap_pages = KMB_LOAD(&h->ctr.heap_pages);
+	c->meta_pages = KMB_LOAD(&h->ctr.meta_pages);
+	c->large_alloc = KMB_LOAD(&h->ctr.large_alloc);
+	c->large_free = KMB_LOAD(&h->ctr.large_free);
 }
 
 /* The page allocator's counters, then the heap's. */
@@ -563,7 +562,7 @@ static size_t buddy_stats(struct kmb_backend *be, struct kmb_stat *out, size_t m
 {
 	const size_t n = sizeof(heap_stats_table) / sizeof(heap_stats_table[0]);
 	struct kmb__heap *h = heap_of(be);
-	struct kmb__buddy_ctr c;
+	struct kmb__heap_ctr c;
 	size_t i = kmb_buddy_stats(h->buddy, out, max);
 
 	heap_counters(h, &c);

@@ -17,8 +17,6 @@
 
 #include <kmbench/backend.h>
 
-#include "core/internal.h"
-
 /*
  * struct kmb_page flag bits (the owner of an allocated block may use any bit).  Every
  * frame of a slab carries KMB__SLAB_PG_SLAB and priv[0] = its cache (Linux's
@@ -247,11 +245,11 @@ void kmb__slab_cache_stats(struct kmb__slab_cache *cp, struct kmb__slab_cstat *o
 
 static inline void *kmb__slab_cache_alloc(struct kmb__slab_cache *cp, int flags)
 {
-	if (kmb__likely(kmb__self.attached)) {
-		unsigned cpu = kmb__self.cpu;
+	if (kmb_likely(kmb_thread_attached())) {
+		unsigned cpu = kmb_thread_cpu();
 		struct kmb__slab_cc *cc = &cp->cpu[cpu];
 
-		if (kmb__likely(cc->rounds > 0)) {
+		if (kmb_likely(cc->rounds > 0)) {
 			KMB__SLAB_INC(&cc->alloc_mag);
 			return cc->loaded->round[--cc->rounds];
 		}
@@ -262,11 +260,11 @@ static inline void *kmb__slab_cache_alloc(struct kmb__slab_cache *cp, int flags)
 
 static inline void kmb__slab_cache_free(struct kmb__slab_cache *cp, void *buf)
 {
-	if (kmb__likely(kmb__self.attached)) {
-		unsigned cpu = kmb__self.cpu;
+	if (kmb_likely(kmb_thread_attached())) {
+		unsigned cpu = kmb_thread_cpu();
 		struct kmb__slab_cc *cc = &cp->cpu[cpu];
 
-		if (kmb__likely((unsigned)cc->rounds < (unsigned)cc->magsize)) {
+		if (kmb_likely((unsigned)cc->rounds < (unsigned)cc->magsize)) {
 			KMB__SLAB_INC(&cc->free_mag);
 			cc->loaded->round[cc->rounds++] = buf;
 			return;

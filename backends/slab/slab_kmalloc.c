@@ -190,11 +190,11 @@ static void *slab_kmalloc(struct kmb_backend *be, size_t size, int flags, size_t
 	struct kmb_slab *sl = kmb__slab_of_backend(be);
 	void *p;
 
-	if (kmb__likely(size <= KMB__SLAB_KMALLOC_MAX)) {
+	if (kmb_likely(size <= KMB__SLAB_KMALLOC_MAX)) {
 		struct kmb__slab_cache *cp = sl->kmalloc[sl->size_index[(size - 1) >> 3]];
 
 		p = kmb__slab_cache_alloc(cp, flags);
-		if (kmb__unlikely(p == NULL))
+		if (kmb_unlikely(p == NULL))
 			KMB__SLAB_ATOMIC_ADD(&sl->alloc_fail, 1);
 		*usable = cp->chunksize;
 		return p;
@@ -211,11 +211,11 @@ static size_t slab_kfree(struct kmb_backend *be, void *addr)
 	struct kmb_page *pg;
 	size_t usable;
 
-	if (kmb__unlikely(!kmb_physmem_contains(sl->pm, addr)))
+	if (kmb_unlikely(!kmb_physmem_contains(sl->pm, addr)))
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): slab: not in physical memory",
 		          addr);
 	pg = kmb_page_of(sl->pm, addr);
-	if (kmb__likely(pg->flags & KMB__SLAB_PG_SLAB)) {
+	if (kmb_likely(pg->flags & KMB__SLAB_PG_SLAB)) {
 		struct kmb__slab_cache *cp = (struct kmb__slab_cache *)pg->priv[0];
 
 		usable = cp->chunksize;
@@ -239,9 +239,9 @@ static size_t slab_usable_size(struct kmb_backend *be, const void *addr)
 	struct kmb_slab *sl = kmb__slab_of_backend(be);
 	const struct kmb_page *pg = kmb_page_of(sl->pm, addr);
 
-	if (kmb__likely(pg->flags & KMB__SLAB_PG_SLAB))
+	if (kmb_likely(pg->flags & KMB__SLAB_PG_SLAB))
 		return ((const struct kmb__slab_cache *)pg->priv[0])->chunksize;
-	kmb__assert(pg->flags & KMB__SLAB_PG_LARGE);
+	kmb_assert(pg->flags & KMB__SLAB_PG_LARGE);
 	return KMB_PAGE_SIZE << pg->priv[1];
 }
 

@@ -423,7 +423,7 @@ static void maybe_update(struct kmb__slab_cache *cp)
 {
 	int one = 1;
 
-	if (kmb__likely(__atomic_load_n(&cp->update_pending, __ATOMIC_RELAXED) == 0))
+	if (kmb_likely(__atomic_load_n(&cp->update_pending, __ATOMIC_RELAXED) == 0))
 		return;
 	if (__atomic_compare_exchange_n(&cp->update_pending, &one, 0, false, __ATOMIC_ACQ_REL,
 	                                __ATOMIC_RELAXED))

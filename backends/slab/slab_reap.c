@@ -52,8 +52,8 @@ void kmb__slab_reap(struct kmb_slab *sl, bool drain)
 void kmb__slab_drain(struct kmb_slab *sl)
 {
 	__atomic_add_fetch(&sl->flush_gen, 1, __ATOMIC_RELEASE);
-	if (kmb__self.attached)
-		kmb__slab_cpu_flush_all(sl, kmb__self.cpu);
+	if (kmb_thread_attached())
+		kmb__slab_cpu_flush_all(sl, kmb_thread_cpu());
 	kmb__slab_reap(sl, true);
 }
 
@@ -102,8 +102,8 @@ void kmb__slab_cache_retire(struct kmb_slab *sl, struct kmb__slab_cache *cp)
 {
 	bool zombie;
 
-	if (kmb__self.attached)
-		kmb__slab_cc_flush(cp, &cp->cpu[kmb__self.cpu]);
+	if (kmb_thread_attached())
+		kmb__slab_cc_flush(cp, &cp->cpu[kmb_thread_cpu()]);
 	kmb__slab_shared_flush(cp);
 	pthread_mutex_lock(&sl->caches_lock);
 	cache_unlink(sl, cp);

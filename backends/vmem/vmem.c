@@ -158,8 +158,6 @@
  */
 #include "vmem_impl.h"
 
-#include "core/internal.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,7 +239,7 @@ static void meta_free(kmb_vmem_t *vmp, void *p, unsigned order, bool final)
 	if (!final)
 		kmb__vmem_xfree_locked(vmp, (uintptr_t)p, KMB_PAGE_SIZE << order, &rel_addr,
 		                       &rel_size);
-	kmb__assert(rel_size == 0); /* an arena carving its metadata has no source */
+	kmb_assert(rel_size == 0); /* an arena carving its metadata has no source */
 }
 
 /* One page of metadata for another part of the arena (the quantum caches' magazines),
@@ -284,7 +282,7 @@ static kmb__vmem_seg_t *vmem_getseg(kmb_vmem_t *vmp)
 {
 	kmb__vmem_seg_t *vsp = vmp->vm_segfree;
 
-	kmb__assert(vsp != NULL && vmp->vm_nsegfree > 0);
+	kmb_assert(vsp != NULL && vmp->vm_nsegfree > 0);
 	vmp->vm_segfree = vsp->vs_knext;
 	vmp->vm_nsegfree--;
 	if (!seg_is_boot(vmp, vsp))
@@ -404,7 +402,7 @@ void kmb__vmem_freelist_insert(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp)
 
 static void freelist_delete(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp)
 {
-	kmb__assert_internal(vsp->vs_type == KMB_VMEM_FREE);
+	kmb_assert_internal(vsp->vs_type == KMB_VMEM_FREE);
 	if (vsp->vs_knext->vs_start == 0 && vsp->vs_kprev->vs_start == 0)
 		vmp->vm_freemap ^= VS_SIZE(vsp->vs_kprev); /* it was the last of its list */
 	VMEM_DELETE(vsp, k);
@@ -526,7 +524,7 @@ kmb__vmem_seg_t *kmb__vmem_seg_create(kmb_vmem_t *vmp, kmb__vmem_seg_t *vprev, u
 
 static void seg_destroy(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp)
 {
-	kmb__assert_internal(vsp->vs_type != VMEM_ROTOR);
+	kmb_assert_internal(vsp->vs_type != VMEM_ROTOR);
 	VMEM_DELETE(vsp, a);
 	vmem_putseg(vmp, vsp);
 }
@@ -536,7 +534,7 @@ kmb__vmem_seg_t *kmb__vmem_span_create(kmb_vmem_t *vmp, uintptr_t start, size_t 
 {
 	kmb__vmem_seg_t *span, *newseg;
 
-	kmb__assert(((start | size) & (vmp->vm_quantum - 1)) == 0);
+	kmb_assert(((start | size) & (vmp->vm_quantum - 1)) == 0);
 	span = kmb__vmem_seg_create(vmp, vmp->vm_seg0.vs_aprev, start, start + size);
 	span->vs_type = KMB_VMEM_SPAN;
 	span->vs_import = import;
@@ -556,7 +554,7 @@ static void span_destroy(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp)
 	kmb__vmem_seg_t *span = vsp->vs_aprev;
 	size_t size = VS_SIZE(vsp);
 
-	kmb__assert_internal(span->vs_type == KMB_VMEM_SPAN && VS_SIZE(span) == size);
+	kmb_assert_internal(span->vs_type == KMB_VMEM_SPAN && VS_SIZE(span) == size);
 	if (span->vs_import)
 		vmp->vm_kstat.mem_import -= size;
 	vmp->vm_kstat.mem_total -= size;
@@ -593,9 +591,9 @@ kmb__vmem_seg_t *kmb__vmem_seg_alloc(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp, uint
 	uintptr_t vs_start = vsp->vs_start, vs_end = vsp->vs_end, addr_end = addr + size;
 	size_t vs_size = vs_end - vs_start;
 
-	kmb__assert_internal(vsp->vs_type == KMB_VMEM_FREE);
-	kmb__assert_internal(P2PHASE(addr | size, vmp->vm_quantum) == 0);
-	kmb__assert_internal(addr >= vs_start && addr_end - 1 <= vs_end - 1);
+	kmb_assert_internal(vsp->vs_type == KMB_VMEM_FREE);
+	kmb_assert_internal(P2PHASE(addr | size, vmp->vm_quantum) == 0);
+	kmb_assert_internal(addr >= vs_start && addr_end - 1 <= vs_end - 1);
 	/* from the start, with the remainder on the same list: shorten the free tag */
 	if (P2SAMEHIGHBIT(vs_size, vs_size - size) && addr == vs_start) {
 		vsp->vs_start = addr_end;
@@ -622,14 +620,14 @@ void kmb__vmem_seg_free(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp, uintptr_t *rel_ad
 	kmb__vmem_seg_t *vnext = vsp->vs_anext, *vprev;
 
 	if (vnext->vs_type == KMB_VMEM_FREE) {
-		kmb__assert_internal(vsp->vs_end == vnext->vs_start);
+		kmb_assert_internal(vsp->vs_end == vnext->vs_start);
 		freelist_delete(vmp, vnext);
 		vsp->vs_end = vnext->vs_end;
 		seg_destroy(vmp, vnext);
 	}
 	vprev = vsp->vs_aprev;
 	if (vprev->vs_type == KMB_VMEM_FREE) {
-		kmb__assert_internal(vprev->vs_end == vsp->vs_start);
+		kmb_assert_internal(vprev->vs_end == vsp->vs_start);
 		freelist_delete(vmp, vprev);
 		vprev->vs_end = vsp->vs_end;
 		seg_destroy(vmp, vsp);
@@ -654,7 +652,7 @@ void kmb__vmem_advance(kmb_vmem_t *vmp, kmb__vmem_seg_t *walker, kmb__vmem_seg_t
 		VMEM_INSERT(afterme, walker, a);
 	if (vprev->vs_type == KMB_VMEM_FREE) {
 		if (vnext->vs_type == KMB_VMEM_FREE) {
-			kmb__assert_internal(vprev->vs_end == vnext->vs_start);
+			kmb_assert_internal(vprev->vs_end == vnext->vs_start);
 			freelist_delete(vmp, vnext);
 			freelist_delete(vmp, vprev);
 			vprev->vs_end = vnext->vs_end;
@@ -707,7 +705,7 @@ void kmb__vmem_xfree_locked(kmb_vmem_t *vmp, uintptr_t addr, size_t size, uintpt
 {
 	size_t found = 0;
 
-	kmb__assert(xfree_locked(vmp, addr, size, rel_addr, rel_size, &found) == FREE_OK);
+	kmb_assert(xfree_locked(vmp, addr, size, rel_addr, rel_size, &found) == FREE_OK);
 }
 
 __attribute__((noreturn)) static void bad_free(kmb_vmem_t *vmp, void *addr, size_t size,

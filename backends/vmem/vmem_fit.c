@@ -6,8 +6,6 @@
  */
 #include "vmem_impl.h"
 
-#include "core/internal.h"
-
 #include <errno.h>
 
 /* ---- floors (the page-source arena's min watermark, vmem.h) ------------------------------- */
@@ -203,8 +201,8 @@ void *kmb__vmem_xalloc_locked(kmb_vmem_t *vmp, size_t size, size_t align, size_t
 	    nocross == 0) /* as high as the segment and maxaddr allow */
 		addr += ((end_of(vbest, maxaddr) - (addr + size)) / align) * align;
 	kmb__vmem_seg_alloc(vmp, vbest, addr, size);
-	kmb__assert_internal(P2PHASE(addr, align) == phase);
-	kmb__assert_internal(!P2BOUNDARY(addr, size, nocross));
+	kmb_assert_internal(P2PHASE(addr, align) == phase);
+	kmb_assert_internal(!P2BOUNDARY(addr, size, nocross));
 	return (void *)addr;
 fail:
 	vmp->vm_kstat.fail++;

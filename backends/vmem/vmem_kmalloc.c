@@ -56,8 +56,6 @@
  */
 #include "vmem_impl.h"
 
-#include "core/internal.h"
-
 #include <errno.h>
 #include <stdlib.h>
 
@@ -166,7 +164,7 @@ static void *kmem_alloc(struct kmb_backend *be, size_t size, int flags, size_t *
 	kmb_vmem_t *arena = kmem_of(be)->arena;
 	void *p;
 
-	if (kmb__likely(size <= KMEM_QCACHE_MAX)) { /* the cache's object size, known */
+	if (kmb_likely(size <= KMEM_QCACHE_MAX)) { /* the cache's object size, known */
 		p = kmb__vmem_qcache_alloc(arena, size, flags & M_USE_RESERVE);
 		*usable = P2ROUNDUP(size, KMEM_QUANTUM);
 		return p;
@@ -186,7 +184,7 @@ static size_t kmem_free(struct kmb_backend *be, void *addr)
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): vmem: not in physical memory",
 		          addr);
 	objsize = kmb__vmem_qcache_kfree(k->arena, addr);
-	if (kmb__likely(objsize != 0))
+	if (kmb_likely(objsize != 0))
 		return objsize;
 	return kmb_vmem_xfree(k->arena, addr, 0); /* a bad address panics there */
 }
@@ -198,7 +196,7 @@ static size_t kmem_usable_size(struct kmb_backend *be, const void *addr)
 
 	if (size == 0)
 		size = kmb_vmem_lookup(k->arena, addr);
-	kmb__assert(size != 0);
+	kmb_assert(size != 0);
 	return size;
 }
 

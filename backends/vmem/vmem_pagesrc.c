@@ -17,11 +17,12 @@
  *    lookup also checks the order.  Cost: a constrained instant-fit search; the
  *    allocation itself and the free with its coalescing are O(1).
  *
- * 3. Watermark (M_USE_RESERVE), as the buddy's (buddy_pages.c 4.), as an arena floor:
+ * 3. Watermark (M_USE_RESERVE), as the default page source's (core/page_alloc.c 4.), as an
+ *    arena floor:
  *        min_free_kbytes = int_sqrt(lowmem_kbytes * 16), clamped to [128, 262144]
  *        min   = min_free_kbytes >> (PAGE_SHIFT - 10) pages
- *        reserve floor = min - min / 2, then minus a quarter of that (ALLOC_HIGH,
- *                        ALLOC_HARDER: 512 -> 256 -> 192 pages for 256 MiB)
+ *        reserve floor = kmb_wmark_reserve(min) = min - min / 2 - min / 8, 3/8 of min
+ *                        (GFP_ATOMIC: 512 -> 256 -> 192 pages for 256 MiB)
  *    A normal request fails when fewer than min pages would stay free after it; an
  *    M_USE_RESERVE request may go down to the reserve floor.  One floor for the whole
  *    memory, where the buddy has one per zone; the arena's own tag and hash pages ignore
@@ -40,8 +41,7 @@
  */
 #include "vmem_impl.h"
 
-#include "backends/buddy/buddy.h" /* kmb__buddy_min_free_kbytes: the same watermark */
-#include "core/internal.h"
+#include <kmbench/page_alloc.h> /* the default page source's watermarks */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -176,11 +176,9 @@ static void vp_destroy(struct kmb_pagesrc *ps)
 static void set_floors(struct kmb__vmem_pages *vp)
 {
 	struct kmb_physmem *pm = vp->pm;
-	unsigned long kbytes =
-	        kmb__buddy_min_free_kbytes((uint64_t)pm->npages << (KMB_PAGE_SHIFT - 10));
-	size_t min = kbytes >> (KMB_PAGE_SHIFT - 10), res = min - min / 2;
+	unsigned long kbytes = kmb_min_free_kbytes((uint64_t)pm->npages << (KMB_PAGE_SHIFT - 10));
+	size_t min = kbytes >> (KMB_PAGE_SHIFT - 10), res = kmb_wmark_reserve(min);
 
-	res -= res / 4;
 	vp->min_pages = min;
 	vp->reserve_pages = res;
 	kmb_vmem_set_floor(vp->arena, min << KMB_PAGE_SHIFT, res << KMB_PAGE_SHIFT);

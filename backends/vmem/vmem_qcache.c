@@ -119,8 +119,6 @@
  */
 #include "vmem_impl.h"
 
-#include "core/internal.h"
-
 #include <errno.h>
 #include <string.h>
 
@@ -250,9 +248,9 @@ obj_check_in(struct kmb__vmem_qcache *qc, struct kmb_page *pg, void *addr, size_
 	size_t i = (size_t)(((uint64_t)off * qc->qc_recip) >> 32);
 
 	*ip = i;
-	if (kmb__unlikely(i * qc->qc_size != off || i >= qc->qc_nobj))
+	if (kmb_unlikely(i * qc->qc_size != off || i >= qc->qc_nobj))
 		return OBJ_BAD;
-	return kmb__unlikely(slab_test(pg, i)) ? OBJ_FREE : OBJ_OK;
+	return kmb_unlikely(slab_test(pg, i)) ? OBJ_FREE : OBJ_OK;
 }
 
 /* The same for any address in physical memory; its page in *pgp. */
@@ -263,8 +261,8 @@ obj_check(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, void *addr, struct kmb_p
 	struct kmb_page *pg = kmb_page_of(vmp->vm_meta.pm, addr);
 
 	*pgp = pg;
-	if (kmb__unlikely(!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC) ||
-	                  QC_LOAD(&pg->priv[0]) != qc->qc_size))
+	if (kmb_unlikely(!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC) ||
+	                 QC_LOAD(&pg->priv[0]) != qc->qc_size))
 		return OBJ_BAD;
 	return obj_check_in(qc, pg, addr, ip);
 }
@@ -541,7 +539,7 @@ static void cpu_check(kmb_vmem_t *vmp, unsigned cpu)
 {
 	uint64_t gen = __atomic_load_n(&vmp->vm_flush_gen, __ATOMIC_ACQUIRE);
 
-	if (kmb__unlikely(gen != vmp->vm_cpu_gen[cpu])) {
+	if (kmb_unlikely(gen != vmp->vm_cpu_gen[cpu])) {
 		vmp->vm_cpu_gen[cpu] = gen;
 		cpu_flush_all(vmp, cpu);
 	}
@@ -642,9 +640,9 @@ __attribute__((noinline)) static void *alloc_slow(kmb_vmem_t *vmp, struct kmb__v
 	struct kmb__vmem_qcc *cc;
 	void *buf;
 
-	if (kmb__self.attached) {
-		cpu_check(vmp, kmb__self.cpu);
-		return cc_alloc(vmp, qc, &qc->qc_cpu[kmb__self.cpu], flags);
+	if (kmb_thread_attached()) {
+		cpu_check(vmp, kmb_thread_cpu());
+		return cc_alloc(vmp, qc, &qc->qc_cpu[kmb_thread_cpu()], flags);
 	}
 	cc = &qc->qc_cpu[VMEM_QCC_SHARED];
 	pthread_mutex_lock(&qc->qc_shared_lock);
@@ -657,11 +655,11 @@ void *kmb__vmem_qcache_alloc(kmb_vmem_t *vmp, size_t size, int flags)
 {
 	struct kmb__vmem_qcache *qc = qcache_of(vmp, size);
 
-	if (kmb__likely(kmb__self.attached)) {
-		struct kmb__vmem_qcc *cc = &qc->qc_cpu[kmb__self.cpu];
+	if (kmb_likely(kmb_thread_attached())) {
+		struct kmb__vmem_qcc *cc = &qc->qc_cpu[kmb_thread_cpu()];
 		int r = cc->cc_rounds;
 
-		if (kmb__likely(r > 0)) {
+		if (kmb_likely(r > 0)) {
 			QC_INC(&cc->cc_alloc_mag);
 			cc->cc_rounds = r - 1;
 			return cc->cc_loaded->mag_slot[r];
@@ -673,9 +671,9 @@ void *kmb__vmem_qcache_alloc(kmb_vmem_t *vmp, size_t size, int flags)
 __attribute__((noinline)) static void free_slow(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc,
                                                 void *addr)
 {
-	if (kmb__self.attached) {
-		cpu_check(vmp, kmb__self.cpu);
-		cc_free(vmp, qc, &qc->qc_cpu[kmb__self.cpu], addr, NULL);
+	if (kmb_thread_attached()) {
+		cpu_check(vmp, kmb_thread_cpu());
+		cc_free(vmp, qc, &qc->qc_cpu[kmb_thread_cpu()], addr, NULL);
 		return;
 	}
 	pthread_mutex_lock(&qc->qc_shared_lock);
@@ -690,16 +688,16 @@ qcache_free(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb_page *pg, v
 	enum obj_verdict v;
 	size_t i;
 
-	if (kmb__unlikely((v = obj_check_in(qc, pg, addr, &i)) != OBJ_OK))
+	if (kmb_unlikely((v = obj_check_in(qc, pg, addr, &i)) != OBJ_OK))
 		bad_free(vmp, qc, addr, v, "double free (the object is free in its quantum cache)");
-	if (kmb__likely(kmb__self.attached)) {
-		struct kmb__vmem_qcc *cc = &qc->qc_cpu[kmb__self.cpu];
+	if (kmb_likely(kmb_thread_attached())) {
+		struct kmb__vmem_qcc *cc = &qc->qc_cpu[kmb_thread_cpu()];
 		int r = cc->cc_rounds;
 
-		if (kmb__likely((unsigned)r < VMEM_MAGSIZE)) {
+		if (kmb_likely((unsigned)r < VMEM_MAGSIZE)) {
 			struct kmb__vmem_mag *mp = cc->cc_loaded;
 
-			if (kmb__unlikely(mp->mag_slot[r] == addr)) /* the last round put */
+			if (kmb_unlikely(mp->mag_slot[r] == addr)) /* the last round put */
 				bad_free(vmp, qc, addr, OBJ_FREE,
 				         "double free (the object is in a magazine)");
 			QC_INC(&cc->cc_free_mag);
@@ -716,13 +714,13 @@ void kmb__vmem_qcache_free(kmb_vmem_t *vmp, void *addr, size_t size)
 	struct kmb__vmem_qcache *qc = qcache_of(vmp, size);
 	struct kmb_page *pg;
 
-	if (kmb__unlikely(!kmb_physmem_contains(vmp->vm_meta.pm, addr)))
+	if (kmb_unlikely(!kmb_physmem_contains(vmp->vm_meta.pm, addr)))
 		kmb_panic(KMB_PANIC_BAD_FREE, addr,
 		          "vmem_free(%s, %p, %zu): not in physical memory", vmp->vm_name, addr,
 		          size);
 	pg = kmb_page_of(vmp->vm_meta.pm, addr);
-	if (kmb__unlikely(!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC) ||
-	                  QC_LOAD(&pg->priv[0]) != qc->qc_size))
+	if (kmb_unlikely(!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC) ||
+	                 QC_LOAD(&pg->priv[0]) != qc->qc_size))
 		bad_free(vmp, qc, addr, OBJ_BAD, NULL);
 	qcache_free(vmp, qc, pg, addr);
 }
@@ -736,10 +734,10 @@ size_t kmb__vmem_qcache_kfree(kmb_vmem_t *vmp, void *addr)
 	if (!(QC_LOAD(&pg->flags) & KMB__PG_VMEM_QC))
 		return 0;
 	size = (size_t)QC_LOAD(&pg->priv[0]);
-	if (kmb__unlikely(size - 1 >= vmp->vm_qcache_max))
+	if (kmb_unlikely(size - 1 >= vmp->vm_qcache_max))
 		return 0;
 	qc = qcache_of(vmp, size);
-	if (kmb__unlikely(size != qc->qc_size))
+	if (kmb_unlikely(size != qc->qc_size))
 		return 0;
 	qcache_free(vmp, qc, pg, addr);
 	return size;
@@ -805,9 +803,9 @@ static void qcache_reap(kmb_vmem_t *vmp, bool all_cpus)
 	if (!all_cpus) {
 		uint64_t gen = __atomic_add_fetch(&vmp->vm_flush_gen, 1, __ATOMIC_ACQ_REL);
 
-		if (kmb__self.attached) {
-			vmp->vm_cpu_gen[kmb__self.cpu] = gen;
-			cpu_flush_all(vmp, kmb__self.cpu);
+		if (kmb_thread_attached()) {
+			vmp->vm_cpu_gen[kmb_thread_cpu()] = gen;
+			cpu_flush_all(vmp, kmb_thread_cpu());
 		}
 	}
 	for (unsigned i = 0; i < vmp->vm_nqcache; i++) {
@@ -836,10 +834,10 @@ void kmb__vmem_qcache_reap(kmb_vmem_t *vmp)
 
 void kmb_vmem_cpu_flush(kmb_vmem_t *vmp)
 {
-	if (!kmb__self.attached || vmp->vm_nqcache == 0)
+	if (!kmb_thread_attached() || vmp->vm_nqcache == 0)
 		return;
-	vmp->vm_cpu_gen[kmb__self.cpu] = __atomic_load_n(&vmp->vm_flush_gen, __ATOMIC_ACQUIRE);
-	cpu_flush_all(vmp, kmb__self.cpu);
+	vmp->vm_cpu_gen[kmb_thread_cpu()] = __atomic_load_n(&vmp->vm_flush_gen, __ATOMIC_ACQUIRE);
+	cpu_flush_all(vmp, kmb_thread_cpu());
 }
 
 /* ---- creation, destruction, statistics ---------------------------------------------------------
@@ -876,7 +874,7 @@ int kmb__vmem_qcache_init(kmb_vmem_t *vmp, unsigned nqcache)
 void kmb__vmem_qcache_fini(kmb_vmem_t *vmp)
 {
 	qcache_reap(vmp, true);
-	kmb__assert(vmp->vm_magpages.mp_next == &vmp->vm_magpages);
+	kmb_assert(vmp->vm_magpages.mp_next == &vmp->vm_magpages);
 	for (unsigned i = 0; i < vmp->vm_nqcache; i++) {
 		struct kmb__vmem_qcache *qc = &vmp->vm_qcache[i];
 		struct kmb_page *pg;

@@ -45,7 +45,7 @@
 
 extern "C" {
 #include "backends/baseline/baseline.h"
-#include "backends/buddy/buddy.h"
+#include <kmbench/page_alloc.h>
 #include "backends/vmem/vmem.h"
 #include "bench/bench.h"
 #include "core/clock.h"

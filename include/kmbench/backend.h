@@ -68,6 +68,20 @@ extern "C" {
 
 #define KMB_POISON_BYTE 0xdeu /* 4.4BSD used 0xdeadc0de (WEIRD_ADDR) */
 
+#define kmb_likely(x)   __builtin_expect(!!(x), 1)
+#define kmb_unlikely(x) __builtin_expect(!!(x), 0)
+
+/*
+ * Fields written under a lock but read without it (statistics, lockless checks): one
+ * writer at a time, relaxed atomic loads and stores (Linux's READ_ONCE/WRITE_ONCE; plain
+ * moves on x86).  KMB_COUNT is for counters with no lock.
+ */
+#define KMB_LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define KMB_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define KMB_ADD(p, n)   KMB_STORE((p), KMB_LOAD(p) + (n))
+#define KMB_SUB(p, n)   KMB_STORE((p), KMB_LOAD(p) - (n))
+#define KMB_COUNT(p)    ((void)__atomic_add_fetch((p), 1, __ATOMIC_RELAXED))
+
 /* ---- simulated physical memory --------------------------------------------------- */
 
 enum kmb_page_usage {
@@ -113,6 +127,38 @@ static inline bool kmb_physmem_contains(const struct kmb_physmem *pm, const void
 {
 	return (const char *)addr >= pm->base &&
 	       (const char *)addr < pm->base + (pm->npages << KMB_PAGE_SHIFT);
+}
+
+/* Circular lists of struct kmb_page through next/prev, with a sentinel (list_head). */
+static inline void kmb_list_init(struct kmb_page *head)
+{
+	head->next = head->prev = head;
+}
+static inline bool kmb_list_empty(const struct kmb_page *head)
+{
+	return head->next == head;
+}
+static inline void kmb_list_insert(struct kmb_page *pg, struct kmb_page *prev,
+                                   struct kmb_page *next)
+{
+	pg->prev = prev;
+	pg->next = next;
+	prev->next = pg;
+	next->prev = pg;
+}
+static inline void kmb_list_add(struct kmb_page *head, struct kmb_page *pg)
+{
+	kmb_list_insert(pg, head, head->next);
+}
+static inline void kmb_list_add_tail(struct kmb_page *head, struct kmb_page *pg)
+{
+	kmb_list_insert(pg, head->prev, head);
+}
+static inline void kmb_list_del(struct kmb_page *pg)
+{
+	pg->prev->next = pg->next;
+	pg->next->prev = pg->prev;
+	pg->next = pg->prev = NULL;
 }
 
 /* Every frame free and blank (node kept): what a page source does before taking them. */
@@ -243,14 +289,43 @@ struct kmb_backend {
 };
 
 /*
- * The calling thread's CPU.  kmb_thread_cpu() is the CPU index of an attached thread and
- * 0 for others (use it for NUMA placement).  kmb_thread_attached() tells whether the
- * thread owns that CPU index exclusively: the core lets one attached thread per CPU, so a
- * backend may keep lock-free per-CPU state for attached threads and must send other
- * threads through a shared, locked path.
+ * The calling thread, as the core sees it: struct kmb_thread, one per thread, written by
+ * the core only (kmb_thread_attach/detach, boot) and read by backends on their fast paths
+ * through the inlines below (a thread-local load: no call).  kmb_thread_cpu() is the CPU
+ * index of an attached thread and 0 for others (use it for NUMA placement), and
+ * kmb_thread_node() an attached thread's NUMA node (kmb_cpu_node of its CPU; 0 for others).
+ * kmb_thread_attached() tells whether the thread owns that CPU index exclusively: the core lets one
+ * attached thread per CPU, so a backend may keep lock-free per-CPU state for attached threads and
+ * must send other threads through a shared, locked path.  KMB_THIS_CPU(array) is the calling
+ * thread's slot of a per-CPU array (one entry per CPU index), or NULL when it is not
+ * attached.
  */
-unsigned kmb_thread_cpu(void);
-bool kmb_thread_attached(void);
+struct kmb_thread {
+	bool attached; /* owns cpu exclusively */
+	unsigned cpu;  /* CPU index while attached, else 0 */
+	unsigned node; /* kmb_cpu_node(cpu) while attached, else 0 */
+};
+#ifdef __cplusplus
+extern __thread struct kmb_thread kmb_curthread;
+#else
+extern _Thread_local struct kmb_thread kmb_curthread;
+#endif
+
+static inline bool kmb_thread_attached(void)
+{
+	return kmb_curthread.attached;
+}
+static inline unsigned kmb_thread_cpu(void)
+{
+	return kmb_curthread.cpu;
+}
+static inline unsigned kmb_thread_node(void)
+{
+	return kmb_curthread.node;
+}
+#define KMB_THIS_CPU(array)                                                                        \
+	(kmb_likely(kmb_curthread.attached) ? &(array)[kmb_curthread.cpu] : NULL)
+
 /* The NUMA node of a CPU index (the replay's topology; without a booted system, the CPU
  * index itself: reduce it modulo your node count). */
 unsigned kmb_cpu_node(unsigned cpu);
@@ -279,14 +354,44 @@ size_t kmb_stats_fill(const struct kmb_stat_decl *table, size_t n, const void *c
  *   const struct kmb_backend_ops kmb_backend_plugin = { ... };
  *   const unsigned kmb_backend_plugin_abi = KMB_BACKEND_ABI;
  * A plugin built against another version of this contract is refused, not called with
- * the wrong signatures.  ABI 2: alloc reports the usable size, free returns it. */
+ * the wrong signatures.  ABI 2: alloc reports the usable size, free returns it.  ABI 3: the
+ * calling thread's CPU is read inline from kmb_curthread (kmb_thread_cpu is no function). */
 #define KMB_PLUGIN_SYMBOL     "kmb_backend_plugin"
 #define KMB_PLUGIN_ABI_SYMBOL "kmb_backend_plugin_abi"
-#define KMB_BACKEND_ABI       2u
+#define KMB_BACKEND_ABI       3u
 
 /* Backend-side panic for a broken invariant: "func(args): reason". */
 __attribute__((noreturn, format(printf, 3, 4))) void
 kmb_panic(enum kmb_panic_kind kind, const void *addr, const char *fmt, ...);
+
+/*
+ * Tiered assertions (mimalloc's mi_assert / mi_assert_internal / mi_assert_expensive), for
+ * the invariants of a design (free-list counts, magazine rounds, buddy orders, segment
+ * adjacency).  A failure panics (KMB_PANIC_CORRUPT) with the file, line and condition;
+ * where the call and its arguments say more, panic with kmb_panic and say them.
+ *   kmb_assert(c)            always on: a check of a few instructions on a path that has
+ *                            the data in hand anyway.
+ *   kmb_assert_internal(c)   debug builds (NDEBUG unset): cheap, but on a fast path.
+ *   kmb_assert_expensive(c)  when INVARIANTS are on at run time (kmb_invariants_on):
+ *                            walks (a free list's length, a span's segments).
+ */
+extern bool kmb_invariants_on; /* set at boot; read-only for backends */
+#define kmb_assert(c)                                                                              \
+	do {                                                                                       \
+		if (kmb_unlikely(!(c)))                                                            \
+			kmb_panic(KMB_PANIC_CORRUPT, NULL, "%s:%d: assertion '%s' failed",         \
+			          __FILE__, __LINE__, #c);                                         \
+	} while (0)
+#ifndef NDEBUG
+#define kmb_assert_internal(c) kmb_assert(c)
+#else
+#define kmb_assert_internal(c) ((void)0)
+#endif
+#define kmb_assert_expensive(c)                                                                    \
+	do {                                                                                       \
+		if (kmb_unlikely(kmb_invariants_on))                                               \
+			kmb_assert(c);                                                             \
+	} while (0)
 
 #ifdef __cplusplus
 }

@@ -36,9 +36,10 @@ struct kmb_config {
 	unsigned nodes;      /* NUMA nodes the memory is split into; 0 = 1 */
 	unsigned ncpus;      /* CPUs (per-CPU caches); 0 = 1 */
 	int invariants;      /* KMB_INVARIANTS_BUILD (build default), _ON or _OFF */
-	const unsigned *cpu_node; /* NUMA node of each CPU index (ncpus entries); NULL: cpu % nodes */
-	uint64_t fault_mtbf;   /* > 0: page sources fail once in fault_mtbf calls (random) */
-	uint64_t seed;         /* fault injection stream (0 = fixed default) */
+	const unsigned
+	        *cpu_node;   /* NUMA node of each CPU index (ncpus entries); NULL: cpu % nodes */
+	uint64_t fault_mtbf; /* > 0: page sources fail once in fault_mtbf calls (random) */
+	uint64_t seed;       /* fault injection stream (0 = fixed default) */
 };
 enum { KMB_INVARIANTS_BUILD = 0, KMB_INVARIANTS_ON = 1, KMB_INVARIANTS_OFF = 2 };
 
@@ -54,7 +55,6 @@ const char *kmb_backend_name(void);
 /* Replay threads: attach with a name and a CPU index (< ncpus); detach before exiting. */
 int kmb_thread_attach(const char *name, unsigned cpu);
 void kmb_thread_detach(void);
-unsigned kmb_thread_cpu(void);
 
 /*
  * For threads that wait on each other (replay threads: a free waits for the allocation
@@ -76,7 +76,7 @@ void kmb_thread_unblock(void);
  * writing a one-line reason to err.
  */
 struct kmb_backend_info {
-	const char *name;    /* the spec */
+	const char *name; /* the spec */
 	const char *summary;
 };
 size_t kmb_backend_count(void);

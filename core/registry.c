@@ -1,11 +1,11 @@
 /*
- * backends/registry.c - the backends and page sources kmbench knows, backend specs, and
+ * core/registry.c - the backends and page sources kmbench knows, backend specs, and
  * kmb_boot().
  *
  * Adding a backend: one folder under backends/ with a library target kmb_<folder> and one
  * kmb_register_backend() line in its CMakeLists.txt; the lists below are generated from
- * those lines.  Everything that names a
- * backend (kmbench list, replay, run, the conformance suite) goes through this file.
+ * those lines (backends/CMakeLists.txt), the default page source first.  Everything that
+ * names a backend (kmbench list, replay, run, the conformance suite) goes through this file.
  *
  * A spec is NAME or NAME@PAGES: NAME a backend or "plugin:PATH.so", PAGES a page source
  * for a backend that takes pages (ops->default_pages != NULL).  "slab" = "slab@buddy".
@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "internal.h"
 
 #include "kmb_registry.h" /* generated: one X() per kmb_register_backend() line */
 
