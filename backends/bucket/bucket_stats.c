@@ -11,42 +11,38 @@
  *        printed them by bucket size.  kb_elmpercl and kb_highwat are constants
  *        (max(1, 4096 / size) and 5 times that: bucket.h); kmb__bucket_kmembuckets()
  *        gives them with the rest.
- * 2. A bucket's rows are written only once it has been used (kb_calls > 0), so a run
- *    shows the buckets its workload touched and the page source's rows still fit behind
- *    them in a report of 64 statistics.
+ * 2. A bucket's rows are written only once it has been used (kb_calls > 0), so a report
+ *    shows the buckets its workload touched, not rows of zeros: 7 rows, then 4 per bucket
+ *    used (47 at most), before the page source's.
  * 3. The values come from one copy of all the records taken under the allocator's lock,
- *    so they are consistent with each other (kb_total - kb_totalfree = blocks in use).
+ *    so they are consistent with each other (kb_total - kb_totalfree = blocks in use); the
+ *    table (struct kmb_stat_decl, as every backend's) gives each row's offset in that copy
+ *    and kmb_stats_fill turns it into rows.
  */
 #include "bucket.h"
 
 #include <errno.h>
-#include <string.h>
 
-enum stat_src {
-	SRC_CTR,   /* a field of struct kmb__bucket_ctr */
-	SRC_LARGE, /* a field of struct kmb__bucket_kbstat summed over buckets 14..19 */
-	SRC_KB,    /* a field of one bucket's struct kmb__bucket_kbstat */
+/* One copy of everything the table reads (3.); the counters first, at offset 0. */
+struct stats_snap {
+	struct kmb__bucket_ctr ctr;
+	struct kmb__bucket_kbstat large; /* buckets 14..19 summed */
+	struct kmb__bucket_kbstat kb[KMB_BUCKET_NBUCKETS];
 };
+_Static_assert(offsetof(struct stats_snap, ctr) == 0,
+               "CTR rows use struct kmb__bucket_ctr offsets");
 
-struct stat_decl {
-	const char *name, *unit, *desc;
-	enum stat_src src;
-	unsigned indx; /* SRC_KB */
-	size_t off;
-};
-
-#define CTR(f, unit, desc)                                                                         \
-	{                                                                                          \
-#f, unit, desc, SRC_CTR, 0, offsetof(struct kmb__bucket_ctr, f)                    \
-	}
+#define CTR(f, unit, desc) KMB_STAT_DECL(struct kmb__bucket_ctr, f, unit, desc)
 #define LARGE(name, f, unit, desc)                                                                 \
 	{                                                                                          \
-		name, unit, desc, SRC_LARGE, 0, offsetof(struct kmb__bucket_kbstat, f)             \
+		name, unit, desc, offsetof(struct stats_snap, large.f)                             \
 	}
 #define KB(sz, ix, f, unit, desc)                                                                  \
 	{                                                                                          \
-		"b" #sz "_" #f, unit, desc, SRC_KB, ix, offsetof(struct kmb__bucket_kbstat, f)     \
+		"b" #sz "_" #f, unit, desc, offsetof(struct stats_snap, kb[ix].f)                  \
 	}
+/* A bucket's rows: KB_ROWS of them, in the order of the buckets (2.). */
+#define KB_ROWS 4
 #define BUCKET(sz, ix)                                                                             \
 	KB(sz, ix, calls, "events", #sz "-byte bucket: allocations (kb_calls)"),                   \
 	        KB(sz, ix, total, "blocks",                                                        \
@@ -56,7 +52,7 @@ struct stat_decl {
 	        KB(sz, ix, couldfree, "events",                                                    \
 	           #sz "-byte bucket: frees emptying a page over high water (kb_couldfree)")
 
-static const struct stat_decl bucket_stats_table[] = {
+static const struct kmb_stat_decl bucket_stats_table[] = {
         CTR(small_pages, "pages", "pages carved into bucket blocks now"),
         CTR(large_pages, "pages", "pages held for large blocks now (2^order each)"),
         CTR(large_waste, "pages", "of which beyond ku_pagecnt: power-of-two page-source tails"),
@@ -77,6 +73,8 @@ static const struct stat_decl bucket_stats_table[] = {
 };
 
 #define NSTATS (sizeof(bucket_stats_table) / sizeof(bucket_stats_table[0]))
+#define NFIXED (NSTATS - KB_ROWS * (KMB_BUCKET_MAXSMALL + 1 - KMB_BUCKET_MINBUCKET))
+_Static_assert(NFIXED == 7, "the counters and the large sums precede the buckets' rows");
 
 static void kbstat_copy(const struct kmb__bucket_kb *kbp, struct kmb__bucket_kbstat *out)
 {
@@ -95,43 +93,29 @@ static void snapshot(struct kmb__bucket *b, struct kmb__bucket_kbstat kb[KMB_BUC
 	pthread_mutex_unlock(&b->lock);
 }
 
-static uint64_t field(const void *base, size_t off)
+static void large_sum(struct stats_snap *sn)
 {
-	uint64_t v;
-
-	memcpy(&v, (const char *)base + off, sizeof(v));
-	return v;
+	for (unsigned i = KMB_BUCKET_MAXSMALL + 1; i < KMB_BUCKET_NBUCKETS; i++) {
+		sn->large.calls += sn->kb[i].calls;
+		sn->large.total += sn->kb[i].total;
+	}
 }
 
-static uint64_t large_sum(const struct kmb__bucket_kbstat kb[KMB_BUCKET_NBUCKETS], size_t off)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = KMB_BUCKET_MAXSMALL + 1; i < KMB_BUCKET_NBUCKETS; i++)
-		v += field(&kb[i], off);
-	return v;
-}
-
+/* The counters and large sums, then the rows of each bucket that has been used (2.). */
 size_t kmb__bucket_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 {
-	struct kmb__bucket_kbstat kb[KMB_BUCKET_NBUCKETS];
-	struct kmb__bucket_ctr ctr;
-	size_t n = 0;
+	struct stats_snap sn = {0};
+	size_t n;
 
-	snapshot(kmb__bucket_of(be), kb, &ctr);
-	for (size_t k = 0; k < NSTATS && n < max; k++) {
-		const struct stat_decl *d = &bucket_stats_table[k];
-		uint64_t v;
+	snapshot(kmb__bucket_of(be), sn.kb, &sn.ctr);
+	large_sum(&sn);
+	n = kmb_stats_fill(bucket_stats_table, NFIXED, &sn, out, max);
+	for (unsigned i = KMB_BUCKET_MINBUCKET; i <= KMB_BUCKET_MAXSMALL && n < max; i++) {
+		const struct kmb_stat_decl *rows =
+		        &bucket_stats_table[NFIXED + KB_ROWS * (i - KMB_BUCKET_MINBUCKET)];
 
-		if (d->src == SRC_KB && kb[d->indx].calls == 0)
-			continue;
-		if (d->src == SRC_CTR)
-			v = field(&ctr, d->off);
-		else if (d->src == SRC_LARGE)
-			v = large_sum(kb, d->off);
-		else
-			v = field(&kb[d->indx], d->off);
-		out[n++] = (struct kmb_stat){d->name, d->unit, d->desc, v};
+		if (sn.kb[i].calls > 0)
+			n += kmb_stats_fill(rows, KB_ROWS, &sn, out + n, max - n);
 	}
 	return n;
 }
