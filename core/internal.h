@@ -39,6 +39,7 @@ void kmb__os_unmap(void *addr, size_t bytes);
 uint64_t kmb__os_now_ns(void); /* CLOCK_MONOTONIC */
 long kmb__os_tid(void);
 unsigned kmb__os_ncpus(void);
+void kmb__os_barrier_all(void); /* a full barrier on every running thread (wait.c 3.) */
 
 /* ---- panic.c --------------------------------------------------------------------------- */
 __attribute__((noreturn)) void kmb__panicv(enum kmb_panic_kind kind, const void *addr, size_t size,
@@ -203,13 +204,16 @@ int64_t kmb__type_memuse(const struct malloc_type *type); /* exact sum (for limi
 
 /* ---- wait.c: M_WAITOK sleeps, wakeups, deadlock detection ------------------------------- */
 void kmb__slowpath_enter(void);
+void kmb__slowpath_fence(void); /* once, before a slow path's first sleep (wait.c 3.) */
 void kmb__slowpath_exit(void);
 uint64_t kmb__free_gen(void);
 extern int kmb__slowpath;
 void kmb__wake_waiters_slow(void);
-/* After every free: one load when nobody waits (the protocol is in wait.c). */
+/* After every free: one load when nobody waits (the protocol is in wait.c 3.: the
+ * compiler barrier is the light side of its asymmetric fence). */
 static inline void kmb__wake_waiters(void)
 {
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (kmb__unlikely(__atomic_load_n(&kmb__slowpath, __ATOMIC_SEQ_CST) != 0))
 		kmb__wake_waiters_slow();
 }

@@ -179,6 +179,8 @@ static void *alloc_slow(const struct kmb__request *rq, size_t bsize, size_t *usa
 	bool limited = false;
 
 	kmb__slowpath_enter();
+	if (may_sleep(rq->flags)) /* before the first retry, no free can be missed (wait.c 3.) */
+		kmb__slowpath_fence();
 	for (;;) {
 		uint64_t gen = kmb__free_gen();
 

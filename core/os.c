@@ -2,11 +2,14 @@
  * core/os.c - the one file of the core that calls the operating system.
  *
  * Everything kmbench needs from the OS for the allocator itself goes through here:
- * mapping the simulated physical memory, the monotonic clock, thread ids and the CPU
- * count.  (Topology and thread placement with hwloc live in the replay layer.)
+ * mapping the simulated physical memory, the monotonic clock, thread ids, the CPU
+ * count, and a memory barrier on every running thread of the process (wait.c 3.).
+ * (Topology and thread placement with hwloc live in the replay layer.)
  */
 #include "internal.h"
 
+#include <linux/membarrier.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -63,4 +66,46 @@ unsigned kmb__os_ncpus(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
+}
+
+/*
+ * A full memory barrier on every thread of the process that is running now (a thread that
+ * is not running passed one when it was switched out): the heavy side of an asymmetric
+ * Dekker handshake, whose light side is a compiler barrier (folly's asymmetric fences,
+ * userspace RCU).  membarrier(PRIVATE_EXPEDITED) (Linux 4.14; ~1 us: an IPI to the CPUs
+ * running our threads); without it, the write-protection of a page every CPU of ours has
+ * mapped, whose TLB shootdown interrupts them all (CoreCLR's FlushProcessWriteBuffers).
+ */
+static int barrier_mode; /* 1 membarrier, 2 mprotect */
+static char *barrier_page;
+static pthread_mutex_t barrier_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void barrier_init(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0) {
+		barrier_mode = 1;
+		return;
+	}
+	barrier_page = kmb__os_map(4096);
+	barrier_mode = 2;
+}
+
+void kmb__os_barrier_all(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, barrier_init);
+	if (barrier_mode == 1 &&
+	    syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+		return;
+	pthread_mutex_lock(&barrier_lock);
+	if (barrier_page == NULL)
+		barrier_page = kmb__os_map(4096);
+	if (barrier_page == NULL || mprotect(barrier_page, 4096, PROT_READ | PROT_WRITE) != 0)
+		kmb_panic(KMB_PANIC_CORRUPT, NULL,
+		          "kmb__os_barrier_all(): no membarrier and no "
+		          "page to write-protect");
+	__atomic_add_fetch(barrier_page, 1, __ATOMIC_SEQ_CST); /* in this CPU's TLB */
+	mprotect(barrier_page, 4096, PROT_READ);               /* shoot it down everywhere */
+	pthread_mutex_unlock(&barrier_lock);
 }

@@ -13,12 +13,21 @@
  *    their requests for the report; attached = threads registered with
  *    kmb_thread_attach() (the replay threads).
  *
- * 3. The lost-wakeup argument (Dekker).  An allocator A enters the slow path
- *    (slowpath++ , seq_cst), reads free_gen, retries, and sleeps only while free_gen is
- *    unchanged.  A freer B frees to the backend, then loads slowpath (seq_cst); if it reads
- *    0, its free preceded A's increment in the single total order, hence A's retry (which
- *    follows the increment) sees the freed memory.  Otherwise B takes the lock, bumps
- *    free_gen and broadcasts.  The free fast path costs one load when nobody waits.
+ * 3. The lost-wakeup argument (an asymmetric Dekker handshake).  An allocator A enters the
+ *    slow path (slowpath++, seq_cst), reads free_gen, retries, and sleeps only while
+ *    free_gen is unchanged.  A freer B frees to the backend, then loads slowpath; if it
+ *    reads 0 it does nothing more (the free fast path costs that one load), otherwise it
+ *    takes the lock, bumps free_gen and broadcasts.  The backend's free is not a seq_cst
+ *    operation (a magazine store, a lock release: on x86 a later load may pass it in the
+ *    store buffer), so the two seq_cst accesses to slowpath alone would not stop A from
+ *    missing B's free while B misses A's increment.  Instead, a request that may sleep
+ *    runs, after its increment and before its first retry, a full barrier on every
+ *    running thread (kmb__slowpath_fence: membarrier, os.c); B's side is a compiler
+ *    barrier between its free and its load (kmb__wake_waiters).  B's barrier point falls
+ *    either after its free - then the free is visible to A's retries - or before its free
+ *    and load - then the barrier, after A's increment, makes the increment visible to B's
+ *    load, and B bumps free_gen.  The cost is one system call (~1 us) per slow path of a
+ *    request that may sleep (memory is short then), none on any free.
  *
  * 4. Deadlock.  With attached threads: deadlock when all of them wait
  *    (every attached thread is asleep and no free happened since it went to sleep: a
@@ -74,6 +83,11 @@ static char last_report[2048];
 void kmb__slowpath_enter(void)
 {
 	__atomic_add_fetch(&kmb__slowpath, 1, __ATOMIC_SEQ_CST);
+}
+
+void kmb__slowpath_fence(void)
+{
+	kmb__os_barrier_all();
 }
 
 void kmb__slowpath_exit(void)

@@ -44,9 +44,13 @@
 #endif
 
 extern "C" {
-#include "backends/baseline/baseline.h"
 #include <kmbench/page_alloc.h>
+#ifdef KMB_HAVE_BASELINE // any backend folder may be left out of the build (KMB_BACKENDS)
+#include "backends/baseline/baseline.h"
+#endif
+#ifdef KMB_HAVE_VMEM
 #include "backends/vmem/vmem.h"
+#endif
 #include "bench/bench.h"
 #include "core/clock.h"
 #include "workloads/gen.h"
@@ -305,6 +309,7 @@ void BM_cache(benchmark::State &state, std::string spec, size_t size)
 	state.SetBytesProcessed(state.iterations() * int64_t(size));
 }
 
+#ifdef KMB_HAVE_BASELINE
 void BM_raw(benchmark::State &state, std::string name, size_t size)
 {
 	const struct kmb_baseline_alloc *a;
@@ -324,6 +329,7 @@ void BM_raw(benchmark::State &state, std::string name, size_t size)
 	state.SetItemsProcessed(state.iterations());
 	state.SetBytesProcessed(state.iterations() * int64_t(size));
 }
+#endif
 
 // ---- buddy and vmem, alone over their own physical memory ---------------------------------------
 
@@ -372,6 +378,7 @@ void BM_buddy(benchmark::State &state, unsigned order, bool pcp)
 	state.SetBytesProcessed(state.iterations() * int64_t(KMB_PAGE_SIZE << order));
 }
 
+#ifdef KMB_HAVE_VMEM
 void count_seg(void *arg, uintptr_t, size_t)
 {
 	++*static_cast<size_t *>(arg);
@@ -426,6 +433,7 @@ void BM_vmem_fit(benchmark::State &state, int policy, size_t n)
 	kmb_vmem_destroy(vm);
 	kmb_buddy_destroy(b);
 }
+#endif
 
 // ---- replay, parse, timer -----------------------------------------------------------------------
 
@@ -606,18 +614,21 @@ void register_all()
 				                std::to_string(count);
 				RegisterBenchmark(n.c_str(), BM_burst, spec, size, count, n);
 			}
+#ifdef KMB_HAVE_BASELINE
 	for (size_t i = 0; kmb_baseline_name(i) != nullptr; i++)
 		for (size_t size : kSizes)
 			RegisterBenchmark(("raw/" + std::string(kmb_baseline_name(i)) + "/" +
 			                   std::to_string(size))
 			                          .c_str(),
 			                  BM_raw, std::string(kmb_baseline_name(i)), size);
+#endif
 	for (unsigned order = 0; order <= KMB_BUDDY_MAX_ORDER; order++)
 		for (bool pcp : {true, false})
 			RegisterBenchmark(
 			        ("buddy/order" + std::to_string(order) + (pcp ? "/pcp" : "/nopcp"))
 			                .c_str(),
 			        BM_buddy, order, pcp);
+#ifdef KMB_HAVE_VMEM
 	const struct {
 		const char *name;
 		int policy;
@@ -629,6 +640,7 @@ void register_all()
 			        ("vmem_fit/" + std::string(f.name) + "/" + std::to_string(n))
 			                .c_str(),
 			        BM_vmem_fit, f.policy, n);
+#endif
 	const struct {
 		const char *name, *source;
 	} workloads[] = {
