@@ -350,6 +350,27 @@ static inline void expand(struct kmb__zone *z, struct kmb_page *pg, size_t idx, 
 	}
 }
 
+/*
+ * INVARIANTS (zone lock held): free_pages is the sum of the free lists' blocks and a bit of
+ * nonempty is set exactly for a non-empty list (eleven orders: no walk of a list).
+ */
+static void zone_check_counts(const struct kmb__zone *z, const char *call, unsigned order)
+{
+	size_t pages = 0;
+
+	for (unsigned o = 0; o <= KMB_BUDDY_MAX_ORDER; o++) {
+		size_t nr = z->area[o].nr_free;
+
+		kmb_check(((z->nonempty >> o) & 1) == (nr != 0), NULL,
+		          "%s(%u): zone %u: order %u has %zu free blocks, nonempty bit %u", call,
+		          order, z->node, o, nr, (z->nonempty >> o) & 1);
+		pages += nr << o;
+	}
+	kmb_check(pages == z->free_pages, NULL,
+	          "%s(%u): zone %u: %zu pages on the free lists, free_pages %zu", call, order,
+	          z->node, pages, z->free_pages);
+}
+
 /* The first block of the smallest order >= order, split down to order (free_pages too). */
 static inline struct kmb_page *rmqueue_smallest(struct kmb__zone *z, unsigned order)
 {
@@ -364,6 +385,12 @@ static inline struct kmb_page *rmqueue_smallest(struct kmb__zone *z, unsigned or
 	fa = &z->area[o];
 	pg = fa->list.next;
 	idx = (size_t)(pg - z->map);
+	/* the list's head is a free block of its order, aligned to its size */
+	kmb_check(z->pstate[idx] == (uint8_t)(KMB__PS_FREE | o) &&
+	                  (idx & (ORDER_PAGES(o) - 1)) == 0,
+	          NULL,
+	          "kmb_buddy_alloc_pages(%u): zone %u: pfn %zu heads the order-%u list, state %#x",
+	          order, z->node, z->start_pfn + idx, o, z->pstate[idx]);
 	pg->prev->next = pg->next;
 	pg->next->prev = pg->prev;
 	pg->flags = 0;
@@ -376,6 +403,8 @@ static inline struct kmb_page *rmqueue_smallest(struct kmb__zone *z, unsigned or
 	SUB(&z->free_pages, ORDER_PAGES(order));
 	if (o > order)
 		ADD(&z->nsplit, o - order);
+	if (kmb_unlikely(kmb_invariants_on))
+		zone_check_counts(z, "kmb_buddy_alloc_pages", order);
 	return pg;
 }
 
@@ -393,6 +422,10 @@ static void free_one_page_locked(struct kmb__zone *z, struct kmb_page *pg, unsig
 	unsigned nonempty = z->nonempty, start = order;
 	size_t idx = (size_t)(pg - map);
 
+	/* a block of its order's alignment that is not already free (merge needs both) */
+	kmb_check((idx & (ORDER_PAGES(order) - 1)) == 0 && pstate[idx] == 0, NULL,
+	          "kmb_buddy_free_pages(pfn %zu, %u): zone %u: misaligned or free (state %#x)",
+	          z->start_pfn + idx, order, z->node, pstate[idx]);
 	while (order < KMB_BUDDY_MAX_ORDER) {
 		size_t bit = ORDER_PAGES(order), bidx = idx ^ bit, nr;
 		struct kmb_page *buddy;
@@ -417,6 +450,8 @@ static void free_one_page_locked(struct kmb__zone *z, struct kmb_page *pg, unsig
 	ADD(&z->free_pages, ORDER_PAGES(start));
 	if (order > start)
 		ADD(&z->nmerge, order - start);
+	if (kmb_unlikely(kmb_invariants_on))
+		zone_check_counts(z, "kmb_buddy_free_pages", start);
 }
 
 static __attribute__((noinline)) void free_one_page(struct kmb__zone *z, struct kmb_page *pg,

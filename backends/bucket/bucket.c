@@ -239,6 +239,9 @@ static void *small_alloc(struct kmb__bucket *b, unsigned indx, int flags)
 		return NULL;
 	}
 	freep = kbp->kb_next;
+	kmb_check(kbp->kb_totalfree > 0, freep,
+	          "kmb_bucket_alloc(%zu): bucket %u lists block %p but counts no free block",
+	          (size_t)1 << indx, indx, (void *)freep);
 	if ((b->diag && kmb__bucket_diag_alloc(b, indx, freep, &fault) != 0) ||
 	    kmb__bucket_check_alloc(b, indx, freep, &fault) != 0)
 		kmb__bucket_fault_panic(b, &fault);
@@ -260,6 +263,12 @@ static void small_free(struct kmb__bucket *b, struct kmb_page *pg, void *addr)
 	struct kmb__bucket_kb *kbp = &b->kb[indx];
 	struct kmb__bucket_free *freep = addr;
 
+	/* the page's free count (ku_freecnt) stays within its blocks */
+	kmb_check(
+	        pg->priv[KMB__KU_COUNT] < kbp->kb_elmpercl, addr,
+	        "kmb_bucket_free(%p): its page of bucket %u already counts %lu of %lu blocks free",
+	        addr, indx, (unsigned long)pg->priv[KMB__KU_COUNT],
+	        (unsigned long)kbp->kb_elmpercl);
 	pg->priv[KMB__KU_COUNT]++;
 	if (pg->priv[KMB__KU_COUNT] == kbp->kb_elmpercl && kbp->kb_totalfree > kbp->kb_highwat)
 		KMB__BK_ADD(&kbp->kb_couldfree, 1);
@@ -329,6 +338,22 @@ static void release_page(struct kmb__bucket *b, struct kmb_page *pg, unsigned in
 	b->ps->free_pages(b->ps, va, order_of_pages(npg));
 }
 
+/* INVARIANTS: the bucket's free list holds kb_totalfree blocks, its last one kb_last. */
+static void check_freelist(const struct kmb__bucket *b, unsigned indx, const char *call)
+{
+	const struct kmb__bucket_kb *kbp = &b->kb[indx];
+	const struct kmb__bucket_free *f = kbp->kb_next, *last = NULL;
+	uint64_t n = 0;
+
+	for (; f != NULL && n <= kbp->kb_totalfree; f = f->next, n++)
+		last = f;
+	kmb_check(n == kbp->kb_totalfree && last == kbp->kb_last, (const void *)last,
+	          "%s: bucket %u (%zu bytes): %lu blocks on its free list ending at %p, "
+	          "kb_totalfree %lu, kb_last %p",
+	          call, indx, (size_t)1 << indx, (unsigned long)n, (const void *)last,
+	          (unsigned long)kbp->kb_totalfree, (const void *)kbp->kb_last);
+}
+
 /*
  * One pass over the list: a block whose page is wholly free (or was, when its first block
  * was met: KMB__PG_BUCKET_DRAIN) is unlinked, counting ku_freecnt down; at 0 the page
@@ -337,9 +362,11 @@ static void release_page(struct kmb__bucket *b, struct kmb_page *pg, unsigned in
 static void drain_bucket(struct kmb__bucket *b, unsigned indx)
 {
 	struct kmb__bucket_kb *kbp = &b->kb[indx];
-	struct kmb__bucket_free *prev = NULL, *f = kbp->kb_next, *next;
+	struct kmb__bucket_free *prev = NULL, *f, *next;
 
-	for (; f != NULL; f = next) {
+	if (kmb_unlikely(kmb_invariants_on))
+		check_freelist(b, indx, "kmb_bucket_drain");
+	for (f = kbp->kb_next; f != NULL; f = next) {
 		struct kmb_page *pg = head_page(b, f);
 
 		next = f->next;

@@ -267,6 +267,15 @@ static void *heap_grow(struct kmb__heap *h, int flags)
 
 static void heap_release(struct kmb__heap *h, struct kmb_page *pg)
 {
+	const struct heap_meta *m = page_meta(pg);
+	uint64_t used = 0;
+
+	/* one free block of the whole page: nothing allocated, no node split */
+	for (unsigned w = 0; w < HEAP_GRANULES / 64; w++)
+		used |= KMB_LOAD(&m->split[w]) | m->alloc[w];
+	kmb_check(used == 0, kmb_page_addr(h->pm, pg),
+	          "kfree: buddy heap: page %p goes back with split nodes or allocated blocks",
+	          kmb_page_addr(h->pm, pg));
 	meta_put(h, page_meta(pg));
 	pg->flags = 0;
 	pg->priv[0] = 0;
@@ -280,6 +289,11 @@ static void heap_take(struct kmb__heap *h, char *blk, unsigned sub, unsigned wan
 	struct heap_meta *m = page_meta(kmb_page_of(h->pm, blk));
 	size_t off = page_offset(h, blk);
 
+	/* a free block of its sub-order: aligned to its size, no allocation starts there */
+	kmb_check(sub <= HEAP_ROOT_SUB && want <= sub && (off & (sub_bytes(sub) - 1)) == 0 &&
+	                  !bit_test(m->alloc, (unsigned)(off >> HEAP_MIN_SHIFT)),
+	          blk, "kmalloc(%zu): buddy heap: block %p (sub-order %u) is not free",
+	          sub_bytes(want), (void *)blk, sub);
 	while (sub > want) {
 		split_assign(m, tree_node(off, sub), true);
 		sub--;

@@ -513,12 +513,43 @@ static struct kmb__slab *slab_create_or_reap(struct kmb__slab_cache *cp, size_t 
 
 /* ---- allocation and free ------------------------------------------------------------------ */
 
+/*
+ * The slab's free list holds exactly its chunks - refcnt free buffers, each the start of a
+ * buffer of this slab (small caches; a large cache's bufctls point at theirs).  A walk of
+ * up to chunks links: INVARIANTS only (cache lock held).
+ */
+static void slab_check_freelist(const struct kmb__slab_cache *cp, const struct kmb__slab *sp,
+                                const char *call)
+{
+	size_t n = 0, nfree = (size_t)sp->chunks - sp->refcnt;
+
+	for (void *f = sp->head; f != NULL && n <= nfree; n++) {
+		const char *buf = cp->small ? f : ((const struct kmb__slab_bufctl *)f)->addr;
+		size_t off = (size_t)(buf - sp->base);
+
+		kmb_check(buf >= sp->base && off % cp->chunksize == 0 &&
+		                  off / cp->chunksize < sp->chunks,
+		          (const void *)buf, "%s(%s): slab %p: free buffer %p is not one of its %u",
+		          call, cp->name, (const void *)sp, (const void *)buf, sp->chunks);
+		f = cp->small ? *(void *const *)f : ((const struct kmb__slab_bufctl *)f)->next;
+	}
+	kmb_check(n == nfree, sp->base,
+	          "%s(%s): slab %p: %zu buffers on its free list, %u chunks - %u allocated", call,
+	          cp->name, (const void *)sp, n, sp->chunks, sp->refcnt);
+}
+
 /* kmem_slab_alloc_impl: take a buffer from sp (cache lock held). */
 static void *slab_take(struct kmb__slab_cache *cp, struct kmb__slab *sp)
 {
 	bool was_empty = sp->refcnt == 0, listed = sp->next != NULL;
 	void *buf;
 
+	/* a slab on the partial or empty list has a free buffer */
+	kmb_check(sp->refcnt < sp->chunks && sp->head != NULL, sp->base,
+	          "kmem_slab_alloc(%s): slab %p has %u of %u buffers allocated, free list %p",
+	          cp->name, (void *)sp, sp->refcnt, sp->chunks, sp->head);
+	if (kmb_unlikely(kmb_invariants_on))
+		slab_check_freelist(cp, sp, "kmem_slab_alloc");
 	KMB__SLAB_INC(&cp->slab_alloc);
 	KMB__SLAB_STORE(&cp->bufslab, cp->bufslab - 1);
 	sp->refcnt++;
@@ -638,6 +669,8 @@ static void slab_returned(struct kmb__slab_cache *cp, struct kmb__slab *sp)
 	bool was_complete = sp->refcnt == sp->chunks;
 
 	sp->refcnt--;
+	if (kmb_unlikely(kmb_invariants_on))
+		slab_check_freelist(cp, sp, "kmem_slab_free");
 	if (sp->refcnt == 0) {
 		slist_del(was_complete ? &cp->complete : &cp->partial, sp);
 		slist_insert(&cp->empty, sp, false);

@@ -112,9 +112,24 @@ static struct kmb__slab_mag *mag_new(struct kmb__slab_cache *cp, int mt)
 	return mp;
 }
 
+/* A magazine holds 0..magsize rounds; with INVARIANTS each is a buffer (not NULL). */
+static void mag_check(const struct kmb__slab_cache *cp, const struct kmb__slab_mag *mp, int rounds,
+                      int mt, const char *call)
+{
+	int magsize = kmb__slab_magtypes[mt].magsize;
+
+	kmb_check(rounds >= 0 && rounds <= magsize, mp,
+	          "%s(%s): magazine %p has %d rounds, type %d holds %d", call, cp->name,
+	          (const void *)mp, rounds, mt, magsize);
+	for (int i = 0; kmb_invariants_on && i < rounds; i++)
+		kmb_check(mp->round[i] != NULL, mp, "%s(%s): magazine %p: round %d of %d is NULL",
+		          call, cp->name, (const void *)mp, i, rounds);
+}
+
 /* kmem_magazine_destroy: its rounds to the slab layer, itself to its cache. */
 static void mag_destroy(struct kmb__slab_cache *cp, struct kmb__slab_mag *mp, int rounds, int mt)
 {
+	mag_check(cp, mp, rounds, mt, "kmem_magazine_destroy");
 	for (int i = 0; i < rounds; i++)
 		kmb__slab_free(cp, mp->round[i]);
 	kmb__slab_free(cp->sl->mag_cache[mt], mp);
@@ -255,6 +270,10 @@ void kmb__slab_depot_ws_reap(struct kmb__slab_cache *cp)
 /* kmem_cpu_reload */
 static void reload(struct kmb__slab_cc *cc, struct kmb__slab_mag *mp, int rounds)
 {
+	/* a full magazine from the depot, or an empty one (fresh or from the depot) */
+	kmb_check(rounds == 0 || rounds == cc->magsize, mp,
+	          "kmem_cpu_reload(%p, %d): a magazine of %d rounds is neither full nor empty",
+	          (void *)mp, rounds, cc->magsize);
 	cc->ploaded = cc->loaded;
 	cc->prounds = cc->rounds;
 	cc->loaded = mp;
@@ -270,6 +289,7 @@ static void flush_one(struct kmb__slab_cache *cp, struct kmb__slab_cc *cc, struc
 
 	if (mp == NULL)
 		return;
+	mag_check(cp, mp, rounds, cc->mt, "kmem_cpu_flush");
 	if (live && rounds == cc->magsize && depot_put(cp, &cp->full, mp, cc->mt))
 		return;
 	if (live && rounds == 0 && depot_put(cp, &cp->empty_mags, mp, cc->mt))

@@ -529,6 +529,56 @@ static void seg_destroy(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp)
 	vmem_putseg(vmp, vsp);
 }
 
+/*
+ * INVARIANTS: the arena list is its spans in order, each followed by segments that tile it
+ * exactly (each ends where the next begins, from the span's start to its end), with no two
+ * free segments next to each other (free neighbours are always coalesced; a rotor or walker
+ * between them keeps them apart).  A walk of every segment: run when a span comes or goes
+ * and when the arena is destroyed, not on each allocation.
+ */
+static void arena_check(const kmb_vmem_t *vmp, const char *call)
+{
+	const kmb__vmem_seg_t *span = NULL, *prev = NULL;
+	uintptr_t at = 0;
+
+	for (const kmb__vmem_seg_t *vsp = vmp->vm_seg0.vs_anext; vsp != &vmp->vm_seg0;
+	     vsp = vsp->vs_anext) {
+		if (vsp->vs_type == KMB_VMEM_SPAN) {
+			kmb_check(span == NULL || at == span->vs_end, (void *)at,
+			          "%s(%s): span [%#lx, %#lx) is tiled only to %#lx", call,
+			          vmp->vm_name, (unsigned long)span->vs_start,
+			          (unsigned long)span->vs_end, (unsigned long)at);
+			span = vsp;
+			at = vsp->vs_start;
+			prev = NULL;
+			continue;
+		}
+		if (vsp->vs_type & (VMEM_ROTOR | VMEM_WALKER)) {
+			prev = NULL;
+			continue;
+		}
+		kmb_check(span != NULL && vsp->vs_start == at && vsp->vs_end > at &&
+		                  vsp->vs_end <= span->vs_end,
+		          (void *)vsp->vs_start,
+		          "%s(%s): segment [%#lx, %#lx) does not continue its span at %#lx", call,
+		          vmp->vm_name, (unsigned long)vsp->vs_start, (unsigned long)vsp->vs_end,
+		          (unsigned long)at);
+		kmb_check(prev == NULL || prev->vs_type != KMB_VMEM_FREE ||
+		                  vsp->vs_type != KMB_VMEM_FREE,
+		          (void *)vsp->vs_start,
+		          "%s(%s): free segments [%#lx, %#lx) and [%#lx, %#lx) are not coalesced",
+		          call, vmp->vm_name, (unsigned long)prev->vs_start,
+		          (unsigned long)prev->vs_end, (unsigned long)vsp->vs_start,
+		          (unsigned long)vsp->vs_end);
+		at = vsp->vs_end;
+		prev = vsp;
+	}
+	kmb_check(span == NULL || at == span->vs_end, (void *)at,
+	          "%s(%s): the last span [%#lx, %#lx) is tiled only to %#lx", call, vmp->vm_name,
+	          span ? (unsigned long)span->vs_start : 0ul,
+	          span ? (unsigned long)span->vs_end : 0ul, (unsigned long)at);
+}
+
 /* A span [start, start + size) with one free segment, at the end of the arena list. */
 kmb__vmem_seg_t *kmb__vmem_span_create(kmb_vmem_t *vmp, uintptr_t start, size_t size, bool import)
 {
@@ -545,6 +595,8 @@ kmb__vmem_seg_t *kmb__vmem_span_create(kmb_vmem_t *vmp, uintptr_t start, size_t 
 		vmp->vm_kstat.mem_import += size;
 	vmp->vm_kstat.mem_total += size;
 	vmp->vm_kstat.spans++;
+	if (kmb_unlikely(kmb_invariants_on))
+		arena_check(vmp, import ? "vmem_import" : "vmem_add");
 	return newseg;
 }
 
@@ -554,7 +606,9 @@ static void span_destroy(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp)
 	kmb__vmem_seg_t *span = vsp->vs_aprev;
 	size_t size = VS_SIZE(vsp);
 
-	kmb_assert_internal(span->vs_type == KMB_VMEM_SPAN && VS_SIZE(span) == size);
+	kmb_check(span->vs_type == KMB_VMEM_SPAN && VS_SIZE(span) == size, (void *)vsp->vs_start,
+	          "vmem_free(%s): releasing [%#lx, %#lx), which is not its span's only segment",
+	          vmp->vm_name, (unsigned long)vsp->vs_start, (unsigned long)vsp->vs_end);
 	if (span->vs_import)
 		vmp->vm_kstat.mem_import -= size;
 	vmp->vm_kstat.mem_total -= size;
@@ -562,6 +616,8 @@ static void span_destroy(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp)
 	VMEM_DELETE(span, k);
 	seg_destroy(vmp, vsp);
 	seg_destroy(vmp, span);
+	if (kmb_unlikely(kmb_invariants_on))
+		arena_check(vmp, "vmem_free");
 }
 
 /* vsp is free and covers a whole imported span: destroy it, to be given back unlocked. */
@@ -613,6 +669,17 @@ kmb__vmem_seg_t *kmb__vmem_seg_alloc(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp, uint
 	return vsp;
 }
 
+/* Coalescing joins neighbours on the arena list: they must abut (a boundary tag's point). */
+static void seg_check_adjacent(const kmb_vmem_t *vmp, const kmb__vmem_seg_t *lo,
+                               const kmb__vmem_seg_t *hi)
+{
+	kmb_check(lo->vs_end == hi->vs_start, (void *)lo->vs_start,
+	          "vmem_free(%s): segments [%#lx, %#lx) and [%#lx, %#lx) are neighbours but do not "
+	          "abut",
+	          vmp->vm_name, (unsigned long)lo->vs_start, (unsigned long)lo->vs_end,
+	          (unsigned long)hi->vs_start, (unsigned long)hi->vs_end);
+}
+
 /* Free the allocated vsp (out of the hash already): merge with free neighbours. */
 void kmb__vmem_seg_free(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp, uintptr_t *rel_addr,
                         size_t *rel_size)
@@ -620,14 +687,14 @@ void kmb__vmem_seg_free(kmb_vmem_t *vmp, kmb__vmem_seg_t *vsp, uintptr_t *rel_ad
 	kmb__vmem_seg_t *vnext = vsp->vs_anext, *vprev;
 
 	if (vnext->vs_type == KMB_VMEM_FREE) {
-		kmb_assert_internal(vsp->vs_end == vnext->vs_start);
+		seg_check_adjacent(vmp, vsp, vnext);
 		freelist_delete(vmp, vnext);
 		vsp->vs_end = vnext->vs_end;
 		seg_destroy(vmp, vnext);
 	}
 	vprev = vsp->vs_aprev;
 	if (vprev->vs_type == KMB_VMEM_FREE) {
-		kmb_assert_internal(vprev->vs_end == vsp->vs_start);
+		seg_check_adjacent(vmp, vprev, vsp);
 		freelist_delete(vmp, vprev);
 		vprev->vs_end = vsp->vs_end;
 		seg_destroy(vmp, vsp);
@@ -885,6 +952,8 @@ void kmb_vmem_destroy(kmb_vmem_t *vmp)
 	if (vmp == NULL)
 		return;
 	kmb__vmem_qcache_fini(vmp);
+	if (kmb_unlikely(kmb_invariants_on))
+		arena_check(vmp, "vmem_destroy");
 	for (kmb__vmem_seg_t *span = vmp->vm_seg0.vs_knext; span != &vmp->vm_seg0;
 	     span = span->vs_knext)
 		if (span->vs_import && vmp->vm_source_free != NULL)

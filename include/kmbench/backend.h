@@ -374,6 +374,11 @@ kmb_panic(enum kmb_panic_kind kind, const void *addr, const char *fmt, ...);
  *   kmb_assert_internal(c)   debug builds (NDEBUG unset): cheap, but on a fast path.
  *   kmb_assert_expensive(c)  when INVARIANTS are on at run time (kmb_invariants_on):
  *                            walks (a free list's length, a span's segments).
+ *   kmb_check(c, addr, fmt, ...)  always on, like kmb_assert, but the panic names the call
+ *                            and its arguments as kmb_panic's do: "kmem_slab_alloc(
+ *                            kmalloc-64): slab 0x... has 8 of 8 buffers allocated".  An
+ *                            expensive check is a function that uses kmb_check, called
+ *                            under `if (kmb_invariants_on)`.
  */
 extern bool kmb_invariants_on; /* set at boot; read-only for backends */
 #define kmb_assert(c)                                                                              \
@@ -387,6 +392,11 @@ extern bool kmb_invariants_on; /* set at boot; read-only for backends */
 #else
 #define kmb_assert_internal(c) ((void)0)
 #endif
+#define kmb_check(c, addr, ...)                                                                    \
+	do {                                                                                       \
+		if (kmb_unlikely(!(c)))                                                            \
+			kmb_panic(KMB_PANIC_CORRUPT, addr, __VA_ARGS__);                           \
+	} while (0)
 #define kmb_assert_expensive(c)                                                                    \
 	do {                                                                                       \
 		if (kmb_unlikely(kmb_invariants_on))                                               \
