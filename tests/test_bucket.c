@@ -765,3 +765,26 @@ KMB_TEST(bundled_trace_peak_equals_the_geometry)
 }
 
 KMB_TEST_MAIN()
+
+/* The bucket's free-list counts (bucket.c): a listed block is counted free (always
+ * checked); with INVARIANTS a drain first counts the list against kb_totalfree. */
+KMB_TEST(freelist_counts_panic_with_the_call)
+{
+	boot(16 * MIB, KMB_INVARIANTS_OFF, 1);
+	bfree(balloc(64));
+	kmb__bucket_of(be())->kb[6].kb_totalfree = 0; /* 64 blocks listed, none counted */
+	EXPECT_PANIC(KMB_PANIC_CORRUPT, balloc(64));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmb_bucket_alloc(64): bucket 6 lists block ");
+	ASSERT_CONTAINS(kmb_test_panic_msg, " but counts no free block");
+}
+
+KMB_TEST(freelist_walk_with_invariants)
+{
+	boot(16 * MIB, KMB_INVARIANTS_ON, 1);
+	ASSERT_TRUE(kmb_invariants_on);
+	bfree(balloc(64));
+	kmb__bucket_of(be())->kb[6].kb_totalfree++; /* one block more than the list holds */
+	EXPECT_PANIC(KMB_PANIC_CORRUPT, be()->ops->drain(be()));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmb_bucket_drain: bucket 6 (64 bytes): 64 blocks");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kb_totalfree 65");
+}

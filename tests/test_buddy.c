@@ -161,6 +161,21 @@ KMB_TEST(free_checks)
 	rmbuddy(b);
 }
 
+/* A block that reaches the merge misaligned for its order panics with the call (the zone
+ * lists could not hold it: its buddy index would be wrong). */
+KMB_TEST(misaligned_block_reaching_the_free_lists_panics)
+{
+	struct kmb_buddy *b = mkbuddy(4 * MIB, 1, 1, false);
+	char *p = kmb_buddy_alloc_pages(b, 0, M_NOWAIT);
+
+	while (kmb_pfn(&pm, p) % 2 == 0) /* an odd frame: misaligned for order 1 */
+		p = kmb_buddy_alloc_pages(b, 0, M_NOWAIT);
+	kmb_page_of(&pm, p)->order = 1; /* as if it headed an order-1 block */
+	EXPECT_PANIC(KMB_PANIC_CORRUPT, kmb_buddy_free_pages(b, p, 1));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmb_buddy_free_pages(pfn ");
+	ASSERT_CONTAINS(kmb_test_panic_msg, ", 1): zone 0: misaligned or free (state 0)");
+}
+
 /*
  * 256 MiB = 65536 pages, lowmem_kbytes = 262144:
  *   min_free_kbytes = int_sqrt(262144 * 16 = 4194304) = 2048 -> pages_min = 512

@@ -792,3 +792,33 @@ KMB_TEST(stress_threads_cross_frees_invariants)
 }
 
 KMB_TEST_MAIN()
+
+/* The slab layer's invariants (slab.c): a slab taken for an allocation has a free buffer
+ * (always checked); with INVARIANTS its free list holds exactly chunks - refcnt buffers. */
+KMB_TEST(slab_invariants_panic_with_the_call)
+{
+	struct kmb_slab *sl = boot_slab(16 * MIB, 1, KMB_INVARIANTS_OFF);
+	struct kmb__slab_cache *cp = kmb__slab_cache_create(sl, "c64", 64, 64, false);
+	char *a = kmb__slab_alloc(cp, M_NOWAIT);
+	struct kmb__slab *sp =
+	        (struct kmb__slab *)(a - page_off(a) + PAGE - sizeof(struct kmb__slab));
+
+	sp->head = NULL; /* 62 free buffers lost */
+	EXPECT_PANIC(KMB_PANIC_CORRUPT, kmb__slab_alloc(cp, M_NOWAIT));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_slab_alloc(c64): slab");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "has 1 of 63 buffers allocated, free list (nil)");
+}
+
+KMB_TEST(slab_freelist_walk_with_invariants)
+{
+	struct kmb_slab *sl = boot_slab(16 * MIB, 1, KMB_INVARIANTS_ON);
+	struct kmb__slab_cache *cp = kmb__slab_cache_create(sl, "c64", 64, 64, false);
+	char *a = kmb__slab_alloc(cp, M_NOWAIT), *b = kmb__slab_alloc(cp, M_NOWAIT);
+
+	ASSERT_TRUE(kmb_invariants_on);
+	kmb__slab_free(cp, a); /* the walk finds 62 free buffers: fine */
+	*(void **)a = a;       /* a links to itself: the list never ends */
+	EXPECT_PANIC(KMB_PANIC_CORRUPT, kmb__slab_free(cp, b));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_slab_free(c64): slab");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "64 buffers on its free list, 63 chunks - 0 allocated");
+}

@@ -1033,3 +1033,48 @@ KMB_TEST(stress_booted_on_vmem_pages_invariants)
 }
 
 KMB_TEST_MAIN()
+
+static kmb__vmem_seg_t *seg_at(kmb_vmem_t *vmp, uintptr_t start)
+{
+	for (kmb__vmem_seg_t *vsp = vmp->vm_seg0.vs_anext; vsp != &vmp->vm_seg0;
+	     vsp = vsp->vs_anext)
+		if (vsp->vs_start == start && vsp->vs_type != KMB_VMEM_SPAN)
+			return vsp;
+	kmb_test_fail(__FILE__, __LINE__, "no segment at %#lx", (unsigned long)start);
+}
+
+/* Coalescing joins arena-list neighbours: a free neighbour that does not abut panics. */
+KMB_TEST(coalescing_checks_adjacency)
+{
+	kmb_vmem_t *vmp;
+	uintptr_t a, b;
+
+	setup(4 * MIB, false);
+	vmp = mkarena(0x10000, 0x10000, 16);
+	a = (uintptr_t)kmb_vmem_alloc(vmp, 0x100, KMB_VM_INSTANTFIT);
+	b = (uintptr_t)kmb_vmem_alloc(vmp, 0x100, KMB_VM_INSTANTFIT);
+	ASSERT_EQ_U(b, a + 0x100);
+	kmb_vmem_free(vmp, (void *)a, 0x100);
+	seg_at(vmp, a)->vs_end = a + 0x80; /* the free segment before b no longer reaches it */
+	EXPECT_PANIC(KMB_PANIC_CORRUPT, kmb_vmem_free(vmp, (void *)b, 0x100));
+	/* b has merged with the free tail first */
+	ASSERT_CONTAINS(kmb_test_panic_msg, "vmem_free(test): segments [0x10000, 0x10080) and "
+	                                    "[0x10100, 0x20000) are neighbours but do not abut");
+}
+
+/* With INVARIANTS, a span coming or going walks the arena: segments must tile each span. */
+KMB_TEST(arena_walk_with_invariants)
+{
+	kmb_vmem_t *vmp;
+	uintptr_t a;
+
+	setup(4 * MIB, false);
+	kmb_invariants_on = true;
+	vmp = mkarena(0x10000, 0x10000, 16);
+	a = (uintptr_t)kmb_vmem_alloc(vmp, 0x100, KMB_VM_INSTANTFIT);
+	ASSERT_EQ_I(kmb_vmem_add(vmp, 0x40000, 0x1000, M_NOWAIT), 0); /* the walk passes */
+	seg_at(vmp, a)->vs_end = a + 0x80;
+	EXPECT_PANIC(KMB_PANIC_CORRUPT, kmb_vmem_add(vmp, 0x50000, 0x1000, M_NOWAIT));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "vmem_add(test): segment [0x10100, 0x20000) does not "
+	                                    "continue its span at 0x10080");
+}

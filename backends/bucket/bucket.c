@@ -263,12 +263,6 @@ static void small_free(struct kmb__bucket *b, struct kmb_page *pg, void *addr)
 	struct kmb__bucket_kb *kbp = &b->kb[indx];
 	struct kmb__bucket_free *freep = addr;
 
-	/* the page's free count (ku_freecnt) stays within its blocks */
-	kmb_check(
-	        pg->priv[KMB__KU_COUNT] < kbp->kb_elmpercl, addr,
-	        "kmb_bucket_free(%p): its page of bucket %u already counts %lu of %lu blocks free",
-	        addr, indx, (unsigned long)pg->priv[KMB__KU_COUNT],
-	        (unsigned long)kbp->kb_elmpercl);
 	pg->priv[KMB__KU_COUNT]++;
 	if (pg->priv[KMB__KU_COUNT] == kbp->kb_elmpercl && kbp->kb_totalfree > kbp->kb_highwat)
 		KMB__BK_ADD(&kbp->kb_couldfree, 1);
