@@ -274,11 +274,11 @@ static void after_take(struct kmb__bl *bl)
 bool kmb__bl_charge_slow(struct kmb__bl *bl, int64_t u, int flags)
 {
 	int64_t mark = (flags & M_USE_RESERVE) ? bl->reserve_mark : bl->min_mark;
+	struct kmb__bl_cpu *c = KMB_THIS_CPU(bl->cpu);
 
 	if (kmb_fault_inject()) /* a refill from the pool is this backend's page-source call */
 		return false;
-	if (kmb_thread_attached()) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
+	if (c != NULL) {
 		int64_t credit = load64(&c->credit), need = u - credit;
 
 		if (!__atomic_load_n(&bl->short_, __ATOMIC_RELAXED) &&
@@ -307,8 +307,9 @@ bool kmb__bl_charge_slow(struct kmb__bl *bl, int64_t u, int flags)
 
 void kmb__bl_uncharge_slow(struct kmb__bl *bl, int64_t u)
 {
-	if (kmb_thread_attached()) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
+	struct kmb__bl_cpu *c = KMB_THIS_CPU(bl->cpu);
+
+	if (c != NULL) {
 		int64_t credit = load64(&c->credit) + u;
 		int64_t keep = __atomic_load_n(&bl->short_, __ATOMIC_RELAXED) ? 0 : bl->batch;
 

@@ -110,13 +110,14 @@ extern _Thread_local unsigned kmb__bl_probe;
 /* Charge u usable bytes: from this CPU's credit without an atomic read-modify-write. */
 static inline bool kmb__bl_charge(struct kmb__bl *bl, int64_t u, int flags)
 {
+	struct kmb__bl_cpu *c = KMB_THIS_CPU(bl->cpu);
+
 	if (kmb_unlikely(++kmb__bl_probe >= KMB__BL_PROBE)) {
 		kmb__bl_probe = 0;
 		if (kmb_fault_inject())
 			return false;
 	}
-	if (kmb_likely(kmb_thread_attached())) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
+	if (kmb_likely(c != NULL)) {
 		int64_t credit = __atomic_load_n(&c->credit, __ATOMIC_RELAXED);
 
 		if (kmb_likely(credit >= u)) {
@@ -129,8 +130,9 @@ static inline bool kmb__bl_charge(struct kmb__bl *bl, int64_t u, int flags)
 
 static inline void kmb__bl_uncharge(struct kmb__bl *bl, int64_t u)
 {
-	if (kmb_likely(kmb_thread_attached())) {
-		struct kmb__bl_cpu *c = &bl->cpu[kmb_thread_cpu()];
+	struct kmb__bl_cpu *c = KMB_THIS_CPU(bl->cpu);
+
+	if (kmb_likely(c != NULL)) {
 		int64_t credit = __atomic_load_n(&c->credit, __ATOMIC_RELAXED) + u;
 
 		if (kmb_likely(credit <= 2 * bl->batch &&

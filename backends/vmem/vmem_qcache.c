@@ -655,8 +655,9 @@ void *kmb__vmem_qcache_alloc(kmb_vmem_t *vmp, size_t size, int flags)
 {
 	struct kmb__vmem_qcache *qc = qcache_of(vmp, size);
 
-	if (kmb_likely(kmb_thread_attached())) {
-		struct kmb__vmem_qcc *cc = &qc->qc_cpu[kmb_thread_cpu()];
+	struct kmb__vmem_qcc *cc = KMB_THIS_CPU(qc->qc_cpu);
+
+	if (kmb_likely(cc != NULL)) {
 		int r = cc->cc_rounds;
 
 		if (kmb_likely(r > 0)) {
@@ -685,13 +686,14 @@ __attribute__((noinline)) static void free_slow(kmb_vmem_t *vmp, struct kmb__vme
 static inline __attribute__((always_inline)) void
 qcache_free(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb_page *pg, void *addr)
 {
+	struct kmb__vmem_qcc *cc;
 	enum obj_verdict v;
 	size_t i;
 
 	if (kmb_unlikely((v = obj_check_in(qc, pg, addr, &i)) != OBJ_OK))
 		bad_free(vmp, qc, addr, v, "double free (the object is free in its quantum cache)");
-	if (kmb_likely(kmb_thread_attached())) {
-		struct kmb__vmem_qcc *cc = &qc->qc_cpu[kmb_thread_cpu()];
+	cc = KMB_THIS_CPU(qc->qc_cpu);
+	if (kmb_likely(cc != NULL)) {
 		int r = cc->cc_rounds;
 
 		if (kmb_likely((unsigned)r < VMEM_MAGSIZE)) {
