@@ -11,9 +11,9 @@
  *    (struct kmb_physmem): page frames of KMB_PAGE_SIZE, each described by a 64-byte
  *    struct kmb_page (the equivalent of Linux's struct page, in a separate memmap that is
  *    the same for every backend and not counted in any backend's footprint).  Pages are
- *    taken from a page source (struct kmb_pagesrc) - the buddy page allocator by default -
- *    which accounts each page as data or metadata (KMB_GFP_META), so footprint and
- *    overhead are exact.
+ *    taken from a page source (struct kmb_pagesrc) - by default the core's buddy page
+ *    allocator (kmbench/page_alloc.h, core/page_alloc.c) - which accounts each page as
+ *    data or metadata (KMB_GFP_META), so footprint and overhead are exact.
  *
  * 3. The ops (struct kmb_backend_ops).  A backend spec names a backend and, for one that
  *    needs pages, its page source: "slab" (default_pages), "slab@vmem", "plugin:x.so@buddy".
@@ -290,15 +290,15 @@ struct kmb_backend {
 
 /*
  * The calling thread, as the core sees it: struct kmb_thread, one per thread, written by
- * the core only (kmb_thread_attach/detach, boot) and read by backends on their fast paths
+ * the core only (kmb_thread_attach/detach) and read by backends on their fast paths
  * through the inlines below (a thread-local load: no call).  kmb_thread_cpu() is the CPU
  * index of an attached thread and 0 for others (use it for NUMA placement), and
- * kmb_thread_node() an attached thread's NUMA node (kmb_cpu_node of its CPU; 0 for others).
- * kmb_thread_attached() tells whether the thread owns that CPU index exclusively: the core lets one
- * attached thread per CPU, so a backend may keep lock-free per-CPU state for attached threads and
- * must send other threads through a shared, locked path.  KMB_THIS_CPU(array) is the calling
- * thread's slot of a per-CPU array (one entry per CPU index), or NULL when it is not
- * attached.
+ * kmb_thread_node() an attached thread's NUMA node (kmb_cpu_node of its CPU; 0 for
+ * others).  kmb_thread_attached() tells whether the thread owns that CPU index
+ * exclusively: the core lets one attached thread per CPU, so a backend may keep lock-free
+ * per-CPU state for attached threads and must send other threads through a shared, locked
+ * path.  KMB_THIS_CPU(array) is the calling thread's slot of a per-CPU array (one entry
+ * per CPU index), or NULL when it is not attached.
  */
 struct kmb_thread {
 	bool attached; /* owns cpu exclusively */
