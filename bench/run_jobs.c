@@ -319,17 +319,11 @@ static int write_job_json(const struct run *r, const struct run_cell *c, unsigne
 static void fold(struct run_cell *c, unsigned rep, struct kmb_replay_result *res)
 {
 	struct run_rep *p = &c->rep[rep];
+	struct kmb_result v;
 
+	kmb_replay_result_values(res, &v);
+	memcpy(p->v, v.v, sizeof(p->v));
 	p->ok = true;
-	p->ops_per_sec = res->ops_per_sec;
-	p->seconds = res->seconds;
-	p->a50 = kmb_hist_percentile(&res->alloc_ns, 50);
-	p->a99 = kmb_hist_percentile(&res->alloc_ns, 99);
-	p->a999 = kmb_hist_percentile(&res->alloc_ns, 99.9);
-	p->f50 = kmb_hist_percentile(&res->free_ns, 50);
-	p->f99 = kmb_hist_percentile(&res->free_ns, 99);
-	p->f999 = kmb_hist_percentile(&res->free_ns, 99.9);
-	p->peak_footprint = res->peak_footprint_bytes;
 	kmb_hist_merge(&c->alloc, &res->alloc_ns);
 	kmb_hist_merge(&c->free, &res->free_ns);
 	for (unsigned k = 0; k < KMB_SIZE_CLASSES && res->size_alloc_ns; k++) {
@@ -348,27 +342,40 @@ static void fold(struct run_cell *c, unsigned rep, struct kmb_replay_result *res
 }
 
 /*
- * Throughput is measured apart from latency: a replay with timing off first, whose ops/s
- * the repetition reports, then the timed replay that gives latency and everything else.
- * A timed operation costs ~100 ns in a KVM guest (README "Measured targets"), more than a
- * kmalloc/kfree pair: timed throughput would mostly measure the timer, and squeeze the
- * differences between designs.  0 when the untimed replay fails (the timed one reports).
+ * Throughput is measured apart from latency: a replay with timing off first, whose wall
+ * and CPU time the repetition reports (seconds, ops_per_sec, cpu_seconds, ops_per_cpu_sec,
+ * dep_wait_seconds), then the timed replay that gives latency and everything else (its
+ * ops/s is kept as timed_ops_per_sec).  A timed operation costs ~100 ns in a KVM guest
+ * (README "Measured targets"), more than a kmalloc/kfree pair: timed throughput would
+ * mostly measure the timer, and squeeze the differences between designs.  False when
+ * the untimed replay fails (the timed one reports).
  */
-static double untimed_ops_per_sec(const struct run_workload *wl, struct kmb_replay_opts o)
+struct loop_time {
+	double seconds, ops_per_sec, cpu_seconds, ops_per_cpu_sec, dep_wait_seconds;
+};
+
+static bool untimed_replay(const struct run_workload *wl, struct kmb_replay_opts o,
+                           struct loop_time *res)
 {
 	struct kmb_replay_result *u = malloc(sizeof(*u));
 	char err[2600];
-	double v = 0;
+	bool ok = false;
 
 	if (u == NULL)
-		return 0;
+		return false;
 	o.timing = false;
 	if (kmb_replay(&wl->plan, &wl->facts, wl->source, &o, u, err, sizeof(err)) == 0 &&
-	    !u->aborted)
-		v = u->ops_per_sec;
+	    !u->aborted && u->ops_per_sec > 0) {
+		ok = true;
+		res->seconds = u->seconds;
+		res->ops_per_sec = u->ops_per_sec;
+		res->cpu_seconds = u->cpu_seconds;
+		res->ops_per_cpu_sec = u->ops_per_cpu_sec;
+		res->dep_wait_seconds = u->dep_wait_seconds;
+	}
 	kmb_replay_result_free(u);
 	free(u);
-	return v;
+	return ok;
 }
 
 static int run_one(struct run *r, struct run_cell *c, unsigned rep)
@@ -383,18 +390,23 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 	                            .repeat = wl->repeat,
 	                            .topology = r->topology};
 	struct kmb_replay_result *res = malloc(sizeof(*res));
+	struct loop_time untimed;
 	char err[2600];
-	double untimed;
+	bool have_untimed;
 	int rc;
 
 	if (res == NULL)
 		return -ENOMEM;
 	c->rep[rep].ran = true;
-	untimed = untimed_ops_per_sec(wl, o);
+	have_untimed = untimed_replay(wl, o, &untimed);
 	rc = kmb_replay(&wl->plan, &wl->facts, wl->source, &o, res, err, sizeof(err));
-	if (rc == 0 && untimed > 0) {
+	if (rc == 0 && have_untimed) {
 		res->timed_ops_per_sec = res->ops_per_sec;
-		res->ops_per_sec = untimed;
+		res->seconds = untimed.seconds;
+		res->ops_per_sec = untimed.ops_per_sec;
+		res->cpu_seconds = untimed.cpu_seconds;
+		res->ops_per_cpu_sec = untimed.ops_per_cpu_sec;
+		res->dep_wait_seconds = untimed.dep_wait_seconds;
 	}
 	if (rc == 0 || res->aborted)
 		write_job_json(r, c, rep, res);

@@ -325,20 +325,18 @@ static const char frag_extra[] = "set xrange [-0.6:*]\nset yrange [0.1:*]\n"
                                  "set offsets 0, 0, graph 0.4, 0\n"
                                  "set key top right maxrows 4";
 
+/* Medians over the cell's repetitions, like every per-cell figure. */
 static double measure(const struct run *r, const struct run_cell *c, unsigned m)
 {
 	const struct run_frames *fr = &r->frames[(size_t)c->b * r->nwl + c->w];
-	const struct kmb_replay_result *x = c->last;
 
-	if (x == NULL)
-		return NAN;
 	switch (m) {
 	case 0:
-		return x->internal_frag_pct;
+		return run_cell_median(r, c, KMB_M_internal_frag_pct);
 	case 1:
-		return 100 * (x->jw_footprint_at_peak_ratio - 1);
+		return 100 * (run_cell_median(r, c, KMB_M_jw_footprint_at_peak_live_ratio) - 1);
 	case 2:
-		return 100 * (x->jw_peak_footprint_ratio - 1);
+		return 100 * (run_cell_median(r, c, KMB_M_jw_peak_footprint_ratio) - 1);
 	default:
 		return fr->done && fr->rc == 0 ? fr->unusable_pct : NAN;
 	}
@@ -453,7 +451,7 @@ static void scaling_series(const struct run *r, struct arena *a, unsigned b, uns
 
 		for (unsigned i = 0; i < r->reps && k < 1000; i++)
 			if (c->rep[i].ok) {
-				v[k++] = c->rep[i].ops_per_sec / 1e6;
+				v[k++] = c->rep[i].v[KMB_M_ops_per_sec] / 1e6;
 				mn = fmin(mn, v[k - 1]);
 				mx = fmax(mx, v[k - 1]);
 			}

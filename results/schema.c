@@ -10,10 +10,10 @@
 
 #define MT(t) KMB_MT_##t
 #define MD(d) KMB_MD_##d
-#define HROW(n, what, sub, unit, dir, desc)                                                        \
-	{                                                                                          \
-#n "_" what, "", unit, desc, #n "_ns", sub, KMB_MT_DBL, KMB_MD_##dir               \
-	}
+/* clang-format off */
+#define HROW(n, what, sub, unit, dir, desc) \
+	{#n "_" what, "", unit, desc, #n "_ns", sub, KMB_MT_DBL, KMB_MD_##dir}
+/* clang-format on */
 
 const struct kmb_metric kmb_metrics[KMB_NMETRICS] = {
 #define KMB_METRIC(n, al, t, u, d, desc, e) {#n, al, u, desc, #n, NULL, MT(t), MD(d)},

@@ -165,7 +165,7 @@ run_quick)
 		[ -s "$d/$f" ] || fail "missing $d$f"
 	done
 	json_key "$d/run.json" complete true
-	has "$d/summary.csv" "^backend,workload,repetitions,ops_per_sec_median"
+	has "$d/summary.csv" "^backend,workload,repetitions,failed_repetitions,threads,"
 	has "$d/summary.csv" "^buddy,linux-3.6-boot,2,"
 	head -c 8 "$d/latency.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "latency.png is not a PNG"
 	# throughput from the untimed replay, the timed one's kept beside it

@@ -20,6 +20,7 @@
 #include <kmbench/kmbench.h>
 
 #include "results/results.h"
+#include "results/schema.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -487,7 +488,7 @@ static void check_summary(const char *dir)
 	ASSERT_EQ_U(c.nrows, 1 + 2 * 2 * 2); /* backends x workloads x thread counts */
 	for (size_t r = 1; r < c.nrows; r++) {
 		ASSERT_NEAR(kmb_csv_num(&c, r, "repetitions"), 1, 0);
-		ASSERT_CMP_F(kmb_csv_num(&c, r, "ops_per_sec_median"), >, 0);
+		ASSERT_CMP_F(kmb_csv_num(&c, r, "ops_per_sec"), >, 0);
 		ASSERT_CMP_F(kmb_csv_num(&c, r, "alloc_p99_ns"), >=,
 		             kmb_csv_num(&c, r, "alloc_p50_ns"));
 		ASSERT_CMP_F(kmb_csv_num(&c, r, "peak_footprint_bytes"), >, 0);
@@ -555,6 +556,75 @@ KMB_TEST(run_directory_reads_back)
 	check_hgrm(dir, "buddy-linux-3.6-boot", "alloc", kmb_jv_get(&rep, "alloc_ns"));
 	check_hgrm(dir, "buddy-linux-3.6-boot", "free", kmb_jv_get(&rep, "free_ns"));
 	kmb_jv_free(&rep);
+	tmp_cleanup();
+}
+
+/* Every figure of summary.csv is the median (and min, max) of the cell's rows of
+ * repetitions.csv, for every column the schema declares: never the last repetition's. */
+static unsigned check_medians(const struct kmb_csv *sum, const struct kmb_csv *reps)
+{
+	unsigned differ = 0;
+
+	for (size_t r = 1; r < sum->nrows; r++)
+		for (int m = 0; m < KMB_NMETRICS; m++) {
+			const char *name = kmb_metrics[m].name;
+			double v[16];
+			struct kmb_spread s;
+			size_t n = 0;
+			char col[80];
+
+			if (!kmb_metric_numeric(m) || m == KMB_M_threads)
+				continue;
+			for (size_t k = 1; k < reps->nrows && n < 16; k++)
+				if (!strcmp(kmb_csv_get(reps, k, "backend"),
+				            kmb_csv_get(sum, r, "backend")) &&
+				    !strcmp(kmb_csv_get(reps, k, "workload"),
+				            kmb_csv_get(sum, r, "workload")) &&
+				    kmb_csv_num(reps, k, "threads") ==
+				            kmb_csv_num(sum, r, "threads"))
+					v[n++] = kmb_csv_num(reps, k, name);
+			ASSERT_EQ_U(n, 3);
+			kmb_spread(v, n, &s);
+			differ += s.min != s.max;
+			/* 0.1 or 6 significant digits in the files */
+			ASSERT_NEAR(kmb_csv_num(sum, r, name), s.median,
+			            1e-5 * fabs(s.median) + 0.06);
+			if (kmb_metrics[m].dir == KMB_MD_NONE)
+				continue;
+			snprintf(col, sizeof(col), "%s_min", name);
+			ASSERT_NEAR(kmb_csv_num(sum, r, col), s.min, 1e-5 * fabs(s.min) + 0.06);
+			snprintf(col, sizeof(col), "%s_max", name);
+			ASSERT_NEAR(kmb_csv_num(sum, r, col), s.max, 1e-5 * fabs(s.max) + 0.06);
+		}
+	return differ;
+}
+
+KMB_TEST(run_reports_the_median_of_repetitions)
+{
+	const char *root = tmp_dir();
+	char cmd[1024], dir[512];
+	struct kmb_csv sum, reps;
+	FILE *ls;
+
+	snprintf(cmd, sizeof(cmd),
+	         "'%s' run --quick --no-frames --backends slab,bucket --workloads exhaust "
+	         "--threads 2 --repetitions 3 --ops 20000 --seed 5 --out '%s' >/dev/null 2>&1",
+	         KMB_BINARY, root);
+	ASSERT_EQ_I(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "ls -d '%s'/*/", root);
+	ls = popen(cmd, "r");
+	ASSERT_TRUE(ls && fgets(dir, sizeof(dir), ls));
+	pclose(ls);
+	dir[strcspn(dir, "\n")] = '\0';
+	snprintf(cmd, sizeof(cmd), "%s/summary.csv", dir);
+	ASSERT_EQ_I(kmb_csv_load(cmd, &sum), 0);
+	snprintf(cmd, sizeof(cmd), "%s/repetitions.csv", dir);
+	ASSERT_EQ_I(kmb_csv_load(cmd, &reps), 0);
+	ASSERT_EQ_U(sum.nrows, 1 + 2);
+	/* wall time at least differs between repetitions: the test has something to test */
+	ASSERT_CMP_U(check_medians(&sum, &reps), >, 0);
+	kmb_csv_free(&sum);
+	kmb_csv_free(&reps);
 	tmp_cleanup();
 }
 
