@@ -478,6 +478,23 @@ static void check_hgrm(const char *dir, const char *cell, const char *what,
 	free(text);
 }
 
+/* `kmbench run --quick --ops 20000 ARGS` into a new temporary root: its results directory. */
+static void kmbench_run(const char *args, char *dir, size_t len)
+{
+	const char *root = tmp_dir();
+	char cmd[1024];
+	FILE *ls;
+
+	snprintf(cmd, sizeof(cmd), "'%s' run --quick --ops 20000 %s --out '%s' >/dev/null 2>&1",
+	         KMB_BINARY, args, root);
+	ASSERT_EQ_I(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "ls -d '%s'/*/", root);
+	ls = popen(cmd, "r");
+	ASSERT_TRUE(ls && fgets(dir, (int)len, ls));
+	pclose(ls);
+	dir[strcspn(dir, "\n")] = '\0';
+}
+
 static void check_summary(const char *dir)
 {
 	struct kmb_csv c;
@@ -520,22 +537,13 @@ KMB_TEST(run_directory_reads_back)
 	                                    "scaling.gp",
 	                                    "frames-exhaust.gp",
 	                                    NULL};
-	const char *root = tmp_dir();
 	char cmd[1024], dir[512], err[256];
 	struct kmb_jv run, rep;
 	struct stat st;
-	FILE *ls;
 
-	snprintf(cmd, sizeof(cmd),
-	         "'%s' run --quick --backends buddy,slab --workloads linux-3.6-boot,exhaust "
-	         "--threads 1,2 --repetitions 1 --ops 20000 --seed 9 --out '%s' >/dev/null 2>&1",
-	         KMB_BINARY, root);
-	ASSERT_EQ_I(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "ls -d '%s'/*/", root);
-	ls = popen(cmd, "r");
-	ASSERT_TRUE(ls && fgets(dir, sizeof(dir), ls));
-	pclose(ls);
-	dir[strcspn(dir, "\n")] = '\0';
+	kmbench_run("--backends buddy,slab --workloads linux-3.6-boot,exhaust --threads 1,2 "
+	            "--repetitions 1 --seed 9",
+	            dir, sizeof(dir));
 	for (const char *const *f = files; *f; f++)
 		if (!exists(dir, *f))
 			kmb_test_fail(__FILE__, __LINE__, "%s%s missing", dir, *f);
@@ -601,21 +609,12 @@ static unsigned check_medians(const struct kmb_csv *sum, const struct kmb_csv *r
 
 KMB_TEST(run_reports_the_median_of_repetitions)
 {
-	const char *root = tmp_dir();
-	char cmd[1024], dir[512];
+	char cmd[600], dir[512];
 	struct kmb_csv sum, reps;
-	FILE *ls;
 
-	snprintf(cmd, sizeof(cmd),
-	         "'%s' run --quick --no-frames --backends slab,bucket --workloads exhaust "
-	         "--threads 2 --repetitions 3 --ops 20000 --seed 5 --out '%s' >/dev/null 2>&1",
-	         KMB_BINARY, root);
-	ASSERT_EQ_I(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "ls -d '%s'/*/", root);
-	ls = popen(cmd, "r");
-	ASSERT_TRUE(ls && fgets(dir, sizeof(dir), ls));
-	pclose(ls);
-	dir[strcspn(dir, "\n")] = '\0';
+	kmbench_run("--no-frames --backends slab,bucket --workloads exhaust --threads 2 "
+	            "--repetitions 3 --seed 5",
+	            dir, sizeof(dir));
 	snprintf(cmd, sizeof(cmd), "%s/summary.csv", dir);
 	ASSERT_EQ_I(kmb_csv_load(cmd, &sum), 0);
 	snprintf(cmd, sizeof(cmd), "%s/repetitions.csv", dir);
