@@ -318,6 +318,47 @@ KMB_TEST(report_of_an_empty_interrupted_run)
 	tmp_cleanup();
 }
 
+/* Ties: fast is significantly ahead of the other two (5 repetitions a side: p = 0.008),
+ * which do not differ from each other; mid's CV is flagged. */
+static const char ties_summary[] =
+        "backend,workload,repetitions,failed_repetitions,threads,ops_per_sec,ops_per_sec_min,"
+        "ops_per_sec_max,ops_per_sec_cv_pct,ops_per_cpu_sec,ops_per_cpu_sec_cv_pct,repeat\n"
+        "fast,w,5,0,1,9000000,8800000,9200000,1.5,0,0,1\n"
+        "mid,w,5,0,1,5000000,3000000,7000000,25.0,0,0,1\n"
+        "low,w,5,0,1,4900000,4700000,5100000,3.0,0,0,1\n";
+
+KMB_TEST(report_ranks_with_ties_and_flags_noise)
+{
+	static const double v[3][5] = {{8.8e6, 8.9e6, 9e6, 9.1e6, 9.2e6},
+	                               {3e6, 4e6, 5e6, 6e6, 7e6},
+	                               {4.7e6, 4.8e6, 4.9e6, 5e6, 5.1e6}};
+	static const char *const name[3] = {"fast", "mid", "low"};
+	const char *dir = tmp_dir();
+	char err[512], reps[2048], *md;
+	size_t n = 0;
+
+	put_file(dir, "run.json", "{\"backends\": [\"fast\", \"mid\", \"low\"], \"threads\": [1]}");
+	put_file(dir, "summary.csv", ties_summary);
+	n += (size_t)snprintf(reps, sizeof(reps),
+	                      "backend,workload,threads,repetition,ok,ops_per_sec\n");
+	for (int b = 0; b < 3; b++)
+		for (int k = 0; k < 5; k++)
+			n += (size_t)snprintf(reps + n, sizeof(reps) - n, "%s,w,1,%d,1,%.0f\n",
+			                      name[b], k + 1, v[b][k]);
+	put_file(dir, "repetitions.csv", reps);
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "| 1 | fast | 9.00 M \\[8.80 M - 9.20 M\\] | 1.5 |");
+	ASSERT_CONTAINS(md, "| =2 | mid | 5.00 M \\[3.00 M - 7.00 M\\] | 25.0 ! |");
+	ASSERT_CONTAINS(md, "| =2 | low | 4.90 M");
+	ASSERT_CONTAINS(md, "Noisy: mid (25%)");
+	ASSERT_CONTAINS(md, "Caution: 1 of 3 cells vary by more than 10%");
+	ASSERT_CONTAINS(md, "Throughput is ranked by ops\\_per\\_sec"); /* CPU time not measured */
+	ASSERT_TRUE(strstr(md, "every backend ties") == NULL);
+	free(md);
+	tmp_cleanup();
+}
+
 /* ---- figures -------------------------------------------------------------------------------- */
 
 KMB_TEST(figure_files_without_gnuplot)
