@@ -348,7 +348,7 @@ static void json_progress(struct kmb_json *j, const struct run *r, const char *r
 	if (reason == NULL || strcmp(reason, "running") != 0) {
 		iso_time(time(NULL), t, sizeof(t));
 		kmb_json_str(j, "finished", t);
-		kmb_json_dbl(j, "duration_s", run_elapsed(r));
+		kmb_json_dbl(j, "duration_s", kmb_run_elapsed(r));
 	}
 	kmb_json_obj_begin(j, "jobs");
 	kmb_json_u64(j, "total", r->njobs);
@@ -420,13 +420,13 @@ static int finish(struct run *r, int stopped)
 	char reason[200], err[1200];
 	int status = r->failed ? 1 : 0, rc;
 
-	if (run_write_summaries(r) != 0)
+	if (kmb_run_write_summaries(r) != 0)
 		status = 1;
-	if (run_write_plots(r) != 0)
+	if (kmb_run_write_plots(r) != 0)
 		status = 1;
-	if (run_write_frames(r) != 0)
+	if (kmb_run_write_frames(r) != 0)
 		status = 1;
-	if (!stopped && (stopped = run_interrupted()) != 0)
+	if (!stopped && (stopped = kmb_run_interrupted()) != 0)
 		snprintf(reason, sizeof(reason), "interrupted by %s while writing the results",
 		         signame(stopped));
 	else if (stopped)
@@ -438,7 +438,7 @@ static int finish(struct run *r, int stopped)
 		fprintf(stderr, "kmbench run: report: %s\n", err);
 		status = 1;
 	}
-	run_print_table(stdout, r);
+	kmb_run_print_table(stdout, r);
 	printf("\nresults: %s (report.html, report.md, summary.csv, run.json, plots)\n", r->dir);
 	if (stopped) {
 		fprintf(stderr, "kmbench run: %s; results so far in %s\n", reason, r->dir);
@@ -452,14 +452,14 @@ static int run_all(struct run *r)
 	int rc, stopped = 0;
 
 	kmb_clock_calibrate();
-	if (run_make_cells(r) != 0 || make_dir(r) != 0)
+	if (kmb_run_make_cells(r) != 0 || make_dir(r) != 0)
 		return 1;
-	run_signals_install();
-	rc = run_jobs(r);
+	kmb_run_signals_install();
+	rc = kmb_run_jobs(r);
 	if (rc == 0 && !r->no_frames)
-		rc = run_take_frames(r);
+		rc = kmb_run_take_frames(r);
 	if (rc == -EINTR)
-		stopped = run_interrupted();
+		stopped = kmb_run_interrupted();
 	return finish(r, stopped);
 }
 
@@ -474,16 +474,16 @@ int kmb_cmd_run(int argc, char **argv)
 	r->argc = argc + 1;
 	r->argv = argv - 1;
 	r->started = time(NULL);
-	r->t0_ns = run_now_ns();
+	r->t0_ns = kmb_run_now_ns();
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
 		r->backends[r->nbackends++] = kmb_backend_at(i)->name;
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
 			r->out_root = KMB_SOURCE_DIR "/results/runs";
-		rc = run_load_workloads(r) != 0 ? 1 : run_all(r);
+		rc = kmb_run_load_workloads(r) != 0 ? 1 : run_all(r);
 	}
-	run_free_cells(r);
-	run_free_workloads(r);
+	kmb_run_free_cells(r);
+	kmb_run_free_workloads(r);
 	free(r);
 	return rc;
 }

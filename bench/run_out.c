@@ -244,7 +244,7 @@ static int write_sizeclass(const struct run *r)
 	return close_out(&kf);
 }
 
-int run_write_summaries(struct run *r)
+int kmb_run_write_summaries(struct run *r)
 {
 	int rc = 0;
 
@@ -264,7 +264,7 @@ int run_write_summaries(struct run *r)
 
 /* ---- the table ----------------------------------------------------------------------------- */
 
-double run_cell_median(const struct run *r, const struct run_cell *c, int m)
+double kmb_run_cell_median(const struct run *r, const struct run_cell *c, int m)
 {
 	struct kmb_spread s;
 
@@ -295,16 +295,17 @@ static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 	        "  %-12s %4u %12.0f %6s %12.0f %6s %9.0f %9.0f %8.0f %8.0f %9.2fM %7.2f %6.3f "
 	        "%8.0f\n",
 	        r->backends[c->b], c->nok, w.median, cv_text(a, w.cv_pct), cpu.median,
-	        cv_text(b, cpu.cv_pct), run_cell_median(r, c, KMB_M_alloc_p50_ns),
-	        run_cell_median(r, c, KMB_M_alloc_p99_ns), run_cell_median(r, c, KMB_M_free_p50_ns),
-	        run_cell_median(r, c, KMB_M_free_p99_ns),
-	        run_cell_median(r, c, KMB_M_peak_footprint_bytes) / (1 << 20),
-	        run_cell_median(r, c, KMB_M_internal_frag_pct),
-	        run_cell_median(r, c, KMB_M_jw_peak_footprint_ratio),
-	        run_cell_median(r, c, KMB_M_failed_allocs));
+	        cv_text(b, cpu.cv_pct), kmb_run_cell_median(r, c, KMB_M_alloc_p50_ns),
+	        kmb_run_cell_median(r, c, KMB_M_alloc_p99_ns),
+	        kmb_run_cell_median(r, c, KMB_M_free_p50_ns),
+	        kmb_run_cell_median(r, c, KMB_M_free_p99_ns),
+	        kmb_run_cell_median(r, c, KMB_M_peak_footprint_bytes) / (1 << 20),
+	        kmb_run_cell_median(r, c, KMB_M_internal_frag_pct),
+	        kmb_run_cell_median(r, c, KMB_M_jw_peak_footprint_ratio),
+	        kmb_run_cell_median(r, c, KMB_M_failed_allocs));
 }
 
-void run_print_table(FILE *out, struct run *r)
+void kmb_run_print_table(FILE *out, struct run *r)
 {
 	for (unsigned w = 0; w < r->nwl; w++)
 		for (unsigned t = 0; t < r->nthreads; t++) {
@@ -318,7 +319,7 @@ void run_print_table(FILE *out, struct run *r)
 			        "alloc p50", "alloc p99", "free p50", "free p99", "footprint",
 			        "ifrag%", "J&W", "failed");
 			for (unsigned b = 0; b < r->nbackends; b++)
-				table_row(out, r, run_cell_at(r, b, w, t));
+				table_row(out, r, kmb_run_cell_at(r, b, w, t));
 		}
 	fprintf(out, "\nMedians over repetitions; '!': coefficient of variation above %.0f%%.\n",
 	        KMB_CV_FLAG_PCT);

@@ -123,7 +123,7 @@ static int plot_latency(struct run *r, struct arena *a, bool *said)
 		                              s + (size_t)i * r->nbackends,
 		                              r->nbackends};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 			struct kmb_fig_series *x = &s[(size_t)i * r->nbackends + b];
 
 			*x = (struct kmb_fig_series){.name = r->backends[b], .color = b};
@@ -164,7 +164,7 @@ static void class_range(struct run *r, unsigned w, char *buf, size_t len)
 	unsigned lo = KMB_SIZE_CLASSES, hi = 0;
 
 	for (unsigned b = 0; b < r->nbackends; b++) {
-		const struct run_cell *c = run_cell_at(r, b, w, 0);
+		const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 
 		for (unsigned k = 0; c->nok && k < KMB_SIZE_CLASSES; k++)
 			if (c->size_alloc[k].count + c->size_free[k].count) {
@@ -224,7 +224,7 @@ static int plot_sizeclass(struct run *r, struct arena *a, bool *said)
 		                              xr[w],          KMB_FIG_KEY_OUTSIDE,
 		                              s + i * per,    per};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 			struct kmb_fig_series *p99 = &s[i * per + 2 * b], *p50 = p99 + 1;
 
 			*p99 = (struct kmb_fig_series){
@@ -293,7 +293,7 @@ static int plot_footprint(struct run *r, struct arena *a, bool *said)
 		ws[r->nbackends] = (struct kmb_fig_series){
 		        .name = "live requested", .color = KMB_FIG_BLACK, .dashed = true};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 
 			ws[b] = (struct kmb_fig_series){.name = r->backends[b], .color = b};
 			if (c->last == NULL)
@@ -332,11 +332,11 @@ static double measure(const struct run *r, const struct run_cell *c, unsigned m)
 
 	switch (m) {
 	case 0:
-		return run_cell_median(r, c, KMB_M_internal_frag_pct);
+		return kmb_run_cell_median(r, c, KMB_M_internal_frag_pct);
 	case 1:
-		return 100 * (run_cell_median(r, c, KMB_M_jw_footprint_at_peak_live_ratio) - 1);
+		return 100 * (kmb_run_cell_median(r, c, KMB_M_jw_footprint_at_peak_live_ratio) - 1);
 	case 2:
-		return 100 * (run_cell_median(r, c, KMB_M_jw_peak_footprint_ratio) - 1);
+		return 100 * (kmb_run_cell_median(r, c, KMB_M_jw_peak_footprint_ratio) - 1);
 	default:
 		return fr->done && fr->rc == 0 ? fr->unusable_pct : NAN;
 	}
@@ -396,7 +396,7 @@ static int plot_frag(struct run *r, struct arena *a, bool *said)
 
 			for (unsigned b = 0; x && y && b < r->nbackends; b++) {
 				x[n] = b + (m - (NMEASURES - 1) / 2.0) * 0.2;
-				y[n] = measure(r, run_cell_at(r, b, w, 0), m);
+				y[n] = measure(r, kmb_run_cell_at(r, b, w, 0), m);
 				n += isfinite(y[n]);
 			}
 			s[w * NMEASURES + m] = (struct kmb_fig_series){measure_names[m],
@@ -445,7 +445,7 @@ static void scaling_series(const struct run *r, struct arena *a, unsigned b, uns
 	size_t n = 0;
 
 	for (unsigned t = 0; x && y && lo && hi && t < r->nthreads; t++) {
-		const struct run_cell *c = run_cell_at((struct run *)r, b, w, t);
+		const struct run_cell *c = kmb_run_cell_at((struct run *)r, b, w, t);
 		double v[1000], mn = INFINITY, mx = 0;
 		unsigned k = 0;
 
@@ -504,7 +504,7 @@ static int plot_scaling(struct run *r, struct arena *a, bool *said)
 	return rc;
 }
 
-int run_write_plots(struct run *r)
+int kmb_run_write_plots(struct run *r)
 {
 	struct arena *a = calloc(1, sizeof(*a));
 	bool said = false;
