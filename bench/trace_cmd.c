@@ -20,6 +20,7 @@
 
 #include "results/results.h"
 
+
 /* getopt_long's errors as kmb_cli_error lines; 0 if c was not one. */
 static int opt_error(const char *cmd, int c, char **argv)
 {
