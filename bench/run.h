@@ -103,6 +103,7 @@ struct run {
 	struct run_frames *frames; /* nbackends * nwl */
 	size_t njobs, done, failed;
 	time_t started;
+	double idle_cpus; /* idle CPUs when the run started (/proc/stat), NAN if unknown */
 	uint64_t t0_ns;
 };
 

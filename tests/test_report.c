@@ -248,6 +248,7 @@ KMB_TEST(csv_reader)
 static const char fixture_run[] =
         "{\"host\": \"h\", \"cpu_model\": \"CPU X\", \"backends\": [\"fast\", \"slow\"],\n"
         " \"threads\": [1, 2], \"complete\": true, \"repetitions\": 3, \"duration_s\": 5,\n"
+        " \"idle_cpus_at_start\": 1.2, \"online_cpus\": 2, \"idle_cpus_method\": \"m\",\n"
         " \"jobs\": {\"total\": 12, \"done\": 12, \"failed\": 0},\n"
         " \"workloads\": [{\"name\": \"w\", \"source\": \"trace.log\", \"events\": 10,\n"
         "   \"repeat\": 2, \"scaling\": \"replicate\"},\n"
@@ -290,6 +291,8 @@ KMB_TEST(report_findings_from_data)
 	ASSERT_CONTAINS(md, "exhaust: internal fragmentation is 0.0% with every backend");
 	ASSERT_TRUE(strstr(md, "exhaust, 2 threads") == NULL); /* no rows, no table */
 	ASSERT_CONTAINS(md, "![Latency by percentile](latency.png)");
+	ASSERT_CONTAINS(md, "WARNING: only 1.2 of 2 online CPUs were idle at the start (m)");
+	ASSERT_CONTAINS(md, "Timer resolution: not recorded");
 	html = slurp(dir, "report.html");
 	ASSERT_CONTAINS(html, "<!DOCTYPE html>");
 	ASSERT_CONTAINS(html, "src=\"data:image/png;base64,iVBORw0KGgow");
@@ -356,6 +359,32 @@ KMB_TEST(report_ranks_with_ties_and_flags_noise)
 	ASSERT_CONTAINS(md, "Throughput is ranked by ops\\_per\\_sec"); /* CPU time not measured */
 	ASSERT_TRUE(strstr(md, "every backend ties") == NULL);
 	free(md);
+	tmp_cleanup();
+}
+
+/* More backends, workloads and thread counts than the report once had room for (64, 16,
+ * 8): every one is reported. */
+KMB_TEST(report_has_no_fixed_limits)
+{
+	const char *dir = tmp_dir();
+	size_t cap = 1 << 20, n = 0;
+	char *csv = malloc(cap), err[512], *md;
+
+	ASSERT_NOT_NULL(csv);
+	n += (size_t)snprintf(csv, cap, "backend,workload,repetitions,threads,ops_per_sec\n");
+	for (int b = 0; b < 70; b++)
+		for (int w = 0; w < 18; w++)
+			for (int t = 1; t <= 10; t++)
+				n += (size_t)snprintf(csv + n, cap - n, "b%d,w%d,3,%d,%d\n", b, w,
+				                      t, 1000000 + 1000 * b + t);
+	put_file(dir, "summary.csv", csv);
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "| 1 | b69 | 100.0 |");
+	ASSERT_CONTAINS(md, "### w17, 1 thread");
+	ASSERT_CONTAINS(md, "from 1 to 10 threads");
+	free(md);
+	free(csv);
 	tmp_cleanup();
 }
 
