@@ -422,18 +422,30 @@ static int plot_frag(struct run *r, struct arena *a, bool *said)
 /* ---- scaling -----------------------------------------------------------------------------------
  */
 
-static char *thread_xtics(const struct run *r)
+/*
+ * Each thread count says what it measures: "2\n2 copies" where the workload is replayed as
+ * T copies on T threads (weak scaling), "2\n2 CPU streams" where its streams are spread
+ * over T threads (strong scaling; a trace has facts.cpus streams).
+ */
+static char *thread_xtics(const struct run *r, unsigned w)
 {
-	char *t = malloc(32 * RUN_MAX_THREADS + 8);
-	size_t n = 1;
+	size_t cap = 64 * (size_t)RUN_MAX_THREADS + 8, n = 1;
+	char *t = malloc(cap);
 
 	if (t == NULL)
 		return NULL;
 	t[0] = '(';
-	for (unsigned i = 0; i < r->nthreads; i++)
-		n += (size_t)sprintf(t + n, "%s'%u' %u", i ? ", " : "", r->threads[i],
-		                     r->threads[i]);
-	strcpy(t + n, ")");
+	for (unsigned i = 0; i < r->nthreads; i++) {
+		unsigned th = r->threads[i], cpus = (unsigned)r->wl[w].facts.cpus;
+
+		if (r->wl[w].replicate)
+			n += (size_t)snprintf(t + n, cap - n, "%s\"%u\\n%u cop%s\" %u",
+			                      i ? ", " : "", th, th, th == 1 ? "y" : "ies", th);
+		else
+			n += (size_t)snprintf(t + n, cap - n, "%s\"%u\\n%u stream%s\" %u",
+			                      i ? ", " : "", th, cpus, cpus == 1 ? "" : "s", th);
+	}
+	snprintf(t + n, cap - n, ")");
 	return t;
 }
 
@@ -471,23 +483,30 @@ static int plot_scaling(struct run *r, struct arena *a, bool *said)
 	struct kmb_fig_panel *p = calloc(r->nwl, sizeof(*p));
 	struct kmb_fig_series *s = calloc((size_t)r->nwl * r->nbackends, sizeof(*s));
 	unsigned cols = grid_cols(r->nwl), rows = (r->nwl + cols - 1) / cols;
-	char *xt = thread_xtics(r), (*title)[160] = calloc(r->nwl, sizeof(*title));
-	struct kmb_fig f = {"scaling", "Throughput against replay threads (median, min-max bars)",
-	                    rows,      cols,
-	                    1200,      340 * rows + 60,
-	                    p,         r->nwl};
+	char **xt = calloc(r->nwl, sizeof(*xt)), (*title)[160] = calloc(r->nwl, sizeof(*title));
+	struct kmb_fig f = {"scaling",
+	                    "Wall-time throughput against replay threads (median, min-max bars): "
+	                    "T copies = weak scaling, streams = strong scaling",
+	                    rows,
+	                    cols,
+	                    1200,
+	                    340 * rows + 60,
+	                    p,
+	                    r->nwl};
 	int rc = 1;
 
 	for (unsigned w = 0; p && s && xt && title && w < r->nwl; w++) {
 		snprintf(title[w], sizeof(title[w]), "%s (%s)", r->wl[w].name,
-		         r->wl[w].replicate ? "a copy of the trace per thread"
-		                            : "its CPU streams over the threads");
+		         r->wl[w].replicate ? "weak scaling: T copies of the trace on T threads"
+		                            : "strong scaling: its CPU streams over T threads");
+		if ((xt[w] = thread_xtics(r, w)) == NULL)
+			break;
 		p[w] = (struct kmb_fig_panel){title[w],
 		                              "replay threads",
 		                              "million ops/s",
 		                              false,
 		                              false,
-		                              xt,
+		                              xt[w],
 		                              "set yrange [0:*]\nset offsets 0.2, 0.2, 0, 0",
 		                              KMB_FIG_KEY_OUTSIDE,
 		                              s + (size_t)w * r->nbackends,
@@ -495,8 +514,10 @@ static int plot_scaling(struct run *r, struct arena *a, bool *said)
 		for (unsigned b = 0; b < r->nbackends; b++)
 			scaling_series(r, a, b, w, &s[(size_t)w * r->nbackends + b]);
 	}
-	if (p && s && xt && title)
+	if (p && s && xt && title && (r->nwl == 0 || xt[r->nwl - 1]))
 		rc = draw(r, &f, said);
+	for (unsigned w = 0; xt && w < r->nwl; w++)
+		free(xt[w]);
 	free(p);
 	free(s);
 	free(xt);

@@ -290,11 +290,13 @@ void kmb_report_figures(struct kmb_report *r)
 	         "fragmentation at peak (free memory unusable for an 8-page block).",
 	         find_frag},
 	        {"scaling.png", "Scaling with threads",
-	         "Median wall-time throughput against replay threads, min-max bars over "
-	         "repetitions. A workload replayed as T copies at T threads is weak scaling (each "
-	         "thread replays a whole copy: flat is perfect, twice the work in the same time); "
-	         "one replayed as its CPU streams spreads one trace over T threads (strong "
-	         "scaling). The x axis says which per thread count.",
+	         "Median wall-time throughput of all threads together against replay threads, "
+	         "min-max bars over repetitions. A workload replayed as T copies on T threads is "
+	         "weak scaling (each thread replays a whole copy: T times the work, so perfect "
+	         "scaling is T times the one-thread throughput); one replayed as its CPU streams "
+	         "spreads one trace over T threads (strong scaling). The x axis says which per "
+	         "thread count. On a machine with fewer idle CPUs than threads (see How the "
+	         "figures were measured) threads share CPUs and no allocator can scale.",
 	         find_scaling},
 	};
 
