@@ -67,6 +67,7 @@ static const char compare_usage[] =
         "  --alpha A        family-wise significance level (default 0.05)\n"
         "  --sort ORDER     key (input order, default), change (largest first), p\n"
         "  --filter REGEX   only series whose \"key metric\" matches (POSIX extended)\n"
+        "  --list-metrics   the schema's metrics: name, unit, better, description\n"
         "  --fail-on-regression   exit 1 if a metric got significantly worse by more\n"
         "                   than --threshold PCT percent (default 0)\n"
         "exit status: 0 compared, 1 a regression (--fail-on-regression), 2 usage or an\n"
@@ -788,6 +789,19 @@ static int parse_option(int c, struct cmp_args *a)
 	}
 }
 
+/* The declared schema's numeric metrics, as compare can test them. */
+static void list_metrics(void)
+{
+	static const char *const dir[] = {"", "higher", "lower"};
+
+	printf("%-32s %-8s %-7s %s\n", "metric", "unit", "better", "description");
+	for (int m = 0; m < KMB_NMETRICS; m++)
+		if (kmb_metric_numeric(m))
+			printf("%-32s %-8s %-7s %s%s%s\n", kmb_metrics[m].name, kmb_metrics[m].unit,
+			       dir[kmb_metrics[m].dir], kmb_metrics[m].desc,
+			       kmb_metrics[m].alias[0] ? "; formerly " : "", kmb_metrics[m].alias);
+}
+
 static int parse(int argc, char **argv, struct cmp_args *a)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
@@ -798,14 +812,18 @@ static int parse(int argc, char **argv, struct cmp_args *a)
 	                                     {"sort", required_argument, NULL, 's'},
 	                                     {"filter", required_argument, NULL, 'f'},
 	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"list-metrics", no_argument, NULL, 'l'},
 	                                     {NULL, 0, NULL, 0}};
 	int c;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(compare_usage, stdout);
+		if (c == 'h' || c == 'l') {
+			if (c == 'h')
+				fputs(compare_usage, stdout);
+			else
+				list_metrics();
 			exit(0);
 		} else if (c == ':') {
 			return kmb_cli_error("compare", "option '%s' needs a value",

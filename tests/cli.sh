@@ -558,6 +558,10 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		expect_exit 2 "$KMB" compare "$a"
 		expect_exit 2 "$KMB" compare "$a" "$a" --alpha 2
 		expect_exit 2 "$KMB" compare "$a" "$a" --sort size
+		expect_exit 0 "$KMB" compare --list-metrics # the schema's table
+		has "$TMP/out" "^ops_per_cpu_sec  *ops/s  *higher  *throughput, CPU time"
+		has "$TMP/out" "^alloc_p99_ns  *ns  *lower "
+		has "$TMP/out" "formerly jw_footprint_at_peak_ratio"
 		expect_exit 2 "$KMB" compare "$a" "$a" --filter '('
 		;;
 	compare_holm | compare_regression)
