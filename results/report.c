@@ -463,9 +463,14 @@ static void workload_table(struct kmb_report *r)
 }
 static void build(struct kmb_report *r)
 {
-	const char *slash = strrchr(r->dir, '/');
+	size_t end = strlen(r->dir), start;
 
-	snprintf(r->d.title, sizeof(r->d.title), "kmbench report %s", slash ? slash + 1 : r->dir);
+	while (end > 1 && r->dir[end - 1] == '/') /* "runs/20261204-120000/": its last name */
+		end--;
+	for (start = end; start > 0 && r->dir[start - 1] != '/'; start--)
+		;
+	snprintf(r->d.title, sizeof(r->d.title), "kmbench report %.*s", (int)(end - start),
+	         r->dir + start);
 	kmb_rdoc_heading(&r->d, 1, "%s", r->d.title);
 	status(r);
 	kmb_rdoc_heading(&r->d, 2, "Setup");

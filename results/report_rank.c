@@ -152,6 +152,8 @@ static int best_of(const struct score *s, unsigned n, size_t off)
 	return best;
 }
 
+static unsigned significant_leads(const struct kmb_report *r, unsigned *tested);
+
 /* How many base cells are flagged noisy, said under the overall finding. */
 static void noisy_total(struct kmb_report *r)
 {
@@ -169,6 +171,21 @@ static void noisy_total(struct kmb_report *r)
 		              "variation of %s) between repetitions; backends whose difference is "
 		              "not significant are shown tied per workload below.",
 		              k, n, KMB_CV_FLAG_PCT, r->thr);
+}
+
+/* Whether the order at the top means anything: in how many workloads the first backend is
+ * significantly ahead of the second. */
+static void lead_note(struct kmb_report *r)
+{
+	unsigned tested = 0, k = significant_leads(r, &tested);
+
+	if (tested)
+		kmb_rdoc_para(
+		        &r->d,
+		        "The fastest backend of a workload is significantly ahead of the second "
+		        "in %u of %u workload%s (Mann-Whitney over the repetitions, p < %.2f); "
+		        "elsewhere the lead is within the noise (ties in the tables below).",
+		        k, tested, tested == 1 ? "" : "s", KMB_REPORT_ALPHA);
 }
 
 static void ranking_overall(struct kmb_report *r)
@@ -219,6 +236,7 @@ static void ranking_overall(struct kmb_report *r)
 		        "latency; %s the smallest peak footprint.",
 		        r->b[s[0].b], 100 * s[0].thr, r->b[s[r->nb - 1].b], 100 * s[r->nb - 1].thr,
 		        r->b[lat], r->b[fp]);
+	lead_note(r);
 	noisy_total(r);
 	free(s);
 }
@@ -331,6 +349,28 @@ static bool rank_ties(const struct kmb_report *r, unsigned w, const int *order, 
 		}
 	}
 	return testable;
+}
+
+static unsigned significant_leads(const struct kmb_report *r, unsigned *tested)
+{
+	int *order = calloc(r->nb + 1, sizeof(*order));
+	unsigned *rank = calloc(r->nb + 1, sizeof(*rank)), k = 0;
+	bool *tied = calloc(r->nb + 1, sizeof(*tied));
+
+	*tested = 0;
+	for (unsigned w = 0; order && rank && tied && w < r->nw; w++) {
+		unsigned n = order_by_throughput(r, w, order);
+
+		if (n < 2)
+			continue;
+		rank_ties(r, w, order, n, rank, tied);
+		(*tested)++;
+		k += rank[1] != rank[0];
+	}
+	free(order);
+	free(rank);
+	free(tied);
+	return k;
 }
 
 static void ranking_intro(struct kmb_report *r, unsigned w, bool testable)

@@ -355,6 +355,7 @@ KMB_TEST(report_ranks_with_ties_and_flags_noise)
 	ASSERT_CONTAINS(md, "| =2 | mid | 5.00 M \\[3.00 M - 7.00 M\\] | 25.0 ! |");
 	ASSERT_CONTAINS(md, "| =2 | low | 4.90 M");
 	ASSERT_CONTAINS(md, "Noisy: mid (25%)");
+	ASSERT_CONTAINS(md, "significantly ahead of the second in 1 of 1 workload ");
 	ASSERT_CONTAINS(md, "Caution: 1 of 3 cells vary by more than 10%");
 	ASSERT_CONTAINS(md, "Throughput is ranked by ops\\_per\\_sec"); /* CPU time not measured */
 	ASSERT_TRUE(strstr(md, "every backend ties") == NULL);
