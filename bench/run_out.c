@@ -282,7 +282,7 @@ static const char *cv_text(char *buf, double cv)
 static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 {
 	struct kmb_spread w, cpu;
-	char a[16], b[16];
+	char a[16], b[16], cpus[24] = "-";
 
 	if (c->nok == 0) {
 		fprintf(out, "  %-12s (no repetition succeeded: %.80s)\n", r->backends[c->b],
@@ -291,10 +291,14 @@ static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 	}
 	cell_spread(r, c, KMB_M_ops_per_sec, &w);
 	cell_spread(r, c, KMB_M_ops_per_cpu_sec, &cpu);
+	if (cpu.median > 0) /* else not measured */
+		snprintf(cpus, sizeof(cpus), "%.0f", cpu.median);
+	else
+		cpu.cv_pct = NAN;
 	fprintf(out,
-	        "  %-12s %4u %12.0f %6s %12.0f %6s %9.0f %9.0f %8.0f %8.0f %9.2fM %7.2f %6.3f "
+	        "  %-12s %4u %12.0f %6s %12s %6s %9.0f %9.0f %8.0f %8.0f %9.2fM %7.2f %6.3f "
 	        "%8.0f\n",
-	        r->backends[c->b], c->nok, w.median, cv_text(a, w.cv_pct), cpu.median,
+	        r->backends[c->b], c->nok, w.median, cv_text(a, w.cv_pct), cpus,
 	        cv_text(b, cpu.cv_pct), kmb_run_cell_median(r, c, KMB_M_alloc_p50_ns),
 	        kmb_run_cell_median(r, c, KMB_M_alloc_p99_ns),
 	        kmb_run_cell_median(r, c, KMB_M_free_p50_ns),
