@@ -19,19 +19,22 @@
  * 3. Results (results/runs/<timestamp>/, a new directory, never an earlier one; every
  *    file written to a temporary name and renamed):
  *      run.json                 the facts: host, CPU model, hwloc topology, compiler,
- *                               flags, commit, command line, seed, workloads, threads;
+ *                               flags, commit (and whether the tree was dirty at
+ *                               configure time), command line, seed, workloads, threads,
+ *                               idle CPUs at the start (/proc/stat over 250 ms);
  *                               "complete": false until the end, with the reason if it
  *                               never becomes true
- *      summary.csv              per cell: medians over repetitions, min/max, CV, latency
- *                               percentiles, footprint, fragmentation, exhaustion counters
- *      repetitions.csv          per repetition (what `kmbench compare` tests)
+ *      summary.csv              per cell: every metric of the declared schema
+ *                               (results/schema.def) as the median over repetitions, with
+ *                               min, max and CV beside those with a direction
+ *      repetitions.csv          per repetition, every metric (what `kmbench compare` tests)
  *      replay/<cell>-r<k>.json  each repetition's replay JSON
  *      <cell>.alloc.hgrm, <cell>.free.hgrm   latency merged over repetitions (HdrHistogram)
  *      <cell>.samples.csv       live bytes, footprint, free memory over a repetition
  *      sizeclass.csv            latency percentiles by requested size class
  *      frames/<b>-<w>.bin, frames.csv   physical memory at peak, one byte per page frame
  *      <plot>.{dat,gp,png,svg}  latency, sizeclass, footprint, frag, scaling, frames-<w>
- *      report.html, report.md   the design-decision report (results/report.c)
+ *      report.html, report.md   the design-decision report (results/report*.c)
  * 4. Interruption.  SIGINT or SIGTERM lets the replay in progress finish, then the results
  *    of the jobs done are written as above and run.json says "complete": false and why;
  *    the exit status is 128 + the signal.  A second signal kills at once (SA_RESETHAND).
@@ -41,9 +44,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -267,6 +272,42 @@ static void iso_time(time_t t, char *buf, size_t len)
 		snprintf(buf, len, "unknown");
 }
 
+/* CPU time of all CPUs so far, and the part of it idle (idle + iowait), in ticks. */
+static bool cpu_ticks(double *total, double *idle)
+{
+	unsigned long long v[10] = {0};
+	FILE *f = fopen("/proc/stat", "r");
+	int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+	                   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9])
+	          : 0;
+
+	if (f)
+		fclose(f);
+	*total = *idle = 0;
+	for (int i = 0; i < 8 && i < n; i++) /* guest time (8, 9) is already in user */
+		*total += (double)v[i];
+	*idle = (double)v[3] + (double)v[4];
+	return n >= 5;
+}
+
+/*
+ * Idle CPUs at the start of the run: the idle share of all CPUs' time over 250 ms, from
+ * /proc/stat (idle + iowait), times the online CPUs.  Sampled once, before the first job:
+ * the report warns when it is below the largest --threads value.  NAN if unreadable.
+ */
+static double idle_cpus(void)
+{
+	struct timespec pause = {0, 250 * 1000 * 1000};
+	double t0, i0, t1, i1;
+
+	if (!cpu_ticks(&t0, &i0))
+		return NAN;
+	nanosleep(&pause, NULL);
+	if (!cpu_ticks(&t1, &i1) || t1 <= t0)
+		return NAN;
+	return (i1 - i0) / (t1 - t0) * (double)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static void json_host(struct kmb_json *j)
 {
 	char cpu[256], topo[160] = "unknown", host[256] = "";
@@ -288,6 +329,7 @@ static void json_host(struct kmb_json *j)
 	kmb_json_str(j, "compiler", "gcc " __VERSION__);
 #endif
 	kmb_json_str(j, "build_type", KMB_BUILD_TYPE);
+	kmb_json_bool(j, "git_dirty", KMB_GIT_DIRTY); /* at configure time */
 	kmb_json_str(j, "c_flags", KMB_C_FLAGS);
 	kmb_json_dbl(j, "ns_per_cycle", kmb_clock_ns_per_cycle());
 	kmb_json_dbl(j, "timer_overhead_ns", kmb_clock_overhead_ns());
@@ -323,6 +365,10 @@ static void json_workloads(struct kmb_json *j, const struct run *r)
 static void json_options(struct kmb_json *j, const struct run *r)
 {
 	kmb_json_u64(j, "seed", r->seed);
+	kmb_json_dbl(j, "idle_cpus_at_start", r->idle_cpus);
+	kmb_json_str(j, "idle_cpus_method",
+	             "/proc/stat idle + iowait share over 250 ms before the first job, times the "
+	             "online CPUs");
 	kmb_json_bool(j, "quick", r->quick);
 	kmb_json_u64(j, "repetitions", r->reps);
 	kmb_json_u64(j, "ops_per_repetition", r->target_ops);
@@ -348,7 +394,7 @@ static void json_progress(struct kmb_json *j, const struct run *r, const char *r
 	if (reason == NULL || strcmp(reason, "running") != 0) {
 		iso_time(time(NULL), t, sizeof(t));
 		kmb_json_str(j, "finished", t);
-		kmb_json_dbl(j, "duration_s", run_elapsed(r));
+		kmb_json_dbl(j, "duration_s", kmb_run_elapsed(r));
 	}
 	kmb_json_obj_begin(j, "jobs");
 	kmb_json_u64(j, "total", r->njobs);
@@ -420,13 +466,13 @@ static int finish(struct run *r, int stopped)
 	char reason[200], err[1200];
 	int status = r->failed ? 1 : 0, rc;
 
-	if (run_write_summaries(r) != 0)
+	if (kmb_run_write_summaries(r) != 0)
 		status = 1;
-	if (run_write_plots(r) != 0)
+	if (kmb_run_write_plots(r) != 0)
 		status = 1;
-	if (run_write_frames(r) != 0)
+	if (kmb_run_write_frames(r) != 0)
 		status = 1;
-	if (!stopped && (stopped = run_interrupted()) != 0)
+	if (!stopped && (stopped = kmb_run_interrupted()) != 0)
 		snprintf(reason, sizeof(reason), "interrupted by %s while writing the results",
 		         signame(stopped));
 	else if (stopped)
@@ -438,7 +484,7 @@ static int finish(struct run *r, int stopped)
 		fprintf(stderr, "kmbench run: report: %s\n", err);
 		status = 1;
 	}
-	run_print_table(stdout, r);
+	kmb_run_print_table(stdout, r);
 	printf("\nresults: %s (report.html, report.md, summary.csv, run.json, plots)\n", r->dir);
 	if (stopped) {
 		fprintf(stderr, "kmbench run: %s; results so far in %s\n", reason, r->dir);
@@ -452,14 +498,15 @@ static int run_all(struct run *r)
 	int rc, stopped = 0;
 
 	kmb_clock_calibrate();
-	if (run_make_cells(r) != 0 || make_dir(r) != 0)
+	r->idle_cpus = idle_cpus();
+	if (kmb_run_make_cells(r) != 0 || make_dir(r) != 0)
 		return 1;
-	run_signals_install();
-	rc = run_jobs(r);
+	kmb_run_signals_install();
+	rc = kmb_run_jobs(r);
 	if (rc == 0 && !r->no_frames)
-		rc = run_take_frames(r);
+		rc = kmb_run_take_frames(r);
 	if (rc == -EINTR)
-		stopped = run_interrupted();
+		stopped = kmb_run_interrupted();
 	return finish(r, stopped);
 }
 
@@ -474,16 +521,16 @@ int kmb_cmd_run(int argc, char **argv)
 	r->argc = argc + 1;
 	r->argv = argv - 1;
 	r->started = time(NULL);
-	r->t0_ns = run_now_ns();
+	r->t0_ns = kmb_run_now_ns();
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
 		r->backends[r->nbackends++] = kmb_backend_at(i)->name;
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
 			r->out_root = KMB_SOURCE_DIR "/results/runs";
-		rc = run_load_workloads(r) != 0 ? 1 : run_all(r);
+		rc = kmb_run_load_workloads(r) != 0 ? 1 : run_all(r);
 	}
-	run_free_cells(r);
-	run_free_workloads(r);
+	kmb_run_free_cells(r);
+	kmb_run_free_workloads(r);
 	free(r);
 	return rc;
 }

@@ -22,6 +22,7 @@
 #include <kmbench/backend.h>
 
 #include "bench.h"
+#include "results/schema.h"
 #include "workloads/gen.h"
 
 #define RUN_MAX_BACKENDS  32
@@ -43,11 +44,11 @@ struct run_workload {
 	bool loaded;
 };
 
-/* One repetition's figures (repetitions.csv, medians, compare). */
+/* One repetition's figures, every numeric metric of the declared schema (results/schema.def):
+ * repetitions.csv, the medians of summary.csv, compare. */
 struct run_rep {
 	bool ran, ok;
-	double ops_per_sec, seconds;
-	uint64_t a50, a99, a999, f50, f99, f999, peak_footprint;
+	double v[KMB_NMETRICS]; /* NAN where the schema's figure is text */
 };
 
 struct run_cell {
@@ -59,7 +60,9 @@ struct run_cell {
 	char error[400];                         /* the first failure */
 	struct kmb_hist alloc, free;             /* merged over repetitions */
 	struct kmb_hist *size_alloc, *size_free; /* KMB_SIZE_CLASSES each, merged */
-	struct kmb_replay_result *last; /* the last successful repetition (no size classes) */
+	/* the last successful repetition (no size classes): its samples, vmstat and the
+	 * picture's inputs; every per-cell figure is a median over c->rep instead */
+	struct kmb_replay_result *last;
 };
 
 /* The picture of memory at peak of one backend on one workload. */
@@ -100,31 +103,34 @@ struct run {
 	struct run_frames *frames; /* nbackends * nwl */
 	size_t njobs, done, failed;
 	time_t started;
+	double idle_cpus; /* idle CPUs when the run started (/proc/stat), NAN if unknown */
 	uint64_t t0_ns;
 };
 
 /* run_jobs.c */
-int run_load_workloads(struct run *r);
-void run_free_workloads(struct run *r);
-int run_make_cells(struct run *r);
-void run_free_cells(struct run *r);
-struct run_cell *run_cell_at(struct run *r, unsigned b, unsigned w, unsigned t);
-int run_jobs(struct run *r); /* 0, or -EINTR when a signal stopped it */
-void run_signals_install(void);
-int run_interrupted(void);               /* the signal that asked to stop, or 0 */
-double run_elapsed(const struct run *r); /* seconds since the start */
-uint64_t run_now_ns(void);               /* CLOCK_MONOTONIC */
-void run_sanitize(char *s);              /* a file-name-safe spec: '/', ':', ' ' -> '_' */
+int kmb_run_load_workloads(struct run *r);
+void kmb_run_free_workloads(struct run *r);
+int kmb_run_make_cells(struct run *r);
+void kmb_run_free_cells(struct run *r);
+struct run_cell *kmb_run_cell_at(struct run *r, unsigned b, unsigned w, unsigned t);
+int kmb_run_jobs(struct run *r); /* 0, or -EINTR when a signal stopped it */
+void kmb_run_signals_install(void);
+int kmb_run_interrupted(void);               /* the signal that asked to stop, or 0 */
+double kmb_run_elapsed(const struct run *r); /* seconds since the start */
+uint64_t kmb_run_now_ns(void);               /* CLOCK_MONOTONIC */
+void kmb_run_sanitize(char *s);              /* a file-name-safe spec: '/', ':', ' ' -> '_' */
 
 /* run_out.c */
-int run_write_summaries(struct run *r);
-void run_print_table(FILE *out, struct run *r);
+int kmb_run_write_summaries(struct run *r);
+void kmb_run_print_table(FILE *out, struct run *r);
+/* Median over the cell's successful repetitions of schema metric m (NAN if none). */
+double kmb_run_cell_median(const struct run *r, const struct run_cell *c, int m);
 
 /* run_plots.c */
-int run_write_plots(struct run *r); /* 0, or 1 after printing why a plot did not render */
+int kmb_run_write_plots(struct run *r); /* 0, or 1 after printing why a plot did not render */
 
 /* run_frames.c */
-int run_take_frames(struct run *r);  /* 0, or -EINTR */
-int run_write_frames(struct run *r); /* frames.csv and the figures; 0 or 1 as plots */
+int kmb_run_take_frames(struct run *r);  /* 0, or -EINTR */
+int kmb_run_write_frames(struct run *r); /* frames.csv and the figures; 0 or 1 as plots */
 
 #endif /* KMB_BENCH_RUN_H */

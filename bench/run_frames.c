@@ -122,7 +122,7 @@ static int write_bin(const struct run *r, unsigned b, unsigned w, const uint8_t 
 	FILE *f;
 
 	snprintf(spec, sizeof(spec), "%s", r->backends[b]);
-	run_sanitize(spec);
+	kmb_run_sanitize(spec);
 	snprintf(path, sizeof(path), "%s/frames/%s-%s.bin", r->dir, spec, r->wl[w].name);
 	if ((f = kmb_file_create(path, &kf)) == NULL)
 		return -errno;
@@ -177,7 +177,7 @@ static int take_one(struct run *r, unsigned b, unsigned w)
 	return fr->rc = rc;
 }
 
-int run_take_frames(struct run *r)
+int kmb_run_take_frames(struct run *r)
 {
 	char sub[4200];
 	size_t total = (size_t)r->nbackends * r->nwl, done = 0;
@@ -185,8 +185,8 @@ int run_take_frames(struct run *r)
 	snprintf(sub, sizeof(sub), "%s/frames", r->dir);
 	if (kmb_mkdir_p(sub) != 0)
 		return -EIO;
-	for (unsigned w = 0; w < r->nwl && !run_interrupted(); w++)
-		for (unsigned b = 0; b < r->nbackends && !run_interrupted(); b++) {
+	for (unsigned w = 0; w < r->nwl && !kmb_run_interrupted(); w++)
+		for (unsigned b = 0; b < r->nbackends && !kmb_run_interrupted(); b++) {
 			take_one(r, b, w);
 			if (kmb_progress_enabled())
 				fprintf(stderr, "\rpicture of memory at peak: %zu/%zu \033[K",
@@ -198,7 +198,7 @@ int run_take_frames(struct run *r)
 		}
 	if (kmb_progress_enabled())
 		fputc('\n', stderr);
-	return run_interrupted() ? -EINTR : 0;
+	return kmb_run_interrupted() ? -EINTR : 0;
 }
 
 /* ---- frames.csv and the figures ------------------------------------------------------------ */
@@ -250,7 +250,7 @@ static int plot_workload(struct run *r, unsigned w, bool *said)
 		if (!fr->done || fr->rc != 0)
 			continue;
 		snprintf(spec, sizeof(spec), "%s", r->backends[b]);
-		run_sanitize(spec);
+		kmb_run_sanitize(spec);
 		snprintf(file[n], sizeof(file[n]), "frames/%s-%s.bin", spec, r->wl[w].name);
 		snprintf(title[n], sizeof(title[n]), "%s (%.0f%% unusable for order 3)",
 		         r->backends[b], fr->unusable_pct);
@@ -274,7 +274,7 @@ static int plot_workload(struct run *r, unsigned w, bool *said)
 	return rc != 0;
 }
 
-int run_write_frames(struct run *r)
+int kmb_run_write_frames(struct run *r)
 {
 	bool any = false, said = false;
 	int rc = 0;

@@ -40,7 +40,7 @@ static const struct {
 };
 #define NDEFAULT (sizeof(default_workloads) / sizeof(default_workloads[0]))
 
-uint64_t run_now_ns(void)
+uint64_t kmb_run_now_ns(void)
 {
 	struct timespec ts;
 
@@ -48,12 +48,12 @@ uint64_t run_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-double run_elapsed(const struct run *r)
+double kmb_run_elapsed(const struct run *r)
 {
-	return (double)(run_now_ns() - r->t0_ns) / 1e9;
+	return (double)(kmb_run_now_ns() - r->t0_ns) / 1e9;
 }
 
-void run_sanitize(char *s)
+void kmb_run_sanitize(char *s)
 {
 	for (; *s; s++)
 		if (*s == '/' || *s == ':' || *s == ' ' || *s == ',' || *s == '\'' || *s == '"')
@@ -69,7 +69,7 @@ static void on_signal(int sig)
 	run_stop_signal = sig;
 }
 
-void run_signals_install(void)
+void kmb_run_signals_install(void)
 {
 	struct sigaction sa;
 
@@ -81,7 +81,7 @@ void run_signals_install(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-int run_interrupted(void)
+int kmb_run_interrupted(void)
 {
 	return run_stop_signal;
 }
@@ -97,7 +97,7 @@ static struct run_workload *add_workload(struct run *r, const char *name)
 		return NULL;
 	wl = &r->wl[r->nwl];
 	snprintf(base, sizeof(base), "%s", name);
-	run_sanitize(base);
+	kmb_run_sanitize(base);
 	snprintf(wl->name, sizeof(wl->name), "%s", base);
 	for (unsigned i = 0, k = 2; i < r->nwl; i++) /* names are file prefixes: unique */
 		if (strcmp(r->wl[i].name, wl->name) == 0) {
@@ -192,7 +192,7 @@ static void set_repeat(struct run *r, struct run_workload *wl)
 		wl->repeat = 1;
 }
 
-int run_load_workloads(struct run *r)
+int kmb_run_load_workloads(struct run *r)
 {
 	int rc = 0;
 
@@ -214,7 +214,7 @@ int run_load_workloads(struct run *r)
 	return rc;
 }
 
-void run_free_workloads(struct run *r)
+void kmb_run_free_workloads(struct run *r)
 {
 	for (unsigned w = 0; w < r->nwl; w++) {
 		if (!r->wl[w].loaded)
@@ -227,7 +227,7 @@ void run_free_workloads(struct run *r)
 
 /* ---- cells ------------------------------------------------------------------------------- */
 
-struct run_cell *run_cell_at(struct run *r, unsigned b, unsigned w, unsigned t)
+struct run_cell *kmb_run_cell_at(struct run *r, unsigned b, unsigned w, unsigned t)
 {
 	return &r->cells[((size_t)b * r->nwl + w) * r->nthreads + t];
 }
@@ -242,7 +242,7 @@ static int cell_init(struct run *r, struct run_cell *c, unsigned b, unsigned w, 
 	c->threads = r->threads[t];
 	c->replicate = r->wl[w].replicate ? c->threads : 1;
 	snprintf(spec, sizeof(spec), "%s", r->backends[b]);
-	run_sanitize(spec);
+	kmb_run_sanitize(spec);
 	if (c->threads == 1)
 		snprintf(c->name, sizeof(c->name), "%s-%s", spec, r->wl[w].name);
 	else
@@ -261,7 +261,7 @@ static int cell_init(struct run *r, struct run_cell *c, unsigned b, unsigned w, 
 	return 0;
 }
 
-int run_make_cells(struct run *r)
+int kmb_run_make_cells(struct run *r)
 {
 	r->ncells = (size_t)r->nbackends * r->nwl * r->nthreads;
 	r->cells = calloc(r->ncells, sizeof(*r->cells));
@@ -271,13 +271,13 @@ int run_make_cells(struct run *r)
 	for (unsigned b = 0; b < r->nbackends; b++)
 		for (unsigned w = 0; w < r->nwl; w++)
 			for (unsigned t = 0; t < r->nthreads; t++)
-				if (cell_init(r, run_cell_at(r, b, w, t), b, w, t) != 0)
+				if (cell_init(r, kmb_run_cell_at(r, b, w, t), b, w, t) != 0)
 					return -ENOMEM;
 	r->njobs = r->ncells * r->reps;
 	return 0;
 }
 
-void run_free_cells(struct run *r)
+void kmb_run_free_cells(struct run *r)
 {
 	for (size_t i = 0; r->cells && i < r->ncells; i++) {
 		struct run_cell *c = &r->cells[i];
@@ -319,17 +319,11 @@ static int write_job_json(const struct run *r, const struct run_cell *c, unsigne
 static void fold(struct run_cell *c, unsigned rep, struct kmb_replay_result *res)
 {
 	struct run_rep *p = &c->rep[rep];
+	struct kmb_result v;
 
+	kmb_replay_result_values(res, &v);
+	memcpy(p->v, v.v, sizeof(p->v));
 	p->ok = true;
-	p->ops_per_sec = res->ops_per_sec;
-	p->seconds = res->seconds;
-	p->a50 = kmb_hist_percentile(&res->alloc_ns, 50);
-	p->a99 = kmb_hist_percentile(&res->alloc_ns, 99);
-	p->a999 = kmb_hist_percentile(&res->alloc_ns, 99.9);
-	p->f50 = kmb_hist_percentile(&res->free_ns, 50);
-	p->f99 = kmb_hist_percentile(&res->free_ns, 99);
-	p->f999 = kmb_hist_percentile(&res->free_ns, 99.9);
-	p->peak_footprint = res->peak_footprint_bytes;
 	kmb_hist_merge(&c->alloc, &res->alloc_ns);
 	kmb_hist_merge(&c->free, &res->free_ns);
 	for (unsigned k = 0; k < KMB_SIZE_CLASSES && res->size_alloc_ns; k++) {
@@ -348,27 +342,40 @@ static void fold(struct run_cell *c, unsigned rep, struct kmb_replay_result *res
 }
 
 /*
- * Throughput is measured apart from latency: a replay with timing off first, whose ops/s
- * the repetition reports, then the timed replay that gives latency and everything else.
- * A timed operation costs ~100 ns in a KVM guest (README "Measured targets"), more than a
- * kmalloc/kfree pair: timed throughput would mostly measure the timer, and squeeze the
- * differences between designs.  0 when the untimed replay fails (the timed one reports).
+ * Throughput is measured apart from latency: a replay with timing off first, whose wall
+ * and CPU time the repetition reports (seconds, ops_per_sec, cpu_seconds, ops_per_cpu_sec,
+ * dep_wait_seconds), then the timed replay that gives latency and everything else (its
+ * ops/s is kept as timed_ops_per_sec).  A timed operation costs ~100 ns in a KVM guest
+ * (README "Measured targets"), more than a kmalloc/kfree pair: timed throughput would
+ * mostly measure the timer, and squeeze the differences between designs.  False when
+ * the untimed replay fails (the timed one reports).
  */
-static double untimed_ops_per_sec(const struct run_workload *wl, struct kmb_replay_opts o)
+struct loop_time {
+	double seconds, ops_per_sec, cpu_seconds, ops_per_cpu_sec, dep_wait_seconds;
+};
+
+static bool untimed_replay(const struct run_workload *wl, struct kmb_replay_opts o,
+                           struct loop_time *res)
 {
 	struct kmb_replay_result *u = malloc(sizeof(*u));
 	char err[2600];
-	double v = 0;
+	bool ok = false;
 
 	if (u == NULL)
-		return 0;
+		return false;
 	o.timing = false;
 	if (kmb_replay(&wl->plan, &wl->facts, wl->source, &o, u, err, sizeof(err)) == 0 &&
-	    !u->aborted)
-		v = u->ops_per_sec;
+	    !u->aborted && u->ops_per_sec > 0) {
+		ok = true;
+		res->seconds = u->seconds;
+		res->ops_per_sec = u->ops_per_sec;
+		res->cpu_seconds = u->cpu_seconds;
+		res->ops_per_cpu_sec = u->ops_per_cpu_sec;
+		res->dep_wait_seconds = u->dep_wait_seconds;
+	}
 	kmb_replay_result_free(u);
 	free(u);
-	return v;
+	return ok;
 }
 
 static int run_one(struct run *r, struct run_cell *c, unsigned rep)
@@ -383,18 +390,23 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 	                            .repeat = wl->repeat,
 	                            .topology = r->topology};
 	struct kmb_replay_result *res = malloc(sizeof(*res));
+	struct loop_time untimed;
 	char err[2600];
-	double untimed;
+	bool have_untimed;
 	int rc;
 
 	if (res == NULL)
 		return -ENOMEM;
 	c->rep[rep].ran = true;
-	untimed = untimed_ops_per_sec(wl, o);
+	have_untimed = untimed_replay(wl, o, &untimed);
 	rc = kmb_replay(&wl->plan, &wl->facts, wl->source, &o, res, err, sizeof(err));
-	if (rc == 0 && untimed > 0) {
+	if (rc == 0 && have_untimed) {
 		res->timed_ops_per_sec = res->ops_per_sec;
-		res->ops_per_sec = untimed;
+		res->seconds = untimed.seconds;
+		res->ops_per_sec = untimed.ops_per_sec;
+		res->cpu_seconds = untimed.cpu_seconds;
+		res->ops_per_cpu_sec = untimed.ops_per_cpu_sec;
+		res->dep_wait_seconds = untimed.dep_wait_seconds;
 	}
 	if (rc == 0 || res->aborted)
 		write_job_json(r, c, rep, res);
@@ -422,7 +434,7 @@ static void hms(double s, char *buf, size_t len)
 
 static void progress(const struct run *r, const struct run_cell *c, unsigned rep)
 {
-	double el = run_elapsed(r),
+	double el = kmb_run_elapsed(r),
 	       eta = r->done ? el / (double)r->done * (double)(r->njobs - r->done) : 0;
 	char e[16], a[16];
 
@@ -456,7 +468,7 @@ static uint64_t splitmix64(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-int run_jobs(struct run *r)
+int kmb_run_jobs(struct run *r)
 {
 	size_t *order = calloc(r->njobs + 1, sizeof(*order));
 	uint64_t seed = r->seed;
@@ -471,7 +483,7 @@ int run_jobs(struct run *r)
 		order[i - 1] = order[k];
 		order[k] = t;
 	}
-	for (size_t i = 0; i < r->njobs && !run_interrupted(); i++) {
+	for (size_t i = 0; i < r->njobs && !kmb_run_interrupted(); i++) {
 		struct run_cell *c = &r->cells[order[i] / r->reps];
 		unsigned rep = (unsigned)(order[i] % r->reps);
 
@@ -481,7 +493,7 @@ int run_jobs(struct run *r)
 		progress(r, c, rep);
 	}
 	free(order);
-	if (run_interrupted() && kmb_progress_enabled() && r->done < r->njobs)
+	if (kmb_run_interrupted() && kmb_progress_enabled() && r->done < r->njobs)
 		fputc('\n', stderr);
-	return run_interrupted() ? -EINTR : 0;
+	return kmb_run_interrupted() ? -EINTR : 0;
 }

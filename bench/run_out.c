@@ -1,19 +1,22 @@
 /*
  * bench/run_out.c - kmbench run's data files and its table on stdout.
  *
- *   summary.csv       one row per cell that ran: medians over the successful repetitions
- *                     (ops/s with min, max and coefficient of variation; latency
- *                     percentiles; peak footprint), the last repetition's memory figures
- *                     (they do not depend on timing with one thread), and the picture at
- *                     peak's external fragmentation.  The first 18 columns are those of
- *                     earlier versions, in the same order.
- *   repetitions.csv   one row per job: what `kmbench compare` tests
+ *   summary.csv       one row per cell that ran (backend, workload, repetitions,
+ *                     failed_repetitions, threads), then every numeric metric of the declared
+ *                     schema (results/schema.def) in its order: the median over the cell's
+ *                     successful repetitions, and for a metric with a direction (better
+ *                     higher or lower) also _min, _max and _cv_pct beside it; then the
+ *                     picture at peak's extfrag_unusable_pct and the first error.
+ *   repetitions.csv   one row per job (backend, workload, threads, repetition, ok, every
+ *                     numeric metric of the schema): what `kmbench compare` tests
  *   <cell>.alloc.hgrm, <cell>.free.hgrm   merged histograms, HdrHistogram text
  *   <cell>.samples.csv                    kmb_replay_write_samples of the last repetition
  *   sizeclass.csv     latency percentiles by requested size class, merged repetitions
  *
- * Latency percentiles in summary.csv are medians of each repetition's percentile (a
- * typical repetition); the .hgrm files hold the histogram of all repetitions together.
+ * Every per-cell figure is a median over repetitions, memory figures included (with
+ * several threads they depend on the interleaving, and exhaustion's failures on timing).
+ * Latency percentiles are medians of each repetition's percentile (a typical
+ * repetition); the .hgrm files hold the histogram of all repetitions together.
  */
 #include "run.h"
 
@@ -25,105 +28,40 @@
 
 #include "results/results.h"
 
-struct cell_sum {
-	unsigned n;
-	double ops_med, ops_min, ops_max, ops_cv, sec_med;
-	double a50, a99, a999, f50, f99, f999, footprint;
-};
-
-typedef double (*rep_field)(const struct run_rep *p);
-
-static double rf_ops(const struct run_rep *p)
+/* Median, min, max and CV of metric m over the cell's successful repetitions. */
+static void cell_spread(const struct run *r, const struct run_cell *c, int m, struct kmb_spread *s)
 {
-	return p->ops_per_sec;
-}
-static double rf_sec(const struct run_rep *p)
-{
-	return p->seconds;
-}
-static double rf_a50(const struct run_rep *p)
-{
-	return (double)p->a50;
-}
-static double rf_a99(const struct run_rep *p)
-{
-	return (double)p->a99;
-}
-static double rf_a999(const struct run_rep *p)
-{
-	return (double)p->a999;
-}
-static double rf_f50(const struct run_rep *p)
-{
-	return (double)p->f50;
-}
-static double rf_f99(const struct run_rep *p)
-{
-	return (double)p->f99;
-}
-static double rf_f999(const struct run_rep *p)
-{
-	return (double)p->f999;
-}
-static double rf_fp(const struct run_rep *p)
-{
-	return (double)p->peak_footprint;
-}
-
-static double rep_median(const struct run *r, const struct run_cell *c, rep_field f)
-{
-	double v[1000];
-	unsigned n = 0;
+	double v[1000]; /* --repetitions is at most 1000 */
+	size_t n = 0;
 
 	for (unsigned i = 0; i < r->reps && n < 1000; i++)
 		if (c->rep[i].ok)
-			v[n++] = f(&c->rep[i]);
-	return kmb_median(v, n);
+			v[n++] = c->rep[i].v[m];
+	kmb_spread(v, n, s);
 }
 
-static void summarize(const struct run *r, const struct run_cell *c, struct cell_sum *s)
+static bool with_spread(int m)
 {
-	double sum = 0, sq = 0, mean;
+	return kmb_metrics[m].dir != KMB_MD_NONE;
+}
 
-	memset(s, 0, sizeof(*s));
-	s->ops_min = INFINITY;
-	for (unsigned i = 0; i < r->reps; i++) {
-		double v = c->rep[i].ops_per_sec;
+/* The schema's numeric metrics as columns; threads is a key column of its own. */
+static bool column(int m)
+{
+	return kmb_metric_numeric(m) && m != KMB_M_threads;
+}
 
-		if (!c->rep[i].ok)
-			continue;
-		s->n++;
-		sum += v;
-		sq += v * v;
-		s->ops_min = fmin(s->ops_min, v);
-		s->ops_max = fmax(s->ops_max, v);
-	}
-	if (s->n == 0)
+/* A number as CSV: whole numbers without decimals, rates to 0.1, others to 6 digits. */
+static void csv_num(FILE *f, double v)
+{
+	if (!isfinite(v))
 		return;
-	mean = sum / s->n;
-	s->ops_cv = mean > 0 ? 100.0 * sqrt(fmax(0, sq / s->n - mean * mean)) / mean : 0;
-	s->ops_med = rep_median(r, c, rf_ops);
-	s->sec_med = rep_median(r, c, rf_sec);
-	s->a50 = rep_median(r, c, rf_a50);
-	s->a99 = rep_median(r, c, rf_a99);
-	s->a999 = rep_median(r, c, rf_a999);
-	s->f50 = rep_median(r, c, rf_f50);
-	s->f99 = rep_median(r, c, rf_f99);
-	s->f999 = rep_median(r, c, rf_f999);
-	s->footprint = rep_median(r, c, rf_fp);
-}
-
-/* Sum of the backend's counters whose name says "reserve" (buddy reserve_alloc, the vmem
- * page source's pages_reserve, ...): allocations below the min watermark. */
-static uint64_t reserve_allocs(const struct kmb_replay_result *res)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < res->nstats; i++)
-		if (strstr(res->stats[i].name, "reserve") &&
-		    strcmp(res->stats[i].unit, "events") == 0)
-			n += res->stats[i].value;
-	return n;
+	if (v == floor(v) && fabs(v) < 1e15)
+		fprintf(f, "%.0f", v);
+	else if (fabs(v) >= 1000)
+		fprintf(f, "%.1f", v);
+	else
+		fprintf(f, "%.6g", v);
 }
 
 /* ---- files --------------------------------------------------------------------------------- */
@@ -148,49 +86,48 @@ static int close_out(struct kmb_file *kf)
 	return rc;
 }
 
-static const char summary_header[] =
-        "backend,workload,repetitions,ops_per_sec_median,ops_per_sec_min,ops_per_sec_max,"
-        "ops_per_sec_cv_pct,alloc_p50_ns,alloc_p99_ns,alloc_p999_ns,free_p50_ns,free_p99_ns,"
-        "free_p999_ns,peak_live_bytes_req,peak_live_bytes_alloc,peak_footprint_bytes,"
-        "internal_frag_pct,failed_allocs,threads,replicate,repeat,failed_repetitions,"
-        "seconds_median,ops,mem_bytes,jw_footprint_at_peak_ratio,jw_peak_footprint_ratio,"
-        "extfrag_unusable_pct,sleeps,nofail_retries,reserve_allocs,deadlocks,cross_cpu_frees,"
-        "alloc_mean_ns,free_mean_ns,error\n";
+static void summary_header(FILE *f)
+{
+	fputs("backend,workload,repetitions,failed_repetitions,threads", f);
+	for (int m = 0; m < KMB_NMETRICS; m++) {
+		if (!column(m))
+			continue;
+		fprintf(f, ",%s", kmb_metrics[m].name);
+		if (with_spread(m))
+			fprintf(f, ",%s_min,%s_max,%s_cv_pct", kmb_metrics[m].name,
+			        kmb_metrics[m].name, kmb_metrics[m].name);
+	}
+	fputs(",extfrag_unusable_pct,error\n", f);
+}
 
 static void summary_row(FILE *f, const struct run *r, const struct run_cell *c)
 {
 	const struct run_frames *fr = &r->frames[(size_t)c->b * r->nwl + c->w];
-	const struct kmb_replay_result *x = c->last;
-	struct cell_sum s;
 
-	summarize(r, c, &s);
 	kmb_csv_field(f, r->backends[c->b]);
-	fprintf(f, ",%s,%u,", r->wl[c->w].name, s.n);
-	if (x != NULL)
-		fprintf(f,
-		        "%.0f,%.0f,%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64
-		        ",%.0f,%.3f,%" PRIu64,
-		        s.ops_med, s.ops_min, s.ops_max, s.ops_cv, s.a50, s.a99, s.a999, s.f50,
-		        s.f99, s.f999, x->peak_live_bytes_req, x->peak_live_bytes_alloc,
-		        s.footprint, x->internal_frag_pct, x->failed_allocs);
-	else
-		fputs(",,,,,,,,,,,,,,", f);
-	fprintf(f, ",%u,%u,%u,%u,", c->threads, c->replicate, r->wl[c->w].repeat, c->nfailed);
-	if (x != NULL)
-		fprintf(f, "%.6f,%" PRIu64 ",%" PRIu64 ",%.4f,%.4f,", s.sec_med, x->ops,
-		        x->mem_bytes, x->jw_footprint_at_peak_ratio, x->jw_peak_footprint_ratio);
-	else
-		fputs(",,,,,", f);
+	fprintf(f, ",%s,%u,%u,%u", r->wl[c->w].name, c->nok, c->nfailed, c->threads);
+	for (int m = 0; m < KMB_NMETRICS; m++) {
+		struct kmb_spread s;
+
+		if (!column(m))
+			continue;
+		cell_spread(r, c, m, &s);
+		fputc(',', f);
+		csv_num(f, s.median);
+		if (!with_spread(m))
+			continue;
+		fputc(',', f);
+		csv_num(f, s.min);
+		fputc(',', f);
+		csv_num(f, s.max);
+		fputc(',', f);
+		if (isfinite(s.cv_pct))
+			fprintf(f, "%.2f", s.cv_pct);
+	}
+	fputc(',', f);
 	if (fr->done && fr->rc == 0)
 		fprintf(f, "%.2f", fr->unusable_pct);
-	if (x != NULL)
-		fprintf(f,
-		        ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.1f,%.1f,",
-		        x->mem.sleeps, x->mem.nofail_retries, reserve_allocs(x), x->mem.deadlocks,
-		        x->cross_cpu_frees, kmb_hist_mean(&x->alloc_ns),
-		        kmb_hist_mean(&x->free_ns));
-	else
-		fputs(",,,,,,,,", f);
+	fputc(',', f);
 	kmb_csv_field(f, c->error);
 	fputc('\n', f);
 }
@@ -202,11 +139,24 @@ static int write_summary(const struct run *r)
 
 	if (f == NULL)
 		return -errno;
-	fputs(summary_header, f);
+	summary_header(f);
 	for (size_t i = 0; i < r->ncells; i++)
 		if (r->cells[i].nok + r->cells[i].nfailed > 0)
 			summary_row(f, r, &r->cells[i]);
 	return close_out(&kf);
+}
+
+static void reps_row(FILE *f, const struct run *r, const struct run_cell *c, unsigned k)
+{
+	kmb_csv_field(f, r->backends[c->b]);
+	fprintf(f, ",%s,%u,%u,%d", r->wl[c->w].name, c->threads, k + 1, c->rep[k].ok);
+	for (int m = 0; m < KMB_NMETRICS; m++)
+		if (column(m)) {
+			fputc(',', f);
+			if (c->rep[k].ok)
+				csv_num(f, c->rep[k].v[m]);
+		}
+	fputc('\n', f);
 }
 
 static int write_reps(const struct run *r)
@@ -216,26 +166,15 @@ static int write_reps(const struct run *r)
 
 	if (f == NULL)
 		return -errno;
-	fputs("backend,workload,repetition,ok,ops_per_sec,alloc_p50_ns,alloc_p99_ns,free_p50_ns,"
-	      "free_p99_ns,peak_footprint_bytes,threads,alloc_p999_ns,free_p999_ns,seconds\n",
-	      f);
-	for (size_t i = 0; i < r->ncells; i++) {
-		const struct run_cell *c = &r->cells[i];
-
-		for (unsigned k = 0; k < r->reps; k++) {
-			const struct run_rep *p = &c->rep[k];
-
-			if (!p->ran)
-				continue; /* never ran (interrupted) */
-			kmb_csv_field(f, r->backends[c->b]);
-			fprintf(f,
-			        ",%s,%u,%d,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			        ",%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64 ",%.6f\n",
-			        r->wl[c->w].name, k + 1, p->ok, p->ops_per_sec, p->a50, p->a99,
-			        p->f50, p->f99, p->peak_footprint, c->threads, p->a999, p->f999,
-			        p->seconds);
-		}
-	}
+	fputs("backend,workload,threads,repetition,ok", f);
+	for (int m = 0; m < KMB_NMETRICS; m++)
+		if (column(m))
+			fprintf(f, ",%s", kmb_metrics[m].name);
+	fputc('\n', f);
+	for (size_t i = 0; i < r->ncells; i++)
+		for (unsigned k = 0; k < r->reps; k++)
+			if (r->cells[i].rep[k].ran) /* else never ran (interrupted) */
+				reps_row(f, r, &r->cells[i], k);
 	return close_out(&kf);
 }
 
@@ -305,7 +244,7 @@ static int write_sizeclass(const struct run *r)
 	return close_out(&kf);
 }
 
-int run_write_summaries(struct run *r)
+int kmb_run_write_summaries(struct run *r)
 {
 	int rc = 0;
 
@@ -325,26 +264,52 @@ int run_write_summaries(struct run *r)
 
 /* ---- the table ----------------------------------------------------------------------------- */
 
+double kmb_run_cell_median(const struct run *r, const struct run_cell *c, int m)
+{
+	struct kmb_spread s;
+
+	cell_spread(r, c, m, &s);
+	return s.median;
+}
+
+/* "12.3" or "12.3!" when above KMB_CV_FLAG_PCT: the cell's spread is too wide to rank by. */
+static const char *cv_text(char *buf, double cv)
+{
+	snprintf(buf, 16, isfinite(cv) ? "%.1f%s" : "-", cv, cv > KMB_CV_FLAG_PCT ? "!" : "");
+	return buf;
+}
+
 static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 {
-	const struct kmb_replay_result *x = c->last;
-	struct cell_sum s;
+	struct kmb_spread w, cpu;
+	char a[16], b[16], cpus[24] = "-";
 
-	if (x == NULL) {
+	if (c->nok == 0) {
 		fprintf(out, "  %-12s (no repetition succeeded: %.80s)\n", r->backends[c->b],
 		        c->error[0] ? c->error : "not run");
 		return;
 	}
-	summarize(r, c, &s);
+	cell_spread(r, c, KMB_M_ops_per_sec, &w);
+	cell_spread(r, c, KMB_M_ops_per_cpu_sec, &cpu);
+	if (cpu.median > 0) /* else not measured */
+		snprintf(cpus, sizeof(cpus), "%.0f", cpu.median);
+	else
+		cpu.cv_pct = NAN;
 	fprintf(out,
-	        "  %-12s %4u %12.0f %6.2f %9.0f %9.0f %8.0f %8.0f %9.2fM %7.2f %6.3f %8" PRIu64
-	        "\n",
-	        r->backends[c->b], s.n, s.ops_med, s.ops_cv, s.a50, s.a99, s.f50, s.f99,
-	        s.footprint / (1 << 20), x->internal_frag_pct, x->jw_peak_footprint_ratio,
-	        x->failed_allocs);
+	        "  %-12s %4u %12.0f %6s %12s %6s %9.0f %9.0f %8.0f %8.0f %9.2fM %7.2f %6.3f "
+	        "%8.0f\n",
+	        r->backends[c->b], c->nok, w.median, cv_text(a, w.cv_pct), cpus,
+	        cv_text(b, cpu.cv_pct), kmb_run_cell_median(r, c, KMB_M_alloc_p50_ns),
+	        kmb_run_cell_median(r, c, KMB_M_alloc_p99_ns),
+	        kmb_run_cell_median(r, c, KMB_M_free_p50_ns),
+	        kmb_run_cell_median(r, c, KMB_M_free_p99_ns),
+	        kmb_run_cell_median(r, c, KMB_M_peak_footprint_bytes) / (1 << 20),
+	        kmb_run_cell_median(r, c, KMB_M_internal_frag_pct),
+	        kmb_run_cell_median(r, c, KMB_M_jw_peak_footprint_ratio),
+	        kmb_run_cell_median(r, c, KMB_M_failed_allocs));
 }
 
-void run_print_table(FILE *out, struct run *r)
+void kmb_run_print_table(FILE *out, struct run *r)
 {
 	for (unsigned w = 0; w < r->nwl; w++)
 		for (unsigned t = 0; t < r->nthreads; t++) {
@@ -352,10 +317,14 @@ void run_print_table(FILE *out, struct run *r)
 			        r->threads[t] == 1 ? "" : "s",
 			        r->wl[w].replicate && r->threads[t] > 1 ? "a copy of the trace each"
 			                                                : "its CPU streams");
-			fprintf(out, "  %-12s %4s %12s %6s %9s %9s %8s %8s %10s %7s %6s %8s\n",
-			        "backend", "reps", "ops/s median", "cv%", "alloc p50", "alloc p99",
-			        "free p50", "free p99", "footprint", "ifrag%", "J&W", "failed");
+			fprintf(out,
+			        "  %-12s %4s %12s %6s %12s %6s %9s %9s %8s %8s %10s %7s %6s %8s\n",
+			        "backend", "reps", "ops/s (wall)", "cv%", "ops/s (CPU)", "cv%",
+			        "alloc p50", "alloc p99", "free p50", "free p99", "footprint",
+			        "ifrag%", "J&W", "failed");
 			for (unsigned b = 0; b < r->nbackends; b++)
-				table_row(out, r, run_cell_at(r, b, w, t));
+				table_row(out, r, kmb_run_cell_at(r, b, w, t));
 		}
+	fprintf(out, "\nMedians over repetitions; '!': coefficient of variation above %.0f%%.\n",
+	        KMB_CV_FLAG_PCT);
 }

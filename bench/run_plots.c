@@ -123,7 +123,7 @@ static int plot_latency(struct run *r, struct arena *a, bool *said)
 		                              s + (size_t)i * r->nbackends,
 		                              r->nbackends};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 			struct kmb_fig_series *x = &s[(size_t)i * r->nbackends + b];
 
 			*x = (struct kmb_fig_series){.name = r->backends[b], .color = b};
@@ -164,7 +164,7 @@ static void class_range(struct run *r, unsigned w, char *buf, size_t len)
 	unsigned lo = KMB_SIZE_CLASSES, hi = 0;
 
 	for (unsigned b = 0; b < r->nbackends; b++) {
-		const struct run_cell *c = run_cell_at(r, b, w, 0);
+		const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 
 		for (unsigned k = 0; c->nok && k < KMB_SIZE_CLASSES; k++)
 			if (c->size_alloc[k].count + c->size_free[k].count) {
@@ -224,7 +224,7 @@ static int plot_sizeclass(struct run *r, struct arena *a, bool *said)
 		                              xr[w],          KMB_FIG_KEY_OUTSIDE,
 		                              s + i * per,    per};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 			struct kmb_fig_series *p99 = &s[i * per + 2 * b], *p50 = p99 + 1;
 
 			*p99 = (struct kmb_fig_series){
@@ -293,7 +293,7 @@ static int plot_footprint(struct run *r, struct arena *a, bool *said)
 		ws[r->nbackends] = (struct kmb_fig_series){
 		        .name = "live requested", .color = KMB_FIG_BLACK, .dashed = true};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = run_cell_at(r, b, w, 0);
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 
 			ws[b] = (struct kmb_fig_series){.name = r->backends[b], .color = b};
 			if (c->last == NULL)
@@ -325,20 +325,18 @@ static const char frag_extra[] = "set xrange [-0.6:*]\nset yrange [0.1:*]\n"
                                  "set offsets 0, 0, graph 0.4, 0\n"
                                  "set key top right maxrows 4";
 
+/* Medians over the cell's repetitions, like every per-cell figure. */
 static double measure(const struct run *r, const struct run_cell *c, unsigned m)
 {
 	const struct run_frames *fr = &r->frames[(size_t)c->b * r->nwl + c->w];
-	const struct kmb_replay_result *x = c->last;
 
-	if (x == NULL)
-		return NAN;
 	switch (m) {
 	case 0:
-		return x->internal_frag_pct;
+		return kmb_run_cell_median(r, c, KMB_M_internal_frag_pct);
 	case 1:
-		return 100 * (x->jw_footprint_at_peak_ratio - 1);
+		return 100 * (kmb_run_cell_median(r, c, KMB_M_jw_footprint_at_peak_live_ratio) - 1);
 	case 2:
-		return 100 * (x->jw_peak_footprint_ratio - 1);
+		return 100 * (kmb_run_cell_median(r, c, KMB_M_jw_peak_footprint_ratio) - 1);
 	default:
 		return fr->done && fr->rc == 0 ? fr->unusable_pct : NAN;
 	}
@@ -398,7 +396,7 @@ static int plot_frag(struct run *r, struct arena *a, bool *said)
 
 			for (unsigned b = 0; x && y && b < r->nbackends; b++) {
 				x[n] = b + (m - (NMEASURES - 1) / 2.0) * 0.2;
-				y[n] = measure(r, run_cell_at(r, b, w, 0), m);
+				y[n] = measure(r, kmb_run_cell_at(r, b, w, 0), m);
 				n += isfinite(y[n]);
 			}
 			s[w * NMEASURES + m] = (struct kmb_fig_series){measure_names[m],
@@ -424,18 +422,30 @@ static int plot_frag(struct run *r, struct arena *a, bool *said)
 /* ---- scaling -----------------------------------------------------------------------------------
  */
 
-static char *thread_xtics(const struct run *r)
+/*
+ * Each thread count says what it measures: "2\n2 copies" where the workload is replayed as
+ * T copies on T threads (weak scaling), "2\n2 CPU streams" where its streams are spread
+ * over T threads (strong scaling; a trace has facts.cpus streams).
+ */
+static char *thread_xtics(const struct run *r, unsigned w)
 {
-	char *t = malloc(32 * RUN_MAX_THREADS + 8);
-	size_t n = 1;
+	size_t cap = 64 * (size_t)RUN_MAX_THREADS + 8, n = 1;
+	char *t = malloc(cap);
 
 	if (t == NULL)
 		return NULL;
 	t[0] = '(';
-	for (unsigned i = 0; i < r->nthreads; i++)
-		n += (size_t)sprintf(t + n, "%s'%u' %u", i ? ", " : "", r->threads[i],
-		                     r->threads[i]);
-	strcpy(t + n, ")");
+	for (unsigned i = 0; i < r->nthreads; i++) {
+		unsigned th = r->threads[i], cpus = (unsigned)r->wl[w].facts.cpus;
+
+		if (r->wl[w].replicate)
+			n += (size_t)snprintf(t + n, cap - n, "%s\"%u\\n%u cop%s\" %u",
+			                      i ? ", " : "", th, th, th == 1 ? "y" : "ies", th);
+		else
+			n += (size_t)snprintf(t + n, cap - n, "%s\"%u\\n%u stream%s\" %u",
+			                      i ? ", " : "", th, cpus, cpus == 1 ? "" : "s", th);
+	}
+	snprintf(t + n, cap - n, ")");
 	return t;
 }
 
@@ -447,13 +457,13 @@ static void scaling_series(const struct run *r, struct arena *a, unsigned b, uns
 	size_t n = 0;
 
 	for (unsigned t = 0; x && y && lo && hi && t < r->nthreads; t++) {
-		const struct run_cell *c = run_cell_at((struct run *)r, b, w, t);
+		const struct run_cell *c = kmb_run_cell_at((struct run *)r, b, w, t);
 		double v[1000], mn = INFINITY, mx = 0;
 		unsigned k = 0;
 
 		for (unsigned i = 0; i < r->reps && k < 1000; i++)
 			if (c->rep[i].ok) {
-				v[k++] = c->rep[i].ops_per_sec / 1e6;
+				v[k++] = c->rep[i].v[KMB_M_ops_per_sec] / 1e6;
 				mn = fmin(mn, v[k - 1]);
 				mx = fmax(mx, v[k - 1]);
 			}
@@ -473,23 +483,30 @@ static int plot_scaling(struct run *r, struct arena *a, bool *said)
 	struct kmb_fig_panel *p = calloc(r->nwl, sizeof(*p));
 	struct kmb_fig_series *s = calloc((size_t)r->nwl * r->nbackends, sizeof(*s));
 	unsigned cols = grid_cols(r->nwl), rows = (r->nwl + cols - 1) / cols;
-	char *xt = thread_xtics(r), (*title)[160] = calloc(r->nwl, sizeof(*title));
-	struct kmb_fig f = {"scaling", "Throughput against replay threads (median, min-max bars)",
-	                    rows,      cols,
-	                    1200,      340 * rows + 60,
-	                    p,         r->nwl};
+	char **xt = calloc(r->nwl, sizeof(*xt)), (*title)[160] = calloc(r->nwl, sizeof(*title));
+	struct kmb_fig f = {"scaling",
+	                    "Wall-time throughput against replay threads (median, min-max bars): "
+	                    "T copies = weak scaling, streams = strong scaling",
+	                    rows,
+	                    cols,
+	                    1200,
+	                    340 * rows + 60,
+	                    p,
+	                    r->nwl};
 	int rc = 1;
 
 	for (unsigned w = 0; p && s && xt && title && w < r->nwl; w++) {
 		snprintf(title[w], sizeof(title[w]), "%s (%s)", r->wl[w].name,
-		         r->wl[w].replicate ? "a copy of the trace per thread"
-		                            : "its CPU streams over the threads");
+		         r->wl[w].replicate ? "weak scaling: T copies of the trace on T threads"
+		                            : "strong scaling: its CPU streams over T threads");
+		if ((xt[w] = thread_xtics(r, w)) == NULL)
+			break;
 		p[w] = (struct kmb_fig_panel){title[w],
 		                              "replay threads",
 		                              "million ops/s",
 		                              false,
 		                              false,
-		                              xt,
+		                              xt[w],
 		                              "set yrange [0:*]\nset offsets 0.2, 0.2, 0, 0",
 		                              KMB_FIG_KEY_OUTSIDE,
 		                              s + (size_t)w * r->nbackends,
@@ -497,8 +514,10 @@ static int plot_scaling(struct run *r, struct arena *a, bool *said)
 		for (unsigned b = 0; b < r->nbackends; b++)
 			scaling_series(r, a, b, w, &s[(size_t)w * r->nbackends + b]);
 	}
-	if (p && s && xt && title)
+	if (p && s && xt && title && (r->nwl == 0 || xt[r->nwl - 1]))
 		rc = draw(r, &f, said);
+	for (unsigned w = 0; xt && w < r->nwl; w++)
+		free(xt[w]);
 	free(p);
 	free(s);
 	free(xt);
@@ -506,7 +525,7 @@ static int plot_scaling(struct run *r, struct arena *a, bool *said)
 	return rc;
 }
 
-int run_write_plots(struct run *r)
+int kmb_run_write_plots(struct run *r)
 {
 	struct arena *a = calloc(1, sizeof(*a));
 	bool said = false;

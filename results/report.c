@@ -1,53 +1,39 @@
 /*
- * results/report.c - the design-decision report of a `kmbench run` results directory.
+ * results/report.c - the design-decision report of a `kmbench run` results directory:
+ * loading, the setup, the order of the sections, writing (report.h lists the other parts).
  *
  * The report is a function of the directory's files only (run.json, summary.csv,
- * sizeclass.csv, frames.csv, replay/<cell>-r<k>.json, the PNGs), so `kmbench plot DIR`
- * can rebuild it after re-rendering, and an interrupted run gets one too.  It is built as
- * blocks (report.h) and written twice: report.md (images by path) and report.html
- * (self-contained).
+ * repetitions.csv, sizeclass.csv, frames.csv, replay/<cell>-r<k>.json, the PNGs), so
+ * `kmbench plot DIR` can rebuild it after re-rendering, and an interrupted run gets one
+ * too.  It is built as blocks (report.h) and written twice: report.md (images by path) and
+ * report.html (self-contained).
  *
- * Contents: the setup; a ranking over all workloads and one per workload; each figure
- * with one finding per workload computed from the data (who is best and worst, by how
- * much - no sentence is written unless the numbers behind it exist); `vmstat -m` of the
- * first workload; behaviour under memory exhaustion; what failed.
+ * Contents: the setup and how the figures were measured (timer cost and resolution,
+ * throughput from an untimed replay, how baseline footprint is read, whether the machine
+ * had idle CPUs for the threads); a ranking over all workloads and one per workload; each
+ * figure with one finding per workload computed from the data (who is best and worst, by
+ * how much - no sentence is written unless the numbers behind it exist); `vmstat -m` of
+ * the first workload; behaviour under memory exhaustion; what failed.  Column names are
+ * those of the declared schema (results/schema.def); directories written before it read
+ * through its aliases.
  *
- * The overall ranking combines workloads by geometric means of ratios to the best backend
- * in each workload (Fleming & Wallace 1986: the only mean of normalized numbers whose
- * order does not depend on which backend is the reference).  Tables and findings use the
- * first --threads value (the base); the scaling figure uses them all.
+ * Backends, workloads and thread counts are lists grown as needed; each cell's summary row
+ * and repetitions are indexed once (one pass over each file), so the report is linear in
+ * the size of the directory.  Tables and findings use the first --threads value (the
+ * base); the scaling figure uses them all.
  */
 #include "results/results.h"
 #include "results/report.h"
+#include "results/schema.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define R_MAX_B    64
-#define R_MAX_W    16
-#define R_MAX_T    8
-#define VMSTAT_TOP 8
-
-struct rep {
-	const char *dir;
-	struct kmb_jv run;
-	struct kmb_csv sum, size, frames;
-	bool has_run, has_size, has_frames;
-	const char *b[R_MAX_B];
-	unsigned nb;
-	const char *w[R_MAX_W];
-	unsigned nw;
-	unsigned t[R_MAX_T];
-	unsigned nt;
-	struct kmb_rdoc d;
-};
-
 /* ---- numbers as text --------------------------------------------------------------------- */
 
-static const char *f_ns(char *buf, double ns)
+const char *kmb_rf_ns(char *buf, double ns)
 {
 	if (!isfinite(ns))
 		snprintf(buf, 32, "n/a");
@@ -60,7 +46,7 @@ static const char *f_ns(char *buf, double ns)
 	return buf;
 }
 
-static const char *f_bytes(char *buf, double b)
+const char *kmb_rf_bytes(char *buf, double b)
 {
 	if (!isfinite(b))
 		snprintf(buf, 32, "n/a");
@@ -73,7 +59,7 @@ static const char *f_bytes(char *buf, double b)
 	return buf;
 }
 
-static const char *f_ops(char *buf, double ops)
+const char *kmb_rf_ops(char *buf, double ops)
 {
 	if (!isfinite(ops))
 		snprintf(buf, 32, "n/a");
@@ -83,7 +69,7 @@ static const char *f_ops(char *buf, double ops)
 }
 
 /* A count: whole numbers without decimals, others (per-pass averages) with one. */
-static const char *f_count(char *buf, double v)
+const char *kmb_rf_count(char *buf, double v)
 {
 	if (!isfinite(v))
 		snprintf(buf, 32, "n/a");
@@ -92,7 +78,7 @@ static const char *f_count(char *buf, double v)
 	return buf;
 }
 
-static const char *f_num(char *buf, double v, int decimals)
+const char *kmb_rf_num(char *buf, double v, int decimals)
 {
 	if (!isfinite(v))
 		snprintf(buf, 32, "n/a");
@@ -103,52 +89,127 @@ static const char *f_num(char *buf, double v, int decimals)
 
 /* ---- loading ----------------------------------------------------------------------------- */
 
-static bool listed(const char *const *v, unsigned n, const char *s)
+static int index_of(const char *const *v, unsigned n, const char *s)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
-/* Backends, workloads and thread counts: from run.json, else from summary.csv's rows. */
-static void lists(struct rep *r)
+static int index_of_t(const unsigned *v, unsigned n, unsigned t)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (v[i] == t)
+			return (int)i;
+	return -1;
+}
+
+/* Room for one more in a list of n: capacity 4, then each power of two. */
+static bool grow(struct kmb_report *r, void **v, size_t size, unsigned n)
+{
+	void *nv;
+
+	if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+		return true;
+	if ((nv = realloc(*v, (n ? 2 * (size_t)n : 4) * size)) == NULL) {
+		r->d.nomem = true;
+		return false;
+	}
+	*v = nv;
+	return true;
+}
+
+static void add_name(struct kmb_report *r, const char ***v, unsigned *n, const char *s)
+{
+	if (s && index_of(*v, *n, s) < 0 && grow(r, (void **)v, sizeof(**v), *n))
+		(*v)[(*n)++] = s;
+}
+
+static void add_t(struct kmb_report *r, unsigned t)
+{
+	if (index_of_t(r->t, r->nt, t) < 0 && grow(r, (void **)&r->t, sizeof(*r->t), r->nt))
+		r->t[r->nt++] = t;
+}
+
+/* Backends, workloads and thread counts: from run.json, then summary.csv's rows. */
+static void lists(struct kmb_report *r)
 {
 	const struct kmb_jv *v;
 
 	if ((v = kmb_jv_get(&r->run, "backends")) && v->type == KMB_JV_ARR)
-		for (size_t i = 0; i < v->n && r->nb < R_MAX_B; i++)
+		for (size_t i = 0; i < v->n; i++)
 			if (v->kid[i].type == KMB_JV_STR)
-				r->b[r->nb++] = v->kid[i].str;
+				add_name(r, &r->b, &r->nb, v->kid[i].str);
 	if ((v = kmb_jv_get(&r->run, "workloads")) && v->type == KMB_JV_ARR)
-		for (size_t i = 0; i < v->n && r->nw < R_MAX_W; i++)
-			if (kmb_jv_str(&v->kid[i], "name", NULL))
-				r->w[r->nw++] = kmb_jv_str(&v->kid[i], "name", NULL);
+		for (size_t i = 0; i < v->n; i++)
+			add_name(r, &r->w, &r->nw, kmb_jv_str(&v->kid[i], "name", NULL));
 	if ((v = kmb_jv_get(&r->run, "threads")) && v->type == KMB_JV_ARR)
-		for (size_t i = 0; i < v->n && r->nt < R_MAX_T; i++)
-			if (v->kid[i].type == KMB_JV_NUM)
-				r->t[r->nt++] = (unsigned)v->kid[i].num;
-	for (size_t row = 1; row < r->sum.nrows; row++) {
-		const char *b = kmb_csv_get(&r->sum, row, "backend");
-		const char *w = kmb_csv_get(&r->sum, row, "workload");
-		double t = kmb_csv_num(&r->sum, row, "threads");
-		unsigned tt = isfinite(t) ? (unsigned)t : 1;
-		bool seen = false;
+		for (size_t i = 0; i < v->n; i++)
+			if (v->kid[i].type == KMB_JV_NUM && v->kid[i].num >= 1)
+				add_t(r, (unsigned)v->kid[i].num);
+	for (size_t i = 1; i < r->sum.nrows; i++) {
+		double t = kmb_csv_num(&r->sum, i, "threads");
 
-		if (!listed(r->b, r->nb, b) && r->nb < R_MAX_B)
-			r->b[r->nb++] = b;
-		if (!listed(r->w, r->nw, w) && r->nw < R_MAX_W)
-			r->w[r->nw++] = w;
-		for (unsigned i = 0; i < r->nt; i++)
-			seen |= r->t[i] == tt;
-		if (!seen && r->nt < R_MAX_T)
-			r->t[r->nt++] = tt;
+		add_name(r, &r->b, &r->nb, kmb_csv_get(&r->sum, i, "backend"));
+		add_name(r, &r->w, &r->nw, kmb_csv_get(&r->sum, i, "workload"));
+		add_t(r, isfinite(t) && t >= 1 ? (unsigned)t : 1);
 	}
 	if (r->nt == 0)
-		r->t[r->nt++] = 1;
+		add_t(r, 1);
 }
 
-static int load(struct rep *r, char *err, size_t errlen)
+/* The cell index of a CSV row (backend, workload, threads), or -1. */
+static long cell_of(const struct kmb_report *r, const struct kmb_csv *c, size_t i)
+{
+	int b = index_of(r->b, r->nb, kmb_csv_get(c, i, "backend"));
+	int w = index_of(r->w, r->nw, kmb_csv_get(c, i, "workload"));
+	double tv = kmb_csv_num(c, i, "threads");
+	int t = index_of_t(r->t, r->nt, isfinite(tv) && tv >= 1 ? (unsigned)tv : 1);
+
+	return b < 0 || w < 0 || t < 0 ? -1 : ((long)b * r->nw + w) * r->nt + t;
+}
+
+/* One pass over summary.csv and repetitions.csv: each cell's row and repetitions. */
+static void index_cells(struct kmb_report *r)
+{
+	size_t n = (size_t)r->nb * r->nw * r->nt;
+
+	r->cell_row = calloc(n ? n : 1, sizeof(*r->cell_row));
+	r->cell_v = calloc(n ? n : 1, sizeof(*r->cell_v));
+	if (r->cell_row == NULL || r->cell_v == NULL) {
+		r->d.nomem = true;
+		return;
+	}
+	for (size_t i = 1; i < r->sum.nrows; i++) {
+		long c = cell_of(r, &r->sum, i);
+
+		if (c >= 0 && kmb_csv_num(&r->sum, i, "repetitions") > 0 && !r->cell_row[c])
+			r->cell_row[c] = i;
+	}
+	kmb_report_choose_throughput(r);
+	for (size_t i = 1; r->has_reps && i < r->reps.nrows; i++) {
+		long c = cell_of(r, &r->reps, i);
+		double v = kmb_csv_num(&r->reps, i, r->thr);
+		struct kmb_report_vals *cv = c >= 0 ? &r->cell_v[c] : NULL;
+
+		if (cv == NULL || kmb_csv_num(&r->reps, i, "ok") != 1 || !isfinite(v))
+			continue;
+		if (cv->n == cv->cap) {
+			double *nv =
+			        realloc(cv->v, (cv->cap = cv->cap ? 2 * cv->cap : 8) * sizeof(*nv));
+
+			if (nv == NULL) {
+				r->d.nomem = true;
+				return;
+			}
+			cv->v = nv;
+		}
+		cv->v[cv->n++] = v;
+	}
+}
+
+static int load(struct kmb_report *r, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int rc;
@@ -164,91 +225,71 @@ static int load(struct rep *r, char *err, size_t errlen)
 	r->has_size = kmb_csv_load(path, &r->size) == 0;
 	snprintf(path, sizeof(path), "%s/frames.csv", r->dir);
 	r->has_frames = kmb_csv_load(path, &r->frames) == 0;
+	snprintf(path, sizeof(path), "%s/repetitions.csv", r->dir);
+	r->has_reps = kmb_csv_load(path, &r->reps) == 0;
 	lists(r);
+	index_cells(r);
 	return 0;
 }
 
-static void unload(struct rep *r)
+static void unload(struct kmb_report *r)
 {
+	size_t n = (size_t)r->nb * r->nw * r->nt;
+
+	for (size_t i = 0; r->cell_v && i < n; i++)
+		free(r->cell_v[i].v);
+	free(r->cell_v);
+	free(r->cell_row);
+	free(r->b);
+	free(r->w);
+	free(r->t);
 	kmb_jv_free(&r->run);
 	kmb_csv_free(&r->sum);
 	kmb_csv_free(&r->size);
 	kmb_csv_free(&r->frames);
+	kmb_csv_free(&r->reps);
 	kmb_rdoc_free(&r->d);
 }
 
-/* summary.csv row of a cell with at least one good repetition, or 0. */
-static size_t row(const struct rep *r, const char *b, const char *w, unsigned t)
+size_t kmb_report_row(const struct kmb_report *r, unsigned b, unsigned w, unsigned t)
 {
-	for (size_t i = 1; i < r->sum.nrows; i++)
-		if (strcmp(kmb_csv_get(&r->sum, i, "backend"), b) == 0 &&
-		    strcmp(kmb_csv_get(&r->sum, i, "workload"), w) == 0 &&
-		    kmb_csv_num(&r->sum, i, "threads") == t &&
-		    kmb_csv_num(&r->sum, i, "repetitions") > 0)
-			return i;
-	return 0;
+	return r->cell_row ? r->cell_row[((size_t)b * r->nw + w) * r->nt + t] : 0;
 }
 
-static double num(const struct rep *r, size_t rw, const char *col)
+double kmb_report_num(const struct kmb_report *r, size_t rw, const char *col)
 {
-	return rw ? kmb_csv_num(&r->sum, rw, col) : NAN;
+	char old[96];
+	int m;
+
+	if (rw == 0)
+		return NAN;
+	if (kmb_csv_col(&r->sum, col) >= 0)
+		return kmb_csv_num(&r->sum, rw, col);
+	snprintf(old, sizeof(old), "%s_median", col); /* summary.csv before the schema */
+	if (kmb_csv_col(&r->sum, old) >= 0)
+		return kmb_csv_num(&r->sum, rw, old);
+	m = kmb_metric_find(col);
+	return m >= 0 && kmb_metrics[m].alias[0] ? kmb_csv_num(&r->sum, rw, kmb_metrics[m].alias)
+	                                         : NAN;
 }
 
-/* The per-pass value of a counter summed over a repetition's passes. */
-static double per_pass(const struct rep *r, size_t rw, const char *col)
+double kmb_report_per_pass(const struct kmb_report *r, size_t rw, const char *col)
 {
-	double k = num(r, rw, "repeat");
+	double k = kmb_report_num(r, rw, "repeat");
 
-	return num(r, rw, col) / (isfinite(k) && k > 0 ? k : 1);
+	return kmb_report_num(r, rw, col) / (isfinite(k) && k > 0 ? k : 1);
 }
 
-/* ---- best and worst ------------------------------------------------------------------------ */
-
-struct extremes {
-	int lo, hi; /* backend indices, -1 if none */
-	double vlo, vhi;
-	unsigned n;
-};
-
-typedef double (*metric_fn)(const struct rep *r, size_t rw, const void *arg);
-
-static double m_col(const struct rep *r, size_t rw, const void *arg)
+bool kmb_report_file_exists(const struct kmb_report *r, const char *name)
 {
-	return num(r, rw, arg);
-}
+	char path[PATH_MAX];
+	FILE *f;
 
-static struct extremes extremes(const struct rep *r, unsigned w, metric_fn f, const void *arg)
-{
-	struct extremes e = {-1, -1, INFINITY, -INFINITY, 0};
-
-	for (unsigned b = 0; b < r->nb; b++) {
-		size_t rw = row(r, r->b[b], r->w[w], r->t[0]);
-		double v = rw ? f(r, rw, arg) : NAN;
-
-		if (!isfinite(v))
-			continue;
-		e.n++;
-		if (v < e.vlo) {
-			e.vlo = v;
-			e.lo = (int)b;
-		}
-		if (v > e.vhi) {
-			e.vhi = v;
-			e.hi = (int)b;
-		}
-	}
-	return e;
-}
-
-static double ratio(double a, double b)
-{
-	return b > 0 ? a / b : NAN;
-}
-
-/* Every backend has the same value: nothing to rank. */
-static bool same(const struct extremes *e)
-{
-	return e->vhi - e->vlo <= 1e-9 * fabs(e->vhi);
+	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+	if ((f = fopen(path, "rb")) == NULL)
+		return false;
+	fclose(f);
+	return true;
 }
 
 /* ---- the setup ------------------------------------------------------------------------------ */
@@ -259,7 +300,7 @@ static void fact(struct kmb_rtable *t, const char *k, const char *v)
 	kmb_rtable_cell(t, "%s", v ? v : "unknown");
 }
 
-static void command_line(const struct rep *r, char *buf, size_t len)
+static void command_line(const struct kmb_report *r, char *buf, size_t len)
 {
 	const struct kmb_jv *c = kmb_jv_get(&r->run, "command");
 	size_t n = 0;
@@ -271,7 +312,7 @@ static void command_line(const struct rep *r, char *buf, size_t len)
 			                      c->kid[i].str);
 }
 
-static void status(struct rep *r)
+static void status(struct kmb_report *r)
 {
 	const struct kmb_jv *jobs = kmb_jv_get(&r->run, "jobs");
 	double total = kmb_jv_num(jobs, "total", NAN), done = kmb_jv_num(jobs, "done", NAN);
@@ -291,7 +332,7 @@ static void status(struct rep *r)
 		              done, total);
 }
 
-static void setup_table(struct rep *r)
+static void setup_table(struct kmb_report *r)
 {
 	struct kmb_rtable *t = kmb_rdoc_table(&r->d, "fact|value", "ll");
 	const struct kmb_jv *j = &r->run, *th = kmb_jv_get(j, "threads");
@@ -324,16 +365,75 @@ static void setup_table(struct rep *r)
 	         kmb_jv_num(j, "repetitions", NAN), kmb_jv_num(j, "ops_per_repetition", NAN),
 	         kmb_jv_num(j, "seed", NAN));
 	fact(t, "replay threads", buf);
-	snprintf(buf, sizeof(buf),
-	         "%s simulated physical memory (4 KiB frames); INVARIANTS %s; "
-	         "timer cost %.0f ns per timed operation (included in latencies)",
-	         f_bytes(a, kmb_jv_num(j, "mem_bytes", NAN)),
-	         kmb_jv_bool(j, "invariants", false) ? "on" : "off",
-	         kmb_jv_num(j, "timer_overhead_ns", NAN));
+	snprintf(buf, sizeof(buf), "%s simulated physical memory (4 KiB frames); INVARIANTS %s",
+	         kmb_rf_bytes(a, kmb_jv_num(j, "mem_bytes", NAN)),
+	         kmb_jv_bool(j, "invariants", false) ? "on" : "off");
 	fact(t, "system", buf);
 }
 
-static void workload_table(struct rep *r)
+/* The largest value of a column over the cells (a property of the machine, not a cell). */
+static double column_max(const struct kmb_report *r, const char *col)
+{
+	double m = NAN;
+
+	for (size_t i = 1; i < r->sum.nrows; i++) {
+		double v = kmb_report_num(r, i, col);
+
+		if (isfinite(v) && !(v <= m))
+			m = v;
+	}
+	return m;
+}
+
+/* How the numbers were taken: the timer, throughput, footprint, the machine's load. */
+static void measurement(struct kmb_report *r)
+{
+	double res = column_max(r, "timer_resolution_ns"), tmax = r->t[r->nt - 1];
+	double idle = kmb_jv_num(&r->run, "idle_cpus_at_start", NAN);
+	char a[32];
+
+	kmb_rdoc_heading(&r->d, 3, "How the figures were measured");
+	kmb_rdoc_item(&r->d,
+	              "Timer: reading the cycle counter around an operation costs %s (the median "
+	              "of an empty timed interval), included in every latency.",
+	              kmb_rf_ns(a, kmb_jv_num(&r->run, "timer_overhead_ns", NAN)));
+	if (res > 0)
+		kmb_rdoc_item(
+		        &r->d,
+		        "Timer resolution: %.3g ns per tick; latencies are multiples of it, so "
+		        "differences below it are not measured.",
+		        res);
+	else
+		kmb_rdoc_item(&r->d, "Timer resolution: not recorded by the kmbench that wrote "
+		                     "this run (timer_resolution_ns).");
+	kmb_rdoc_item(&r->d,
+	              "Throughput comes from a replay with timing off (wall time of the replay "
+	              "loop, and its threads' CPU time); latencies and everything else from a "
+	              "second, timed replay. Every figure of a cell is the median over its "
+	              "repetitions; a coefficient of variation above %.0f%% is flagged (!).",
+	              KMB_CV_FLAG_PCT);
+	kmb_rdoc_item(
+	        &r->d,
+	        "Footprint: the kernel designs' pages held (data and metadata) in the "
+	        "simulated physical memory. The user-space baselines (libc, mimalloc, "
+	        "jemalloc, tcmalloc) take memory from the process, not from simulated frames: "
+	        "their footprint is their allocator's own statistics (glibc mallinfo2, "
+	        "mi_process_info's commit, jemalloc stats.resident, tcmalloc heap_size less "
+	        "unmapped), read at each new high of charged bytes; compare it with the "
+	        "kernel designs' as the order of magnitude it is.");
+	if (isfinite(idle))
+		kmb_rdoc_item(&r->d, "%s %.1f of %.0f online CPUs were idle at the start (%s); %s",
+		              idle + 0.5 < tmax ? "WARNING: only" : "Load:", idle,
+		              kmb_jv_num(&r->run, "online_cpus", NAN),
+		              kmb_jv_str(&r->run, "idle_cpus_method", "?"),
+		              idle + 0.5 < tmax
+		                      ? "fewer than the replay threads of the largest "
+		                        "thread count: threads shared CPUs with other work "
+		                        "and the scaling figures understate the allocators."
+		                      : "enough for the largest thread count.");
+}
+
+static void workload_table(struct kmb_report *r)
 {
 	const struct kmb_jv *wl = kmb_jv_get(&r->run, "workloads");
 	struct kmb_rtable *t;
@@ -353,792 +453,36 @@ static void workload_table(struct rep *r)
 		kmb_rtable_cell(t, "%s", kmb_jv_str(w, "source", "?"));
 		kmb_rtable_cell(t, "%.0f", kmb_jv_num(w, "events", NAN));
 		kmb_rtable_cell(t, "%.0f", kmb_jv_num(w, "cpus", NAN));
-		kmb_rtable_cell(t, "%s", f_bytes(a, kmb_jv_num(w, "peak_live_bytes_req", NAN)));
-		kmb_rtable_cell(t, "%s", f_bytes(m, kmb_jv_num(w, "mem_bytes", NAN)));
+		kmb_rtable_cell(t, "%s",
+		                kmb_rf_bytes(a, kmb_jv_num(w, "peak_live_bytes_req", NAN)));
+		kmb_rtable_cell(t, "%s", kmb_rf_bytes(m, kmb_jv_num(w, "mem_bytes", NAN)));
 		kmb_rtable_cell(t, "%.0f", kmb_jv_num(w, "repeat", NAN));
 		kmb_rtable_cell(t, "%s",
 		                rep ? "T copies of the trace" : "its CPU streams on T threads");
 	}
 }
-
-/* ---- ranking ----------------------------------------------------------------------------------
- */
-
-struct score {
-	int b;
-	double thr, a99, a999, f99, fp, jw, failed;
-	unsigned n;
-};
-
-/* Geometric mean over workloads of (value / best value of the workload). */
-static double geo_ratio(const struct rep *r, unsigned b, const char *col, bool higher_better)
+static void build(struct kmb_report *r)
 {
-	double logsum = 0;
-	unsigned n = 0;
-
-	for (unsigned w = 0; w < r->nw; w++) {
-		struct extremes e = extremes(r, w, m_col, col);
-		double v = num(r, row(r, r->b[b], r->w[w], r->t[0]), col);
-		double q = higher_better ? ratio(v, e.vhi) : ratio(v, e.vlo);
-
-		if (isfinite(q) && q > 0) {
-			logsum += log(q);
-			n++;
-		}
-	}
-	return n ? exp(logsum / n) : NAN;
-}
-
-static double geo_col(const struct rep *r, unsigned b, const char *col)
-{
-	double logsum = 0;
-	unsigned n = 0;
-
-	for (unsigned w = 0; w < r->nw; w++) {
-		double v = num(r, row(r, r->b[b], r->w[w], r->t[0]), col);
-
-		if (isfinite(v) && v > 0) {
-			logsum += log(v);
-			n++;
-		}
-	}
-	return n ? exp(logsum / n) : NAN;
-}
-
-static int cmp_score(const void *x, const void *y)
-{
-	const struct score *a = x, *b = y;
-	double p = isfinite(a->thr) ? a->thr : -1, q = isfinite(b->thr) ? b->thr : -1;
-
-	return (p < q) - (p > q);
-}
-
-static void score_all(const struct rep *r, struct score *s)
-{
-	for (unsigned b = 0; b < r->nb; b++) {
-		s[b] = (struct score){(int)b,
-		                      geo_ratio(r, b, "ops_per_sec_median", true),
-		                      geo_ratio(r, b, "alloc_p99_ns", false),
-		                      geo_ratio(r, b, "alloc_p999_ns", false),
-		                      geo_ratio(r, b, "free_p99_ns", false),
-		                      geo_ratio(r, b, "peak_footprint_bytes", false),
-		                      geo_col(r, b, "jw_peak_footprint_ratio"),
-		                      0,
-		                      0};
-		for (unsigned w = 0; w < r->nw; w++) {
-			size_t rw = row(r, r->b[b], r->w[w], r->t[0]);
-
-			if (rw) {
-				s[b].failed += per_pass(r, rw, "failed_allocs");
-				s[b].n++;
-			}
-		}
-	}
-	qsort(s, r->nb, sizeof(*s), cmp_score);
-}
-
-static int best_of(const struct score *s, unsigned n, size_t off)
-{
-	int best = -1;
-	double bv = INFINITY;
-
-	for (unsigned i = 0; i < n; i++) {
-		double v = *(const double *)((const char *)&s[i] + off);
-
-		if (isfinite(v) && v < bv) {
-			bv = v;
-			best = s[i].b;
-		}
-	}
-	return best;
-}
-
-static void ranking_overall(struct rep *r)
-{
-	struct score s[R_MAX_B];
-	struct kmb_rtable *t;
-	int lat, fp;
-	char a[32], b2[32], c[32], d[32], e[32], f[32];
-
-	if (r->nb == 0)
-		return;
-	score_all(r, s);
-	kmb_rdoc_heading(&r->d, 2, "Ranking");
-	kmb_rdoc_para(
-	        &r->d,
-	        "Over all %u workload%s at %u thread%s: each backend's figure divided by the "
-	        "best backend's in each workload, combined by geometric mean (1.00x is the "
-	        "best everywhere); ranked by throughput. Failed allocations are per pass over "
-	        "the trace, summed over workloads.",
-	        r->nw, r->nw == 1 ? "" : "s", r->t[0], r->t[0] == 1 ? "" : "s");
-	t = kmb_rdoc_table(&r->d,
-	                   "rank|backend|throughput (% of best)|alloc p99 (x best)|alloc p99.9 (x "
-	                   "best)|free p99 (x best)|peak footprint (x best)|J&W peak footprint / "
-	                   "peak live|failed allocs",
-	                   "rlrrrrrrr");
-	for (unsigned i = 0; i < r->nb; i++) {
-		kmb_rtable_cell(t, "%u", i + 1);
-		kmb_rtable_cell(t, "%s", r->b[s[i].b]);
-		kmb_rtable_cell(t, "%s", f_num(a, 100 * s[i].thr, 1));
-		kmb_rtable_cell(t, "%s", f_num(b2, s[i].a99, 2));
-		kmb_rtable_cell(t, "%s", f_num(c, s[i].a999, 2));
-		kmb_rtable_cell(t, "%s", f_num(d, s[i].f99, 2));
-		kmb_rtable_cell(t, "%s", f_num(e, s[i].fp, 2));
-		kmb_rtable_cell(t, "%s", f_num(f, s[i].jw, 3));
-		kmb_rtable_cell(t, "%.0f", s[i].failed);
-	}
-	lat = best_of(s, r->nb, offsetof(struct score, a99));
-	fp = best_of(s, r->nb, offsetof(struct score, fp));
-	if (isfinite(s[0].thr) && lat >= 0 && fp >= 0)
-		kmb_rdoc_para(
-		        &r->d,
-		        "Finding: %s has the highest throughput (%.0f%% of the best in each "
-		        "workload, geometric mean; %s is last at %.0f%%); %s the lowest p99 alloc "
-		        "latency; %s the smallest peak footprint.",
-		        r->b[s[0].b], 100 * s[0].thr, r->b[s[r->nb - 1].b], 100 * s[r->nb - 1].thr,
-		        r->b[lat], r->b[fp]);
-}
-
-static void ranking_workload(struct rep *r, unsigned w)
-{
-	struct kmb_rtable *t;
-	int order[R_MAX_B];
-	unsigned n = 0;
-
-	for (unsigned b = 0; b < r->nb; b++)
-		if (row(r, r->b[b], r->w[w], r->t[0]))
-			order[n++] = (int)b;
-	for (unsigned i = 1; i < n; i++) /* insertion sort by median ops/s, descending */
-		for (unsigned k = i; k > 0; k--) {
-			double x = num(r, row(r, r->b[order[k]], r->w[w], r->t[0]),
-			               "ops_per_sec_median");
-			double y = num(r, row(r, r->b[order[k - 1]], r->w[w], r->t[0]),
-			               "ops_per_sec_median");
-			int tmp = order[k];
-
-			if (!(x > y))
-				break;
-			order[k] = order[k - 1];
-			order[k - 1] = tmp;
-		}
-	kmb_rdoc_heading(&r->d, 3, "%s, %u thread%s", r->w[w], r->t[0], r->t[0] == 1 ? "" : "s");
-	if (n == 0) {
-		kmb_rdoc_para(&r->d, "No backend completed a repetition of this workload.");
-		return;
-	}
-	t = kmb_rdoc_table(&r->d,
-	                   "rank|backend|ops/s (median)|CV %|alloc p50|alloc p99|alloc p99.9|free "
-	                   "p99|peak footprint|internal frag %|J&W peak / live|external frag %|"
-	                   "failed allocs",
-	                   "rlrrrrrrrrrrr");
-	for (unsigned i = 0; i < n; i++) {
-		size_t rw = row(r, r->b[order[i]], r->w[w], r->t[0]);
-		char x[8][32];
-
-		kmb_rtable_cell(t, "%u", i + 1);
-		kmb_rtable_cell(t, "%s", r->b[order[i]]);
-		kmb_rtable_cell(t, "%s", f_ops(x[0], num(r, rw, "ops_per_sec_median")));
-		kmb_rtable_cell(t, "%s", f_num(x[1], num(r, rw, "ops_per_sec_cv_pct"), 1));
-		kmb_rtable_cell(t, "%s", f_ns(x[2], num(r, rw, "alloc_p50_ns")));
-		kmb_rtable_cell(t, "%s", f_ns(x[3], num(r, rw, "alloc_p99_ns")));
-		kmb_rtable_cell(t, "%s", f_ns(x[4], num(r, rw, "alloc_p999_ns")));
-		kmb_rtable_cell(t, "%s", f_ns(x[5], num(r, rw, "free_p99_ns")));
-		kmb_rtable_cell(t, "%s", f_bytes(x[6], num(r, rw, "peak_footprint_bytes")));
-		kmb_rtable_cell(t, "%s", f_num(x[7], num(r, rw, "internal_frag_pct"), 2));
-		kmb_rtable_cell(t, "%s", f_num(x[0], num(r, rw, "jw_peak_footprint_ratio"), 3));
-		kmb_rtable_cell(t, "%s", f_num(x[1], num(r, rw, "extfrag_unusable_pct"), 1));
-		kmb_rtable_cell(t, "%.0f", num(r, rw, "failed_allocs"));
-	}
-}
-
-/* ---- figures and findings ------------------------------------------------------------------- */
-
-static bool file_exists(const struct rep *r, const char *name)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
-	if ((f = fopen(path, "rb")) == NULL)
-		return false;
-	fclose(f);
-	return true;
-}
-
-static void figure(struct rep *r, const char *png, const char *alt)
-{
-	char gp[256];
-
-	snprintf(gp, sizeof(gp), "%.*s.gp", (int)(strlen(png) - 4), png);
-	if (file_exists(r, png) || file_exists(r, gp))
-		kmb_rdoc_image(&r->d, png, alt);
-}
-
-static void find_latency(struct rep *r, unsigned w)
-{
-	struct extremes a = extremes(r, w, m_col, "alloc_p99_ns");
-	struct extremes f = extremes(r, w, m_col, "free_p99_ns");
-	char x[4][32];
-
-	if (a.n < 2 || f.n < 2 || same(&a) || same(&f))
-		return;
-	kmb_rdoc_item(
-	        &r->d,
-	        "%s: %s has the lowest p99 alloc latency (%s), %.1fx below %s (%s); for free, "
-	        "%s is lowest (%s), %.1fx below %s (%s).",
-	        r->w[w], r->b[a.lo], f_ns(x[0], a.vlo), ratio(a.vhi, a.vlo), r->b[a.hi],
-	        f_ns(x[1], a.vhi), r->b[f.lo], f_ns(x[2], f.vlo), ratio(f.vhi, f.vlo), r->b[f.hi],
-	        f_ns(x[3], f.vhi));
-}
-
-static void class_label(char *buf, size_t len, unsigned k)
-{
-	if (k == 0)
-		snprintf(buf, len, "1-16 B");
-	else if (k >= 13)
-		snprintf(buf, len, "over 64 KiB");
-	else
-		snprintf(buf, len, "%u-%u B", (8u << k) + 1, 16u << k);
-}
-
-/* The size class (>= 1% of allocations) where backends' p99 alloc latencies differ most. */
-static void find_sizeclass(struct rep *r, unsigned w)
-{
-	double lo[16], hi[16], cnt[16] = {0}, total = 0;
-	int blo[16], bhi[16], best = -1;
-	char x[2][32], lab[32];
-
-	for (unsigned k = 0; k < 16; k++) {
-		lo[k] = INFINITY;
-		hi[k] = -INFINITY;
-		blo[k] = bhi[k] = -1;
-	}
-	for (size_t i = 1; r->has_size && i < r->size.nrows; i++) {
-		const char *b = kmb_csv_get(&r->size, i, "backend");
-		double k = kmb_csv_num(&r->size, i, "class"),
-		       p = kmb_csv_num(&r->size, i, "alloc_p99_ns");
-		double c = kmb_csv_num(&r->size, i, "alloc_count");
-		int bi = -1;
-
-		if (strcmp(kmb_csv_get(&r->size, i, "workload"), r->w[w]) != 0 ||
-		    kmb_csv_num(&r->size, i, "threads") != r->t[0] || !(k >= 0 && k < 16) ||
-		    !(c > 0))
-			continue;
-		for (unsigned q = 0; q < r->nb; q++)
-			bi = strcmp(r->b[q], b) == 0 ? (int)q : bi;
-		if (bi < 0)
-			continue;
-		if (bi == 0 ||
-		    cnt[(int)k] == 0) /* the trace's counts: the same for every backend */
-			cnt[(int)k] = c;
-		if (p < lo[(int)k]) {
-			lo[(int)k] = p;
-			blo[(int)k] = bi;
-		}
-		if (p > hi[(int)k]) {
-			hi[(int)k] = p;
-			bhi[(int)k] = bi;
-		}
-	}
-	for (unsigned k = 0; k < 16; k++)
-		total += cnt[k];
-	for (unsigned k = 0; k < 16; k++)
-		if (total > 0 && cnt[k] >= total / 100 && blo[k] >= 0 && bhi[k] != blo[k] &&
-		    (best < 0 || ratio(hi[k], lo[k]) > ratio(hi[best], lo[best])))
-			best = (int)k;
-	if (best < 0)
-		return;
-	class_label(lab, sizeof(lab), (unsigned)best);
-	kmb_rdoc_item(
-	        &r->d,
-	        "%s: backends differ most at requests of %s (%.0f%% of allocations): p99 alloc "
-	        "from %s (%s) to %s (%s), %.1fx.",
-	        r->w[w], lab, 100 * cnt[best] / total, r->b[blo[best]], f_ns(x[0], lo[best]),
-	        r->b[bhi[best]], f_ns(x[1], hi[best]), ratio(hi[best], lo[best]));
-}
-
-static double m_fp_over_live(const struct rep *r, size_t rw, const void *arg)
-{
-	(void)arg;
-	return ratio(num(r, rw, "peak_footprint_bytes"), num(r, rw, "peak_live_bytes_req"));
-}
-
-static void find_footprint(struct rep *r, unsigned w)
-{
-	struct extremes e = extremes(r, w, m_col, "peak_footprint_bytes");
-	char x[2][32];
-
-	if (e.n < 2 || same(&e))
-		return;
-	kmb_rdoc_item(&r->d,
-	              "%s: %s has the smallest peak footprint (%s, %.2fx the peak live requested "
-	              "bytes), %s the largest (%s, %.2fx).",
-	              r->w[w], r->b[e.lo], f_bytes(x[0], e.vlo),
-	              m_fp_over_live(r, row(r, r->b[e.lo], r->w[w], r->t[0]), NULL), r->b[e.hi],
-	              f_bytes(x[1], e.vhi),
-	              m_fp_over_live(r, row(r, r->b[e.hi], r->w[w], r->t[0]), NULL));
-}
-
-static void find_frag(struct rep *r, unsigned w)
-{
-	struct extremes in = extremes(r, w, m_col, "internal_frag_pct");
-	struct extremes jw = extremes(r, w, m_col, "jw_footprint_at_peak_ratio");
-	struct extremes ex = extremes(r, w, m_col, "extfrag_unusable_pct");
-	char a[256], b[256], c[256] = "";
-
-	if (in.n < 2 || jw.n < 2)
-		return;
-	if (same(&in))
-		snprintf(a, sizeof(a), "internal fragmentation is %.1f%% with every backend",
-		         in.vlo);
-	else
-		snprintf(a, sizeof(a),
-		         "internal fragmentation is lowest with %s (%.1f%%) and highest "
-		         "with %s (%.1f%%)",
-		         r->b[in.lo], in.vlo, r->b[in.hi], in.vhi);
-	if (same(&jw))
-		snprintf(b, sizeof(b),
-		         "at peak live bytes every backend holds %.2fx the live bytes", jw.vlo);
-	else
-		snprintf(b, sizeof(b), "at peak live bytes %s holds %.2fx the live bytes, %s %.2fx",
-		         r->b[jw.lo], jw.vlo, r->b[jw.hi], jw.vhi);
-	if (ex.n >= 2 && ex.vhi >= 1 && !same(&ex)) /* below 1%: noise of a nearly empty memory */
-		snprintf(c, sizeof(c),
-		         "; at that peak %s leaves the most free memory unusable for an order-3 "
-		         "block "
-		         "(%.1f%%), %s the least (%.1f%%)",
-		         r->b[ex.hi], ex.vhi, r->b[ex.lo], ex.vlo);
-	kmb_rdoc_item(&r->d, "%s: %s; %s%s.", r->w[w], a, b, c);
-}
-
-static void find_scaling(struct rep *r, unsigned w)
-{
-	unsigned t0 = r->t[0], t1 = r->t[r->nt - 1];
-	int lo = -1, hi = -1;
-	double vlo = INFINITY, vhi = -INFINITY;
-
-	for (unsigned b = 0; b < r->nb; b++) {
-		double q = ratio(num(r, row(r, r->b[b], r->w[w], t1), "ops_per_sec_median"),
-		                 num(r, row(r, r->b[b], r->w[w], t0), "ops_per_sec_median"));
-
-		if (!isfinite(q))
-			continue;
-		if (q < vlo) {
-			vlo = q;
-			lo = (int)b;
-		}
-		if (q > vhi) {
-			vhi = q;
-			hi = (int)b;
-		}
-	}
-	if (lo < 0 || lo == hi)
-		return;
-	kmb_rdoc_item(
-	        &r->d,
-	        "%s: from %u to %u threads, throughput changes by %.2fx with %s (the best) and "
-	        "by %.2fx with %s (the worst).",
-	        r->w[w], t0, t1, vhi, r->b[hi], vlo, r->b[lo]);
-}
-
-/* ---- the picture of memory ----------------------------------------------------------------------
- */
-
-static size_t frames_row(const struct rep *r, const char *b, const char *w)
-{
-	for (size_t i = 1; r->has_frames && i < r->frames.nrows; i++)
-		if (strcmp(kmb_csv_get(&r->frames, i, "backend"), b) == 0 &&
-		    strcmp(kmb_csv_get(&r->frames, i, "workload"), w) == 0 &&
-		    kmb_csv_get(&r->frames, i, "error")[0] == '\0')
-			return i;
-	return 0;
-}
-
-static double fsum(const struct rep *r, size_t fr, const char *const *keys)
-{
-	double s = 0;
-
-	for (; *keys; keys++) {
-		double v = kmb_csv_num(&r->frames, fr, *keys);
-
-		s += isfinite(v) ? v : 0;
-	}
-	return s;
-}
-
-static void find_frames(struct rep *r, unsigned w)
-{
-	static const char *const unused[] = {"slab_empty", "bucket_empty", NULL};
-	static const char *const meta[] = {"meta", NULL};
-	int bu = -1, bm = -1, lm = -1;
-	double vu = -1, vm = -1, lv = INFINITY, held_u = 0;
-
-	for (unsigned b = 0; b < r->nb; b++) {
-		size_t fr = frames_row(r, r->b[b], r->w[w]);
-		double held, u, m;
-		double free_pages = 0;
-
-		if (fr == 0)
-			continue;
-		for (unsigned k = 1; k <= 12; k++) /* free and free_o0..free_o10 */
-			free_pages += kmb_csv_num(&r->frames, fr, kmb_frame_kind_key(k));
-		held = kmb_csv_num(&r->frames, fr, "frames") - free_pages;
-		u = fsum(r, fr, unused);
-		m = fsum(r, fr, meta);
-		if (u > vu) {
-			vu = u;
-			bu = (int)b;
-			held_u = held;
-		}
-		if (held > 0 && m / held > vm) {
-			vm = m / held;
-			bm = (int)b;
-		}
-		if (held > 0 && m / held < lv) {
-			lv = m / held;
-			lm = (int)b;
-		}
-	}
-	if (bm < 0)
-		return;
-	kmb_rdoc_item(&r->d,
-	              "%s: metadata is %.1f%% of the frames %s holds at peak (the most) and %.1f%% "
-	              "of %s's (the least).",
-	              r->w[w], 100 * vm, r->b[bm], 100 * lv, r->b[lm]);
-	if (vu > 0)
-		kmb_rdoc_item(
-		        &r->d,
-		        "%s: %s keeps the most pages with no live object cached at peak: %.0f "
-		        "of its %.0f held frames (empty slabs or bucket pages).",
-		        r->w[w], r->b[bu], vu, held_u);
-}
-
-/* ---- sections
- * ------------------------------------------------------------------------------------ */
-
-static void section_figures(struct rep *r)
-{
-	static const struct {
-		const char *png, *title, *what;
-		void (*find)(struct rep *, unsigned);
-	} figs[] = {
-	        {"latency.png", "Latency by percentile",
-	         "Each backend's alloc and free latency at every percentile, all repetitions "
-	         "merged (the .hgrm files hold the histograms).",
-	         find_latency},
-	        {"sizeclass.png", "Latency by size class",
-	         "p99 (solid) and p50 (dashed) latency by requested size; a class is labelled by "
-	         "its upper bound.",
-	         find_sizeclass},
-	        {"footprint.png", "Footprint over time",
-	         "Pages each backend holds (data and metadata) during its last repetition, against "
-	         "the live requested bytes: the gap is what the allocator costs in memory.",
-	         find_footprint},
-	        {"frag.png", "Fragmentation",
-	         "Internal fragmentation at peak live bytes; Johnstone & Wilson's footprint at "
-	         "peak live and peak footprint over peak live (as % above 1); external "
-	         "fragmentation at peak (free memory unusable for an 8-page block).",
-	         find_frag},
-	        {"scaling.png", "Scaling with threads",
-	         "Median throughput against replay threads, min-max bars over repetitions.",
-	         find_scaling},
-	};
-
-	for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
-		if (i == 4 && r->nt < 2) {
-			kmb_rdoc_heading(&r->d, 2, "%s", figs[i].title);
-			kmb_rdoc_para(&r->d,
-			              "One thread count only (--threads): no scaling to show.");
-			continue;
-		}
-		kmb_rdoc_heading(&r->d, 2, "%s", figs[i].title);
-		kmb_rdoc_para(&r->d, "%s", figs[i].what);
-		figure(r, figs[i].png, figs[i].title);
-		for (unsigned w = 0; w < r->nw; w++)
-			figs[i].find(r, w);
-	}
-}
-
-/* Backends that take memory from elsewhere (the user-space baselines): said once. */
-static void not_pictured(struct rep *r)
-{
-	char names[1024] = "";
-	size_t n = 0;
-
-	for (unsigned b = 0; b < r->nb; b++)
-		for (size_t i = 1; r->has_frames && i < r->frames.nrows; i++)
-			if (strcmp(kmb_csv_get(&r->frames, i, "backend"), r->b[b]) == 0 &&
-			    strstr(kmb_csv_get(&r->frames, i, "error"),
-			           "holds no simulated page frame")) {
-				n += (size_t)snprintf(names + n,
-				                      n < sizeof(names) ? sizeof(names) - n : 0,
-				                      "%s%s", n ? ", " : "", r->b[b]);
-				break;
-			}
-	if (n > 0 && n < sizeof(names))
-		kmb_rdoc_para(&r->d,
-		              "Not pictured: %s. They take their memory from the process, not from "
-		              "simulated page frames (their footprint is their own accounting).",
-		              names);
-}
-
-static void section_frames(struct rep *r)
-{
-	bool any = false;
-
-	for (unsigned w = 0; w < r->nw; w++) {
-		char png[128];
-
-		snprintf(png, sizeof(png), "frames-%s.png", r->w[w]);
-		if (!file_exists(r, png) && !r->has_frames)
-			continue;
-		if (!any)
-			kmb_rdoc_heading(&r->d, 2, "Physical memory at peak");
-		if (!any)
-			kmb_rdoc_para(
-			        &r->d,
-			        "Every 4 KiB page frame is a pixel (frame 0 top left), coloured by "
-			        "who holds it and how, at the moment live requested bytes peak in "
-			        "a "
-			        "one-thread replay; free memory in greys, lighter for larger free "
-			        "buddy blocks.");
-		any = true;
-		kmb_rdoc_heading(&r->d, 3, "%s", r->w[w]);
-		figure(r, png, r->w[w]);
-		find_frames(r, w);
-	}
-	if (any)
-		not_pictured(r);
-}
-
-static void sizes_text(char *buf, size_t len, double mask)
-{
-	uint64_t m = mask > 0 && mask < 1.8e19 ? (uint64_t)mask : 0;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < 64 && n < len; i++)
-		if (m >> i & 1)
-			n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu64, n ? "," : "",
-			                      (uint64_t)1 << i);
-}
-
-static void cell_file(const char *b, const char *w, unsigned t, char *buf, size_t len)
-{
-	char spec[300];
-
-	snprintf(spec, sizeof(spec), "%s", b);
-	for (char *q = spec; *q; q++)
-		if (strchr("/: ,'\"", *q))
-			*q = '_';
-	if (t == 1)
-		snprintf(buf, len, "%s-%s", spec, w);
-	else
-		snprintf(buf, len, "%s-%s-t%u", spec, w, t);
-}
-
-static int cmp_high(const void *x, const void *y)
-{
-	double a = kmb_jv_num(*(const struct kmb_jv *const *)x, "high_use", 0);
-	double b = kmb_jv_num(*(const struct kmb_jv *const *)y, "high_use", 0);
-
-	return (a < b) - (a > b);
-}
-
-static void vmstat_backend(struct rep *r, unsigned b, unsigned w)
-{
-	char cell[400], path[PATH_MAX], err[256], x[3][32], sizes[256];
-	const struct kmb_jv *types, **top = NULL;
-	struct kmb_jv j;
-	struct kmb_rtable *t;
-	size_t n = 0;
-	int rc = -ENOENT;
-
-	cell_file(r->b[b], r->w[w], r->t[0], cell, sizeof(cell));
-	for (unsigned k = 1; k <= 1000 && rc == -ENOENT; k++) {
-		snprintf(path, sizeof(path), "%s/replay/%s-r%u.json", r->dir, cell, k);
-		rc = file_exists(r, path + strlen(r->dir) + 1)
-		             ? kmb_jv_load(path, &j, err, sizeof(err))
-		             : -ENOENT;
-	}
-	if (rc != 0)
-		return;
-	types = kmb_jv_get(&j, "types");
-	if (types && types->type == KMB_JV_ARR && (top = calloc(types->n + 1, sizeof(*top)))) {
-		for (size_t i = 0; i < types->n; i++)
-			top[i] = &types->kid[i];
-		qsort(top, types->n, sizeof(*top), cmp_high);
-		n = types->n < VMSTAT_TOP ? types->n : VMSTAT_TOP;
-	}
-	kmb_rdoc_heading(&r->d, 3, "%s (%zu of %zu types)", r->b[b], n,
-	                 types && types->type == KMB_JV_ARR ? types->n : 0);
-	t = kmb_rdoc_table(&r->d, "Type|InUse|MemUse|HighUse|Requests|Failed|Sleeps|Size(s)",
-	                   "lrrrrrrl");
-	for (size_t i = 0; i < n; i++) {
-		sizes_text(sizes, sizeof(sizes), kmb_jv_num(top[i], "size_classes", 0));
-		kmb_rtable_cell(t, "%s", kmb_jv_str(top[i], "type", "?"));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "inuse", NAN));
-		kmb_rtable_cell(t, "%s", f_bytes(x[0], kmb_jv_num(top[i], "memuse", NAN)));
-		kmb_rtable_cell(t, "%s", f_bytes(x[1], kmb_jv_num(top[i], "high_use", NAN)));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "requests", NAN));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "failed", NAN));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "sleeps", NAN));
-		kmb_rtable_cell(t, "%s", sizes);
-	}
-	free(top);
-	kmb_jv_free(&j);
-}
-
-static void section_vmstat(struct rep *r)
-{
-	if (r->nw == 0 || r->nb == 0)
-		return;
-	kmb_rdoc_heading(&r->d, 2, "vmstat -m");
-	kmb_rdoc_para(
-	        &r->d,
-	        "FreeBSD vmstat -m statistics of each call site (a malloc type) at the end of "
-	        "a repetition of %s at %u thread%s: the %d types with the highest memory "
-	        "high-water mark, per backend. MemUse and HighUse count usable bytes, so they "
-	        "include each backend's rounding; Size(s) are the block sizes it used.",
-	        r->w[0], r->t[0], r->t[0] == 1 ? "" : "s", VMSTAT_TOP);
-	for (unsigned b = 0; b < r->nb; b++)
-		vmstat_backend(r, b, 0);
-}
-
-static int exhaust_workload(const struct rep *r)
-{
-	const struct kmb_jv *wl = kmb_jv_get(&r->run, "workloads");
-
-	for (size_t i = 0; wl && wl->type == KMB_JV_ARR && i < wl->n; i++)
-		if (strcmp(kmb_jv_str(&wl->kid[i], "generator", ""), "exhaust") == 0)
-			for (unsigned w = 0; w < r->nw; w++)
-				if (strcmp(r->w[w], kmb_jv_str(&wl->kid[i], "name", "")) == 0)
-					return (int)w;
-	for (unsigned w = 0; w < r->nw; w++)
-		if (strcmp(r->w[w], "exhaust") == 0)
-			return (int)w;
-	return -1;
-}
-
-static void exhaust_table(struct rep *r, unsigned w, unsigned t)
-{
-	struct kmb_rtable *tb;
-	int most_sleep = -1, fewest = -1;
-	double vs = 0, vf = INFINITY;
-	unsigned rows = 0;
-
-	for (unsigned b = 0; b < r->nb; b++)
-		rows += row(r, r->b[b], r->w[w], t) != 0;
-	if (rows == 0)
-		return;
-	kmb_rdoc_heading(&r->d, 3, "%s, %u thread%s", r->w[w], t, t == 1 ? "" : "s");
-	tb = kmb_rdoc_table(&r->d,
-	                    "backend|failed allocs (NULL returned)|M_WAITOK sleeps|M_NOFAIL "
-	                    "retries|reserve allocations|deadlocks|ops/s (median)",
-	                    "lrrrrrr");
-	for (unsigned b = 0; b < r->nb; b++) {
-		size_t rw = row(r, r->b[b], r->w[w], t);
-		char x[5][32];
-
-		if (rw == 0)
-			continue;
-		kmb_rtable_cell(tb, "%s", r->b[b]);
-		kmb_rtable_cell(tb, "%s", f_count(x[0], per_pass(r, rw, "failed_allocs")));
-		kmb_rtable_cell(tb, "%s", f_count(x[1], per_pass(r, rw, "sleeps")));
-		kmb_rtable_cell(tb, "%s", f_count(x[2], per_pass(r, rw, "nofail_retries")));
-		kmb_rtable_cell(tb, "%s", f_count(x[3], per_pass(r, rw, "reserve_allocs")));
-		kmb_rtable_cell(tb, "%s", f_count(x[4], per_pass(r, rw, "deadlocks")));
-		kmb_rtable_cell(tb, "%s", f_ops(x[0], num(r, rw, "ops_per_sec_median")));
-		if (per_pass(r, rw, "sleeps") > vs) {
-			vs = per_pass(r, rw, "sleeps");
-			most_sleep = (int)b;
-		}
-		if (per_pass(r, rw, "failed_allocs") < vf) {
-			vf = per_pass(r, rw, "failed_allocs");
-			fewest = (int)b;
-		}
-	}
-	if (fewest >= 0)
-		kmb_rdoc_item(
-		        &r->d, "%u thread%s: %s fails the fewest allocations (%.0f per pass)%s%s%s",
-		        t, t == 1 ? "" : "s", r->b[fewest], vf, most_sleep >= 0 ? "; " : ".",
-		        most_sleep >= 0 ? r->b[most_sleep] : "",
-		        most_sleep >= 0 ? " puts M_WAITOK requests to sleep most often." : "");
-}
-
-static void section_exhaust(struct rep *r)
-{
-	int w = exhaust_workload(r);
-
-	kmb_rdoc_heading(&r->d, 2, "Under memory exhaustion");
-	if (w < 0) {
-		kmb_rdoc_para(&r->d,
-		              "This run did not include the exhaust workload; kmbench run "
-		              "--workloads exhaust (or the default workloads) shows how each "
-		              "backend behaves below the watermarks.");
-		return;
-	}
-	kmb_rdoc_para(
-	        &r->d,
-	        "The exhaust workload drives memory below the page allocator's watermarks. Per "
-	        "pass over the trace (the repetition's counts divided by its passes): "
-	        "allocations that returned NULL (M_NOWAIT, or M_FAILOK), M_WAITOK requests put "
-	        "to sleep until memory was freed (other threads must free: expect them at 2+ "
-	        "threads only), M_NOFAIL retries, and allocations that dipped into the reserve "
-	        "below the min watermark (M_USE_RESERVE; counted by page sources that keep "
-	        "one).");
-	for (unsigned t = 0; t < r->nt; t++)
-		exhaust_table(r, (unsigned)w, r->t[t]);
-}
-
-static void section_failures(struct rep *r)
-{
-	bool any = false;
-
-	for (size_t i = 1; i < r->sum.nrows; i++) {
-		const char *e = kmb_csv_get(&r->sum, i, "error");
-
-		if (e[0] == '\0')
-			continue;
-		if (!any)
-			kmb_rdoc_heading(&r->d, 2, "Failures");
-		any = true;
-		kmb_rdoc_item(
-		        &r->d, "%s on %s at %s thread(s): %s", kmb_csv_get(&r->sum, i, "backend"),
-		        kmb_csv_get(&r->sum, i, "workload"), kmb_csv_get(&r->sum, i, "threads"), e);
-	}
-	for (size_t i = 1; r->has_frames && i < r->frames.nrows; i++) {
-		const char *e = kmb_csv_get(&r->frames, i, "error");
-
-		if (e[0] == '\0' || strstr(e, "holds no simulated page frame"))
-			continue;
-		if (!any)
-			kmb_rdoc_heading(&r->d, 2, "Failures");
-		any = true;
-		kmb_rdoc_item(&r->d, "picture of memory, %s on %s: %s",
-		              kmb_csv_get(&r->frames, i, "backend"),
-		              kmb_csv_get(&r->frames, i, "workload"), e);
-	}
-}
-
-static void build(struct rep *r)
-{
-	const char *slash = strrchr(r->dir, '/');
-
-	snprintf(r->d.title, sizeof(r->d.title), "kmbench report %s", slash ? slash + 1 : r->dir);
+	size_t end = strlen(r->dir), start;
+
+	while (end > 1 && r->dir[end - 1] == '/') /* "runs/20261204-120000/": its last name */
+		end--;
+	for (start = end; start > 0 && r->dir[start - 1] != '/'; start--)
+		;
+	snprintf(r->d.title, sizeof(r->d.title), "kmbench report %.*s", (int)(end - start),
+	         r->dir + start);
 	kmb_rdoc_heading(&r->d, 1, "%s", r->d.title);
 	status(r);
 	kmb_rdoc_heading(&r->d, 2, "Setup");
 	setup_table(r);
 	workload_table(r);
-	ranking_overall(r);
-	for (unsigned w = 0; w < r->nw; w++)
-		ranking_workload(r, w);
-	section_figures(r);
-	section_frames(r);
-	section_vmstat(r);
-	section_exhaust(r);
-	section_failures(r);
+	measurement(r);
+	kmb_report_ranking(r);
+	kmb_report_figures(r);
+	kmb_report_frames(r);
+	kmb_report_vmstat(r);
+	kmb_report_exhaust(r);
+	kmb_report_failures(r);
 	kmb_rdoc_heading(&r->d, 2, "Files");
 	kmb_rdoc_para(
 	        &r->d,
@@ -1153,7 +497,8 @@ static void build(struct rep *r)
 /* ---- writing
  * ------------------------------------------------------------------------------------- */
 
-static int write_one(const struct rep *r, const char *name, bool html, char *err, size_t errlen)
+static int write_one(const struct kmb_report *r, const char *name, bool html, char *err,
+                     size_t errlen)
 {
 	char path[PATH_MAX];
 	struct kmb_file kf;
@@ -1180,7 +525,7 @@ static int write_one(const struct rep *r, const char *name, bool html, char *err
 
 int kmb_report_write(const char *dir, char *err, size_t errlen)
 {
-	struct rep *r = calloc(1, sizeof(*r));
+	struct kmb_report *r = calloc(1, sizeof(*r));
 	int rc;
 
 	if (r == NULL)

@@ -220,6 +220,15 @@ bool kmb_jv_bool(const struct kmb_jv *obj, const char *key, bool dflt);
 
 double kmb_median(const double *v, size_t n); /* NAN when n == 0 */
 
+/* Median, extremes and coefficient of variation (sample standard deviation over the
+ * mean, %; 0 for one value, NAN for a zero mean) of the finite values of v. */
+struct kmb_spread {
+	size_t n;
+	double median, min, max, mean, cv_pct;
+};
+void kmb_spread(const double *v, size_t n, struct kmb_spread *out);
+#define KMB_CV_FLAG_PCT 10.0 /* kmbench run flags a cell whose CV is above this */
+
 struct kmb_mwu {
 	double u;    /* U of the first sample: pairs (x, y) with x > y, ties counting 1/2 */
 	double p;    /* two-sided p-value */

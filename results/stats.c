@@ -53,6 +53,35 @@ double kmb_median(const double *v, size_t n)
 	return m;
 }
 
+void kmb_spread(const double *v, size_t n, struct kmb_spread *out)
+{
+	double *f = malloc((n ? n : 1) * sizeof(*f)), sum = 0, sq = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->median = out->min = out->max = out->mean = out->cv_pct = NAN;
+	for (size_t i = 0; f && i < n; i++)
+		if (isfinite(v[i])) {
+			f[out->n++] = v[i];
+			sum += v[i];
+		}
+	if (f == NULL || out->n == 0) {
+		free(f);
+		return;
+	}
+	out->mean = sum / (double)out->n;
+	out->min = out->max = f[0];
+	for (size_t i = 0; i < out->n; i++) {
+		sq += (f[i] - out->mean) * (f[i] - out->mean);
+		out->min = fmin(out->min, f[i]);
+		out->max = fmax(out->max, f[i]);
+	}
+	out->median = kmb_median(f, out->n);
+	if (out->mean != 0)
+		out->cv_pct =
+		        out->n < 2 ? 0 : 100 * sqrt(sq / (double)(out->n - 1)) / fabs(out->mean);
+	free(f);
+}
+
 struct ranked {
 	double v;
 	int sample; /* 0: x, 1: y */

@@ -165,7 +165,7 @@ run_quick)
 		[ -s "$d/$f" ] || fail "missing $d$f"
 	done
 	json_key "$d/run.json" complete true
-	has "$d/summary.csv" "^backend,workload,repetitions,ops_per_sec_median"
+	has "$d/summary.csv" "^backend,workload,repetitions,failed_repetitions,threads,"
 	has "$d/summary.csv" "^buddy,linux-3.6-boot,2,"
 	head -c 8 "$d/latency.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "latency.png is not a PNG"
 	# throughput from the untimed replay, the timed one's kept beside it
@@ -443,7 +443,8 @@ gen_*)
 		;;
 	esac
 	;;
-run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_runs | compare_gbench)
+run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_runs | compare_gbench | \
+	compare_holm | compare_regression)
 	# kmbench run's results directory, kmbench plot and kmbench compare (bench/run*.c,
 	# bench/plot_cmd.c, bench/compare_cmd.c; results/report*.c, results/stats.c)
 	small_run() { # small_run ROOT [OPTION...]: two backends on the boot trace; $d = its dir
@@ -548,11 +549,78 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		small_run "$TMP/b" --repetitions 3 --no-frames
 		expect_exit 0 "$KMB" compare "$a" "$d" --metrics ops_per_sec,peak_footprint_bytes
 		has "$TMP/out" "slab linux-3.6-boot t1 *peak_footprint_bytes"
-		expect_exit 1 "$KMB" compare "$a" "$TMP/none"
-		expect_exit 1 "$KMB" compare "$a" "$d" --metrics nosuch
-		has "$TMP/err" "no column 'nosuch'"
+		expect_exit 0 "$KMB" compare "$a" "$d" --metrics jw_footprint_at_peak_ratio --filter '^slab '
+		has "$TMP/out" "^slab linux-3.6-boot t1 *jw_footprint_at_peak_live_ratio" # the old name
+		grep -q "^buddy" "$TMP/out" && fail "--filter kept buddy"
+		expect_exit 2 "$KMB" compare "$a" "$TMP/none"
+		expect_exit 2 "$KMB" compare "$a" "$d" --metrics nosuch
+		has "$TMP/err" "no column 'nosuch' (not a metric of the schema)"
 		expect_exit 2 "$KMB" compare "$a"
 		expect_exit 2 "$KMB" compare "$a" "$a" --alpha 2
+		expect_exit 2 "$KMB" compare "$a" "$a" --sort size
+		expect_exit 0 "$KMB" compare --list-metrics # the schema's table
+		has "$TMP/out" "^ops_per_cpu_sec  *ops/s  *higher  *throughput, CPU time"
+		has "$TMP/out" "^alloc_p99_ns  *ns  *lower "
+		has "$TMP/out" "formerly jw_footprint_at_peak_ratio"
+		expect_exit 2 "$KMB" compare "$a" "$a" --filter '('
+		;;
+	compare_holm | compare_regression)
+		# hand-made results directories: three backends, five repetitions each, exact
+		# Mann-Whitney p-values known: a 2/252 (separated), b 4/252 (one swap), c 0.6905
+		reps() { # reps DIR MEM (SERIES VALUES...)...: repetitions.csv and run.json
+			local dir=$1 mem=$2 b k
+			shift 2
+			mkdir -p "$dir"
+			echo "{\"host\": \"h\", \"mem_bytes\": $mem, \"git_commit\": \"abc\"}" >"$dir/run.json"
+			echo "backend,workload,threads,repetition,ok,ops_per_sec,alloc_p99_ns,free_p99_ns" >"$dir/repetitions.csv"
+			while [ $# -gt 0 ]; do
+				b=$1
+				shift
+				for k in 1 2 3 4 5; do
+					echo "$b,w,1,$k,1,$1,100,100" >>"$dir/repetitions.csv"
+					shift
+				done
+			done
+		}
+		case $CASE in
+		compare_holm)
+			reps "$TMP/old" 1024 a 1 2 3 4 5 b 1 2 3 4 6 c 1 3 5 7 9
+			reps "$TMP/new" 2048 a 11 12 13 14 15 b 5 7 8 9 10 c 2 4 6 8 10
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec
+			has "$TMP/out" "Holm-Bonferroni over the 3 comparisons"
+			has "$TMP/out" "^a w t1  *ops_per_sec  *3.00  *13.00  *+333.33%  *0.0079  *0.0238  *exact  *5/5  better"
+			has "$TMP/out" "^b w t1  *ops_per_sec  *3.00  *8.00  *+166.67%  *0.0159  *0.0317  *exact  *5/5  better"
+			has "$TMP/out" "^c w t1  *ops_per_sec  *5.00  *6.00  *+20.00%  *0.6905  *0.6905  *exact  *5/5  no significant change"
+			has "$TMP/out" "^  mem_bytes  *1024 -> 2048"
+			has "$TMP/out" "^geometric mean of new/old medians: ops_per_sec 2.4025x (+140.25%, 3)"
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec --json
+			has "$TMP/out" '"p": 0.0079365079365079'
+			has "$TMP/out" '"p_holm": 0.023809523809523'
+			has "$TMP/out" '"p_holm": 0.031746031746031'
+			has "$TMP/out" '"setting": "mem_bytes"'
+			# sorted by the size of the change; one comparison alone is not corrected
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec --sort change
+			[ "$(grep -o '^[abc] w t1' "$TMP/out" | tr -d '\n')" = "a w t1b w t1c w t1" ] || fail "order"
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec --filter '^b '
+			has "$TMP/out" "^b w t1 .* 0.0159  *0.0159 "
+			;;
+		compare_regression)
+			# a got 50 % slower, significantly; b and c did not change significantly
+			reps "$TMP/old" 1 a 100 101 102 103 104 b 1 2 3 4 5 c 1 2 3 4 5
+			reps "$TMP/new" 1 a 50 51 52 53 54 b 1 2 3 4 5 c 1 2 3 4 5
+			expect_exit 1 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec --fail-on-regression
+			has "$TMP/out" "^a w t1  *ops_per_sec .* worse"
+			has "$TMP/out" "^regression: a metric got significantly worse by more than 0%"
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec --fail-on-regression --threshold 60
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec # no flag: 0
+			expect_exit 0 "$KMB" compare "$TMP/new" "$TMP/old" --metrics ops_per_sec --fail-on-regression # faster
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --metrics ops_per_sec --fail-on-regression --filter '^[bc] '
+			expect_exit 2 "$KMB" compare "$TMP/old" "$TMP/new" --threshold -1
+			# nine tests (three metrics): 9 x 2/252 > 0.05, the correction leaves none
+			expect_exit 0 "$KMB" compare "$TMP/old" "$TMP/new" --fail-on-regression
+			has "$TMP/out" "^a w t1  *ops_per_sec .* 0.0079  *0.0714 "
+			;;
+		esac
 		;;
 	compare_gbench)
 		# google-benchmark JSON: 5 repetitions of BM_a at 100..104 us, then at 200..204 us
@@ -572,15 +640,24 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		gb 100 >"$TMP/old.json"
 		gb 200 >"$TMP/new.json"
 		expect_exit 0 "$KMB" compare "$TMP/old.json" "$TMP/new.json"
-		has "$TMP/out" "^BM_a  *real_time  *102000  *202000  *+98.04%  *0.0079  *exact  *5/5  worse"
-		has "$TMP/out" "^BM_b  *real_time  *52.50  *52.50  *+0.00%  *1.0000  *normal  *5/5  no significant change"
-		has "$TMP/out" "^2 of 4 comparisons changed significantly at alpha 0.05: 0 better, 2 worse"
+		has "$TMP/out" "^BM_a  *real_time  *102000  *202000  *+98.04%  *0.0079  *0.0317  *exact  *5/5  worse"
+		has "$TMP/out" "^BM_b  *real_time  *52.50  *52.50  *+0.00%  *1.0000  *1.0000  *normal  *5/5  no significant change"
+		has "$TMP/out" "^2 of 4 comparisons changed significantly at family-wise alpha 0.05 (Holm): 0 better, 2 worse"
 		expect_exit 0 "$KMB" compare "$TMP/new.json" "$TMP/old.json" --json
 		has "$TMP/out" '"verdict": "better"'
 		has "$TMP/out" '"p": 0.0079365079365079'
 		echo '{"benchmarks": 3}' >"$TMP/bad.json"
-		expect_exit 1 "$KMB" compare "$TMP/old.json" "$TMP/bad.json"
+		expect_exit 2 "$KMB" compare "$TMP/old.json" "$TMP/bad.json"
 		has "$TMP/err" "not google-benchmark JSON"
+		# --benchmark_report_aggregates_only=true: nothing to test, refused
+		sed 's/"iteration"/"aggregate", "aggregate_name": "mean"/; s/release/debug/' \
+			"$TMP/new.json" >"$TMP/agg.json"
+		expect_exit 2 "$KMB" compare "$TMP/old.json" "$TMP/agg.json"
+		has "$TMP/err" "holds only aggregates"
+		# a different build type is said
+		sed 's/release/debug/' "$TMP/new.json" >"$TMP/debug.json"
+		expect_exit 1 "$KMB" compare "$TMP/old.json" "$TMP/debug.json" --fail-on-regression
+		has "$TMP/out" "^  library_build_type  *release -> debug"
 		;;
 	esac
 	;;

@@ -6,3 +6,5 @@ kmb_add_test_program(test_report SOURCES test_report.c LIBS kmb_results kmb_back
   LABELS unit TIMEOUT 180)
 target_compile_definitions(test_report PRIVATE KMB_BINARY="$<TARGET_FILE:kmbench>")
 add_dependencies(test_report kmbench)
+# The declared result schema: its table, and replay JSON written and read back by it.
+kmb_add_test_program(test_schema SOURCES test_schema.c LIBS kmb_engine LABELS unit)

@@ -20,6 +20,7 @@
 #include <kmbench/kmbench.h>
 
 #include "results/results.h"
+#include "results/schema.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -247,6 +248,7 @@ KMB_TEST(csv_reader)
 static const char fixture_run[] =
         "{\"host\": \"h\", \"cpu_model\": \"CPU X\", \"backends\": [\"fast\", \"slow\"],\n"
         " \"threads\": [1, 2], \"complete\": true, \"repetitions\": 3, \"duration_s\": 5,\n"
+        " \"idle_cpus_at_start\": 1.2, \"online_cpus\": 2, \"idle_cpus_method\": \"m\",\n"
         " \"jobs\": {\"total\": 12, \"done\": 12, \"failed\": 0},\n"
         " \"workloads\": [{\"name\": \"w\", \"source\": \"trace.log\", \"events\": 10,\n"
         "   \"repeat\": 2, \"scaling\": \"replicate\"},\n"
@@ -289,6 +291,8 @@ KMB_TEST(report_findings_from_data)
 	ASSERT_CONTAINS(md, "exhaust: internal fragmentation is 0.0% with every backend");
 	ASSERT_TRUE(strstr(md, "exhaust, 2 threads") == NULL); /* no rows, no table */
 	ASSERT_CONTAINS(md, "![Latency by percentile](latency.png)");
+	ASSERT_CONTAINS(md, "WARNING: only 1.2 of 2 online CPUs were idle at the start (m)");
+	ASSERT_CONTAINS(md, "Timer resolution: not recorded");
 	html = slurp(dir, "report.html");
 	ASSERT_CONTAINS(html, "<!DOCTYPE html>");
 	ASSERT_CONTAINS(html, "src=\"data:image/png;base64,iVBORw0KGgow");
@@ -314,6 +318,74 @@ KMB_TEST(report_of_an_empty_interrupted_run)
 	ASSERT_CONTAINS(md, "INCOMPLETE: interrupted by SIGINT after 0 of 4 jobs.");
 	ASSERT_CONTAINS(md, "did not include the exhaust workload");
 	free(md);
+	tmp_cleanup();
+}
+
+/* Ties: fast is significantly ahead of the other two (5 repetitions a side: p = 0.008),
+ * which do not differ from each other; mid's CV is flagged. */
+static const char ties_summary[] =
+        "backend,workload,repetitions,failed_repetitions,threads,ops_per_sec,ops_per_sec_min,"
+        "ops_per_sec_max,ops_per_sec_cv_pct,ops_per_cpu_sec,ops_per_cpu_sec_cv_pct,repeat\n"
+        "fast,w,5,0,1,9000000,8800000,9200000,1.5,0,0,1\n"
+        "mid,w,5,0,1,5000000,3000000,7000000,25.0,0,0,1\n"
+        "low,w,5,0,1,4900000,4700000,5100000,3.0,0,0,1\n";
+
+KMB_TEST(report_ranks_with_ties_and_flags_noise)
+{
+	static const double v[3][5] = {{8.8e6, 8.9e6, 9e6, 9.1e6, 9.2e6},
+	                               {3e6, 4e6, 5e6, 6e6, 7e6},
+	                               {4.7e6, 4.8e6, 4.9e6, 5e6, 5.1e6}};
+	static const char *const name[3] = {"fast", "mid", "low"};
+	const char *dir = tmp_dir();
+	char err[512], reps[2048], *md;
+	size_t n = 0;
+
+	put_file(dir, "run.json", "{\"backends\": [\"fast\", \"mid\", \"low\"], \"threads\": [1]}");
+	put_file(dir, "summary.csv", ties_summary);
+	n += (size_t)snprintf(reps, sizeof(reps),
+	                      "backend,workload,threads,repetition,ok,ops_per_sec\n");
+	for (int b = 0; b < 3; b++)
+		for (int k = 0; k < 5; k++)
+			n += (size_t)snprintf(reps + n, sizeof(reps) - n, "%s,w,1,%d,1,%.0f\n",
+			                      name[b], k + 1, v[b][k]);
+	put_file(dir, "repetitions.csv", reps);
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "| 1 | fast | 9.00 M \\[8.80 M - 9.20 M\\] | 1.5 |");
+	ASSERT_CONTAINS(md, "| =2 | mid | 5.00 M \\[3.00 M - 7.00 M\\] | 25.0 ! |");
+	ASSERT_CONTAINS(md, "| =2 | low | 4.90 M");
+	ASSERT_CONTAINS(md, "Noisy: mid (25%)");
+	ASSERT_CONTAINS(md, "significantly ahead of the second in 1 of 1 workload ");
+	ASSERT_CONTAINS(md, "Caution: 1 of 3 cells vary by more than 10%");
+	ASSERT_CONTAINS(md, "Throughput is ranked by ops\\_per\\_sec"); /* CPU time not measured */
+	ASSERT_TRUE(strstr(md, "every backend ties") == NULL);
+	free(md);
+	tmp_cleanup();
+}
+
+/* More backends, workloads and thread counts than the report once had room for (64, 16,
+ * 8): every one is reported. */
+KMB_TEST(report_has_no_fixed_limits)
+{
+	const char *dir = tmp_dir();
+	size_t cap = 1 << 20, n = 0;
+	char *csv = malloc(cap), err[512], *md;
+
+	ASSERT_NOT_NULL(csv);
+	n += (size_t)snprintf(csv, cap, "backend,workload,repetitions,threads,ops_per_sec\n");
+	for (int b = 0; b < 70; b++)
+		for (int w = 0; w < 18; w++)
+			for (int t = 1; t <= 10; t++)
+				n += (size_t)snprintf(csv + n, cap - n, "b%d,w%d,3,%d,%d\n", b, w,
+				                      t, 1000000 + 1000 * b + t);
+	put_file(dir, "summary.csv", csv);
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "| 1 | b69 | 100.0 |");
+	ASSERT_CONTAINS(md, "### w17, 1 thread");
+	ASSERT_CONTAINS(md, "from 1 to 10 threads");
+	free(md);
+	free(csv);
 	tmp_cleanup();
 }
 
@@ -477,6 +549,23 @@ static void check_hgrm(const char *dir, const char *cell, const char *what,
 	free(text);
 }
 
+/* `kmbench run --quick --ops 20000 ARGS` into a new temporary root: its results directory. */
+static void kmbench_run(const char *args, char *dir, size_t len)
+{
+	const char *root = tmp_dir();
+	char cmd[1024];
+	FILE *ls;
+
+	snprintf(cmd, sizeof(cmd), "'%s' run --quick --ops 20000 %s --out '%s' >/dev/null 2>&1",
+	         KMB_BINARY, args, root);
+	ASSERT_EQ_I(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "ls -d '%s'/*/", root);
+	ls = popen(cmd, "r");
+	ASSERT_TRUE(ls && fgets(dir, (int)len, ls));
+	pclose(ls);
+	dir[strcspn(dir, "\n")] = '\0';
+}
+
 static void check_summary(const char *dir)
 {
 	struct kmb_csv c;
@@ -487,7 +576,7 @@ static void check_summary(const char *dir)
 	ASSERT_EQ_U(c.nrows, 1 + 2 * 2 * 2); /* backends x workloads x thread counts */
 	for (size_t r = 1; r < c.nrows; r++) {
 		ASSERT_NEAR(kmb_csv_num(&c, r, "repetitions"), 1, 0);
-		ASSERT_CMP_F(kmb_csv_num(&c, r, "ops_per_sec_median"), >, 0);
+		ASSERT_CMP_F(kmb_csv_num(&c, r, "ops_per_sec"), >, 0);
 		ASSERT_CMP_F(kmb_csv_num(&c, r, "alloc_p99_ns"), >=,
 		             kmb_csv_num(&c, r, "alloc_p50_ns"));
 		ASSERT_CMP_F(kmb_csv_num(&c, r, "peak_footprint_bytes"), >, 0);
@@ -519,22 +608,13 @@ KMB_TEST(run_directory_reads_back)
 	                                    "scaling.gp",
 	                                    "frames-exhaust.gp",
 	                                    NULL};
-	const char *root = tmp_dir();
 	char cmd[1024], dir[512], err[256];
 	struct kmb_jv run, rep;
 	struct stat st;
-	FILE *ls;
 
-	snprintf(cmd, sizeof(cmd),
-	         "'%s' run --quick --backends buddy,slab --workloads linux-3.6-boot,exhaust "
-	         "--threads 1,2 --repetitions 1 --ops 20000 --seed 9 --out '%s' >/dev/null 2>&1",
-	         KMB_BINARY, root);
-	ASSERT_EQ_I(system(cmd), 0);
-	snprintf(cmd, sizeof(cmd), "ls -d '%s'/*/", root);
-	ls = popen(cmd, "r");
-	ASSERT_TRUE(ls && fgets(dir, sizeof(dir), ls));
-	pclose(ls);
-	dir[strcspn(dir, "\n")] = '\0';
+	kmbench_run("--backends buddy,slab --workloads linux-3.6-boot,exhaust --threads 1,2 "
+	            "--repetitions 1 --seed 9",
+	            dir, sizeof(dir));
 	for (const char *const *f = files; *f; f++)
 		if (!exists(dir, *f))
 			kmb_test_fail(__FILE__, __LINE__, "%s%s missing", dir, *f);
@@ -555,6 +635,66 @@ KMB_TEST(run_directory_reads_back)
 	check_hgrm(dir, "buddy-linux-3.6-boot", "alloc", kmb_jv_get(&rep, "alloc_ns"));
 	check_hgrm(dir, "buddy-linux-3.6-boot", "free", kmb_jv_get(&rep, "free_ns"));
 	kmb_jv_free(&rep);
+	tmp_cleanup();
+}
+
+/* Every figure of summary.csv is the median (and min, max) of the cell's rows of
+ * repetitions.csv, for every column the schema declares: never the last repetition's. */
+static unsigned check_medians(const struct kmb_csv *sum, const struct kmb_csv *reps)
+{
+	unsigned differ = 0;
+
+	for (size_t r = 1; r < sum->nrows; r++)
+		for (int m = 0; m < KMB_NMETRICS; m++) {
+			const char *name = kmb_metrics[m].name;
+			double v[16];
+			struct kmb_spread s;
+			size_t n = 0;
+			char col[80];
+
+			if (!kmb_metric_numeric(m) || m == KMB_M_threads)
+				continue;
+			for (size_t k = 1; k < reps->nrows && n < 16; k++)
+				if (!strcmp(kmb_csv_get(reps, k, "backend"),
+				            kmb_csv_get(sum, r, "backend")) &&
+				    !strcmp(kmb_csv_get(reps, k, "workload"),
+				            kmb_csv_get(sum, r, "workload")) &&
+				    kmb_csv_num(reps, k, "threads") ==
+				            kmb_csv_num(sum, r, "threads"))
+					v[n++] = kmb_csv_num(reps, k, name);
+			ASSERT_EQ_U(n, 3);
+			kmb_spread(v, n, &s);
+			differ += s.min != s.max;
+			/* 0.1 or 6 significant digits in the files */
+			ASSERT_NEAR(kmb_csv_num(sum, r, name), s.median,
+			            1e-5 * fabs(s.median) + 0.06);
+			if (kmb_metrics[m].dir == KMB_MD_NONE)
+				continue;
+			snprintf(col, sizeof(col), "%s_min", name);
+			ASSERT_NEAR(kmb_csv_num(sum, r, col), s.min, 1e-5 * fabs(s.min) + 0.06);
+			snprintf(col, sizeof(col), "%s_max", name);
+			ASSERT_NEAR(kmb_csv_num(sum, r, col), s.max, 1e-5 * fabs(s.max) + 0.06);
+		}
+	return differ;
+}
+
+KMB_TEST(run_reports_the_median_of_repetitions)
+{
+	char cmd[600], dir[512];
+	struct kmb_csv sum, reps;
+
+	kmbench_run("--no-frames --backends slab,bucket --workloads exhaust --threads 2 "
+	            "--repetitions 3 --seed 5",
+	            dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "%s/summary.csv", dir);
+	ASSERT_EQ_I(kmb_csv_load(cmd, &sum), 0);
+	snprintf(cmd, sizeof(cmd), "%s/repetitions.csv", dir);
+	ASSERT_EQ_I(kmb_csv_load(cmd, &reps), 0);
+	ASSERT_EQ_U(sum.nrows, 1 + 2);
+	/* wall time at least differs between repetitions: the test has something to test */
+	ASSERT_CMP_U(check_medians(&sum, &reps), >, 0);
+	kmb_csv_free(&sum);
+	kmb_csv_free(&reps);
 	tmp_cleanup();
 }
 

@@ -129,6 +129,8 @@ void kmb_replay_result_free(struct kmb_replay_result *res);
 void kmb_replay_print(FILE *out, const struct kmb_replay_result *res);
 int kmb_replay_write_samples(FILE *out, const struct kmb_replay_result *res); /* CSV */
 int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *res);
+struct kmb_result; /* results/schema.h: the figures of the declared result schema */
+void kmb_replay_result_values(const struct kmb_replay_result *res, struct kmb_result *out);
 
 /* ---- topology.c: hwloc, isolated --------------------------------------------------------- */
 struct kmb_topo {

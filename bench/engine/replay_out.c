@@ -1,18 +1,21 @@
 /*
  * bench/engine/replay_out.c - a replay's result as text (for people) and JSON (for tools).
  *
- * The JSON keys are the contract other tools read (README "Replay results"):
- * backend, events, ops, ops_per_sec, alloc_ns and free_ns (count, mean, p50, p90, p99,
- * p999, max, min: ns), peak_live_bytes_req, peak_live_bytes_alloc, peak_footprint_bytes,
- * internal_frag_pct, failed_allocs, unmatched_frees, and more below.
+ * The JSON is the contract other tools read (README "Replay results"): its scalar keys
+ * and histograms are those of the declared schema, results/schema.def, in that order,
+ * filled by kmb_replay_result_values() (the schema's one expansion with expressions);
+ * the arrays after them (nodes, by_size, extfrag indices, backend_stats, types) are
+ * written here.
  */
 #include "engine.h"
 
 #include <inttypes.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "results/results.h"
+#include "results/schema.h"
 
 static void print_lat(FILE *out, const char *what, const struct kmb_hist *h)
 {
@@ -195,57 +198,48 @@ static void json_types(struct kmb_json *j, const struct kmb_replay_result *r)
 	kmb_json_arr_end(j);
 }
 
+/* Sum of the backend's counters whose name says "reserve" (buddy reserve_alloc, the vmem
+ * page source's pages_reserve, ...): allocations below the min watermark. */
+static uint64_t kmb__reserve_allocs(const struct kmb_replay_result *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->nstats; i++)
+		if (strstr(r->stats[i].name, "reserve") && strcmp(r->stats[i].unit, "events") == 0)
+			n += r->stats[i].value;
+	return n;
+}
+
+#define PUT_STR(res, m, e)  ((res)->s[m] = (e))
+#define PUT_U64(res, m, e)  ((res)->v[m] = (double)(e))
+#define PUT_DBL(res, m, e)  ((res)->v[m] = (double)(e))
+#define PUT_BOOL(res, m, e) ((res)->v[m] = (e) ? 1 : 0)
+
+/* The one expansion of results/schema.def with its expressions. */
+void kmb_replay_result_values(const struct kmb_replay_result *r, struct kmb_result *res)
+{
+	kmb_result_clear(res);
+#define KMB_METRIC(n, al, t, u, d, desc, e) PUT_##t(res, KMB_M_##n, e);
+#define KMB_HIST(n, desc, e)                kmb_result_hist(res, KMB_M_##n##_count, e);
+#include "results/schema.def"
+#undef KMB_METRIC
+#undef KMB_HIST
+}
+
 int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 {
+	struct kmb_result *v = malloc(sizeof(*v));
 	struct kmb_json j;
 
+	if (v == NULL)
+		return -ENOMEM;
+	kmb_replay_result_values(r, v);
 	kmb_json_begin(&j, out);
 	kmb_json_obj_begin(&j, NULL);
-	kmb_json_str(&j, "backend", r->backend);
-	kmb_json_str(&j, "trace", r->trace);
-	kmb_json_str(&j, "topology", r->topology);
-	kmb_json_u64(&j, "threads", r->threads);
-	kmb_json_u64(&j, "threads_bound", r->threads_bound);
-	kmb_json_u64(&j, "replicate", r->replicate);
-	kmb_json_u64(&j, "repeat", r->repeat);
-	kmb_json_str(&j, "order", r->strict ? "strict" : "deps");
-	kmb_json_u64(&j, "events", r->events);
-	kmb_json_u64(&j, "ops", r->ops);
-	kmb_json_dbl(&j, "seconds", r->seconds);
-	kmb_json_dbl(&j, "ops_per_sec", r->ops_per_sec);
-	if (r->timed_ops_per_sec > 0)
-		kmb_json_dbl(&j, "timed_ops_per_sec", r->timed_ops_per_sec);
-	kmb_json_hist(&j, "alloc_ns", &r->alloc_ns);
-	kmb_json_hist(&j, "free_ns", &r->free_ns);
-	kmb_json_dbl(&j, "timer_overhead_ns", r->timer_overhead_ns);
-	kmb_json_u64(&j, "latency_every", r->latency_every);
-	kmb_json_u64(&j, "peak_live_bytes_req", r->peak_live_bytes_req);
-	kmb_json_u64(&j, "peak_live_bytes_alloc", r->peak_live_bytes_alloc);
-	kmb_json_u64(&j, "peak_footprint_bytes", r->peak_footprint_bytes);
-	kmb_json_dbl(&j, "internal_frag_pct", r->internal_frag_pct);
-	kmb_json_u64(&j, "footprint_at_peak_live_bytes", r->footprint_at_peak_bytes);
-	kmb_json_u64(&j, "peak_at_op", r->peak_at_op);
-	kmb_json_dbl(&j, "jw_footprint_at_peak_live_ratio", r->jw_footprint_at_peak_ratio);
-	kmb_json_dbl(&j, "jw_peak_footprint_ratio", r->jw_peak_footprint_ratio);
-	kmb_json_u64(&j, "cross_cpu_frees", r->cross_cpu_frees);
-	kmb_json_u64(&j, "cross_node_frees", r->cross_node_frees);
+	kmb_result_json(&j, v);
+	free(v);
 	json_nodes(&j, r);
 	json_sizes(&j, r);
-	kmb_json_u64(&j, "failed_allocs", r->failed_allocs);
-	kmb_json_u64(&j, "unmatched_frees", r->unmatched_frees);
-	kmb_json_u64(&j, "allocs", r->allocs);
-	kmb_json_u64(&j, "frees", r->frees);
-	kmb_json_u64(&j, "frees_of_failed_allocs", r->skipped_frees);
-	kmb_json_u64(&j, "page_events_not_replayed", r->page_ops_skipped);
-	kmb_json_u64(&j, "mem_bytes", r->mem_bytes);
-	kmb_json_u64(&j, "sleeps", r->mem.sleeps);
-	kmb_json_u64(&j, "nofail_retries", r->mem.nofail_retries);
-	kmb_json_u64(&j, "deadlocks", r->mem.deadlocks);
-	kmb_json_u64(&j, "injected_faults", r->mem.injected_faults);
-	kmb_json_bool(&j, "invariants", r->invariants);
-	kmb_json_bool(&j, "aborted", r->aborted);
-	if (r->aborted)
-		kmb_json_str(&j, "abort_reason", r->abort_msg);
 	if (r->has_extfrag) {
 		kmb_json_arr_begin(&j, "extfrag_unusable_index");
 		for (int o = 0; o < KMB_EXTFRAG_ORDERS; o++)
