@@ -2,11 +2,13 @@
  * core/os.c - the one file of the core that calls the operating system.
  *
  * Everything kmbench needs from the OS for the allocator itself goes through here:
- * mapping the simulated physical memory, the monotonic clock, thread ids and the CPU
- * count.  (Topology and thread placement with hwloc live in the replay layer.)
+ * mapping the simulated physical memory, the monotonic clock, thread ids, the CPU
+ * count and the futex under kmbench's locks (core/lock.c).  (Topology and thread
+ * placement with hwloc live in the replay layer.)
  */
 #include "internal.h"
 
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -63,4 +65,15 @@ unsigned kmb__os_ncpus(void)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n > 0 ? (unsigned)n : 1;
+}
+
+/* Sleep while *word == val (or until woken; spurious returns are the caller's to check). */
+void kmb__os_futex_wait(uint32_t *word, uint32_t val)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+void kmb__os_futex_wake(uint32_t *word, int nwake)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, nwake, NULL, NULL, 0);
 }

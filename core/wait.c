@@ -181,8 +181,10 @@ int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *repor
 	me.next = waiters;
 	waiters = &me;
 	check_deadlock();
+	kmb__lock_sleep_begin(); /* spinners on locks we hold stop spinning (lock.c 2.) */
 	while (!me.deadlocked && kmb__free_gen() == seen)
 		pthread_cond_wait(&wait_cv, &wait_lock);
+	kmb__lock_sleep_end();
 	if (me.deadlocked) {
 		rc = -EDEADLK;
 	} else {
@@ -230,8 +232,10 @@ int kmb_thread_block(bool (*ready)(void *arg), void *arg, const char *what, char
 	me.next = blocked;
 	blocked = &me;
 	check_deadlock();
+	kmb__lock_sleep_begin();
 	while (!me.deadlocked && !ready(arg))
 		pthread_cond_wait(&wait_cv, &wait_lock);
+	kmb__lock_sleep_end();
 	if (me.deadlocked) {
 		rc = -EDEADLK;
 	} else {
