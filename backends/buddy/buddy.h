@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <kmbench/backend.h>
+#include <kmbench/lock.h>
 
 #define KMB_BUDDY_MAX_ORDER 10 /* largest block 2^10 pages = 4 MiB (Linux MAX_ORDER 11) */
 #define KMB_BUDDY_NR_ORDERS (KMB_BUDDY_MAX_ORDER + 1)
@@ -137,6 +138,7 @@ struct kmb__buddy_ctr {
 	uint64_t alloc_fail;    /* kmb_buddy_alloc_pages returned NULL */
 	uint64_t drain_all;     /* kmb_buddy_drain calls */
 	uint64_t pcp_pages;     /* gauge: pages on per-CPU lists */
+	struct kmb_lock_stats zone_lock, pcp_lock; /* summed over zones and CPUs (see 5.) */
 	/* kmalloc heap */
 	uint64_t heap_alloc;  /* sub-page blocks allocated */
 	uint64_t heap_free;   /* sub-page blocks freed */
@@ -146,6 +148,7 @@ struct kmb__buddy_ctr {
 	uint64_t meta_pages;  /* gauge: side-table pages */
 	uint64_t large_alloc; /* kmalloc requests served with whole pages */
 	uint64_t large_free;
+	struct kmb_lock_stats heap_lock;
 };
 void kmb__buddy_counters(const struct kmb_buddy *b, struct kmb__buddy_ctr *c);
 
