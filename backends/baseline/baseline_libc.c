@@ -4,10 +4,9 @@
  */
 #include "baseline_impl.h"
 
+#include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
-
-static uint64_t others_in_use; /* glibc bytes the rest of the process used at boot */
 
 static void *libc_malloc(size_t size)
 {
@@ -41,23 +40,31 @@ static size_t libc_usable(void *p)
 	return malloc_usable_size(p);
 }
 
-static int libc_footprint(uint64_t *data, uint64_t *meta)
+static int libc_footprint(uint64_t *data, uint64_t *meta, uint64_t *idle)
 {
 	struct mallinfo2 mi = mallinfo2();
-	uint64_t heap = (uint64_t)mi.arena + (uint64_t)mi.hblkhd;
 
-	*data = heap > others_in_use ? heap - others_in_use : 0;
+	*data = (uint64_t)mi.arena + (uint64_t)mi.hblkhd;
 	*meta = 0;
+	*idle = mi.fordblks;
 	return 0;
 }
+
+/*
+ * Retention (baseline.c 4.): no trimming of the heap's top and large blocks from the heap,
+ * not from mmap chunks that each free unmaps: the thresholds at their maxima (32 MiB for
+ * mmap on 64-bit, HEAP_MAX_SIZE / 2), which is where glibc's dynamic threshold goes for a
+ * program that frees large blocks.  Setting them ends the dynamic adjustment for the whole
+ * process, so they stay set after shutdown; malloc_trim still gives memory back.
+ */
+#define LIBC_MMAP_THRESHOLD_MAX (4 * 1024 * 1024 * (int)sizeof(long))
 
 static void libc_trim(bool at_boot)
 {
 	malloc_trim(0);
 	if (at_boot) {
-		struct mallinfo2 mi = mallinfo2();
-
-		others_in_use = (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+		mallopt(M_TRIM_THRESHOLD, INT_MAX);
+		mallopt(M_MMAP_THRESHOLD, LIBC_MMAP_THRESHOLD_MAX);
 	}
 }
 
