@@ -113,12 +113,15 @@
  *      Retention while booted.  A kernel design's pages are resident (simulated memory is
  *    faulted in before the first boot) and stay so when it gives them back to its page
  *    allocator.  So that a baseline's warm-up (the replay's untimed pass) is not undone
- *    between the warm-up and the timed pass, each keeps what it got from the OS until
- *    shutdown: glibc with M_TRIM_THRESHOLD and M_MMAP_THRESHOLD at their maxima (where its
- *    dynamic threshold goes; this lasts for the process), mimalloc with allow_decommit off,
- *    jemalloc with dirty and muzzy decay off (-1), TCMalloc with TCMALLOC_RELEASE_RATE=0
- *    (unless the environment says otherwise).  Shutdown restores mimalloc's and jemalloc's
- *    defaults and gives the memory back.  Without a warm-up, the first touch of each page
+ *    between the warm-up and the timed pass, mimalloc (allow_decommit off), jemalloc (dirty
+ *    and muzzy decay off, -1) and TCMalloc (TCMALLOC_RELEASE_RATE=0 unless the environment
+ *    says otherwise) keep what they got from the OS until shutdown, which restores
+ *    mimalloc's and jemalloc's defaults and gives the memory back.  These settings only say
+ *    when free memory goes back, not where blocks are placed.  glibc keeps its defaults:
+ *    its thresholds cannot be set without ending their dynamic adjustment, which does
+ *    decide placement (on the exhaust workload at 32M, fixed maximal thresholds halved
+ *    its peak footprint), and it keeps large blocks in the heap after their first free
+ *    anyway.  Without a warm-up, the first touch of each page
  *    the allocator maps is a page fault in the timed pass, which no kernel design pays.
  *    Each baseline also declares its allocator's own statistics beside the budget's.
  *

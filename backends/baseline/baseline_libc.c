@@ -4,7 +4,6 @@
  */
 #include "baseline_impl.h"
 
-#include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
 
@@ -51,21 +50,15 @@ static int libc_footprint(uint64_t *data, uint64_t *meta, uint64_t *idle)
 }
 
 /*
- * Retention (baseline.c 4.): no trimming of the heap's top and large blocks from the heap,
- * not from mmap chunks that each free unmaps: the thresholds at their maxima (32 MiB for
- * mmap on 64-bit, HEAP_MAX_SIZE / 2), which is where glibc's dynamic threshold goes for a
- * program that frees large blocks.  Setting them ends the dynamic adjustment for the whole
- * process, so they stay set after shutdown; malloc_trim still gives memory back.
+ * glibc keeps its own policy while booted (baseline.c 4.): its thresholds cannot be set
+ * without ending their dynamic adjustment, which decides where large blocks go (mmap or
+ * the heap) and so changes what is measured; after a large block's first free, blocks of
+ * its size come from the heap, whose top is trimmed only above twice that size.
  */
-#define LIBC_MMAP_THRESHOLD_MAX (4 * 1024 * 1024 * (int)sizeof(long))
-
 static void libc_trim(bool at_boot)
 {
+	(void)at_boot;
 	malloc_trim(0);
-	if (at_boot) {
-		mallopt(M_TRIM_THRESHOLD, INT_MAX);
-		mallopt(M_MMAP_THRESHOLD, LIBC_MMAP_THRESHOLD_MAX);
-	}
 }
 
 static size_t libc_stats(struct kmb_stat *out, size_t max)
