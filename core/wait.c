@@ -28,7 +28,9 @@
  *    On a deadlock every current waiter is marked and woken; each returns -EDEADLK and
  *    its caller panics with KMB_PANIC_DEADLOCK and the report.
  *
- * 5. Locking: one mutex and one condition variable; only the slow path takes them.
+ * 5. Locking: one mutex and one condition variable; only the slow path takes them.  A
+ *    thread about to sleep first marks the kmbench locks it holds as held by a blocked
+ *    thread, so that their waiters sleep instead of spinning (core/lock.c 2.).
  */
 #include "internal.h"
 
