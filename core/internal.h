@@ -40,6 +40,12 @@ uint64_t kmb__os_now_ns(void); /* CLOCK_MONOTONIC */
 long kmb__os_tid(void);
 unsigned kmb__os_ncpus(void);
 void kmb__os_barrier_all(void); /* a full barrier on every running thread (wait.c 3.) */
+void kmb__os_futex_wait(uint32_t *word, uint32_t val); /* Linux futex(2), private */
+void kmb__os_futex_wake(uint32_t *word, int nwake);
+
+/* ---- lock.c: a thread that blocks tells spinners on the locks it holds (lock.c 2.) ---- */
+void kmb__lock_sleep_begin(void);
+void kmb__lock_sleep_end(void);
 
 /* ---- panic.c --------------------------------------------------------------------------- */
 __attribute__((noreturn)) void kmb__panicv(enum kmb_panic_kind kind, const void *addr, size_t size,

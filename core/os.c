@@ -3,11 +3,13 @@
  *
  * Everything kmbench needs from the OS for the allocator itself goes through here:
  * mapping the simulated physical memory, the monotonic clock, thread ids, the CPU
- * count, and a memory barrier on every running thread of the process (wait.c 3.).
- * (Topology and thread placement with hwloc live in the replay layer.)
+ * count, the futex under kmbench's locks (core/lock.c), and a memory barrier on every
+ * running thread of the process (wait.c 3.).  (Topology and thread placement with hwloc
+ * live in the replay layer.)
  */
 #include "internal.h"
 
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -108,4 +110,15 @@ void kmb__os_barrier_all(void)
 	__atomic_add_fetch(barrier_page, 1, __ATOMIC_SEQ_CST); /* in this CPU's TLB */
 	mprotect(barrier_page, 4096, PROT_READ);               /* shoot it down everywhere */
 	pthread_mutex_unlock(&barrier_lock);
+}
+
+/* Sleep while *word == val (or until woken; spurious returns are the caller's to check). */
+void kmb__os_futex_wait(uint32_t *word, uint32_t val)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+void kmb__os_futex_wake(uint32_t *word, int nwake)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, nwake, NULL, NULL, 0);
 }

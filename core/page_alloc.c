@@ -120,11 +120,12 @@
  *    and counters; each per-CPU list has one too (Linux 6.0+ pcp->lock), taken with
  *    trylock on the allocation and free paths, as pcp_spin_trylock: when busy (another
  *    thread on the same CPU index, or a drain), the request goes to the zone instead.
- *    A spinlock is one atomic exchange to take and a release store to drop (C11 atomics,
- *    which TSan understands); an uncontended pthread mutex costs two atomic
- *    read-modify-writes.  Because benchmark threads may outnumber cores and a lock holder
- *    can be preempted, a waiter spins SPIN_LIMIT times (derived at its definition) with a
- *    pause, then yields its core and spins again.  Order: pcp lock, then zone
+ *    Both are kmbench spinlocks (kmbench/lock.h): one atomic exchange to take and a
+ *    release store to drop; a waiter never sleeps, but because benchmark threads may
+ *    outnumber cores and a holder can be preempted by the OS, it yields its core after
+ *    spinning for a bound derived in core/lock.c, then spins again.  Each lock counts its
+ *    acquisitions, contended acquisitions, spins and yields ("zone.lock_*" and
+ *    "pcp.lock_*" statistics, summed over zones and CPUs).  Order: pcp lock, then zone
  *    lock.  Fields read without their lock - nr_free, free_pages, count and the
  *    statistics - are written with relaxed atomic stores and read with relaxed loads
  *    (Linux's READ_ONCE/WRITE_ONCE and data_race()).  Rare events are counted with atomic
@@ -151,8 +152,9 @@
 #include "internal.h"
 #include "page_alloc.h"
 
+#include <kmbench/lock.h>
+
 #include <errno.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,15 +171,6 @@
 
 #define WATERMARK_SCALE_FACTOR 10 /* vm.watermark_scale_factor default */
 
-/*
- * Spins of the zone lock before the waiter yields its core (see 5.).  A critical section
- * is a split or merge chain (at most 10 levels of a few instructions each: well under
- * 100 ns) or a per-CPU batch (15 pages at 256 MiB: under 1 us), except a drain of a full
- * list; a pause costs 10 to 140 cycles depending on the core, so 256 pauses cover ~1 to
- * ~10 us: longer than a holder that is running needs, and a holder that is not running
- * (threads outnumber cores) is only helped by giving it the core.
- */
-#define SPIN_LIMIT 256
 
 enum wm_verdict {
 	WM_FAIL,    /* the zone refuses the request */
@@ -191,7 +184,7 @@ struct kmb__free_area {
 };
 
 struct kmb__pcp {
-	_Alignas(64) int lock; /* spinlock (see 5.); one cache line per CPU */
+	_Alignas(64) struct kmb_lock lock; /* spinlock (see 5.); one cache line per CPU */
 	unsigned batch, high;  /* constant after creation */
 	size_t count;
 	struct kmb_page list; /* sentinel: hot at the head, cold at the tail */
@@ -199,7 +192,7 @@ struct kmb__pcp {
 };
 
 struct kmb__zone {
-	_Alignas(64) int lock; /* spinlock (see 5.) */
+	_Alignas(64) struct kmb_lock lock; /* spinlock (see 5.) */
 	unsigned node;
 	size_t start_pfn, npages; /* no holes: spanned = present = managed */
 	struct kmb_page *map;     /* &pm->map[start_pfn] */
@@ -222,49 +215,6 @@ struct kmb_buddy {
 	struct kmb__zone zone[KMB_MAX_NODES];
 	uint64_t pcp_busy, wmark_fail, reserve_alloc, remote_alloc, alloc_fail, drain_all;
 };
-
-/* ---- spinlocks (see 5.) ---------------------------------------------------------------- */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-static inline bool spin_trylock(int *lock)
-{
-	return __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) == 0;
-}
-
-static __attribute__((noinline)) void spin_lock_slow(int *lock)
-{
-	unsigned spins = 0;
-
-	do {
-		while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0) {
-			if (++spins < SPIN_LIMIT) {
-				cpu_relax();
-			} else {
-				sched_yield();
-				spins = 0;
-			}
-		}
-	} while (!spin_trylock(lock));
-}
-
-static inline void spin_lock(int *lock)
-{
-	if (kmb__unlikely(!spin_trylock(lock)))
-		spin_lock_slow(lock);
-}
-
-static inline void spin_unlock(int *lock)
-{
-	__atomic_store_n(lock, 0, __ATOMIC_RELEASE);
-}
 
 /* ---- CPUs and nodes -------------------------------------------------------------------- */
 
@@ -457,10 +407,10 @@ static void free_one_page_locked(struct kmb__zone *z, struct kmb_page *pg, unsig
 static __attribute__((noinline)) void free_one_page(struct kmb__zone *z, struct kmb_page *pg,
                                                     unsigned order)
 {
-	spin_lock(&z->lock);
+	kmb_spin_lock(&z->lock);
 	free_one_page_locked(z, pg, order);
 	ADD(&z->nfree, 1);
-	spin_unlock(&z->lock);
+	kmb_spin_unlock(&z->lock);
 }
 
 /* ---- watermarks ------------------------------------------------------------------------ */
@@ -569,7 +519,7 @@ static __attribute__((noinline)) size_t rmqueue_bulk(struct kmb__zone *z, unsign
 {
 	size_t n = 0;
 
-	spin_lock(&z->lock);
+	kmb_spin_lock(&z->lock);
 	for (; n < count; n++) {
 		struct kmb_page *pg = rmqueue_smallest(z, 0);
 
@@ -579,7 +529,7 @@ static __attribute__((noinline)) size_t rmqueue_bulk(struct kmb__zone *z, unsign
 		pg->order = 0;
 		kmb_list_add_tail(list, pg);
 	}
-	spin_unlock(&z->lock);
+	kmb_spin_unlock(&z->lock);
 	return n;
 }
 
@@ -589,7 +539,7 @@ static __attribute__((noinline)) void free_pcppages_bulk(struct kmb__zone *z, st
 {
 	size_t n = 0;
 
-	spin_lock(&z->lock);
+	kmb_spin_lock(&z->lock);
 	for (; n < count && !kmb_list_empty(&pcp->list); n++) {
 		struct kmb_page *pg = pcp->list.prev;
 
@@ -597,7 +547,7 @@ static __attribute__((noinline)) void free_pcppages_bulk(struct kmb__zone *z, st
 		pg->flags = 0;
 		free_one_page_locked(z, pg, 0);
 	}
-	spin_unlock(&z->lock);
+	kmb_spin_unlock(&z->lock);
 	SUB(&pcp->count, n);
 	ADD(&pcp->ndrained, n);
 }
@@ -610,7 +560,7 @@ static inline struct kmb_page *rmqueue_pcplist(struct kmb_buddy *b, struct kmb__
 	struct kmb_page *pg;
 	uint64_t *ctr = &pcp->nhit;
 
-	*busy = !spin_trylock(&pcp->lock);
+	*busy = !kmb_spin_trylock(&pcp->lock);
 	if (kmb__unlikely(*busy)) {
 		COUNT(&b->pcp_busy);
 		return NULL;
@@ -629,7 +579,7 @@ static inline struct kmb_page *rmqueue_pcplist(struct kmb_buddy *b, struct kmb__
 	} else {
 		pg = NULL;
 	}
-	spin_unlock(&pcp->lock);
+	kmb_spin_unlock(&pcp->lock);
 	return pg;
 }
 
@@ -638,7 +588,7 @@ static inline void free_unref_page(struct kmb_buddy *b, struct kmb__zone *z, str
 	struct kmb__pcp *pcp = &z->pcp[this_cpu(b)];
 	size_t count;
 
-	if (kmb__unlikely(!spin_trylock(&pcp->lock))) {
+	if (kmb__unlikely(!kmb_spin_trylock(&pcp->lock))) {
 		COUNT(&b->pcp_busy);
 		free_one_page(z, pg, 0);
 		return;
@@ -650,7 +600,7 @@ static inline void free_unref_page(struct kmb_buddy *b, struct kmb__zone *z, str
 	ADD(&pcp->nfree, 1);
 	if (kmb__unlikely(count >= pcp->high))
 		free_pcppages_bulk(z, pcp, pcp->batch);
-	spin_unlock(&pcp->lock);
+	kmb_spin_unlock(&pcp->lock);
 }
 
 static int pcp_init(struct kmb_buddy *b, struct kmb__zone *z)
@@ -680,13 +630,13 @@ static __attribute__((noinline)) struct kmb_page *rmqueue_buddy(struct kmb__zone
 {
 	struct kmb_page *pg = NULL;
 
-	spin_lock(&z->lock);
+	kmb_spin_lock(&z->lock);
 	*v = zone_watermark_ok(z, order, flags);
 	if (*v != WM_FAIL)
 		pg = rmqueue_smallest(z, order);
 	if (pg != NULL)
 		ADD(&z->nalloc, 1);
-	spin_unlock(&z->lock);
+	kmb_spin_unlock(&z->lock);
 	return pg;
 }
 
@@ -842,10 +792,10 @@ void kmb_buddy_drain(struct kmb_buddy *b)
 		for (unsigned cpu = 0; cpu < b->ncpus; cpu++) {
 			struct kmb__pcp *pcp = &z->pcp[cpu];
 
-			spin_lock(&pcp->lock);
+			kmb_spin_lock(&pcp->lock);
 			if (pcp->count > 0)
 				free_pcppages_bulk(z, pcp, pcp->count);
-			spin_unlock(&pcp->lock);
+			kmb_spin_unlock(&pcp->lock);
 		}
 	}
 }
@@ -1056,6 +1006,8 @@ static const struct kmb_stat_decl page_stats_table[] = {
         PSTAT(alloc_fail, "events", "page allocations that failed"),
         PSTAT(drain_all, "events", "drains of all per-CPU lists"),
         PSTAT(pcp_pages, "pages", "pages on per-CPU lists now"),
+        KMB_LOCK_STAT_DECLS(struct kmb__buddy_ctr, zone_lock, "zone", "the zone spinlocks"),
+        KMB_LOCK_STAT_DECLS(struct kmb__buddy_ctr, pcp_lock, "pcp", "the per-CPU list spinlocks"),
 };
 
 size_t kmb_buddy_stats(const struct kmb_buddy *b, struct kmb_stat *out, size_t max)
@@ -1139,6 +1091,7 @@ void kmb__buddy_counters(const struct kmb_buddy *b, struct kmb__buddy_ctr *c)
 		c->zone_free += LOAD(&z->nfree);
 		c->split += LOAD(&z->nsplit);
 		c->merge += LOAD(&z->nmerge);
+		kmb_lock_stats_add(&z->lock, &c->zone_lock);
 		for (unsigned cpu = 0; b->pcp && cpu < b->ncpus; cpu++) {
 			const struct kmb__pcp *pcp = &z->pcp[cpu];
 
@@ -1146,6 +1099,7 @@ void kmb__buddy_counters(const struct kmb_buddy *b, struct kmb__buddy_ctr *c)
 			c->pcp_refill += LOAD(&pcp->nrefill);
 			c->pcp_free += LOAD(&pcp->nfree);
 			c->pcp_drained += LOAD(&pcp->ndrained);
+			kmb_lock_stats_add(&pcp->lock, &c->pcp_lock);
 		}
 	}
 	c->pcp_busy = LOAD(&b->pcp_busy);

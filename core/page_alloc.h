@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <kmbench/page_alloc.h>
+#include <kmbench/lock.h>
 
 /*
  * struct kmb_page flag bits.  The page allocator owns a frame's flags while it is free
@@ -36,6 +37,7 @@ struct kmb__buddy_ctr {
 	uint64_t alloc_fail;    /* kmb_buddy_alloc_pages returned NULL */
 	uint64_t drain_all;     /* kmb_buddy_drain calls */
 	uint64_t pcp_pages;     /* gauge: pages on per-CPU lists */
+	struct kmb_lock_stats zone_lock, pcp_lock; /* summed over zones and CPUs */
 };
 void kmb__buddy_counters(const struct kmb_buddy *b, struct kmb__buddy_ctr *c);
 

@@ -37,7 +37,9 @@
  *    On a deadlock every current waiter is marked and woken; each returns -EDEADLK and
  *    its caller panics with KMB_PANIC_DEADLOCK and the report.
  *
- * 5. Locking: one mutex and one condition variable; only the slow path takes them.
+ * 5. Locking: one mutex and one condition variable; only the slow path takes them.  A
+ *    thread about to sleep first marks the kmbench locks it holds as held by a blocked
+ *    thread, so that their waiters sleep instead of spinning (core/lock.c 2.).
  */
 #include "internal.h"
 
@@ -197,8 +199,10 @@ int kmb__wait_for_free(uint64_t seen, const struct kmb__request *rq, char *repor
 	me.next = waiters;
 	waiters = &me;
 	check_deadlock();
+	kmb__lock_sleep_begin(); /* spinners on locks we hold stop spinning (lock.c 2.) */
 	while (!me.deadlocked && kmb__free_gen() == seen)
 		pthread_cond_wait(&wait_cv, &wait_lock);
+	kmb__lock_sleep_end();
 	if (me.deadlocked) {
 		rc = -EDEADLK;
 	} else {
@@ -247,8 +251,10 @@ int kmb_thread_block(bool (*ready)(void *arg), void *arg, const char *what, char
 	me.next = blocked;
 	blocked = &me;
 	check_deadlock();
+	kmb__lock_sleep_begin();
 	while (!me.deadlocked && !ready(arg))
 		pthread_cond_wait(&wait_cv, &wait_lock);
+	kmb__lock_sleep_end();
 	if (me.deadlocked) {
 		rc = -EDEADLK;
 	} else {

@@ -803,7 +803,14 @@ static void stress_booted(int invariants)
 			if (getenv("KMB_TEST_VERBOSE"))
 				printf("%-14s %10" PRIu64 " %s\n", st[i].name, st[i].value,
 				       st[i].unit);
-		ASSERT_EQ_U(n, 23);
+		ASSERT_EQ_U(n, 23 + 3 * 5); /* 23 counters; zone, pcp and heap locks, 5 each */
+		ASSERT_EQ_STR(st[15].name, "zone.lock_acquisitions");
+		ASSERT_CMP_U(st[15].value, >, 0);
+		ASSERT_CMP_U(st[16].value, <=, st[15].value); /* zone.lock_contended */
+		ASSERT_EQ_STR(st[20].name, "pcp.lock_acquisitions");
+		ASSERT_CMP_U(st[20].value, >, 0);
+		ASSERT_EQ_STR(st[33].name, "heap.lock_acquisitions");
+		ASSERT_CMP_U(st[33].value, >, 0);
 	}
 	ASSERT_EQ_U(ms.held_pages, 0);
 	ASSERT_EQ_U(ms.meta_pages, 0);

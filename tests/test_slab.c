@@ -64,10 +64,10 @@ static struct kmb__slab_cache *find_cache(struct kmb_slab *sl, const char *name)
 {
 	struct kmb__slab_cache *cp;
 
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	for (cp = sl->caches; cp != NULL && strcmp(cp->name, name) != 0; cp = cp->next)
 		;
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
 	return cp;
 }
 
@@ -411,10 +411,10 @@ static void contended_get(struct contender *c)
 	for (int attempt = 1; attempt <= 50; attempt++) {
 		int want = __atomic_load_n(&c->done, __ATOMIC_ACQUIRE) + 1;
 
-		pthread_mutex_lock(&c->cp->depot_lock);
+		kmb_mutex_enter(&c->cp->depot_lock);
 		__atomic_store_n(&c->go, want, __ATOMIC_RELEASE);
 		usleep(2000 * attempt);
-		pthread_mutex_unlock(&c->cp->depot_lock);
+		kmb_mutex_exit(&c->cp->depot_lock);
 		wait_done(c, want);
 		if (KMB__SLAB_LOAD(&c->cp->contention) != before)
 			break;
@@ -634,9 +634,9 @@ static struct kmb__slab_cache *zombies(struct kmb_slab *sl)
 {
 	struct kmb__slab_cache *z;
 
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	z = sl->zombies;
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
 	return z;
 }
 

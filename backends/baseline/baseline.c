@@ -75,28 +75,54 @@
  *      max_size: 4/5 of what a normal request may take, so that any allocator's rounding of
  *    a request (jemalloc's large size classes round up by at most 1/4) still fits.
  *
- * 4. Footprint, from each allocator's own statistics (a baseline takes no simulated pages):
- *      libc      mallinfo2(): arena + hblkhd (heap and mmapped bytes) less what the rest of
- *                the process had in use at boot (uordblks + hblkhd then, after malloc_trim):
- *                glibc's heap is shared with kmbench itself, so this counts whatever the
- *                rest of the process allocates during the run too.  Meaningless under ASan
- *                and TSan, whose allocators replace glibc's.
- *      mimalloc  mi_process_info()'s current_commit: bytes mimalloc has committed from the
- *                OS (its segments, metadata included).
+ * 4. Footprint: the allocator's serving of the requests, from its own statistics (a baseline
+ *    takes no simulated pages, so this is not simulated frames):
+ *      libc      mallinfo2(): data = arena + hblkhd (heap and mmapped bytes), idle = fordblks.
+ *                Meaningless under ASan and TSan, whose allocators replace glibc's.
+ *      mimalloc  mi_process_info()'s current_commit: bytes committed from the OS (segments,
+ *                metadata included; after a thread's first segment mimalloc commits whole
+ *                32 MiB segments at once, so its figure moves in those steps).  It does not
+ *                say what is allocated: idle = all of it.
  *      jemalloc  mallctl "stats.resident" and "stats.metadata" after refreshing "epoch":
- *                data = resident - metadata, meta = metadata.
+ *                data = resident - metadata, meta = metadata, idle = data - "stats.allocated".
  *      tcmalloc  "generic.heap_size" - "tcmalloc.pageheap_unmapped_bytes" (bytes mapped and
- *                committed for the heap; its metadata is not reported separately).
- *    The reading is accounted in the simulated memory's counters as data and metadata pages
+ *                committed for the heap; no separate metadata), idle = that less
+ *                "generic.current_allocated_bytes".
+ *    What was there at boot is not counted: each reading less the bytes in use at boot
+ *    (data - idle then: kmbench's own heap, for libc, which shares glibc's malloc with the
+ *    process) and less the idle bytes held at boot as long as as many are still idle (an
+ *    earlier boot's leftovers in caches and free lists, which other allocations of the
+ *    process - or the trace, once it uses them - may take):
+ *        served = data - (boot_data - boot_idle) - min(idle, boot_idle).
+ *    So footprint at boot is 0 pages, and repetitions in one process read the same: exact
+ *    when the boot's idle bytes stay idle; when the trace reuses them, the allocator's own
+ *    fragmentation is undercounted by at most boot_idle while idle < boot_idle (statistics
+ *    footprint_at_boot_bytes and footprint_idle_at_boot_bytes say how much that can be).
+ *    Before that reading, at boot, each allocator gives its free memory back to the OS
+ *    (malloc_trim, mi_collect, tcache flush and arena purge, MarkThreadIdle and
+ *    ReleaseFreeMemory), so that little is idle.  kmbench's own allocations after boot
+ *    (the replay engine's) would count for libc: the engine takes them outside malloc.
+ *      The reading is accounted in the simulated memory's counters as data and metadata pages
  *    (kmb_physmem_account), so kmb_memstat(), kmb_footprint_pages() and peak_pages report it
  *    like any backend's pages.  Reading can cost microseconds (jemalloc merges every arena's
  *    statistics), so it is taken whenever the budget's charged bytes reach a new high by
  *    `step` (memory / 256, at least a batch) - never on a steady state, at most 256 times
  *    while memory fills - and by kmb_memstat() once they moved by step / 8 since the last
  *    reading (the replay samples memory a thousand times, inside its timed loop): peak_pages
- *    is the highest footprint read at those moments.  At boot (and shutdown) each allocator
- *    gives its free memory back to the OS first (malloc_trim, mi_collect, jemalloc's arena
- *    purge, TCMalloc's ReleaseFreeMemory), so that an earlier boot's leftovers count little.
+ *    is the highest footprint read at those moments.
+ *      Retention while booted.  A kernel design's pages are resident (simulated memory is
+ *    faulted in before the first boot) and stay so when it gives them back to its page
+ *    allocator.  So that a baseline's warm-up (the replay's untimed pass) is not undone
+ *    between the warm-up and the timed pass, mimalloc (allow_decommit off), jemalloc (dirty
+ *    and muzzy decay off, -1) and TCMalloc (TCMALLOC_RELEASE_RATE=0 unless the environment
+ *    says otherwise) keep what they got from the OS until shutdown, which restores
+ *    mimalloc's and jemalloc's defaults and gives the memory back.  These settings only say
+ *    when free memory goes back, not where blocks are placed.  glibc keeps its defaults:
+ *    its thresholds cannot be set without ending their dynamic adjustment, which does
+ *    decide placement (on the exhaust workload at 32M, fixed maximal thresholds halved
+ *    its peak footprint), and it keeps large blocks in the heap after their first free
+ *    anyway.  Without a warm-up, the first touch of each page
+ *    the allocator maps is a page fault in the timed pass, which no kernel design pays.
  *    Each baseline also declares its allocator's own statistics beside the budget's.
  *
  * 5. Departures and limits.
@@ -377,9 +403,21 @@ static void account(struct kmb__bl *bl, long data, long meta)
 	bl->acc_meta = meta;
 }
 
+/*
+ * The reading less what was there at boot (4.): the bytes in use then (the rest of the
+ * process's, for libc) and the idle bytes held then, as long as as many are still idle.
+ */
+static uint64_t served(uint64_t data, uint64_t idle, uint64_t boot_data, uint64_t boot_idle)
+{
+	uint64_t boot_busy = boot_data - boot_idle;
+	uint64_t not_ours = boot_busy + (idle < boot_idle ? idle : boot_idle);
+
+	return data > not_ours ? data - not_ours : 0;
+}
+
 static void sync_footprint(struct kmb__bl *bl, bool wait)
 {
-	uint64_t data = 0, meta = 0;
+	uint64_t data = 0, meta = 0, idle = 0;
 	int64_t taken;
 	int rc;
 
@@ -392,9 +430,11 @@ static void sync_footprint(struct kmb__bl *bl, bool wait)
 	if (taken + bl->step > __atomic_load_n(&bl->sync_next, __ATOMIC_RELAXED))
 		__atomic_store_n(&bl->sync_next, taken + bl->step, __ATOMIC_RELAXED);
 	KMB__BL_TSAN_ENTER(bl);
-	rc = bl->a->footprint(&data, &meta);
+	rc = bl->a->footprint(&data, &meta, &idle);
 	KMB__BL_TSAN_EXIT(bl);
 	if (rc == 0) {
+		data = served(data, idle, bl->boot_data, bl->boot_idle);
+		meta = meta > bl->boot_meta ? meta - bl->boot_meta : 0;
 		account(bl, pages_of(data), pages_of(meta));
 		__atomic_store_n(&bl->foot_data, data, __ATOMIC_RELAXED);
 		__atomic_store_n(&bl->foot_meta, meta, __ATOMIC_RELAXED);
@@ -448,6 +488,11 @@ int kmb__bl_init(struct kmb_backend *be)
 		a->trim(true);
 		KMB__BL_TSAN_EXIT(bl);
 	}
+	KMB__BL_TSAN_ENTER(bl);
+	if (a->footprint(&bl->boot_data, &bl->boot_meta, &bl->boot_idle) != 0 ||
+	    bl->boot_idle > bl->boot_data)
+		bl->boot_data = bl->boot_meta = bl->boot_idle = 0;
+	KMB__BL_TSAN_EXIT(bl);
 	sync_footprint(bl, true);
 	return 0;
 }
@@ -515,14 +560,21 @@ size_t kmb__bl_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 	        KMB__BL_STAT("budget_failures", "events",
 	                     "allocations refused by the budget (memory short)",
 	                     __atomic_load_n(&bl->failures, __ATOMIC_RELAXED)),
-	        KMB__BL_STAT("footprint_bytes", "bytes",
-	                     "data bytes the allocator holds (last reading of its statistics)",
-	                     __atomic_load_n(&bl->foot_data, __ATOMIC_RELAXED)),
+	        KMB__BL_STAT(
+	                "footprint_bytes", "bytes",
+	                "data bytes the allocator holds beyond its boot reading (last reading)",
+	                __atomic_load_n(&bl->foot_data, __ATOMIC_RELAXED)),
 	        KMB__BL_STAT("footprint_meta_bytes", "bytes",
-	                     "metadata bytes the allocator holds (last reading)",
+	                     "metadata bytes the allocator holds beyond its boot reading",
 	                     __atomic_load_n(&bl->foot_meta, __ATOMIC_RELAXED)),
 	        KMB__BL_STAT("footprint_reads", "events", "readings of the allocator's statistics",
 	                     __atomic_load_n(&bl->reads, __ATOMIC_RELAXED)),
+	        KMB__BL_STAT("footprint_at_boot_bytes", "bytes",
+	                     "the allocator's reading at boot (data and metadata)",
+	                     bl->boot_data + bl->boot_meta),
+	        KMB__BL_STAT("footprint_idle_at_boot_bytes", "bytes",
+	                     "of which idle (held, not allocated): not counted while still idle",
+	                     bl->boot_idle),
 	};
 	size_t n = sizeof(s) / sizeof(s[0]);
 

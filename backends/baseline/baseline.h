@@ -30,14 +30,17 @@ struct kmb_baseline_alloc {
 	void *(*aligned_alloc)(size_t align, size_t size); /* align: a power of two */
 	void (*free)(void *p);
 	size_t (*usable_size)(void *p);
-	/* Bytes the allocator holds for data and for its metadata, from its own statistics
-	 * (baseline.c 4.).  0, or -ENOTSUP. */
-	int (*footprint)(uint64_t *data, uint64_t *meta);
+	/* Bytes the allocator holds for data and for its metadata, from its own statistics,
+	 * and how many of the data bytes are idle: held but not allocated (free in its
+	 * caches and lists; all of data when it cannot tell) (baseline.c 4.).  0, or -ENOTSUP. */
+	int (*footprint)(uint64_t *data, uint64_t *meta, uint64_t *idle);
 	/* The allocator's own statistics (declared: name, unit, description). */
 	size_t (*stats)(struct kmb_stat *out, size_t max);
 	/* Whether p belongs to this allocator: 1 yes, 0 no, -1 it cannot tell. */
 	int (*owns)(const void *p);
-	/* Give free memory back to the OS (at boot: at_boot, and at shutdown); optional. */
+	/* Give free memory back to the OS; at boot (at_boot) then keep what it gets from the OS
+	 * until shutdown (no decay, decommit or trimming while booted: baseline.c 4.), at
+	 * shutdown return to its default policy.  Optional. */
 	void (*trim)(bool at_boot);
 };
 

@@ -53,15 +53,17 @@ static void refresh(void)
 	kmb_je_mallctl("epoch", &epoch, &len, &epoch, len);
 }
 
-static int je_footprint(uint64_t *data, uint64_t *meta)
+static int je_footprint(uint64_t *data, uint64_t *meta, uint64_t *idle)
 {
-	uint64_t resident, metadata;
+	uint64_t resident, metadata, allocated;
 
 	refresh();
 	resident = ctl_size("stats.resident");
 	metadata = ctl_size("stats.metadata");
+	allocated = ctl_size("stats.allocated");
 	*data = resident > metadata ? resident - metadata : 0;
 	*meta = metadata;
+	*idle = *data > allocated ? *data - allocated : 0;
 	return 0;
 }
 
@@ -97,14 +99,47 @@ static int je_owns(const void *p)
 	return -1; /* jemalloc has no ownership query that is safe on a foreign pointer */
 }
 
+/* Set the decay time (ms; -1: never purge) of every arena and of arenas created later. */
+static void set_decay(const char *which, ssize_t ms)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "arena.%d.%s_decay_ms", ARENAS_ALL, which);
+	kmb_je_mallctl(name, NULL, NULL, &ms, sizeof(ms));
+	snprintf(name, sizeof(name), "arenas.%s_decay_ms", which);
+	kmb_je_mallctl(name, NULL, NULL, &ms, sizeof(ms));
+}
+
+static ssize_t get_decay(const char *which)
+{
+	char name[48];
+	ssize_t ms = 0;
+	size_t len = sizeof(ms);
+
+	snprintf(name, sizeof(name), "arenas.%s_decay_ms", which);
+	kmb_je_mallctl(name, &ms, &len, NULL, 0);
+	return ms;
+}
+
+/* Retention (baseline.c 4.): no decay-driven purging while booted; the defaults after. */
 static void je_trim(bool at_boot)
 {
+	static ssize_t dirty_default = -2, muzzy_default = -2;
 	char name[32];
 
-	(void)at_boot;
+	if (dirty_default == -2) {
+		dirty_default = get_decay("dirty");
+		muzzy_default = get_decay("muzzy");
+	}
+	set_decay("dirty", dirty_default);
+	set_decay("muzzy", muzzy_default);
 	kmb_je_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
 	snprintf(name, sizeof(name), "arena.%d.purge", ARENAS_ALL);
 	kmb_je_mallctl(name, NULL, NULL, NULL, 0);
+	if (at_boot) {
+		set_decay("dirty", -1);
+		set_decay("muzzy", -1);
+	}
 }
 
 int kmb__bl_jemalloc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen)

@@ -21,6 +21,11 @@ static void (*mi_process_info_p)(size_t *elapsed_msecs, size_t *user_msecs, size
                                  size_t *peak_commit, size_t *page_faults);
 static bool (*mi_is_in_heap_region_p)(const void *p);
 static void (*mi_collect_p)(bool force);
+/* mimalloc.h's mi_option_t, for the ABI of libmimalloc 2.0 (mi_option_allow_decommit = 22) */
+#define MIM_OPTION_ALLOW_DECOMMIT 22
+static void (*mi_option_set_p)(int option, long value);
+static long (*mi_option_get_p)(int option);
+static long decommit_default = -1;
 static int (*mi_version_p)(void);
 static char library[128];
 
@@ -54,13 +59,14 @@ static void mim_info(struct mim_info *i)
 	                  &i->peak_commit, &i->faults);
 }
 
-static int mim_footprint(uint64_t *data, uint64_t *meta)
+static int mim_footprint(uint64_t *data, uint64_t *meta, uint64_t *idle)
 {
 	struct mim_info i;
 
 	mim_info(&i);
 	*data = i.commit;
 	*meta = 0;
+	*idle = i.commit; /* mi_process_info does not say what is allocated */
 	return 0;
 }
 
@@ -97,10 +103,15 @@ static int mim_owns(const void *p)
 #endif
 }
 
+/* Retention (baseline.c 4.): decommit (and its delayed purges) off while booted. */
 static void mim_trim(bool at_boot)
 {
-	(void)at_boot;
+	if (decommit_default < 0)
+		decommit_default = mi_option_get_p(MIM_OPTION_ALLOW_DECOMMIT);
+	mi_option_set_p(MIM_OPTION_ALLOW_DECOMMIT, decommit_default);
 	mi_collect_p(true);
+	if (at_boot)
+		mi_option_set_p(MIM_OPTION_ALLOW_DECOMMIT, 0);
 }
 
 #define RESOLVE(var, sym)                                                                          \
@@ -126,6 +137,8 @@ int kmb__bl_mimalloc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen
 	RESOLVE(mi_process_info_p, "mi_process_info");
 	RESOLVE(mi_is_in_heap_region_p, "mi_is_in_heap_region");
 	RESOLVE(mi_collect_p, "mi_collect");
+	RESOLVE(mi_option_set_p, "mi_option_set");
+	RESOLVE(mi_option_get_p, "mi_option_get");
 	RESOLVE(mi_version_p, "mi_version");
 	if (dladdr(*(void **)&mi_malloc_p, &di) != 0 && di.dli_fname)
 		snprintf(library, sizeof(library), "%s", di.dli_fname);

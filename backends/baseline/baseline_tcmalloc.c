@@ -21,6 +21,7 @@ static size_t (*tc_malloc_size_p)(void *p);
 static int (*get_property_p)(const char *property, size_t *value);
 static int (*get_ownership_p)(const void *p); /* 0 unknown, 1 owned, 2 not owned */
 static void (*release_free_memory_p)(void);
+static void (*mark_thread_idle_p)(void);
 static char library[128];
 
 static void *tcm_malloc(size_t size)
@@ -50,13 +51,15 @@ static uint64_t prop(const char *name)
 	return get_property_p(name, &v) ? v : 0;
 }
 
-static int tcm_footprint(uint64_t *data, uint64_t *meta)
+static int tcm_footprint(uint64_t *data, uint64_t *meta, uint64_t *idle)
 {
 	uint64_t heap = prop("generic.heap_size"),
-	         unmapped = prop("tcmalloc.pageheap_unmapped_bytes");
+	         unmapped = prop("tcmalloc.pageheap_unmapped_bytes"),
+	         allocated = prop("generic.current_allocated_bytes");
 
 	*data = heap > unmapped ? heap - unmapped : 0;
 	*meta = 0;
+	*idle = *data > allocated ? *data - allocated : 0;
 	return 0;
 }
 
@@ -99,9 +102,13 @@ static int tcm_owns(const void *p)
 	return o == 1 ? 1 : o == 2 ? 0 : -1;
 }
 
+/* The calling thread's cache goes back to the central lists first, so that its objects'
+ * spans can become free and be released (the booting thread's cache is the one that holds
+ * an earlier boot's blocks; replay threads' caches went back when they exited). */
 static void tcm_trim(bool at_boot)
 {
 	(void)at_boot;
+	mark_thread_idle_p();
 	release_free_memory_p();
 }
 
@@ -121,6 +128,9 @@ int kmb__bl_tcmalloc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen
 
 	/* map, do not move the program break under glibc's main arena (baseline.c 2.) */
 	setenv("TCMALLOC_SKIP_SBRK", "true", 0);
+	/* keep what it maps (baseline.c 4.): no background release; ReleaseFreeMemory at boot
+	 * and shutdown still gives it back */
+	setenv("TCMALLOC_RELEASE_RATE", "0", 0);
 	if ((h = kmb__bl_dlopen(TCMALLOC_SONAME, TCMALLOC_PACKAGE, err, errlen)) == NULL)
 		return -ELIBACC;
 	RESOLVE(tc_malloc_p, "tc_malloc");
@@ -130,6 +140,7 @@ int kmb__bl_tcmalloc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen
 	RESOLVE(get_property_p, "MallocExtension_GetNumericProperty");
 	RESOLVE(get_ownership_p, "MallocExtension_GetOwnership");
 	RESOLVE(release_free_memory_p, "MallocExtension_ReleaseFreeMemory");
+	RESOLVE(mark_thread_idle_p, "MallocExtension_MarkThreadIdle");
 	if (dladdr(*(void **)&tc_malloc_p, &di) != 0 && di.dli_fname)
 		snprintf(library, sizeof(library), "%s", di.dli_fname);
 	else

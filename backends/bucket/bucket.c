@@ -81,8 +81,10 @@
  * 4. Locking.
  *
  *    4.4BSD ran malloc and free at splimp(), one interrupt priority level for the whole
- *    allocator.  Here that is one mutex over all buckets, statistics and kmemusage
- *    records, held across page-source calls (lock order: bucket lock, then the page
+ *    allocator.  Here that is one kmbench adaptive mutex (kmbench/lock.h: spins while the
+ *    holder runs, sleeps when it does not; its contention is the "bucket.lock_*"
+ *    statistics) over all buckets, statistics and kmemusage records, held across
+ *    page-source calls (lock order: bucket lock, then the page
  *    source's locks; the page source never calls back).  usable_size reads ku_indx or
  *    ku_pagecnt without the lock: they do not change while a block of the page lives.
  *    Statistics are stored with relaxed atomics so memstat reads them without the lock;
@@ -233,9 +235,9 @@ static void *small_alloc(struct kmb__bucket *b, unsigned indx, int flags)
 	struct kmb__bucket_free *freep;
 	struct kmb_page *pg;
 
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	if (kbp->kb_next == NULL && refill(b, indx, flags) != 0) {
-		pthread_mutex_unlock(&b->lock);
+		kmb_mutex_exit(&b->lock);
 		return NULL;
 	}
 	freep = kbp->kb_next;
@@ -252,7 +254,7 @@ static void *small_alloc(struct kmb__bucket *b, unsigned indx, int flags)
 	pg->priv[KMB__KU_COUNT]--;
 	KMB__BK_SUB(&kbp->kb_totalfree, 1);
 	KMB__BK_ADD(&kbp->kb_calls, 1);
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 	kmb_poison(b->pm, freep, sizeof(*freep)); /* no marker, no link: poison, as a free block */
 	return freep;
 }
@@ -288,7 +290,7 @@ static void *large_alloc(struct kmb__bucket *b, size_t size, int flags)
 
 	if (order > b->ps->max_order)
 		return NULL;
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	va = b->ps->alloc_pages(b->ps, order, flags & M_USE_RESERVE);
 	if (va != NULL) {
 		ku_set(head_page(b, va), order, KMB__PG_BUCKET_LARGE, indx, npg);
@@ -297,7 +299,7 @@ static void *large_alloc(struct kmb__bucket *b, size_t size, int flags)
 		KMB__BK_ADD(&b->ctr.large_pages, (size_t)1 << order);
 		KMB__BK_ADD(&b->ctr.large_waste, ((size_t)1 << order) - npg);
 	}
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 	return va;
 }
 
@@ -392,18 +394,13 @@ static void kb_init(struct kmb__bucket_kb *kbp, unsigned indx)
 static int bucket_init(struct kmb_backend *be)
 {
 	struct kmb__bucket *b;
-	int err;
 
 	if (be->pages == NULL)
 		return -EINVAL; /* the registry always gives one: default_pages */
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return -ENOMEM;
-	err = pthread_mutex_init(&b->lock, NULL);
-	if (err != 0) {
-		free(b);
-		return -err;
-	}
+	kmb_lock_init(&b->lock);
 	b->pm = be->pm;
 	b->ps = be->pages;
 	b->diag = kmb_invariants_on;
@@ -418,11 +415,11 @@ static void bucket_fini(struct kmb_backend *be)
 {
 	struct kmb__bucket *b = kmb__bucket_of(be);
 
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	for (unsigned indx = KMB_BUCKET_MINBUCKET; indx <= KMB_BUCKET_MAXSMALL; indx++)
 		drain_bucket(b, indx);
-	pthread_mutex_unlock(&b->lock);
-	pthread_mutex_destroy(&b->lock);
+	kmb_mutex_exit(&b->lock);
+	kmb_lock_destroy(&b->lock);
 	free(b);
 	be->priv = NULL;
 }
@@ -453,7 +450,7 @@ static size_t bucket_free(struct kmb_backend *be, void *addr)
 	struct kmb_page *pg;
 	size_t usable;
 
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	if (kmb__bucket_check_free(b, addr, &fault) != 0)
 		kmb__bucket_fault_panic(b, &fault);
 	usable = bucket_usable_size(be, addr);
@@ -462,7 +459,7 @@ static size_t bucket_free(struct kmb_backend *be, void *addr)
 		large_free(b, pg, addr);
 	else
 		small_free(b, pg, addr);
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 	return usable;
 }
 
@@ -503,11 +500,11 @@ static void bucket_drain(struct kmb_backend *be)
 {
 	struct kmb__bucket *b = kmb__bucket_of(be);
 
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	KMB__BK_ADD(&b->ctr.drains, 1);
 	for (unsigned indx = KMB_BUCKET_MINBUCKET; indx <= KMB_BUCKET_MAXSMALL; indx++)
 		drain_bucket(b, indx);
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 }
 
 /* The picture of memory (kmb_frame_map): from the kmemusage record of each page. */

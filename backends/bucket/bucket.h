@@ -9,12 +9,12 @@
 #ifndef KMB_BACKENDS_BUCKET_H
 #define KMB_BACKENDS_BUCKET_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <kmbench/backend.h>
+#include <kmbench/lock.h>
 
 extern const struct kmb_backend_ops kmb_bucket_ops;
 
@@ -114,7 +114,7 @@ struct kmb__bucket_ctr {
 };
 
 struct kmb__bucket {
-	pthread_mutex_t lock; /* splimp(): the whole allocator, held across page-source calls */
+	struct kmb_lock lock; /* splimp(): the whole allocator, held across page-source calls */
 	struct kmb_physmem *pm;
 	struct kmb_pagesrc *ps;
 	bool diag; /* DIAGNOSTIC: INVARIANTS were on at boot */

@@ -50,7 +50,7 @@ fault(struct kmb__bucket_fault *f, enum kmb_panic_kind kind, const void *addr, c
 
 void kmb__bucket_fault_panic(struct kmb__bucket *b, const struct kmb__bucket_fault *f)
 {
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 	kmb_panic(f->kind, f->addr, "%s", f->msg);
 }
 

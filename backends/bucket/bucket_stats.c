@@ -76,6 +76,14 @@ static const struct kmb_stat_decl bucket_stats_table[] = {
 #define NFIXED (NSTATS - KB_ROWS * (KMB_BUCKET_MAXSMALL + 1 - KMB_BUCKET_MINBUCKET))
 _Static_assert(NFIXED == 7, "the counters and the large sums precede the buckets' rows");
 
+/* The lock's counters (kmbench/lock.h), read without it. */
+struct lock_ctr {
+	struct kmb_lock_stats lock;
+};
+static const struct kmb_stat_decl lock_stats_table[] = {
+        KMB_LOCK_STAT_DECLS(struct lock_ctr, lock, "bucket", "the allocator's one mutex"),
+};
+
 static void kbstat_copy(const struct kmb__bucket_kb *kbp, struct kmb__bucket_kbstat *out)
 {
 	*out = (struct kmb__bucket_kbstat){kbp->kb_calls,    kbp->kb_total,   kbp->kb_totalfree,
@@ -86,11 +94,11 @@ static void kbstat_copy(const struct kmb__bucket_kb *kbp, struct kmb__bucket_kbs
 static void snapshot(struct kmb__bucket *b, struct kmb__bucket_kbstat kb[KMB_BUCKET_NBUCKETS],
                      struct kmb__bucket_ctr *ctr)
 {
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	for (unsigned i = 0; i < KMB_BUCKET_NBUCKETS; i++)
 		kbstat_copy(&b->kb[i], &kb[i]);
 	*ctr = b->ctr;
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 }
 
 static void large_sum(struct stats_snap *sn)
@@ -105,6 +113,7 @@ static void large_sum(struct stats_snap *sn)
 size_t kmb__bucket_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 {
 	struct stats_snap sn = {0};
+	struct lock_ctr lc = {{0}};
 	size_t n;
 
 	snapshot(kmb__bucket_of(be), sn.kb, &sn.ctr);
@@ -117,7 +126,10 @@ size_t kmb__bucket_stats(struct kmb_backend *be, struct kmb_stat *out, size_t ma
 		if (sn.kb[i].calls > 0)
 			n += kmb_stats_fill(rows, KB_ROWS, &sn, out + n, max - n);
 	}
-	return n;
+	kmb_lock_stats_add(&kmb__bucket_of(be)->lock, &lc.lock);
+	return n + kmb_stats_fill(lock_stats_table,
+	                          sizeof(lock_stats_table) / sizeof(lock_stats_table[0]), &lc,
+	                          out + n, max - n);
 }
 
 int kmb__bucket_kmembuckets(struct kmb_backend *be, unsigned indx, struct kmb__bucket_kbstat *out)
@@ -126,9 +138,9 @@ int kmb__bucket_kmembuckets(struct kmb_backend *be, unsigned indx, struct kmb__b
 
 	if (indx >= KMB_BUCKET_NBUCKETS)
 		return -EINVAL;
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	kbstat_copy(&b->kb[indx], out);
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 	return 0;
 }
 
@@ -136,9 +148,9 @@ void kmb__bucket_counters(struct kmb_backend *be, struct kmb__bucket_ctr *out)
 {
 	struct kmb__bucket *b = kmb__bucket_of(be);
 
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	*out = b->ctr;
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 }
 
 int kmb__bucket_kmemusage(struct kmb_backend *be, const void *addr, struct kmb__bucket_ku *out)
@@ -150,13 +162,13 @@ int kmb__bucket_kmemusage(struct kmb_backend *be, const void *addr, struct kmb__
 	if (!kmb_physmem_contains(b->pm, addr))
 		return -EINVAL;
 	pg = kmb_page_of(b->pm, addr);
-	pthread_mutex_lock(&b->lock);
+	kmb_mutex_enter(&b->lock);
 	if (pg->flags & (KMB__PG_BUCKET_SMALL | KMB__PG_BUCKET_LARGE))
 		*out = (struct kmb__bucket_ku){(unsigned)pg->priv[KMB__KU_INDX],
 		                               pg->priv[KMB__KU_COUNT],
 		                               (pg->flags & KMB__PG_BUCKET_LARGE) != 0};
 	else
 		rc = -EINVAL;
-	pthread_mutex_unlock(&b->lock);
+	kmb_mutex_exit(&b->lock);
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <kmbench/backend.h>
 #include <kmbench/page_alloc.h>
+#include <kmbench/lock.h>
 
 /* struct kmb_page flag bits of the heap's pages (the page allocator's are below 0x100). */
 #define KMB__PG_HEAP_SMALL 0x100u /* sub-page heap page; priv[0] = its side-table entry */
@@ -30,6 +31,7 @@ struct kmb__heap_ctr {
 	uint64_t meta_pages;  /* gauge: side-table pages */
 	uint64_t large_alloc; /* kmalloc requests served with whole pages */
 	uint64_t large_free;
+	struct kmb_lock_stats heap_lock;
 };
 
 #endif /* KMB_BACKENDS_BUDDY_H */

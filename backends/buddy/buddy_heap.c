@@ -29,8 +29,9 @@
  *    a page that becomes one free block goes back to the page allocator.  Freeing an
  *    address where no allocated block starts panics (KMB_PANIC_DOUBLE_FREE).
  *
- * 4. Locking: one mutex over the heap (free lists, side tables, metadata pages), taken
- *    before the page allocator's locks.  Split bits are stored with relaxed atomics so
+ * 4. Locking: one kmbench adaptive mutex (kmbench/lock.h; statistics "heap.lock_*") over
+ *    the heap (free lists, side tables, metadata pages), taken before the page allocator's
+ *    spinlocks.  Split bits are stored with relaxed atomics so
  *    usable_size can read them without the lock (the bits on a live block's path do not
  *    change while it lives).  Per-CPU heaps are a departure left for later.
  *
@@ -40,8 +41,9 @@
  */
 #include "buddy.h"
 
+#include <kmbench/lock.h>
+
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +68,7 @@ _Static_assert(KMB_PAGE_SIZE / sizeof(struct heap_meta) == 64, "64 entries per p
 _Static_assert(sizeof(uintptr_t) == sizeof(uint64_t), "priv[1] holds a 64-bit bitmap");
 
 struct kmb__heap {
-	pthread_mutex_t lock;
+	struct kmb_lock lock;
 	struct kmb_buddy *buddy;
 	struct kmb_physmem *pm;
 	struct heap_free *free[HEAP_NSUB];
@@ -309,7 +311,7 @@ static void *heap_alloc(struct kmb__heap *h, size_t size, int flags)
 	unsigned want = heap_suborder(size), sub = want;
 	char *blk;
 
-	pthread_mutex_lock(&h->lock);
+	kmb_mutex_enter(&h->lock);
 	while (sub < HEAP_NSUB && h->free[sub] == NULL)
 		sub++;
 	if (sub < HEAP_NSUB) {
@@ -320,7 +322,7 @@ static void *heap_alloc(struct kmb__heap *h, size_t size, int flags)
 	}
 	if (blk != NULL)
 		heap_take(h, blk, sub, want);
-	pthread_mutex_unlock(&h->lock);
+	kmb_mutex_exit(&h->lock);
 	return blk;
 }
 
@@ -356,7 +358,7 @@ static unsigned heap_coalesce(struct kmb__heap *h, char *page, struct heap_meta 
 
 __attribute__((noreturn)) static void heap_bad_free(struct kmb__heap *h, void *addr, size_t off)
 {
-	pthread_mutex_unlock(&h->lock);
+	kmb_mutex_exit(&h->lock);
 	if (off % sub_bytes(0) != 0)
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): buddy heap: not a block boundary",
 		          addr);
@@ -371,7 +373,7 @@ static void heap_free(struct kmb__heap *h, struct kmb_page *pg, void *addr)
 	struct heap_meta *m;
 	unsigned sub;
 
-	pthread_mutex_lock(&h->lock);
+	kmb_mutex_enter(&h->lock);
 	m = page_meta(pg);
 	if (off % sub_bytes(0) != 0 || !bit_test(m->alloc, (unsigned)(off >> HEAP_MIN_SHIFT)))
 		heap_bad_free(h, addr, off);
@@ -384,7 +386,7 @@ static void heap_free(struct kmb__heap *h, struct kmb_page *pg, void *addr)
 		heap_release(h, pg);
 	else
 		fl_push(h, sub, page + off);
-	pthread_mutex_unlock(&h->lock);
+	kmb_mutex_exit(&h->lock);
 }
 
 /* Largest free heap block in bytes, 0 if none. */
@@ -392,11 +394,11 @@ static size_t heap_largest_free(struct kmb__heap *h)
 {
 	size_t n = 0;
 
-	pthread_mutex_lock(&h->lock);
+	kmb_mutex_enter(&h->lock);
 	for (int sub = HEAP_NSUB - 1; sub >= 0 && n == 0; sub--)
 		if (h->free[sub] != NULL)
 			n = sub_bytes((unsigned)sub);
-	pthread_mutex_unlock(&h->lock);
+	kmb_mutex_exit(&h->lock);
 	return n;
 }
 
@@ -443,14 +445,10 @@ static int buddy_init(struct kmb_backend *be)
 
 	if (h == NULL)
 		return -ENOMEM;
-	err = pthread_mutex_init(&h->lock, NULL);
-	if (err != 0) {
-		free(h);
-		return -err;
-	}
+	kmb_lock_init(&h->lock);
 	err = kmb_buddy_create(be->pm, be->ncpus, true, &h->buddy);
 	if (err != 0) {
-		pthread_mutex_destroy(&h->lock);
+		kmb_lock_destroy(&h->lock);
 		free(h);
 		return err;
 	}
@@ -465,7 +463,7 @@ static void buddy_fini(struct kmb_backend *be)
 	struct kmb__heap *h = heap_of(be);
 
 	kmb_buddy_destroy(h->buddy);
-	pthread_mutex_destroy(&h->lock);
+	kmb_lock_destroy(&h->lock);
 	free(h);
 	be->priv = NULL;
 }
@@ -557,6 +555,7 @@ static const struct kmb_stat_decl heap_stats_table[] = {
         STAT(meta_pages, "pages", "side-table pages now"),
         STAT(large_alloc, "events", "requests served with whole pages"),
         STAT(large_free, "events", "whole-page blocks freed"),
+        KMB_LOCK_STAT_DECLS(struct kmb__heap_ctr, heap_lock, "heap", "the sub-page heap's mutex"),
 };
 
 static void heap_counters(const struct kmb__heap *h, struct kmb__heap_ctr *c)
@@ -569,6 +568,8 @@ static void heap_counters(const struct kmb__heap *h, struct kmb__heap_ctr *c)
 	c->meta_pages = KMB_LOAD(&h->ctr.meta_pages);
 	c->large_alloc = KMB_LOAD(&h->ctr.large_alloc);
 	c->large_free = KMB_LOAD(&h->ctr.large_free);
+	memset(&c->heap_lock, 0, sizeof(c->heap_lock));
+	kmb_lock_stats_add(&h->lock, &c->heap_lock);
 }
 
 /* The page allocator's counters, then the heap's. */

@@ -106,7 +106,11 @@
  *    thread attached to a CPU.  The slab layer is never entered with a CPU cache or depot
  *    lock held: the slow paths drop them first, as kmem does, because creating a slab may
  *    reap every cache.  Fields read without their lock (statistics, magtype) are written
- *    with relaxed atomic stores.
+ *    with relaxed atomic stores.  Every lock is a kmbench adaptive mutex (kmbench/lock.h),
+ *    as kmem's are kmutex_t: a waiter spins while the holder runs and sleeps when it does
+ *    not; their contention, summed per kind over caches, is the "cache.lock_*",
+ *    "depot.lock_*", "cpu.lock_*" (shared CPU entries) and "caches.lock_*" statistics.
+ *    The depot's own contention count (trylock failures) still drives magazine resizing.
  *
  * 8. Accounting.  Pages of object caches' slabs (kmalloc-*, kmem_cache_create) are data:
  *    their slab headers (small) and colour slack are part of the data footprint.
@@ -352,23 +356,23 @@ void kmb__slab_hash_update(struct kmb__slab_cache *cp)
 	struct kmb__slab_bufctl **table, **old;
 	size_t want;
 
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	want = hash_target(cp, max_order);
 	if (cp->hash == NULL ||
 	    (want <= (cp->hash_mask + 1) * 2 && want >= (cp->hash_mask + 1) / 2)) {
-		pthread_mutex_unlock(&cp->lock);
+		kmb_mutex_exit(&cp->lock);
 		return;
 	}
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	table = hash_table_alloc(cp->sl, want, &order);
 	if (table == NULL)
 		return;
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	old = cp->hash;
 	old_order = cp->hash_order;
 	hash_install(cp, table, want, order);
 	KMB__SLAB_INC(&cp->hash_rescale);
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	kmb__slab_pages_free(cp->sl, old, old_order, true);
 }
 
@@ -379,19 +383,19 @@ static int hash_ensure(struct kmb__slab_cache *cp)
 	unsigned order;
 	bool have;
 
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	have = cp->hash != NULL;
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	if (have)
 		return 0;
 	table = hash_table_alloc(cp->sl, KMB__SLAB_HASH_INITIAL, &order);
 	if (table == NULL)
 		return -ENOMEM;
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	have = cp->hash != NULL;
 	if (!have)
 		hash_install(cp, table, KMB__SLAB_HASH_INITIAL, order);
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	if (have)
 		kmb__slab_pages_free(cp->sl, table, order, true);
 	return 0;
@@ -599,25 +603,25 @@ void *kmb__slab_alloc(struct kmb__slab_cache *cp, int flags)
 	bool rescale;
 	void *buf;
 
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	sp = slist_first(&cp->partial);
 	if (sp == NULL)
 		sp = slist_first(&cp->empty);
 	if (sp == NULL) {
 		size_t colour = kmb__slab_next_colour(cp);
 
-		pthread_mutex_unlock(&cp->lock);
+		kmb_mutex_exit(&cp->lock);
 		sp = slab_create_or_reap(cp, colour, flags);
 		if (sp == NULL) {
 			KMB__SLAB_ATOMIC_ADD(&cp->alloc_fail, 1);
 			return NULL;
 		}
-		pthread_mutex_lock(&cp->lock);
+		kmb_mutex_enter(&cp->lock);
 		slab_created(cp, sp);
 	}
 	buf = slab_take(cp, sp);
 	rescale = hash_needs_update(cp);
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	if (rescale)
 		kmb__slab_hash_update(cp);
 	return buf;
@@ -626,7 +630,7 @@ void *kmb__slab_alloc(struct kmb__slab_cache *cp, int flags)
 __attribute__((noreturn)) static void bad_free(struct kmb__slab_cache *cp, void *buf,
                                                enum kmb_panic_kind kind, const char *why)
 {
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	kmb_panic(kind, buf, "kmem_slab_free(%s, %p): %s", cp->name, buf, why);
 }
 
@@ -684,7 +688,7 @@ void kmb__slab_free(struct kmb__slab_cache *cp, void *buf)
 {
 	struct kmb__slab *sp;
 
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	if (cp->small) {
 		sp = small_lookup(cp, buf);
 		*(void **)buf = sp->head; /* within freelist_bytes */
@@ -699,7 +703,7 @@ void kmb__slab_free(struct kmb__slab_cache *cp, void *buf)
 	KMB__SLAB_INC(&cp->slab_free);
 	KMB__SLAB_INC(&cp->bufslab);
 	slab_returned(cp, sp);
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 }
 
 /* ---- reaping empty slabs ------------------------------------------------------------------ */
@@ -710,7 +714,7 @@ size_t kmb__slab_reap_empty(struct kmb__slab_cache *cp)
 	size_t n = 0;
 	bool rescale;
 
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	while ((sp = slist_first(&cp->empty)) != NULL) {
 		slist_del(&cp->empty, sp);
 		KMB__SLAB_STORE(&cp->buftotal, cp->buftotal - sp->chunks);
@@ -721,7 +725,7 @@ size_t kmb__slab_reap_empty(struct kmb__slab_cache *cp)
 		n++;
 	}
 	rescale = hash_needs_update(cp);
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	for (; list != NULL; list = sp) {
 		sp = list->next;
 		slab_destroy(cp, list);
@@ -753,14 +757,14 @@ static void cache_init_cpus(struct kmb__slab_cache *cp)
 		cc->rounds = cc->prounds = -1;
 		cc->mt = cp->magtype;
 		cc->magsize = cp->magsize;
-		pthread_mutex_init(&cc->lock, NULL);
+		kmb_lock_init(&cc->lock);
 	}
 }
 
 static void cache_init_layers(struct kmb__slab_cache *cp, bool internal)
 {
-	pthread_mutex_init(&cp->lock, NULL);
-	pthread_mutex_init(&cp->depot_lock, NULL);
+	kmb_lock_init(&cp->lock);
+	kmb_lock_init(&cp->depot_lock);
 	slist_init(&cp->complete);
 	slist_init(&cp->partial);
 	slist_init(&cp->empty);
@@ -775,13 +779,13 @@ static void cache_init_layers(struct kmb__slab_cache *cp, bool internal)
 
 static void cache_link(struct kmb_slab *sl, struct kmb__slab_cache *cp)
 {
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	cp->prev = NULL;
 	cp->next = sl->caches;
 	if (sl->caches != NULL)
 		sl->caches->prev = cp;
 	sl->caches = cp;
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
 }
 
 /* internal: one of the backend's own caches (metadata pages, no magazines, no hash). */
@@ -828,9 +832,9 @@ void kmb__slab_cache_free_all(struct kmb__slab_cache *cp)
 void kmb__slab_free_cache_struct(struct kmb__slab_cache *cp)
 {
 	for (unsigned i = 0; i < cp->ncc; i++)
-		pthread_mutex_destroy(&cp->cpu[i].lock);
-	pthread_mutex_destroy(&cp->depot_lock);
-	pthread_mutex_destroy(&cp->lock);
+		kmb_lock_destroy(&cp->cpu[i].lock);
+	kmb_lock_destroy(&cp->depot_lock);
+	kmb_lock_destroy(&cp->lock);
 	free(cp);
 }
 

@@ -10,12 +10,12 @@
 #ifndef KMB_BACKENDS_SLAB_H
 #define KMB_BACKENDS_SLAB_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <kmbench/backend.h>
+#include <kmbench/lock.h>
 
 /*
  * struct kmb_page flag bits (the owner of an allocated block may use any bit).  Every
@@ -86,7 +86,7 @@ struct kmb__slab_cc {
 	bool has_mags; /* atomic (release/acquire): loaded or ploaded set; read by destroy */
 	/* statistics: written by the owner (or under lock), read relaxed */
 	uint64_t alloc_mag, free_mag, alloc_slab, free_slab, flushes;
-	pthread_mutex_t lock; /* the shared entry only */
+	struct kmb_lock lock; /* the shared entry only */
 };
 
 /* ---- slabs and caches (slab.c) --------------------------------------------------------- */
@@ -133,7 +133,7 @@ struct kmb__slab_cache {
 	bool nomag; /* no magazine layer (the backend's own caches) */
 	bool dead;  /* destroyed, waiting for CPUs' magazines (under caches_lock) */
 	/* slab layer, under lock */
-	pthread_mutex_t lock;
+	struct kmb_lock lock;
 	size_t color; /* colour of the last slab created */
 	struct kmb__slab_list complete, partial, empty;
 	struct kmb__slab_bufctl **hash; /* allocated large buffers, by address */
@@ -142,7 +142,7 @@ struct kmb__slab_cache {
 	uint64_t slab_create, slab_destroy, slab_alloc, slab_free, alloc_fail;
 	uint64_t buftotal, bufslab, bufmax, lookup_depth, hash_rescale;
 	/* depot, under depot_lock */
-	pthread_mutex_t depot_lock;
+	struct kmb_lock depot_lock;
 	struct kmb__slab_maglist full, empty_mags;
 	int magtype; /* current type; with magsize, read relaxed by CPUs' slow paths */
 	int magsize;
@@ -158,7 +158,7 @@ struct kmb_slab {
 	struct kmb_physmem *pm;
 	struct kmb_pagesrc *ps;
 	unsigned ncpus;
-	pthread_mutex_t caches_lock;     /* the cache lists, reaps, CPU flushes */
+	struct kmb_lock caches_lock;     /* the cache lists, reaps, CPU flushes */
 	struct kmb__slab_cache *caches;  /* live caches, newest first */
 	struct kmb__slab_cache *zombies; /* destroyed, CPUs still hold magazines */
 	struct kmb__slab_cache *slab_cache, *bufctl_cache;

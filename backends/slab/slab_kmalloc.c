@@ -113,7 +113,7 @@ static void slab_fini(struct kmb_backend *be)
 	if (sl == NULL)
 		return;
 	kmb__slab_teardown(sl);
-	pthread_mutex_destroy(&sl->caches_lock);
+	kmb_lock_destroy(&sl->caches_lock);
 	free(sl);
 	be->priv = NULL;
 }
@@ -133,7 +133,7 @@ static int slab_init(struct kmb_backend *be)
 	sl->pm = be->pm;
 	sl->ps = be->pages;
 	sl->ncpus = be->ncpus;
-	pthread_mutex_init(&sl->caches_lock, NULL);
+	kmb_lock_init(&sl->caches_lock);
 	be->priv = sl;
 	err = create_internal_caches(sl);
 	if (err == 0)
@@ -346,9 +346,9 @@ void kmb__slab_cache_stats(struct kmb__slab_cache *cp, struct kmb__slab_cstat *o
 	o->complete_slabs = KMB__SLAB_LOAD(&cp->complete.n);
 	o->partial_slabs = KMB__SLAB_LOAD(&cp->partial.n);
 	o->empty_slabs = KMB__SLAB_LOAD(&cp->empty.n);
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	o->hash_size = cp->hash ? cp->hash_mask + 1 : 0;
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 }
 
 /* The backend's declared counters: sums over caches, then backend-wide ones. */
@@ -360,6 +360,7 @@ struct kmb__slab_ctr {
 	uint64_t full_magazines, empty_magazines, empty_slabs, buf_total, buf_free;
 	uint64_t alloc_fail, reaps, large_alloc, large_free;
 	uint64_t slab_pages, meta_pages, large_pages;
+	struct kmb_lock_stats cache_lock, depot_lock, cpu_lock, caches_lock; /* (slab.c 7.) */
 };
 
 static void ctr_add_cache(struct kmb__slab_ctr *c, struct kmb__slab_cache *cp)
@@ -389,17 +390,22 @@ static void ctr_add_cache(struct kmb__slab_ctr *c, struct kmb__slab_cache *cp)
 	c->empty_slabs += s.empty_slabs;
 	c->buf_total += s.buftotal;
 	c->buf_free += s.bufslab;
+	kmb_lock_stats_add(&cp->lock, &c->cache_lock);
+	kmb_lock_stats_add(&cp->depot_lock, &c->depot_lock);
+	for (unsigned i = 0; i < cp->ncc; i++)
+		kmb_lock_stats_add(&cp->cpu[i].lock, &c->cpu_lock);
 }
 
 static void slab_counters(struct kmb_slab *sl, struct kmb__slab_ctr *c)
 {
 	memset(c, 0, sizeof(*c));
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	for (struct kmb__slab_cache *cp = sl->caches; cp != NULL; cp = cp->next)
 		ctr_add_cache(c, cp);
 	for (struct kmb__slab_cache *cp = sl->zombies; cp != NULL; cp = cp->next)
 		ctr_add_cache(c, cp);
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
+	kmb_lock_stats_add(&sl->caches_lock, &c->caches_lock);
 	c->alloc_fail = KMB__SLAB_LOAD(&sl->alloc_fail);
 	c->reaps = KMB__SLAB_LOAD(&sl->reaps);
 	c->large_alloc = KMB__SLAB_LOAD(&sl->large_alloc);
@@ -441,6 +447,12 @@ static const struct kmb_stat_decl stats_table[] = {
         STAT(slab_pages, "pages", "pages held by object caches' slabs now"),
         STAT(meta_pages, "pages", "metadata pages now (bufctls, slab headers, magazines, hash)"),
         STAT(large_pages, "pages", "pages held by whole-page kmalloc blocks now"),
+        KMB_LOCK_STAT_DECLS(struct kmb__slab_ctr, cache_lock, "cache",
+                            "the caches' slab-layer mutexes"),
+        KMB_LOCK_STAT_DECLS(struct kmb__slab_ctr, depot_lock, "depot", "the caches' depot mutexes"),
+        KMB_LOCK_STAT_DECLS(struct kmb__slab_ctr, cpu_lock, "cpu",
+                            "the CPU caches' mutexes (the shared entry's)"),
+        KMB_LOCK_STAT_DECLS(struct kmb__slab_ctr, caches_lock, "caches", "the cache list's mutex"),
 };
 
 #define NSTATS (sizeof(stats_table) / sizeof(stats_table[0]))
@@ -466,9 +478,9 @@ static int slab_frame_kind(struct kmb_backend *be, size_t pfn)
 		return KMB_FRAME_LARGE;
 	if (!(flags & KMB__SLAB_PG_SLAB) || cp == NULL || sp == NULL)
 		return KMB_FRAME_UNKNOWN;
-	pthread_mutex_lock(&cp->lock);
+	kmb_mutex_enter(&cp->lock);
 	refcnt = sp->refcnt;
-	pthread_mutex_unlock(&cp->lock);
+	kmb_mutex_exit(&cp->lock);
 	if (refcnt == 0)
 		return KMB_FRAME_SLAB_EMPTY;
 	return refcnt >= sp->chunks ? KMB_FRAME_SLAB_FULL : KMB_FRAME_SLAB_PARTIAL;

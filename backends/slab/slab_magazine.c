@@ -151,8 +151,8 @@ static void mag_destroy_chain(struct kmb__slab_cache *cp, struct kmb__slab_mag *
 
 static void depot_lock(struct kmb__slab_cache *cp)
 {
-	if (pthread_mutex_trylock(&cp->depot_lock) != 0) {
-		pthread_mutex_lock(&cp->depot_lock);
+	if (!kmb_mutex_tryenter(&cp->depot_lock)) {
+		kmb_mutex_enter(&cp->depot_lock);
 		KMB__SLAB_INC(&cp->contention);
 	}
 }
@@ -190,7 +190,7 @@ static struct kmb__slab_mag *depot_get(struct kmb__slab_cache *cp, struct kmb__s
 	if (mt == cp->magtype)
 		mp = maglist_pop(ml);
 	depot_tick(cp);
-	pthread_mutex_unlock(&cp->depot_lock);
+	kmb_mutex_exit(&cp->depot_lock);
 	return mp;
 }
 
@@ -200,7 +200,7 @@ static bool depot_put(struct kmb__slab_cache *cp, struct kmb__slab_maglist *ml,
 {
 	bool ok;
 
-	pthread_mutex_lock(&cp->depot_lock);
+	kmb_mutex_enter(&cp->depot_lock);
 	ok = mt == cp->magtype;
 	if (ok) {
 		mp->next = ml->list;
@@ -208,7 +208,7 @@ static bool depot_put(struct kmb__slab_cache *cp, struct kmb__slab_maglist *ml,
 		KMB__SLAB_STORE(&ml->total, ml->total + 1);
 		KMB__SLAB_INC(&ml->puts);
 	}
-	pthread_mutex_unlock(&cp->depot_lock);
+	kmb_mutex_exit(&cp->depot_lock);
 	return ok;
 }
 
@@ -221,20 +221,20 @@ static void depot_put_or_destroy(struct kmb__slab_cache *cp, struct kmb__slab_ma
 
 void kmb__slab_depot_ws_update(struct kmb__slab_cache *cp)
 {
-	pthread_mutex_lock(&cp->depot_lock);
+	kmb_mutex_enter(&cp->depot_lock);
 	cp->full.reaplimit = cp->full.min;
 	cp->full.min = cp->full.total;
 	cp->empty_mags.reaplimit = cp->empty_mags.min;
 	cp->empty_mags.min = cp->empty_mags.total;
-	pthread_mutex_unlock(&cp->depot_lock);
+	kmb_mutex_exit(&cp->depot_lock);
 }
 
 void kmb__slab_depot_ws_zero(struct kmb__slab_cache *cp)
 {
-	pthread_mutex_lock(&cp->depot_lock);
+	kmb_mutex_enter(&cp->depot_lock);
 	cp->full.reaplimit = cp->full.min = cp->full.total;
 	cp->empty_mags.reaplimit = cp->empty_mags.min = cp->empty_mags.total;
-	pthread_mutex_unlock(&cp->depot_lock);
+	kmb_mutex_exit(&cp->depot_lock);
 }
 
 /* Destroy up to min(reaplimit, min) magazines of one list. */
@@ -242,9 +242,9 @@ static void ws_reap_list(struct kmb__slab_cache *cp, struct kmb__slab_maglist *m
 {
 	long reap;
 
-	pthread_mutex_lock(&cp->depot_lock);
+	kmb_mutex_enter(&cp->depot_lock);
 	reap = ml->reaplimit < ml->min ? ml->reaplimit : ml->min;
-	pthread_mutex_unlock(&cp->depot_lock);
+	kmb_mutex_exit(&cp->depot_lock);
 	while (reap-- > 0) {
 		struct kmb__slab_mag *mp;
 		int mt;
@@ -252,7 +252,7 @@ static void ws_reap_list(struct kmb__slab_cache *cp, struct kmb__slab_maglist *m
 		depot_lock(cp);
 		mt = cp->magtype;
 		mp = maglist_pop(ml);
-		pthread_mutex_unlock(&cp->depot_lock);
+		kmb_mutex_exit(&cp->depot_lock);
 		if (mp == NULL)
 			break;
 		mag_destroy(cp, mp, full ? kmb__slab_magtypes[mt].magsize : 0, mt);
@@ -325,10 +325,10 @@ void kmb__slab_shared_flush(struct kmb__slab_cache *cp)
 {
 	struct kmb__slab_cc *cc = &cp->cpu[cp->ncc - 1];
 
-	pthread_mutex_lock(&cc->lock);
+	kmb_mutex_enter(&cc->lock);
 	kmb__slab_cc_flush(cp, cc);
 	cc_adopt(cp, cc);
-	pthread_mutex_unlock(&cc->lock);
+	kmb_mutex_exit(&cc->lock);
 }
 
 /* Every cache's entry of one CPU, by its owner (6.). */
@@ -337,7 +337,7 @@ void kmb__slab_cpu_flush_all(struct kmb_slab *sl, unsigned cpu)
 	uint64_t gen = __atomic_load_n(&sl->flush_gen, __ATOMIC_ACQUIRE);
 	struct kmb__slab_cache *lists[2], *cp;
 
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	lists[0] = sl->caches;
 	lists[1] = sl->zombies;
 	for (int i = 0; i < 2; i++) {
@@ -350,7 +350,7 @@ void kmb__slab_cpu_flush_all(struct kmb_slab *sl, unsigned cpu)
 	}
 	sl->cpu[cpu].seen_gen = gen;
 	kmb__slab_zombie_sweep(sl);
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
 }
 
 /* The start of an attached CPU's slow path: a drain elsewhere, or a new magazine type. */
@@ -406,10 +406,10 @@ static bool mag_make_room(struct kmb__slab_cache *cp, struct kmb__slab_cc *cc, b
 		return true;
 	}
 	if (shared)
-		pthread_mutex_unlock(&cc->lock);
+		kmb_mutex_exit(&cc->lock);
 	emp = mag_new(cp, mt);
 	if (shared)
-		pthread_mutex_lock(&cc->lock);
+		kmb_mutex_enter(&cc->lock);
 	if (emp == NULL)
 		return false;
 	if (cc->mt == mt && depot_put(cp, &cp->empty_mags, emp, mt))
@@ -482,10 +482,10 @@ void *kmb__slab_shared_alloc(struct kmb__slab_cache *cp, int flags)
 	struct kmb__slab_cc *cc = &cp->cpu[cp->ncc - 1];
 	void *buf;
 
-	pthread_mutex_lock(&cc->lock);
+	kmb_mutex_enter(&cc->lock);
 	cc_adopt(cp, cc);
 	buf = mag_alloc(cp, cc);
-	pthread_mutex_unlock(&cc->lock);
+	kmb_mutex_exit(&cc->lock);
 	if (buf == NULL) {
 		buf = kmb__slab_alloc(cp, flags);
 		if (buf != NULL)
@@ -500,10 +500,10 @@ void kmb__slab_shared_free(struct kmb__slab_cache *cp, void *buf)
 	struct kmb__slab_cc *cc = &cp->cpu[cp->ncc - 1];
 	bool done;
 
-	pthread_mutex_lock(&cc->lock);
+	kmb_mutex_enter(&cc->lock);
 	cc_adopt(cp, cc);
 	done = mag_free(cp, cc, buf, true);
-	pthread_mutex_unlock(&cc->lock);
+	kmb_mutex_exit(&cc->lock);
 	if (!done) {
 		kmb__slab_free(cp, buf);
 		KMB__SLAB_ATOMIC_ADD(&cc->free_slab, 1);
@@ -518,10 +518,10 @@ void kmb__slab_magazine_resize(struct kmb__slab_cache *cp)
 	struct kmb__slab_mag *full, *empty;
 	int mt;
 
-	pthread_mutex_lock(&cp->depot_lock);
+	kmb_mutex_enter(&cp->depot_lock);
 	mt = cp->magtype;
 	if (cp->nomag || cp->chunksize >= kmb__slab_magtypes[mt].maxbuf) {
-		pthread_mutex_unlock(&cp->depot_lock);
+		kmb_mutex_exit(&cp->depot_lock);
 		return;
 	}
 	full = cp->full.list;
@@ -533,7 +533,7 @@ void kmb__slab_magazine_resize(struct kmb__slab_cache *cp)
 	KMB__SLAB_STORE(&cp->magsize, kmb__slab_magtypes[mt + 1].magsize);
 	cp->contention_prev = cp->contention;
 	KMB__SLAB_INC(&cp->resizes);
-	pthread_mutex_unlock(&cp->depot_lock);
+	kmb_mutex_exit(&cp->depot_lock);
 	mag_destroy_chain(cp, full, kmb__slab_magtypes[mt].magsize, mt);
 	mag_destroy_chain(cp, empty, 0, mt);
 	kmb__slab_shared_flush(cp);
@@ -546,11 +546,11 @@ void kmb__slab_cache_update(struct kmb__slab_cache *cp)
 	if (cp->nomag)
 		return;
 	kmb__slab_depot_ws_update(cp);
-	pthread_mutex_lock(&cp->depot_lock);
+	kmb_mutex_enter(&cp->depot_lock);
 	resize = cp->chunksize < kmb__slab_magtypes[cp->magtype].maxbuf &&
 	         (int64_t)(cp->contention - cp->contention_prev) > KMB__SLAB_DEPOT_CONTENTION;
 	cp->contention_prev = cp->contention;
-	pthread_mutex_unlock(&cp->depot_lock);
+	kmb_mutex_exit(&cp->depot_lock);
 	if (resize)
 		kmb__slab_magazine_resize(cp);
 	kmb__slab_hash_update(cp);

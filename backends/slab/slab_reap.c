@@ -41,12 +41,12 @@ static void reap_cache(struct kmb__slab_cache *cp, bool drain)
 
 void kmb__slab_reap(struct kmb_slab *sl, bool drain)
 {
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	KMB__SLAB_ATOMIC_ADD(&sl->reaps, 1);
 	for (struct kmb__slab_cache *cp = sl->caches; cp != NULL; cp = cp->next)
 		reap_cache(cp, drain);
 	kmb__slab_zombie_sweep(sl);
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
 }
 
 void kmb__slab_drain(struct kmb_slab *sl)
@@ -105,7 +105,7 @@ void kmb__slab_cache_retire(struct kmb_slab *sl, struct kmb__slab_cache *cp)
 	if (kmb_thread_attached())
 		kmb__slab_cc_flush(cp, &cp->cpu[kmb_thread_cpu()]);
 	kmb__slab_shared_flush(cp);
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	cache_unlink(sl, cp);
 	KMB__SLAB_STORE(&cp->dead, true);
 	zombie = kmb__slab_cpus_hold_mags(cp);
@@ -114,7 +114,7 @@ void kmb__slab_cache_retire(struct kmb_slab *sl, struct kmb__slab_cache *cp)
 		sl->zombies = cp;
 		__atomic_add_fetch(&sl->flush_gen, 1, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
 	if (!zombie)
 		kmb__slab_cache_destroy(cp);
 }
@@ -133,9 +133,9 @@ static void free_cache_list(struct kmb__slab_cache *cp)
 /* fini (4.): zombies and object caches first, the backend's own caches (oldest) last. */
 void kmb__slab_teardown(struct kmb_slab *sl)
 {
-	pthread_mutex_lock(&sl->caches_lock);
+	kmb_mutex_enter(&sl->caches_lock);
 	free_cache_list(sl->zombies);
 	free_cache_list(sl->caches);
 	sl->zombies = sl->caches = NULL;
-	pthread_mutex_unlock(&sl->caches_lock);
+	kmb_mutex_exit(&sl->caches_lock);
 }

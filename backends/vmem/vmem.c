@@ -125,7 +125,11 @@
  *    with the lock held (order: shared CPU entry, quantum cache, arena, page source;
  *    nothing calls back up).  While the lock is dropped for an import, the tags the
  *    operation will need are kept out of vm_nsegfree (illumos's resv).  The per-policy
- *    call counters are bumped with relaxed atomics outside the lock.
+ *    call counters are bumped with relaxed atomics outside the lock.  Every lock is a
+ *    kmbench adaptive mutex (kmbench/lock.h), illumos's kmutex_t: a waiter spins while the
+ *    holder runs and sleeps when it does not; their contention is the "arena.lock_*",
+ *    "qc_depot.lock_*" and "qc_shared.lock_*" statistics ("pages_arena.lock_*" for vmem
+ *    as a page source).
  *
  * 7. Departures from illumos.
  *
@@ -778,7 +782,7 @@ void kmb__vmem_xfree_locked(kmb_vmem_t *vmp, uintptr_t addr, size_t size, uintpt
 __attribute__((noreturn)) static void bad_free(kmb_vmem_t *vmp, void *addr, size_t size,
                                                enum free_verdict v, size_t found)
 {
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	if (v == FREE_DOUBLE)
 		kmb_panic(KMB_PANIC_DOUBLE_FREE, addr,
 		          "vmem_xfree(%s, %p, %zu): double free (the segment is free)",
@@ -798,12 +802,12 @@ size_t kmb_vmem_xfree(kmb_vmem_t *vmp, void *addr, size_t size)
 	size_t rel_size = 0, found = 0;
 	enum free_verdict v;
 
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	v = xfree_locked(vmp, (uintptr_t)addr, size, &rel_addr, &rel_size, &found);
 	if (v != FREE_OK)
 		bad_free(vmp, addr, size, v, found);
 	kmb__vmem_hash_maybe_rescale(vmp);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	kmb__vmem_release_span(vmp, rel_addr, rel_size);
 	return found;
 }
@@ -834,7 +838,7 @@ int kmb_vmem_add(kmb_vmem_t *vmp, uintptr_t base, size_t size, int flags)
 	if (base == 0 || size == 0 || base + size - 1 < base ||
 	    ((base | size) & (vmp->vm_quantum - 1)) != 0)
 		return -EINVAL;
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	if (span_overlaps(vmp, base, base + size))
 		rc = -EINVAL;
 	else if (kmb__vmem_populate(vmp, flags) != 0 &&
@@ -842,7 +846,7 @@ int kmb_vmem_add(kmb_vmem_t *vmp, uintptr_t base, size_t size, int flags)
 		rc = -ENOMEM;
 	else
 		kmb__vmem_span_create(vmp, base, size, false);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	return rc;
 }
 
@@ -922,10 +926,7 @@ int kmb_vmem_create(const char *name, uintptr_t base, size_t size, size_t quantu
 	if ((vmp = aligned_alloc(_Alignof(kmb_vmem_t), sizeof(*vmp))) == NULL)
 		return -ENOMEM;
 	memset(vmp, 0, sizeof(*vmp));
-	if ((rc = pthread_mutex_init(&vmp->vm_lock, NULL)) != 0) {
-		free(vmp);
-		return -rc;
-	}
+	kmb_lock_init(&vmp->vm_lock);
 	snprintf(vmp->vm_name, sizeof(vmp->vm_name), "%s", name ? name : "vmem");
 	vmp->vm_cflags = flags;
 	vmp->vm_quantum = quantum;
@@ -965,7 +966,7 @@ void kmb_vmem_destroy(kmb_vmem_t *vmp)
 		segpage_unlink(sp);
 		meta_free(vmp, sp, 0, true);
 	}
-	pthread_mutex_destroy(&vmp->vm_lock);
+	kmb_lock_destroy(&vmp->vm_lock);
 	free(vmp);
 }
 
@@ -973,26 +974,26 @@ void kmb_vmem_destroy(kmb_vmem_t *vmp)
 
 void kmb_vmem_set_min_import(kmb_vmem_t *vmp, size_t bytes)
 {
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	vmp->vm_min_import = bytes;
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 }
 
 void kmb_vmem_set_floor(kmb_vmem_t *vmp, size_t min_free, size_t reserve_free)
 {
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	vmp->vm_floor[0] = min_free;
 	vmp->vm_floor[1] = reserve_free < min_free ? reserve_free : min_free;
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 }
 
 void kmb_vmem_reap(kmb_vmem_t *vmp)
 {
 	kmb__vmem_qcache_reap(vmp);
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	segpage_trim(vmp);
 	kmb__vmem_hash_maybe_rescale(vmp);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 }
 
 const char *kmb_vmem_name(const kmb_vmem_t *vmp)
@@ -1005,10 +1006,10 @@ size_t kmb_vmem_lookup(kmb_vmem_t *vmp, const void *addr)
 	kmb__vmem_seg_t **pp;
 	size_t size = 0;
 
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	if ((pp = hash_find(vmp, (uintptr_t)addr)) != NULL)
 		size = VS_SIZE(*pp);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	return size;
 }
 
@@ -1016,12 +1017,12 @@ size_t kmb_vmem_size(kmb_vmem_t *vmp, int typemask)
 {
 	size_t size = 0;
 
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	if (typemask & KMB_VMEM_ALLOC)
 		size += vmp->vm_kstat.mem_inuse;
 	if (typemask & KMB_VMEM_FREE)
 		size += vmp->vm_kstat.mem_total - vmp->vm_kstat.mem_inuse;
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	return size;
 }
 
@@ -1044,7 +1045,7 @@ size_t kmb_vmem_largest_free(kmb_vmem_t *vmp, bool natural)
 	size_t best = 0;
 	int n;
 
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	n = kmb__highbit(vmp->vm_freemap) - 1;
 	for (kmb__vmem_seg_t *vsp = n < 0 ? NULL : vmp->vm_freelist[n].vs_knext;
 	     vsp != NULL && vsp->vs_start != 0; vsp = vsp->vs_knext) {
@@ -1052,30 +1053,32 @@ size_t kmb_vmem_largest_free(kmb_vmem_t *vmp, bool natural)
 
 		best = s > best ? s : best;
 	}
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	return best;
 }
 
 void kmb_vmem_walk(kmb_vmem_t *vmp, int typemask, void (*func)(void *, uintptr_t, size_t),
                    void *arg)
 {
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	for (kmb__vmem_seg_t *vsp = vmp->vm_seg0.vs_anext; vsp != &vmp->vm_seg0;
 	     vsp = vsp->vs_anext)
 		if (vsp->vs_type & typemask)
 			func(arg, vsp->vs_start, VS_SIZE(vsp));
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 }
 
 void kmb_vmem_kstat(kmb_vmem_t *vmp, struct kmb_vmem_kstat *ks)
 {
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	*ks = vmp->vm_kstat;
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	ks->instantfit = __atomic_load_n(&vmp->vm_calls.instantfit, __ATOMIC_RELAXED);
 	ks->bestfit = __atomic_load_n(&vmp->vm_calls.bestfit, __ATOMIC_RELAXED);
 	ks->firstfit = __atomic_load_n(&vmp->vm_calls.firstfit, __ATOMIC_RELAXED);
 	ks->nextfit = __atomic_load_n(&vmp->vm_calls.nextfit, __ATOMIC_RELAXED);
 	ks->xalloc = __atomic_load_n(&vmp->vm_calls.xalloc, __ATOMIC_RELAXED);
+	ks->arena_lock = (struct kmb_lock_stats){0};
+	kmb_lock_stats_add(&vmp->vm_lock, &ks->arena_lock);
 	kmb__vmem_qcache_kstat(vmp, ks);
 }

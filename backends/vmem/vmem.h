@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <kmbench/backend.h>
+#include <kmbench/lock.h>
 
 typedef struct kmb_vmem kmb_vmem_t;
 
@@ -113,6 +114,9 @@ struct kmb_vmem_kstat {
 	uint64_t qc_mag_pages;        /* gauge: magazine pages (also in meta_pages) */
 	uint64_t qc_slabs;            /* gauge: quantum cache slabs */
 	uint64_t qc_reaped;           /* empty slabs given back to the arena */
+	struct kmb_lock_stats arena_lock;     /* vm_lock (vmem.c 7.) */
+	struct kmb_lock_stats qc_lock;        /* the quantum caches' depot and slab locks */
+	struct kmb_lock_stats qc_shared_lock; /* their shared CPU entries' locks */
 };
 
 /* ---- arenas (vmem.c, vmem_fit.c) -------------------------------------------------------- */

@@ -149,9 +149,9 @@ static enum import_verdict ximport(kmb_vmem_t *vmp, const struct xreq *r, kmb__v
 	if (aneeded < r->size || asize < aneeded)
 		return IMPORT_DONE; /* overflow */
 	vmp->vm_nsegfree -= resv;
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	vaddr = vmp->vm_source_alloc(vmp->vm_source, &asize, r->align, r->flags & M_USE_RESERVE);
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	vmp->vm_nsegfree += resv;
 	aneeded = P2ROUNDUP(r->size + r->align - vmp->vm_quantum, vmp->vm_quantum);
 	if (vaddr == NULL) {
@@ -247,11 +247,11 @@ static void *xalloc(kmb_vmem_t *vmp, size_t size, size_t align, size_t phase, si
 	if (r.size < size)
 		return NULL; /* rounding overflowed: larger than any arena */
 	xalloc_check(vmp, &r);
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	p = kmb__vmem_xalloc_locked(vmp, r.size, r.align, r.phase, r.nocross, r.minaddr, r.maxaddr,
 	                            r.flags & ~KMB__VM_INTERNAL, &xaddr, &xsize);
 	kmb__vmem_hash_maybe_rescale(vmp);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	if (xaddr != NULL)
 		vmp->vm_source_free(vmp->vm_source, xaddr, xsize);
 	return p;
@@ -294,11 +294,11 @@ static void *nextfit_alloc(kmb_vmem_t *vmp, size_t size, int flags)
 	size_t rel_size[2] = {0, 0};
 	void *p = NULL;
 
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	if ((vmp->vm_nsegfree < VMEM_MINFREE && kmb__vmem_populate(vmp, flags) != 0) ||
 	    !kmb__vmem_floor_ok(vmp, size, flags)) {
 		vmp->vm_kstat.fail++;
-		pthread_mutex_unlock(&vmp->vm_lock);
+		kmb_mutex_exit(&vmp->vm_lock);
 		return NULL;
 	}
 	if ((p = nextfit_fast(vmp, size)) != NULL)
@@ -314,7 +314,7 @@ static void *nextfit_alloc(kmb_vmem_t *vmp, size_t size, int flags)
 		vsp = rotor->vs_aprev;
 		if (vsp->vs_type == KMB_VMEM_FREE && VS_SIZE(vsp) >= size)
 			break;
-		pthread_mutex_unlock(&vmp->vm_lock);
+		kmb_mutex_exit(&vmp->vm_lock);
 		kmb__vmem_release_span(vmp, rel_addr[0], rel_size[0]);
 		return xalloc(vmp, size, vmp->vm_quantum, 0, 0, 0, 0,
 		              (flags & ~KMB_VM_POLICY) | KMB__VM_FLOORED);
@@ -325,7 +325,7 @@ static void *nextfit_alloc(kmb_vmem_t *vmp, size_t size, int flags)
 	p = (void *)addr;
 out:
 	kmb__vmem_hash_maybe_rescale(vmp);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	kmb__vmem_release_span(vmp, rel_addr[0], rel_size[0]);
 	kmb__vmem_release_span(vmp, rel_addr[1], rel_size[1]);
 	return p;
@@ -352,22 +352,22 @@ static void *instantfit_alloc(kmb_vmem_t *vmp, size_t size, int flags)
 	uintptr_t addr;
 	int flist;
 
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	flist = instant_list(vmp, size, flags);
 	if (flist-- == 0) {
-		pthread_mutex_unlock(&vmp->vm_lock);
+		kmb_mutex_exit(&vmp->vm_lock);
 		return xalloc(vmp, size, vmp->vm_quantum, 0, 0, 0, 0, flags);
 	}
 	if (!kmb__vmem_floor_ok(vmp, size, flags)) {
 		vmp->vm_kstat.fail++;
-		pthread_mutex_unlock(&vmp->vm_lock);
+		kmb_mutex_exit(&vmp->vm_lock);
 		return NULL;
 	}
 	vsp = vmp->vm_freelist[flist].vs_knext;
 	addr = vsp->vs_start;
 	kmb__vmem_seg_alloc(vmp, vsp, addr, size);
 	kmb__vmem_hash_maybe_rescale(vmp);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	return (void *)addr;
 }
 

@@ -6,8 +6,9 @@
 #ifndef KMB_BACKENDS_VMEM_IMPL_H
 #define KMB_BACKENDS_VMEM_IMPL_H
 
-#include <pthread.h>
 #include <sys/types.h>
+
+#include <kmbench/lock.h>
 
 #include "vmem.h"
 
@@ -130,20 +131,20 @@ struct kmb__vmem_maglist {
 /* A quantum cache (vmem_qcache.c): a CPU layer of magazines, a depot, and slabs of one
  * page with objects of qc_size bytes. */
 struct kmb__vmem_qcache {
-	pthread_mutex_t qc_lock; /* the depot and the slab layer */
+	struct kmb_lock qc_lock; /* the depot and the slab layer */
 	size_t qc_size;
 	unsigned qc_nobj;           /* objects per slab: PAGE / qc_size */
 	uint32_t qc_recip;          /* ceil(2^32 / qc_size): off / qc_size = off * recip >> 32 */
 	struct kmb_page qc_partial; /* sentinel: slabs with a free object (empty ones last) */
 	struct kmb__vmem_maglist qc_full, qc_empty;
 	uint64_t qc_hit, qc_miss, qc_free, qc_slabs, qc_reaped, qc_contention;
-	pthread_mutex_t qc_shared_lock; /* qc_cpu[VMEM_QCC_SHARED] */
+	struct kmb_lock qc_shared_lock; /* qc_cpu[VMEM_QCC_SHARED] */
 	struct kmb__vmem_qcc qc_cpu[KMB_MAX_CPUS + 1];
 };
 
 struct kmb_vmem {
 	char vm_name[VMEM_NAMELEN];
-	pthread_mutex_t vm_lock; /* everything below but the quantum caches */
+	struct kmb_lock vm_lock; /* everything below but the quantum caches */
 	int vm_cflags;
 	size_t vm_quantum;
 	unsigned vm_qshift; /* log2(vm_quantum) */

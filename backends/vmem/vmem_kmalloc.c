@@ -229,8 +229,14 @@ static void kmem_thread_detach(struct kmb_backend *be, unsigned cpu)
 
 #define ROW(f, unit, desc) {#f, unit, desc, offsetof(struct kmb_vmem_kstat, f)},
 
-static const struct kmb_stat_decl kmem_stats_table[] = {VMEM_KSTAT_ARENA(ROW) VMEM_KSTAT_IMPORT(ROW)
-                                                                VMEM_KSTAT_QCACHE(ROW)};
+static const struct kmb_stat_decl kmem_stats_table[] = {
+        VMEM_KSTAT_ARENA(ROW) VMEM_KSTAT_IMPORT(ROW) VMEM_KSTAT_QCACHE(ROW)
+                KMB_LOCK_STAT_DECLS(struct kmb_vmem_kstat, arena_lock, "arena", "the arena mutex"),
+        KMB_LOCK_STAT_DECLS(struct kmb_vmem_kstat, qc_lock, "qc_depot",
+                            "the quantum caches' depot mutexes"),
+        KMB_LOCK_STAT_DECLS(struct kmb_vmem_kstat, qc_shared_lock, "qc_shared",
+                            "the quantum caches' shared CPU entry mutexes"),
+};
 
 static size_t kmem_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 {

@@ -146,6 +146,8 @@ static void vp_memstat(struct kmb_pagesrc *ps, struct kmb_memstat *ms)
 static const struct kmb_stat_decl pages_stats_table[] = {
         VMEM_KSTAT_ARENA(PROW) /* every arena's */
         VMEM_KSTAT_FLOOR(PROW) /* the watermark's */
+        KMB_LOCK_STAT_DECLS(struct kmb_vmem_kstat, arena_lock, "pages_arena",
+                            "the page arena's mutex"),
 };
 
 static size_t vp_stats(struct kmb_pagesrc *ps, struct kmb_stat *out, size_t max)

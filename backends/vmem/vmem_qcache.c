@@ -386,7 +386,7 @@ static struct kmb__vmem_mag *mag_new(kmb_vmem_t *vmp)
 {
 	struct kmb__vmem_mag *mp;
 
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	if (vmp->vm_magfree == NULL) {
 		void *page = kmb__vmem_meta_page_alloc(vmp);
 
@@ -398,16 +398,16 @@ static struct kmb__vmem_mag *mag_new(kmb_vmem_t *vmp)
 		magpage_of(mp)->mp_nfree--;
 		vmp->vm_mag_created++;
 	}
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	return mp;
 }
 
 static void mag_put(kmb_vmem_t *vmp, struct kmb__vmem_mag *mp)
 {
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	magfree_push(vmp, mp);
 	vmp->vm_mag_destroyed++;
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 }
 
 /* Pages whose magazines are all spare go back (vm_lock held). */
@@ -451,11 +451,11 @@ static void mag_destroy(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb
 	if (mp == NULL)
 		return;
 	if (rounds > 0) {
-		pthread_mutex_lock(&qc->qc_lock);
+		kmb_mutex_enter(&qc->qc_lock);
 		for (int i = 1; i <= rounds; i++)
 			if (slab_free(vmp, qc, mp->mag_slot[i]) != OBJ_OK && *bad == NULL)
 				*bad = mp->mag_slot[i];
-		pthread_mutex_unlock(&qc->qc_lock);
+		kmb_mutex_exit(&qc->qc_lock);
 	}
 	mag_put(vmp, mp);
 }
@@ -493,8 +493,8 @@ static void maglist_push(struct kmb__vmem_maglist *ml, struct kmb__vmem_mag *mp)
 /* The cache lock for a CPU's depot access: tried first, a failure counted. */
 static void depot_lock(struct kmb__vmem_qcache *qc)
 {
-	if (pthread_mutex_trylock(&qc->qc_lock) != 0) {
-		pthread_mutex_lock(&qc->qc_lock);
+	if (!kmb_mutex_tryenter(&qc->qc_lock)) {
+		kmb_mutex_enter(&qc->qc_lock);
 		qc->qc_contention++;
 	}
 }
@@ -567,11 +567,11 @@ static void *cc_alloc(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb__
 			break;
 		if (cc->cc_ploaded != NULL) /* empty */
 			maglist_push(&qc->qc_empty, cc->cc_ploaded);
-		pthread_mutex_unlock(&qc->qc_lock);
+		kmb_mutex_exit(&qc->qc_lock);
 		reload(cc, fmp, VMEM_MAGSIZE);
 	}
 	buf = slab_alloc(vmp, qc, flags); /* in the same hold of the lock */
-	pthread_mutex_unlock(&qc->qc_lock);
+	kmb_mutex_exit(&qc->qc_lock);
 	return buf;
 }
 
@@ -580,14 +580,14 @@ static void *cc_alloc(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb__
  * release before a panic).  addr passed obj_check.
  */
 static void cc_free(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb__vmem_qcc *cc,
-                    void *addr, pthread_mutex_t *shared)
+                    void *addr, struct kmb_lock *shared)
 {
 	struct kmb__vmem_mag *emp;
 	enum obj_verdict v;
 
 	if (cc->cc_rounds >= 0 && cc->cc_loaded->mag_slot[cc->cc_rounds] == addr) {
 		if (shared != NULL)
-			pthread_mutex_unlock(shared);
+			kmb_mutex_exit(shared);
 		bad_free(vmp, qc, addr, OBJ_FREE, "double free (the object is in a magazine)");
 	}
 	for (;;) {
@@ -605,27 +605,27 @@ static void cc_free(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, struct kmb__vm
 		if (emp != NULL) {
 			if (cc->cc_ploaded != NULL) /* full */
 				maglist_push(&qc->qc_full, cc->cc_ploaded);
-			pthread_mutex_unlock(&qc->qc_lock);
+			kmb_mutex_exit(&qc->qc_lock);
 			reload(cc, emp, 0);
 			continue;
 		}
-		pthread_mutex_unlock(&qc->qc_lock);
+		kmb_mutex_exit(&qc->qc_lock);
 		if ((emp = mag_new(vmp)) == NULL)
 			break;
 		if (cc->cc_ploaded != NULL) {
 			depot_lock(qc);
 			maglist_push(&qc->qc_full, cc->cc_ploaded);
-			pthread_mutex_unlock(&qc->qc_lock);
+			kmb_mutex_exit(&qc->qc_lock);
 		}
 		reload(cc, emp, 0);
 	}
 	/* no magazine: to the slab layer */
-	pthread_mutex_lock(&qc->qc_lock);
+	kmb_mutex_enter(&qc->qc_lock);
 	v = slab_free(vmp, qc, addr);
-	pthread_mutex_unlock(&qc->qc_lock);
+	kmb_mutex_exit(&qc->qc_lock);
 	if (v != OBJ_OK) { /* a racing double free */
 		if (shared != NULL)
-			pthread_mutex_unlock(shared);
+			kmb_mutex_exit(shared);
 		bad_free(vmp, qc, addr, v, "double free (the object is free in its quantum cache)");
 	}
 	QC_INC(&cc->cc_free_slab);
@@ -645,9 +645,9 @@ __attribute__((noinline)) static void *alloc_slow(kmb_vmem_t *vmp, struct kmb__v
 		return cc_alloc(vmp, qc, &qc->qc_cpu[kmb_thread_cpu()], flags);
 	}
 	cc = &qc->qc_cpu[VMEM_QCC_SHARED];
-	pthread_mutex_lock(&qc->qc_shared_lock);
+	kmb_mutex_enter(&qc->qc_shared_lock);
 	buf = cc_alloc(vmp, qc, cc, flags);
-	pthread_mutex_unlock(&qc->qc_shared_lock);
+	kmb_mutex_exit(&qc->qc_shared_lock);
 	return buf;
 }
 
@@ -677,9 +677,9 @@ __attribute__((noinline)) static void free_slow(kmb_vmem_t *vmp, struct kmb__vme
 		cc_free(vmp, qc, &qc->qc_cpu[kmb_thread_cpu()], addr, NULL);
 		return;
 	}
-	pthread_mutex_lock(&qc->qc_shared_lock);
+	kmb_mutex_enter(&qc->qc_shared_lock);
 	cc_free(vmp, qc, &qc->qc_cpu[VMEM_QCC_SHARED], addr, &qc->qc_shared_lock);
-	pthread_mutex_unlock(&qc->qc_shared_lock);
+	kmb_mutex_exit(&qc->qc_shared_lock);
 }
 
 /* kmem_cache_free: addr is in pg, a slab of qc (mark and size checked). */
@@ -765,12 +765,12 @@ static void depot_drain(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc, void **bad
 {
 	struct kmb__vmem_mag *full, *empty, *next;
 
-	pthread_mutex_lock(&qc->qc_lock);
+	kmb_mutex_enter(&qc->qc_lock);
 	full = qc->qc_full.ml_list;
 	empty = qc->qc_empty.ml_list;
 	qc->qc_full.ml_list = qc->qc_empty.ml_list = NULL;
 	qc->qc_full.ml_total = qc->qc_empty.ml_total = 0;
-	pthread_mutex_unlock(&qc->qc_lock);
+	kmb_mutex_exit(&qc->qc_lock);
 	for (; full != NULL; full = next) {
 		next = mag_next(full);
 		mag_destroy(vmp, qc, full, VMEM_MAGSIZE, bad);
@@ -785,7 +785,7 @@ static void slabs_reap(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc)
 {
 	struct kmb_page *pg, *prev;
 
-	pthread_mutex_lock(&qc->qc_lock);
+	kmb_mutex_enter(&qc->qc_lock);
 	/* wholly free slabs are at the tail */
 	for (pg = qc->qc_partial.prev; pg != &qc->qc_partial; pg = prev) {
 		prev = pg->prev;
@@ -793,7 +793,7 @@ static void slabs_reap(kmb_vmem_t *vmp, struct kmb__vmem_qcache *qc)
 			break;
 		slab_destroy(vmp, qc, pg);
 	}
-	pthread_mutex_unlock(&qc->qc_lock);
+	kmb_mutex_exit(&qc->qc_lock);
 }
 
 static void qcache_reap(kmb_vmem_t *vmp, bool all_cpus)
@@ -816,15 +816,15 @@ static void qcache_reap(kmb_vmem_t *vmp, bool all_cpus)
 		if (all_cpus) /* nothing else runs */
 			for (unsigned c = 0; c < VMEM_QCC_SHARED; c++)
 				cc_flush(vmp, qc, &qc->qc_cpu[c], &bad);
-		pthread_mutex_lock(&qc->qc_shared_lock);
+		kmb_mutex_enter(&qc->qc_shared_lock);
 		cc_flush(vmp, qc, &qc->qc_cpu[VMEM_QCC_SHARED], &bad);
-		pthread_mutex_unlock(&qc->qc_shared_lock);
+		kmb_mutex_exit(&qc->qc_shared_lock);
 		depot_drain(vmp, qc, &bad);
 		slabs_reap(vmp, qc);
 	}
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	magpage_trim(vmp);
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 	if (bad != NULL)
 		late_double_free(vmp, bad);
 }
@@ -850,14 +850,9 @@ int kmb__vmem_qcache_init(kmb_vmem_t *vmp, unsigned nqcache)
 	vmp->vm_magpages.mp_next = vmp->vm_magpages.mp_prev = &vmp->vm_magpages;
 	for (unsigned i = 0; i < nqcache; i++) {
 		struct kmb__vmem_qcache *qc = &vmp->vm_qcache[i];
-		int rc = pthread_mutex_init(&qc->qc_lock, NULL);
 
-		if (rc != 0)
-			return -rc;
-		if ((rc = pthread_mutex_init(&qc->qc_shared_lock, NULL)) != 0) {
-			pthread_mutex_destroy(&qc->qc_lock);
-			return -rc;
-		}
+		kmb_lock_init(&qc->qc_lock);
+		kmb_lock_init(&qc->qc_shared_lock);
 		qc->qc_size = (i + 1) * vmp->vm_quantum;
 		qc->qc_nobj = (unsigned)(KMB_PAGE_SIZE / qc->qc_size);
 		qc->qc_recip = (uint32_t)((((uint64_t)1 << 32) + qc->qc_size - 1) / qc->qc_size);
@@ -885,8 +880,8 @@ void kmb__vmem_qcache_fini(kmb_vmem_t *vmp)
 			slab_list_del(pg);
 			QC_STORE(&pg->flags, pg->flags & ~KMB__PG_VMEM_QC);
 		}
-		pthread_mutex_destroy(&qc->qc_shared_lock);
-		pthread_mutex_destroy(&qc->qc_lock);
+		kmb_lock_destroy(&qc->qc_shared_lock);
+		kmb_lock_destroy(&qc->qc_lock);
 	}
 	vmp->vm_nqcache = 0;
 	vmp->vm_qcache_max = 0;
@@ -899,6 +894,7 @@ void kmb__vmem_qcache_kstat(kmb_vmem_t *vmp, struct kmb_vmem_kstat *ks)
 	ks->qc_depot_empty_get = ks->qc_depot_empty_put = ks->qc_depot_contention = 0;
 	ks->qc_cpu_flush = ks->qc_full_mags = ks->qc_empty_mags = 0;
 	ks->qc_slabs = ks->qc_reaped = 0;
+	ks->qc_lock = ks->qc_shared_lock = (struct kmb_lock_stats){0};
 	for (unsigned i = 0; i < vmp->vm_nqcache; i++) {
 		struct kmb__vmem_qcache *qc = &vmp->vm_qcache[i];
 
@@ -910,7 +906,7 @@ void kmb__vmem_qcache_kstat(kmb_vmem_t *vmp, struct kmb_vmem_kstat *ks)
 			ks->qc_free_slab += QC_LOAD(&cc->cc_free_slab);
 			ks->qc_cpu_flush += QC_LOAD(&cc->cc_flushes);
 		}
-		pthread_mutex_lock(&qc->qc_lock);
+		kmb_mutex_enter(&qc->qc_lock);
 		ks->qc_hit += qc->qc_hit;
 		ks->qc_miss += qc->qc_miss;
 		ks->qc_free += qc->qc_free;
@@ -923,11 +919,13 @@ void kmb__vmem_qcache_kstat(kmb_vmem_t *vmp, struct kmb_vmem_kstat *ks)
 		ks->qc_empty_mags += qc->qc_empty.ml_total;
 		ks->qc_slabs += qc->qc_slabs;
 		ks->qc_reaped += qc->qc_reaped;
-		pthread_mutex_unlock(&qc->qc_lock);
+		kmb_lock_stats_add(&qc->qc_lock, &ks->qc_lock);
+		kmb_lock_stats_add(&qc->qc_shared_lock, &ks->qc_shared_lock);
+		kmb_mutex_exit(&qc->qc_lock);
 	}
-	pthread_mutex_lock(&vmp->vm_lock);
+	kmb_mutex_enter(&vmp->vm_lock);
 	ks->qc_mag_created = vmp->vm_mag_created;
 	ks->qc_mag_destroyed = vmp->vm_mag_destroyed;
 	ks->qc_mag_pages = vmp->vm_mag_pages;
-	pthread_mutex_unlock(&vmp->vm_lock);
+	kmb_mutex_exit(&vmp->vm_lock);
 }
