@@ -381,6 +381,7 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 	                            .threads = c->threads,
 	                            .replicate = c->replicate,
 	                            .repeat = wl->repeat,
+	                            .warmup = wl->gen && wl->gen->default_mem ? 0 : r->warmup,
 	                            .topology = r->topology};
 	struct kmb_replay_result *res = malloc(sizeof(*res));
 	char err[2600];

@@ -34,11 +34,17 @@ struct kmb_replay_opts {
 	unsigned threads;       /* replay threads (0 = 1) */
 	unsigned replicate;     /* disjoint copies of the trace replayed at once (0 = 1) */
 	unsigned repeat;        /* passes over the trace (0 = 1) */
-	bool strict;            /* keep the trace's global order */
-	bool compact;           /* placement: compact (else spread) */
-	const char *topology;   /* NULL: this machine; hwloc synthetic or .xml */
-	double pace;            /* > 0: honour the trace's timestamps, gaps scaled by this */
-	uint64_t fault_mtbf;    /* > 0: page sources fail once in this many calls (fault.c) */
+	unsigned warmup;        /* untimed passes first, not counted (same boot) */
+	enum kmb_map {
+		KMB_MAP_AUTO,    /* copies when replicate >= threads, else streams */
+		KMB_MAP_COPIES,  /* copy r runs whole on thread r % threads */
+		KMB_MAP_STREAMS, /* stream c of copy r on thread (r * ncpus + c) % threads */
+	} map;
+	bool strict;          /* keep the trace's global order */
+	bool compact;         /* placement: compact (else spread) */
+	const char *topology; /* NULL: this machine; hwloc synthetic or .xml */
+	double pace;          /* > 0: honour the trace's timestamps, gaps scaled by this */
+	uint64_t fault_mtbf;  /* > 0: page sources fail once in this many calls (fault.c) */
 	const struct kmb_trace *trace; /* for pacing: the events' timestamps */
 	/* Call at_op(at_op_arg) right after operation number at_op (1-based, counted over
 	 * all threads) - e.g. the peak_at_op of an earlier single-threaded replay, to look at
