@@ -15,7 +15,9 @@ static const char replay_usage[] =
         "Replay a kernel allocation trace on one backend and report throughput, latency\n"
         "percentiles, footprint, fragmentation, failures and the vmstat -m table.\n"
         "  -b, --backend NAME   backend (kmbench list; default buddy)\n"
-        "  -t, --trace FILE     ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
+        "  -t, --trace FILE     a trace file (ftrace kmem, perf script, .kmt), a generator's\n"
+        "                       name (kmbench list; its defaults, seed 1) or linux-3.6-boot,\n"
+        "                       the bundled Linux 3.6 boot trace (the default)\n"
         "  --json               one JSON object (keys in README \"Replay results\")\n"
         "  -o, --output OUT     write to OUT (atomically) instead of standard output\n"
         "  --mem SIZE           simulated physical memory (default 256M; K/M/G suffixes)\n"
@@ -253,6 +255,7 @@ int kmb_cmd_replay(int argc, char **argv)
 	struct kmb_trace t;
 	struct kmb_trace_facts f;
 	struct kmb_plan plan;
+	struct kmb_workload_src src = {.gopt = {.seed = 1}};
 	struct kmb_replay_result r;
 	char err[2600];
 	int rc;
@@ -260,9 +263,10 @@ int kmb_cmd_replay(int argc, char **argv)
 	if ((rc = parse(argc, argv, &a)) != 0)
 		return rc;
 	if (a.trace == NULL)
-		a.trace = kmb_default_trace();
-	if (kmb_workload_load(a.trace, a.strict, &t, &f, &plan) != 0)
+		a.trace = KMB_BUNDLED_TRACE;
+	if (kmb_workload_open(a.trace, a.strict, &src, &t, &f, &plan) != 0)
 		return 1;
+	a.trace = src.source;
 	a.o.trace = &t;
 	rc = kmb_replay(&plan, &f, a.trace, &a.o, &r, err, sizeof(err));
 	if (rc != 0) {

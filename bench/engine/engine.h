@@ -15,14 +15,32 @@
 #include <kmbench/kmbench.h>
 
 #include "core/hist.h"
+#include "workloads/gen.h"
 #include "workloads/trace.h"
 
 #define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
 
 /* ---- workload.c ------------------------------------------------------------------------ */
-/* Load a trace, its facts and (plan != NULL) its replay plan; prints errors; 0 or -errno. */
+#define KMB_BUNDLED_TRACE "linux-3.6-boot" /* the bundled trace's workload name */
+const char *kmb_default_trace(void);       /* its path */
+
+/* Load a trace file, its facts and (plan != NULL) its replay plan; prints errors; 0 or
+ * -errno. */
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
                       struct kmb_trace_facts *facts, struct kmb_plan *plan);
+
+/* Where a workload argument's trace comes from (kmb_workload_open). */
+struct kmb_workload_src {
+	const struct kmb_workload *gen; /* generator, or NULL for a trace file */
+	struct kmb_gen_opts gopt;       /* in: a generator's options (0s: its defaults);
+	                                 * out: resolved */
+	char source[640];               /* the trace file, or the `kmbench trace gen` command */
+};
+/* The one function from a workload argument - KMB_BUNDLED_TRACE, a generator's name, or a
+ * trace file - to its trace, facts and (plan != NULL) plan (workload.c 1.); prints errors;
+ * 0 or -errno, the trace freed on failure. */
+int kmb_workload_open(const char *arg, bool strict, struct kmb_workload_src *src,
+                      struct kmb_trace *t, struct kmb_trace_facts *facts, struct kmb_plan *plan);
 
 /* ---- replay.c -------------------------------------------------------------------------- */
 struct kmb_replay_opts {
@@ -88,10 +106,10 @@ struct kmb_replay_result {
 	double timer_overhead_ns;
 	/* issue 11: the replay loop alone (threads created, bound, attached and warmed before
 	 * the clock starts, detached after it stops) */
-	double cpu_seconds;      /* sum over replay threads of CLOCK_THREAD_CPUTIME_ID in the loop */
-	double ops_per_cpu_sec;  /* ops / cpu_seconds */
-	double dep_wait_seconds; /* sum over threads of time spent waiting for another thread's
-	                          * operation on the same slot (cross-thread dependencies) */
+	double cpu_seconds;     /* sum over replay threads of CLOCK_THREAD_CPUTIME_ID in the loop */
+	double ops_per_cpu_sec; /* ops / cpu_seconds */
+	double dep_wait_seconds;    /* sum over threads of time spent waiting for another thread's
+	                             * operation on the same slot (cross-thread dependencies) */
 	double timer_resolution_ns; /* one tick of the cycle counter as converted to ns */
 	char mapping[16];           /* "copies" (copy r runs whole on thread r % T) or "streams" */
 	/* How exact the global figures are with several threads: 0 = exact; otherwise the
