@@ -5,11 +5,12 @@
 # On a generated one-CPU larson trace (EVENTS events, default 1 million, in a temporary
 # directory), per backend, RUNS times (default 5), side by side and interleaved (the order
 # of the two forms alternates from run to run, so that a noisy neighbour hits both alike):
-#   threads    one `kmbench replay --threads 2 --replicate 2 --no-timing` (two copies, one
-#              per thread: mapping "copies", no cross-thread frees)
-#   processes  two single-thread `kmbench replay --no-timing` started together; aggregate =
-#              the sum of their ops/s (each one's loop time), CPU rate = their operations
-#              over their summed CPU time
+#   threads    one `kmbench replay --threads 2 --replicate 2 --no-timing --warmup 1` (two
+#              copies, one per thread: mapping "copies", no cross-thread frees)
+#   processes  two single-thread `kmbench replay --no-timing --warmup 1` started together;
+#              aggregate = the sum of their ops/s (each one's loop time), CPU rate = their
+#              operations over their summed CPU time
+# (one untimed warm-up pass each: every backend measured with its memory faulted in)
 # and prints the median aggregate of each with the CPU-time rate (operations per CPU-second)
 # beside it, and the ratios threads / processes.  A ratio near 1 means the threads pay no
 # more than separate processes do: what is left is the allocator's own sharing (a global
@@ -20,6 +21,13 @@ RUNS=${2:-5}
 EVENTS=${3:-1000000}
 BACKENDS=${KMB_SCALING_BACKENDS:-slab vmem bucket buddy jemalloc mimalloc libc}
 [ -x "$KMB" ] || { echo "scaling_check: no kmbench at $KMB (build first)" >&2; exit 2; }
+# backends this build has (KMB_BACKENDS may leave some out)
+known=$("$KMB" list | awk '/^page sources:/ { exit } NR > 1 { print $1 }')
+kept=""
+for b in $BACKENDS; do
+	if grep -qx -- "$b" <<<"$known"; then kept="$kept $b"; else echo "scaling_check: $b not built: skipped" >&2; fi
+done
+BACKENDS=$kept
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 TRACE=$DIR/larson.kmt
@@ -35,7 +43,7 @@ replay_figures() {
 # one_threads B: "threads B OPS/S OPS/CPU-S"
 one_threads() {
 	local ops wall cpu
-	"$KMB" replay -b "$1" -t "$TRACE" --threads 2 --replicate 2 --no-timing >"$DIR/t.out"
+	"$KMB" replay -b "$1" -t "$TRACE" --threads 2 --replicate 2 --no-timing --warmup 1 >"$DIR/t.out"
 	read -r ops wall cpu < <(replay_figures "$DIR/t.out")
 	awk -v b="$1" -v o="$ops" -v w="$wall" -v c="$cpu" 'BEGIN { print "threads", b, o / w, o / c }'
 }
@@ -43,8 +51,8 @@ one_threads() {
 # one_processes B: "processes B SUM(OPS/S) OPS/CPU-S"
 one_processes() {
 	local o1 w1 c1 o2 w2 c2
-	"$KMB" replay -b "$1" -t "$TRACE" --no-timing >"$DIR/p1.out" &
-	"$KMB" replay -b "$1" -t "$TRACE" --no-timing >"$DIR/p2.out" &
+	"$KMB" replay -b "$1" -t "$TRACE" --no-timing --warmup 1 >"$DIR/p1.out" &
+	"$KMB" replay -b "$1" -t "$TRACE" --no-timing --warmup 1 >"$DIR/p2.out" &
 	wait
 	read -r o1 w1 c1 < <(replay_figures "$DIR/p1.out")
 	read -r o2 w2 c2 < <(replay_figures "$DIR/p2.out")
