@@ -141,6 +141,7 @@ struct replay;
 struct rthread {
 	/* read-only while a pass runs: what the loop needs, copied from the options */
 	struct replay *rp;
+	struct fold_state *g; /* &rp->g */
 	const struct kmb_op *plan_ops;
 	struct rslot *slots;
 	size_t nslots;
@@ -151,12 +152,14 @@ struct rthread {
 	bool timing, strict, paced, multi_node, shared;
 	unsigned latency_every;
 	unsigned idx, pu, node;
-	uint32_t fold_every;
 	uint64_t at_op;            /* 0 during warm-up passes */
 	const char *pm_lo, *pm_hi; /* simulated memory (one node: local allocations) */
 	/* written by this thread only */
-	int64_t d_req, d_usable, d_objs; /* not yet folded */
-	uint32_t d_ops, fold_left;
+	int64_t live_req, live_usable, live_objs; /* this thread's net share of the pass */
+	uint64_t nops_done;                       /* operations done (measured passes) */
+	int64_t f_req, f_usable, f_objs;          /* several threads: the share folded so far */
+	uint64_t f_ops;
+	uint64_t due; /* ops at which count_op looks further: next fold, sample or at_op */
 	uint64_t max_usable;
 	uint64_t t0_ns;    /* pacing: when this pass started */
 	uint64_t lat_left; /* operations until the next timed one (1: this one) */
@@ -350,9 +353,9 @@ static int schedule(struct replay *rp)
 
 static void reset_thread_counters(struct rthread *t)
 {
-	t->d_req = t->d_usable = t->d_objs = 0;
-	t->d_ops = 0;
-	t->fold_left = t->fold_every;
+	t->live_req = t->live_usable = t->live_objs = 0;
+	t->f_req = t->f_usable = t->f_objs = 0;
+	t->nops_done = t->f_ops = 0;
 	t->allocs = t->frees = t->failed = t->skipped = t->page_ops = 0;
 	t->cross_cpu = t->cross_node = 0;
 	memset(t->local, 0, sizeof(t->local));
@@ -372,6 +375,7 @@ static void init_thread(struct replay *rp, struct rthread *t, unsigned i, unsign
 	const struct kmb_replay_opts *o = rp->o;
 
 	t->rp = rp;
+	t->g = &rp->g;
 	t->idx = i;
 	t->pu = pu;
 	t->node = rp->topo.pu_node[pu];
@@ -386,7 +390,6 @@ static void init_thread(struct replay *rp, struct rthread *t, unsigned i, unsign
 	t->paced = o->pace > 0;
 	t->shared = rp->shared;
 	t->multi_node = rp->topo.nnodes > 1;
-	t->fold_every = rp->shared ? FOLD_OPS : 1;
 	t->pm_lo = kmb__sys.pm.base;
 	t->pm_hi = kmb__sys.pm.base + (kmb__sys.pm.npages << KMB_PAGE_SHIFT);
 	reset_thread_counters(t);
@@ -475,40 +478,92 @@ static void samples_due(struct replay *rp, uint64_t done)
 	}
 }
 
-/* Fold the thread's deltas into the global figures; peaks, samples and at_op follow. */
-static void fold(struct rthread *t)
+/* After a fold: the peaks, samples and at_op, from the global figures it left. */
+static void fold_checks(struct rthread *t, uint64_t req, uint64_t usable, uint64_t done,
+                        uint64_t prev, int64_t dreq)
 {
 	struct replay *rp = t->rp;
-	struct fold_state *g = &rp->g;
+	struct fold_state *g = t->g;
 	bool sh = t->shared;
-	int64_t dreq = t->d_req;
-	uint64_t req = g_add(sh, &g->live_req, dreq);
-	uint64_t usable = g_add(sh, &g->live_usable, t->d_usable);
-	uint64_t done = g_add(sh, &g->ops_done, t->d_ops);
-	uint64_t prev = done - t->d_ops;
 
-	g_add(sh, &g->live_objs, t->d_objs);
-	t->d_req = t->d_usable = t->d_objs = 0;
-	t->d_ops = 0;
-	t->fold_left = t->fold_every;
 	if (dreq > 0) {
 		if (usable > __atomic_load_n(&g->peak_usable, __ATOMIC_RELAXED))
 			g_max(sh, &g->peak_usable, usable);
 		if (req > __atomic_load_n(&g->peak_req, __ATOMIC_RELAXED))
 			note_peak(rp, sh, req, usable, done);
 	}
-	if (kmb__unlikely(done >= __atomic_load_n(&g->next_sample, __ATOMIC_RELAXED)))
+	if (done >= __atomic_load_n(&g->next_sample, __ATOMIC_RELAXED))
 		samples_due(rp, done);
-	if (kmb__unlikely(t->at_op > prev && t->at_op <= done) && rp->o->at_op_fn)
+	if (t->at_op > prev && t->at_op <= done && rp->o->at_op_fn)
 		rp->o->at_op_fn(rp->o->at_op_arg);
 }
 
-/* After each operation: fold every one with one thread, past a threshold with several. */
+/* When count_op looks further (theory 6.): with several threads at the next fold; with
+ * one at the next sample or at_op. */
+static void set_due(struct rthread *t)
+{
+	uint64_t due = __atomic_load_n(&t->g->next_sample, __ATOMIC_RELAXED);
+
+	if (t->shared) {
+		t->due = t->f_ops + FOLD_OPS;
+		return;
+	}
+	if (t->at_op > t->nops_done && t->at_op < due)
+		due = t->at_op;
+	t->due = due;
+}
+
+/* Several threads: fold the thread's share since its last fold into the global figures
+ * (atomic adds: one line, written only here). */
+static void fold(struct rthread *t)
+{
+	struct fold_state *g = t->g;
+	int64_t dreq = t->live_req - t->f_req;
+	uint64_t dops = t->nops_done - t->f_ops;
+	uint64_t req = g_add(true, &g->live_req, dreq);
+	uint64_t usable = g_add(true, &g->live_usable, t->live_usable - t->f_usable);
+	uint64_t done = g_add(true, &g->ops_done, (int64_t)dops);
+
+	g_add(true, &g->live_objs, t->live_objs - t->f_objs);
+	t->f_req = t->live_req;
+	t->f_usable = t->live_usable;
+	t->f_objs = t->live_objs;
+	t->f_ops = t->nops_done;
+	set_due(t);
+	fold_checks(t, req, usable, done, done - dops, dreq);
+}
+
+/* One thread: its share is the whole, so the global figures are set from it (plainly) and
+ * every one is exact - when a peak, a sample or at_op is due. */
+static void exact_checks(struct rthread *t)
+{
+	struct fold_state *g = t->g;
+	uint64_t usable = (uint64_t)t->live_usable, req = (uint64_t)t->live_req;
+
+	g->live_req = req;
+	g->live_usable = usable;
+	g->live_objs = (uint64_t)t->live_objs;
+	g->ops_done = t->nops_done;
+	fold_checks(t, req, usable, t->nops_done, t->nops_done - 1, 1); /* 1: check the peaks */
+	set_due(t);
+}
+
+/* After each operation: a compare or three; more only when something is due. */
 static inline void count_op(struct rthread *t)
 {
-	t->d_ops++;
-	if (--t->fold_left == 0 || (uint64_t)(t->d_req + FOLD_BYTES) > 2 * (uint64_t)FOLD_BYTES ||
-	    (uint64_t)(t->d_usable + FOLD_BYTES) > 2 * (uint64_t)FOLD_BYTES)
+	t->nops_done++;
+	if (!t->shared) {
+		if (kmb__unlikely(t->nops_done >= t->due ||
+		                  (uint64_t)t->live_req > t->g->peak_req ||
+		                  (uint64_t)t->live_usable > t->g->peak_usable))
+			exact_checks(t);
+		return;
+	}
+	if (kmb__unlikely(t->nops_done >= t->due ||
+	                  (uint64_t)(t->live_req - t->f_req + FOLD_BYTES) >
+	                          2 * (uint64_t)FOLD_BYTES ||
+	                  (uint64_t)(t->live_usable - t->f_usable + FOLD_BYTES) >
+	                          2 * (uint64_t)FOLD_BYTES))
 		fold(t);
 }
 
@@ -539,8 +594,8 @@ static inline bool time_this(struct rthread *t)
 	return true;
 }
 
-/* Time stmt into hist and the size class's histogram (cls). */
-#define TIMED(t, hist, cls, stmt)                                                                  \
+/* Time stmt into hist and size's class in classes (computed only when timed). */
+#define TIMED(t, hist, classes, size, stmt)                                                        \
 	do {                                                                                       \
 		if (time_this(t)) {                                                                \
 			uint64_t t0_ = kmb_cycles();                                               \
@@ -548,7 +603,7 @@ static inline bool time_this(struct rthread *t)
 			uint64_t t1_ = kmb_cycles_end();                                           \
 			uint64_t ns_ = kmb_cycles_to_ns(t1_ > t0_ ? t1_ - t0_ : 0);                \
 			kmb_hist_record(&(hist), ns_);                                             \
-			kmb_hist_record(&(cls), ns_);                                              \
+			kmb_hist_record(&(classes)[kmb_size_class(size)], ns_);                    \
 		} else {                                                                           \
 			stmt;                                                                      \
 		}                                                                                  \
@@ -563,8 +618,8 @@ static inline int block_node(const struct rthread *t, const void *p)
 	return (const char *)p >= t->pm_lo && (const char *)p < t->pm_hi ? 0 : -1;
 }
 
-static void did_alloc(struct rthread *t, struct rslot *sl, const struct kmb_op *op, void *p,
-                      size_t usable, uint8_t kind)
+static inline void did_alloc(struct rthread *t, struct rslot *sl, const struct kmb_op *op, void *p,
+                             size_t usable, uint8_t kind)
 {
 	int node;
 
@@ -585,9 +640,9 @@ static void did_alloc(struct rthread *t, struct rslot *sl, const struct kmb_op *
 		(unsigned)node == t->node ? t->local[node]++ : t->remote[node]++;
 	if (usable > t->max_usable)
 		t->max_usable = usable;
-	t->d_req += (int64_t)op->size;
-	t->d_usable += (int64_t)usable;
-	t->d_objs++;
+	t->live_req += (int64_t)op->size;
+	t->live_usable += (int64_t)usable;
+	t->live_objs++;
 }
 
 static void do_free(struct rthread *t, struct rslot *sl)
@@ -601,32 +656,30 @@ static void do_free(struct rthread *t, struct rslot *sl)
 		t->cross_cpu++;
 		t->cross_node += sl->node != t->node;
 	}
-	t->d_req -= (int64_t)sl->req;
-	t->d_usable -= (int64_t)sl->usable;
-	t->d_objs--;
-	struct kmb_hist *cls = &t->size_free[kmb_size_class(sl->req)];
-
+	t->live_req -= (int64_t)sl->req;
+	t->live_usable -= (int64_t)sl->usable;
+	t->live_objs--;
 	if (sl->kind == KMB_OP_KMALLOC)
-		TIMED(t, t->free_ns, *cls, kfree(sl->p, t->types[sl->owner]));
+		TIMED(t, t->free_ns, t->size_free, sl->req, kfree(sl->p, t->types[sl->owner]));
 	else
-		TIMED(t, t->free_ns, *cls, kmem_cache_free(t->caches[sl->owner], sl->p));
+		TIMED(t, t->free_ns, t->size_free, sl->req,
+		      kmem_cache_free(t->caches[sl->owner], sl->p));
 	sl->kind = 0;
 }
 
 static void exec_op(struct rthread *t, const struct kmb_op *op, struct rslot *sl)
 {
-	struct kmb_hist *cls = &t->size_alloc[kmb_size_class(op->size)];
 	size_t usable = 0;
 	void *p;
 
 	switch (op->kind) {
 	case KMB_OP_KMALLOC:
-		TIMED(t, t->alloc_ns, *cls,
+		TIMED(t, t->alloc_ns, t->size_alloc, op->size,
 		      p = kmalloc_usable(op->size, t->types[op->type], op->flags, &usable));
 		did_alloc(t, sl, op, p, usable, KMB_OP_KMALLOC);
 		break;
 	case KMB_OP_CACHE_ALLOC:
-		TIMED(t, t->alloc_ns, *cls,
+		TIMED(t, t->alloc_ns, t->size_alloc, op->size,
 		      p = kmem_cache_alloc_usable(t->caches[op->type], op->flags, &usable));
 		did_alloc(t, sl, op, p, usable, KMB_OP_CACHE_ALLOC);
 		break;
@@ -786,7 +839,10 @@ static void run_one_pass(struct rthread *t)
 	replay_self = NULL;
 	t->wall1 = kmb__os_now_ns();
 	t->cpu_ns += thread_cpu_ns() - cpu0;
-	fold(t); /* what is left below the thresholds: the totals are exact after a pass */
+	if (t->shared)
+		fold(t); /* what is left below the thresholds: the totals are exact after a pass */
+	else
+		exact_checks(t);
 }
 
 /* ---- the gate between passes (theory 5.) -------------------------------------------------- */
@@ -883,13 +939,15 @@ static void free_live(struct replay *rp)
 			kfree(sl->p, rp->types[sl->owner]);
 		else if (sl->kind == KMB_OP_CACHE_ALLOC)
 			kmem_cache_free(rp->caches[sl->owner], sl->p);
-		if (sl->kind) {
-			rp->g.live_req -= sl->req;
-			rp->g.live_usable -= sl->usable;
-			rp->g.live_objs--;
-		}
 		memset(sl, 0, sizeof(*sl));
 	}
+	for (unsigned i = 0; rp->thr && i < rp->nthreads; i++) { /* nothing is live */
+		struct rthread *t = &rp->thr[i];
+
+		t->live_req = t->live_usable = t->live_objs = 0;
+		t->f_req = t->f_usable = t->f_objs = 0;
+	}
+	rp->g.live_req = rp->g.live_usable = rp->g.live_objs = 0;
 }
 
 /* After the warm-up passes: what they counted is forgotten (theory 5.). */
@@ -907,8 +965,10 @@ static void forget_warmup(struct replay *rp)
 
 static void start_pass(struct replay *rp, unsigned phase, unsigned nrun)
 {
-	for (unsigned i = 0; i < rp->nthreads; i++)
+	for (unsigned i = 0; i < rp->nthreads; i++) {
 		rp->thr[i].at_op = phase > rp->warmup ? rp->o->at_op : 0;
+		set_due(&rp->thr[i]);
+	}
 	rp->ticket = 0; /* --order strict: every pass starts at the trace's first event */
 	__atomic_store_n(&rp->running, nrun, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&rp->gate_lock);
