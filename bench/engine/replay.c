@@ -43,14 +43,16 @@
  *    cross-CPU frees, local/remote by node, histograms) are its own, in its own cache
  *    lines (struct rthread, 64-aligned; struct replay 64-aligned, written lines apart
  *    from read ones).  Live requested and usable bytes, live objects and operations are
- *    kept by each thread as deltas and folded into the global figures (one line, 64-
- *    aligned) once the requested or usable delta exceeds FOLD_BYTES or after FOLD_OPS
- *    operations, as Linux folds its per-CPU vmstat diffs at a threshold; the peaks, the
- *    ~1000 samples and the at_op hook are evaluated at folds.  With one thread every
- *    operation folds, with plain stores: every figure is exact, as a sequential replay.
- *    With T threads the global lags the truth by at most T * (FOLD_BYTES + the largest
- *    block) bytes: the peaks of live bytes are within peak_live_error_bytes, the footprint
- *    peak within peak_footprint_error_bytes (core/physmem.c's per-CPU drift), the samples
+ *    each thread's net share; with several threads a share is folded into the global
+ *    figures (one line, 64-aligned, atomic adds) once its requested or usable bytes moved
+ *    by FOLD_BYTES or after FOLD_OPS operations, as Linux folds its per-CPU vmstat diffs at
+ *    a threshold, and the peaks, the ~1000 samples and the at_op hook are evaluated at
+ *    folds.  With one thread its share is the whole: after every operation a few compares
+ *    see whether a peak, a sample or at_op is due, and the global figures are set from it
+ *    then (plain stores): every figure is exact, as a sequential replay.  With T threads
+ *    the global lags the truth by at most T * (FOLD_BYTES + the largest block) bytes: the
+ *    peaks of live bytes are within peak_live_error_bytes, the footprint peak within
+ *    peak_footprint_error_bytes (core/physmem.c's per-CPU drift), the samples
  *    alike.  Each call can be timed with the cycle counter into the thread's log-linear
  *    histograms (alloc, free, and both by requested size class), merged at the end; the
  *    timer's cost and resolution (its smallest step, timer_resolution_ns) are reported.
@@ -410,10 +412,8 @@ static int make_threads(struct replay *rp)
 
 /* ---- live bytes, peaks, samples: folds (theory 6.) --------------------------------------- */
 
-static inline uint64_t g_add(bool shared, uint64_t *p, int64_t v)
+static inline uint64_t g_add(uint64_t *p, int64_t v)
 {
-	if (!shared)
-		return *p += (uint64_t)v;
 	return __atomic_add_fetch(p, (uint64_t)v, __ATOMIC_RELAXED);
 }
 
@@ -520,11 +520,11 @@ static void fold(struct rthread *t)
 	struct fold_state *g = t->g;
 	int64_t dreq = t->live_req - t->f_req;
 	uint64_t dops = t->nops_done - t->f_ops;
-	uint64_t req = g_add(true, &g->live_req, dreq);
-	uint64_t usable = g_add(true, &g->live_usable, t->live_usable - t->f_usable);
-	uint64_t done = g_add(true, &g->ops_done, (int64_t)dops);
+	uint64_t req = g_add(&g->live_req, dreq);
+	uint64_t usable = g_add(&g->live_usable, t->live_usable - t->f_usable);
+	uint64_t done = g_add(&g->ops_done, (int64_t)dops);
 
-	g_add(true, &g->live_objs, t->live_objs - t->f_objs);
+	g_add(&g->live_objs, t->live_objs - t->f_objs);
 	t->f_req = t->live_req;
 	t->f_usable = t->live_usable;
 	t->f_objs = t->live_objs;
