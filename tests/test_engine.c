@@ -51,6 +51,13 @@ static void done(struct kmb_replay_result *r)
 	free(r);
 }
 
+static void unload(struct wl *w)
+{
+	kmb_plan_free(&w->plan);
+	kmb_trace_free(&w->t);
+	free(w);
+}
+
 /* One thread: every figure exact, as the trace's facts give them. */
 KMB_TEST(one_thread_figures_are_exact)
 {
@@ -72,6 +79,7 @@ KMB_TEST(one_thread_figures_are_exact)
 	ASSERT_EQ_U(r->alloc_ns.count, r->allocs);
 	ASSERT_EQ_U(r->dep_wait_seconds == 0, 1);
 	done(r);
+	unload(w);
 }
 
 /* replicate == threads on a one-CPU trace: each copy whole on its thread - no frees across
@@ -95,6 +103,7 @@ KMB_TEST(copies_have_no_cross_thread_frees)
 	ASSERT_TRUE(r->cpu_seconds > 0);
 	done(one);
 	done(r);
+	unload(w);
 }
 
 /* A two-CPU trace: --map streams spreads its CPUs over the threads (frees cross them, as
@@ -119,6 +128,7 @@ KMB_TEST(streams_cross_threads_copies_do_not)
 	done(s);
 	done(c);
 	done(d);
+	unload(w);
 }
 
 static unsigned at_op_calls;
@@ -155,6 +165,7 @@ KMB_TEST(warmup_does_not_change_the_figures)
 	}
 	done(a);
 	done(b);
+	unload(w);
 }
 
 /* --repeat: passes add up; with warm-up too. */
@@ -168,6 +179,7 @@ KMB_TEST(repeat_counts_every_measured_pass)
 	ASSERT_EQ_U(b->peak_live_bytes_req, a->peak_live_bytes_req);
 	done(a);
 	done(b);
+	unload(w);
 }
 
 /* core/physmem.c 3.: with several CPUs an attached thread's pages stay in its CPU's
