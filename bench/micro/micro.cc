@@ -488,7 +488,7 @@ void BM_replay(benchmark::State &state, std::string spec, std::string wname, boo
 	// at least ~2 million operations per replay: boot and set-up are not in its time
 	o.repeat = unsigned(std::max<uint64_t>(1, 2000000 / std::max<uint64_t>(1, w->plan.nop)));
 	uint64_t ops = 0;
-	double footprint = 0, ifrag = 0, ratio = 0, overhead = 0;
+	double footprint = 0, ifrag = 0, ratio = 0, overhead = 0, cpu = 0;
 	for (auto _ : state) {
 		struct kmb_replay_result r;
 		char err[512];
@@ -503,6 +503,7 @@ void BM_replay(benchmark::State &state, std::string spec, std::string wname, boo
 		}
 		state.SetIterationTime(r.seconds);
 		ops += r.ops;
+		cpu += r.cpu_seconds;
 		footprint = double(r.peak_footprint_bytes);
 		ratio = r.jw_peak_footprint_ratio;
 		ifrag = r.internal_frag_pct;
@@ -513,6 +514,8 @@ void BM_replay(benchmark::State &state, std::string spec, std::string wname, boo
 	state.counters["footprint_peak_bytes"] = footprint;
 	state.counters["footprint_ratio"] = ratio;
 	state.counters["ifrag_pct"] = ifrag;
+	// the replay thread's CPU time in its loop: steadier than the wall time on a busy machine
+	state.counters["loop_cpu_ns_per_op"] = ops ? cpu * 1e9 / double(ops) : 0;
 	if (timing)
 		state.counters["timer_overhead_ns"] = overhead;
 }
