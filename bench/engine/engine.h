@@ -110,7 +110,8 @@ struct kmb_replay_result {
 	double ops_per_cpu_sec; /* ops / cpu_seconds */
 	double dep_wait_seconds;    /* sum over threads of time spent waiting for another thread's
 	                             * operation on the same slot (cross-thread dependencies) */
-	double timer_resolution_ns; /* one tick of the cycle counter as converted to ns */
+	double timer_resolution_ns; /* the cycle counter's smallest step between two reads, in
+	                             * ns: latencies are multiples of it */
 	char mapping[16];           /* "copies" (copy r runs whole on thread r % T) or "streams" */
 	/* How exact the global figures are with several threads: 0 = exact; otherwise the
 	 * largest possible error of peak_live_bytes_req/_alloc and of the footprint peak */
