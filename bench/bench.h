@@ -25,8 +25,6 @@ int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
 int kmb_cli_check_backend(const char *cmd, const char *spec);
 /* 0, or the exit code 2 after printing why the --topology value is bad. */
 int kmb_cli_check_topology(const char *cmd, const char *spec);
-/* The bundled default workload (the Linux 3.6 boot trace) */
-const char *kmb_default_trace(void);
 bool kmb_progress_enabled(void); /* stderr is a terminal */
 
 /* ---- commands (one function per subcommand) -------------------------------------------- */

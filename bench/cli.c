@@ -92,15 +92,6 @@ int kmb_cli_check_backend(const char *cmd, const char *spec)
 	return 0;
 }
 
-#define DEFAULT_TRACE "workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"
-
-const char *kmb_default_trace(void)
-{
-	if (access(DEFAULT_TRACE, R_OK) == 0)
-		return DEFAULT_TRACE;
-	return KMB_SOURCE_DIR "/" DEFAULT_TRACE;
-}
-
 bool kmb_progress_enabled(void)
 {
 	return isatty(STDERR_FILENO) != 0;

@@ -15,7 +15,9 @@ static const char replay_usage[] =
         "Replay a kernel allocation trace on one backend and report throughput, latency\n"
         "percentiles, footprint, fragmentation, failures and the vmstat -m table.\n"
         "  -b, --backend NAME   backend (kmbench list; default buddy)\n"
-        "  -t, --trace FILE     ftrace kmem trace (default: the bundled Linux 3.6 boot trace)\n"
+        "  -t, --trace FILE     a trace file (ftrace kmem, perf script, .kmt), a generator's\n"
+        "                       name (kmbench list; its defaults, seed 1) or linux-3.6-boot,\n"
+        "                       the bundled Linux 3.6 boot trace (the default)\n"
         "  --json               one JSON object (keys in README \"Replay results\")\n"
         "  -o, --output OUT     write to OUT (atomically) instead of standard output\n"
         "  --mem SIZE           simulated physical memory (default 256M; K/M/G suffixes)\n"
@@ -25,9 +27,13 @@ static const char replay_usage[] =
         "  --latency-every N    time one operation in N at random instead of every one\n"
         "                       (the timer's cost spread thin; default 1)\n"
         "  --strict             stop at the first unparsable trace line\n"
-        "  --threads N          replay threads; traced CPU c runs on thread c %% N (default 1)\n"
+        "  --threads N          replay threads (default 1)\n"
         "  --replicate K        K disjoint copies of the trace at once (default 1)\n"
+        "  --map copies|streams copy r runs whole on thread r %% N (copies; the default when\n"
+        "                       K >= N), or traced CPU c of copy r on thread (r * CPUs + c)\n"
+        "                       %% N (streams; the default when K < N)\n"
         "  --repeat K           replay it K times in a row (default 1)\n"
+        "  --warmup N           N untimed passes first, not counted (default 0)\n"
         "  --order deps|strict  a free waits only for its allocation (deps, default), or\n"
         "                       every operation keeps the trace's global order (strict)\n"
         "  --topology DESC      hwloc synthetic topology (\"node:2 core:2 pu:1\") or an .xml\n"
@@ -81,6 +87,16 @@ static int parse_more(int c, const char *v, struct replay_args *a)
 		return parse_count("--replicate", v, 64, &a->o.replicate);
 	case 'E':
 		return parse_count("--repeat", v, 1000, &a->o.repeat);
+	case 'W':
+		if (kmb_parse_uint(v, 0, 1000, &n) != 0)
+			return kmb_cli_error("replay", "bad --warmup '%s' (0..1000)", v);
+		a->o.warmup = n;
+		return 0;
+	case 'M':
+		if (strcmp(v, "copies") != 0 && strcmp(v, "streams") != 0)
+			return kmb_cli_error("replay", "bad --map '%s' (copies or streams)", v);
+		a->o.map = strcmp(v, "copies") == 0 ? KMB_MAP_COPIES : KMB_MAP_STREAMS;
+		return 0;
 	case 'O':
 		if (strcmp(v, "strict") != 0 && strcmp(v, "deps") != 0)
 			return kmb_cli_error("replay", "bad --order '%s' (deps or strict)", v);
@@ -127,6 +143,8 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"threads", required_argument, NULL, 'P'},
 	                                     {"replicate", required_argument, NULL, 'R'},
 	                                     {"repeat", required_argument, NULL, 'E'},
+	                                     {"warmup", required_argument, NULL, 'W'},
+	                                     {"map", required_argument, NULL, 'M'},
 	                                     {"order", required_argument, NULL, 'O'},
 	                                     {"topology", required_argument, NULL, 'G'},
 	                                     {"placement", required_argument, NULL, 'L'},
@@ -237,6 +255,7 @@ int kmb_cmd_replay(int argc, char **argv)
 	struct kmb_trace t;
 	struct kmb_trace_facts f;
 	struct kmb_plan plan;
+	struct kmb_workload_src src = {.gopt = {.seed = 1}};
 	struct kmb_replay_result r;
 	char err[2600];
 	int rc;
@@ -244,9 +263,10 @@ int kmb_cmd_replay(int argc, char **argv)
 	if ((rc = parse(argc, argv, &a)) != 0)
 		return rc;
 	if (a.trace == NULL)
-		a.trace = kmb_default_trace();
-	if (kmb_workload_load(a.trace, a.strict, &t, &f, &plan) != 0)
+		a.trace = KMB_BUNDLED_TRACE;
+	if (kmb_workload_open(a.trace, a.strict, &src, &t, &f, &plan) != 0)
 		return 1;
+	a.trace = src.source;
 	a.o.trace = &t;
 	rc = kmb_replay(&plan, &f, a.trace, &a.o, &r, err, sizeof(err));
 	if (rc != 0) {

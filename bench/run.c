@@ -81,6 +81,8 @@ static const char run_usage[] =
         "                       exhaust: its own 32M)\n"
         "  --ops N              operations per repetition (default 200000, --quick 30000)\n"
         "  --seed N             seed of the job order (default: from the clock)\n"
+        "  --warmup N           untimed passes before each replay's measured ones, in the\n"
+        "                       same boot (default 1; exhaust and fdtable: 0)\n"
         "  --no-frames          skip the picture of physical memory at peak\n"
         "  --invariants         INVARIANTS on (slow; for checking, not measuring)\n"
         "SIGINT/SIGTERM: the results so far are written, run.json says \"complete\": false.\n";
@@ -172,6 +174,10 @@ static int parse_value(struct run *r, int c, char *v)
 			return kmb_cli_error("run", "bad --ops '%s' (1000..1000000000)", v);
 		r->target_ops = u;
 		return 0;
+	case 'W':
+		return kmb_parse_uint(v, 0, 1000, &r->warmup) != 0
+		               ? kmb_cli_error("run", "bad --warmup '%s' (0..1000)", v)
+		               : 0;
 	default: /* 's' */
 		if (kmb_parse_uint(v, 0, 4000000000u, &u) != 0)
 			return kmb_cli_error("run", "bad --seed '%s'", v);
@@ -203,6 +209,7 @@ static int parse(int argc, char **argv, struct run *r)
 	                                     {"mem", required_argument, NULL, 'm'},
 	                                     {"ops", required_argument, NULL, 'n'},
 	                                     {"seed", required_argument, NULL, 's'},
+	                                     {"warmup", required_argument, NULL, 'W'},
 	                                     {"no-frames", no_argument, NULL, 'F'},
 	                                     {"invariants", no_argument, NULL, 'I'},
 	                                     {"help", no_argument, NULL, 'h'},
@@ -372,6 +379,7 @@ static void json_options(struct kmb_json *j, const struct run *r)
 	kmb_json_bool(j, "quick", r->quick);
 	kmb_json_u64(j, "repetitions", r->reps);
 	kmb_json_u64(j, "ops_per_repetition", r->target_ops);
+	kmb_json_u64(j, "warmup", r->warmup);
 	kmb_json_u64(j, "mem_bytes", r->mem_bytes);
 	kmb_json_str(j, "topology_option", r->topology);
 	kmb_json_bool(j, "invariants", r->invariants == KMB_INVARIANTS_ON || kmb_invariants());
@@ -518,6 +526,7 @@ int kmb_cmd_run(int argc, char **argv)
 	if (r == NULL)
 		return 1;
 	r->seed = (uint64_t)time(NULL) % 4000000000u;
+	r->warmup = 1;
 	r->argc = argc + 1;
 	r->argv = argv - 1;
 	r->started = time(NULL);

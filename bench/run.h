@@ -87,6 +87,7 @@ struct run {
 	unsigned ntraces;
 	unsigned threads[RUN_MAX_THREADS], nthreads;
 	unsigned reps;
+	unsigned warmup; /* untimed passes first (workloads made for one memory size: none) */
 	const char *out_root, *topology;
 	size_t mem_bytes;
 	uint64_t seed, target_ops;

@@ -26,7 +26,7 @@
 
 #include "results/results.h"
 
-#define BUNDLED "linux-3.6-boot"
+#define BUNDLED KMB_BUNDLED_TRACE
 
 static const struct {
 	const char *name;
@@ -108,62 +108,27 @@ static struct run_workload *add_workload(struct run *r, const char *name)
 	return wl;
 }
 
-static int load_file(struct run *r, const char *name, const char *path)
+/* A workload by name or trace file (engine/workload.c).  A workload made for a memory
+ * size (exhaust, fdtable) replays in that memory, as one copy. */
+static int load_workload(struct run *r, const char *name, const char *arg)
 {
 	struct run_workload *wl = add_workload(r, name);
+	struct kmb_workload_src src = {.gopt = {.seed = 1}};
+	const struct kmb_workload *g;
 
 	if (wl == NULL)
 		return -ENOSPC;
-	snprintf(wl->source, sizeof(wl->source), "%s", path);
-	wl->mem_bytes = r->mem_bytes ? r->mem_bytes : KMB_DEFAULT_MEM_BYTES;
-	wl->replicate = true;
-	if (kmb_workload_load(path, false, &wl->trace, &wl->facts, &wl->plan) != 0)
+	wl->loaded = true; /* the trace is initialized whatever happens */
+	if (kmb_workload_open(arg, false, &src, &wl->trace, &wl->facts, &wl->plan) != 0)
 		return -EINVAL;
-	wl->loaded = true;
+	g = wl->gen = src.gen;
+	wl->gopt = src.gopt;
+	snprintf(wl->source, sizeof(wl->source), "%s", src.source);
+	wl->mem_bytes = g && g->default_mem ? (size_t)wl->gopt.mem_bytes
+	                : r->mem_bytes      ? r->mem_bytes
+	                                    : KMB_DEFAULT_MEM_BYTES;
+	wl->replicate = g == NULL || g->default_mem == 0;
 	return 0;
-}
-
-static int load_gen(struct run *r, const struct kmb_workload *g)
-{
-	struct run_workload *wl = add_workload(r, g->name);
-	char err[512];
-	int rc, n;
-
-	if (wl == NULL)
-		return -ENOSPC;
-	wl->gen = g;
-	wl->gopt = (struct kmb_gen_opts){.seed = 1};
-	if ((rc = kmb_workload_resolve(g, &wl->gopt, err, sizeof(err))) == 0)
-		rc = kmb_workload_generate(g, &wl->gopt, &wl->trace, err, sizeof(err));
-	wl->loaded = true; /* the trace is initialized whatever generate returned */
-	if (rc != 0) {
-		fprintf(stderr, "kmbench run: workload %s: %s\n", g->name, err);
-		return rc;
-	}
-	n = snprintf(wl->source, sizeof(wl->source),
-	             "kmbench trace gen %s --events %" PRIu64 " --cpus %u --seed %" PRIu64, g->name,
-	             wl->gopt.events, wl->gopt.cpus, wl->gopt.seed);
-	if (g->default_mem && n > 0 && (size_t)n < sizeof(wl->source))
-		snprintf(wl->source + n, sizeof(wl->source) - (size_t)n, " --mem %" PRIu64 "M",
-		         wl->gopt.mem_bytes >> 20);
-	/* a workload made for a memory size replays in that memory, as one copy */
-	wl->mem_bytes = g->default_mem ? (size_t)wl->gopt.mem_bytes
-	                : r->mem_bytes ? r->mem_bytes
-	                               : KMB_DEFAULT_MEM_BYTES;
-	wl->replicate = g->default_mem == 0;
-	if (kmb_trace_facts(&wl->trace, &wl->facts) != 0 ||
-	    kmb_trace_plan(&wl->trace, &wl->plan) != 0) {
-		fprintf(stderr, "kmbench run: workload %s: out of memory\n", g->name);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int load_named(struct run *r, const char *name)
-{
-	if (strcmp(name, BUNDLED) == 0)
-		return load_file(r, BUNDLED, kmb_default_trace());
-	return load_gen(r, kmb_workload_find(name));
 }
 
 /* A trace file's workload name: its file name without the extension. */
@@ -197,16 +162,16 @@ int kmb_run_load_workloads(struct run *r)
 	int rc = 0;
 
 	for (unsigned i = 0; rc == 0 && i < r->nwl_names; i++)
-		rc = load_named(r, r->wl_names[i]);
+		rc = load_workload(r, r->wl_names[i], r->wl_names[i]);
 	for (unsigned i = 0; rc == 0 && i < r->ntraces; i++) {
 		char name[64];
 
 		trace_name(r->traces[i], name, sizeof(name));
-		rc = load_file(r, name, r->traces[i]);
+		rc = load_workload(r, name, r->traces[i]);
 	}
 	for (size_t i = 0; rc == 0 && r->nwl_names == 0 && r->ntraces == 0 && i < NDEFAULT; i++)
 		if (!r->quick || default_workloads[i].quick)
-			rc = load_named(r, default_workloads[i].name);
+			rc = load_workload(r, default_workloads[i].name, default_workloads[i].name);
 	for (unsigned w = 0; rc == 0 && w < r->nwl; w++)
 		set_repeat(r, &r->wl[w]);
 	if (rc == -ENOSPC)
@@ -388,6 +353,7 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 	                            .threads = c->threads,
 	                            .replicate = c->replicate,
 	                            .repeat = wl->repeat,
+	                            .warmup = wl->gen && wl->gen->default_mem ? 0 : r->warmup,
 	                            .topology = r->topology};
 	struct kmb_replay_result *res = malloc(sizeof(*res));
 	struct loop_time untimed;

@@ -20,7 +20,6 @@
 
 #include "results/results.h"
 
-
 /* getopt_long's errors as kmb_cli_error lines; 0 if c was not one. */
 static int opt_error(const char *cmd, int c, char **argv)
 {
@@ -215,13 +214,14 @@ static int cmd_stat(int argc, char **argv)
 	struct stat_args a;
 	struct kmb_trace t;
 	struct kmb_trace_facts f;
+	struct kmb_workload_src src = {.gopt = {.seed = 1}};
 	struct kmb_trace_stat s;
 	char err[256];
 	int rc = parse_stat_args(argc, argv, &a);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (kmb_workload_load(a.path, a.strict, &t, &f, NULL) != 0)
+	if (kmb_workload_open(a.path, a.strict, &src, &t, &f, NULL) != 0)
 		return 1;
 	if ((rc = kmb_trace_stat(&t, &s)) < 0) {
 		fprintf(stderr, "kmbench trace stat: %s: %s\n", a.path, strerror(-rc));
@@ -290,6 +290,7 @@ static int cmd_convert(int argc, char **argv)
 	                                     {NULL, 0, NULL, 0}};
 	const char *out = NULL, *to = "kmt";
 	struct kmb_trace_facts f;
+	struct kmb_workload_src src = {.gopt = {.seed = 1}};
 	struct kmb_trace t;
 	bool strict = false;
 	int c, rc;
@@ -318,7 +319,7 @@ static int cmd_convert(int argc, char **argv)
 		return kmb_cli_error("trace convert", "bad --to '%s' (kmt or ftrace)", to);
 	if (argc - optind != 1 || !out)
 		return kmb_cli_error("trace convert", "needs one input trace and -o OUT");
-	if (kmb_workload_load(argv[optind], strict, &t, &f, NULL) != 0)
+	if (kmb_workload_open(argv[optind], strict, &src, &t, &f, NULL) != 0)
 		return 1;
 	rc = write_converted(&t, out, strcmp(to, "kmt") == 0);
 	if (rc == 0)

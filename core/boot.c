@@ -48,6 +48,7 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 	rc = kmb__physmem_init(&kmb__sys.pm, bytes, nodes, kmb__sys.invariants);
 	if (rc != 0)
 		return rc;
+	kmb_physmem_set_cpus(&kmb__sys.pm, ncpus);
 	if (kmb__sys.invariants && (rc = kmb__inv_init()) != 0)
 		goto fail_pm;
 	kmb__invariants_on = kmb__sys.invariants;
@@ -108,7 +109,9 @@ static int shutdown(bool quiet)
 		be->pages->destroy(be->pages);
 		be->pages = NULL;
 	}
-	held = kmb__sys.pm.data_pages + kmb__sys.pm.meta_pages;
+	for (unsigned c = 0; c < be->ncpus; c++)
+		kmb_physmem_fold(&kmb__sys.pm, c); /* a thread left attached: its difference */
+	held = kmb__sys.pm.held_pages;
 	if (held != 0 && rc == 0 && !quiet) {
 		fprintf(stderr, "kmbench: shutdown: %s still holds %lld pages after fini\n",
 		        be->ops->name, (long long)held);
@@ -178,6 +181,7 @@ void kmb_thread_detach(void)
 		return;
 	if (be->ops->thread_detach)
 		be->ops->thread_detach(be, cpu);
+	kmb_physmem_fold(&kmb__sys.pm, cpu); /* exact again (physmem.c 3.) */
 	kmb_curthread.attached = false;
 	__atomic_store_n(&cpu_owner[cpu], 0, __ATOMIC_RELEASE);
 	kmb__wait_detach();
@@ -256,8 +260,7 @@ int kmb_extfrag(unsigned order, int *unusable, int *fragindex)
 
 size_t kmb_footprint_pages(void)
 {
-	return (size_t)(__atomic_load_n(&kmb__sys.pm.data_pages, __ATOMIC_RELAXED) +
-	                __atomic_load_n(&kmb__sys.pm.meta_pages, __ATOMIC_RELAXED));
+	return (size_t)__atomic_load_n(&kmb__sys.pm.held_pages, __ATOMIC_RELAXED);
 }
 
 int kmb_addr_node(const void *addr)

@@ -76,6 +76,16 @@ static inline uint64_t kmb_cycles_end(void)
 #endif
 }
 
+/* A spin-wait's pause: lets the sibling hyperthread run and saves power while polling. */
+static inline void kmb_cpu_relax(void)
+{
+#if defined(__x86_64__)
+	_mm_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 static inline uint64_t kmb_cycles_to_ns(uint64_t c)
 {
 #if defined(__SIZEOF_INT128__)

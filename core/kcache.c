@@ -11,7 +11,11 @@
  *    (ops->natural_pow2), else for a whole page multiple, which every backend page-aligns.
  * 3. The flags, sleeping, M_NOFAIL and INVARIANTS rules are those of kmalloc (kmalloc.c);
  *    a cache's objects are counted in the cache (in use, requests), not in a malloc type.
- * 4. Destroying a cache with live objects panics, as Linux's kmem_cache_destroy() does.
+ * 4. kmem_cache_alloc_usable() also reports the object's usable size without a lookup on
+ *    the fast path: the generic fallback's backend call reports it; a native cache serves
+ *    one object size, so its objects' usable size (the backend's usable_size, e.g. slab's
+ *    chunk) is read once, at its first allocation, and kept in the cache.
+ * 5. Destroying a cache with live objects panics, as Linux's kmem_cache_destroy() does.
  *    Caches still alive at shutdown are freed by kmb_shutdown() (and reported by it).
  */
 #include "internal.h"
@@ -33,6 +37,7 @@ struct kmem_cache {
 	size_t objsize;           /* as created */
 	struct kmb_cache_desc cd; /* as the backend serves it */
 	bool native;
+	size_t usable; /* a native cache's objects' usable size; 0 until the first one */
 	int64_t inuse;
 	uint64_t calls;
 };
@@ -159,15 +164,28 @@ const char *kmem_cache_name(const struct kmem_cache *c)
 	return c->name;
 }
 
-void *kmb__cache_backend_alloc(struct kmem_cache *c, int flags)
+/* One backend call; *usable is the object's usable size (4.). */
+static void *cache_backend_alloc(struct kmem_cache *c, int flags, size_t *usable)
 {
 	struct kmb_backend *be = &kmb__sys.be;
+	void *p;
 
-	if (c->native)
-		return be->ops->cache_alloc(be, &c->cd, flags);
+	if (!c->native)
+		return be->ops->alloc(be, c->cd.size, flags, usable);
+	p = be->ops->cache_alloc(be, &c->cd, flags);
+	*usable = __atomic_load_n(&c->usable, __ATOMIC_RELAXED);
+	if (kmb__unlikely(*usable == 0) && p != NULL) {
+		*usable = be->ops->usable_size(be, p);
+		__atomic_store_n(&c->usable, *usable, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+void *kmb__cache_backend_alloc(struct kmem_cache *c, int flags)
+{
 	size_t usable;
 
-	return be->ops->alloc(be, c->cd.size, flags, &usable);
+	return cache_backend_alloc(c, flags, &usable);
 }
 
 void kmb__cache_backend_free(struct kmem_cache *c, void *obj)
@@ -198,20 +216,24 @@ void kmb__cache_account(struct kmem_cache *c, long delta)
 		__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
 }
 
-void *kmem_cache_alloc(struct kmem_cache *c, int flags)
+/* kmem_cache_alloc; *usable as kmalloc.c's kmalloc_fast: 0 off the fast path. */
+static inline void *cache_alloc_fast(struct kmem_cache *c, int flags, size_t *usable)
 {
 	struct kmb__request rq = {"kmem_cache_alloc", 0, NULL, c, flags};
 	void *p;
 
+	*usable = 0;
 	/* the fast path (kmalloc.c 3.): booted without INVARIANTS, legal flags */
 	if (kmb__likely(c != NULL && kmb__sys.fast && c->cd.size <= kmb__sys.max_size &&
 	                kmb__flags_ok(flags))) {
 		rq.size = c->objsize;
-		p = kmb__cache_backend_alloc(c, flags);
-		if (kmb__unlikely(p == NULL))
+		p = cache_backend_alloc(c, flags, usable);
+		if (kmb__unlikely(p == NULL)) {
+			*usable = 0;
 			p = kmb__alloc_missed(&rq, c->cd.size); /* zeroes too */
-		else if (flags & M_ZERO)
+		} else if (flags & M_ZERO) {
 			memset(p, 0, c->cd.size);
+		}
 		if (p != NULL)
 			kmb__cache_account(c, 1);
 		return p;
@@ -223,6 +245,22 @@ void *kmem_cache_alloc(struct kmem_cache *c, int flags)
 	p = kmb__alloc(&rq, c->cd.size);
 	if (p != NULL)
 		kmb__cache_account(c, 1);
+	return p;
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c, int flags)
+{
+	size_t usable;
+
+	return cache_alloc_fast(c, flags, &usable);
+}
+
+void *kmem_cache_alloc_usable(struct kmem_cache *c, int flags, size_t *usable)
+{
+	void *p = cache_alloc_fast(c, flags, usable);
+
+	if (kmb__unlikely(*usable == 0) && p != NULL)
+		*usable = kmalloc_usable_size(p); /* the full path */
 	return p;
 }
 

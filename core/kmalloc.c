@@ -11,9 +11,10 @@
  * 3. The fast path: a request that passes fast_ok()'s few compares (booted without
  *    INVARIANTS, a registered type without a limit, legal size and flags) makes one backend
  *    call, which reports the usable size, and counts it in the thread's per-CPU type
- *    statistics: no lock, no atomic read-modify-write.  kfree likewise.  Anything else
- *    takes the full path (checks that panic with the reason, limits, INVARIANTS).  The
- *    slow path (wait.c explains the protocol):
+ *    statistics: no lock, no atomic read-modify-write.  kfree likewise.  kmalloc_usable()
+ *    hands the caller that usable size too (the full path looks it up after success).
+ *    Anything else takes the full path (checks that panic with the reason, limits,
+ *    INVARIANTS).  The slow path (wait.c explains the protocol):
  *      - over the type's limit (memuse + size > limit): M_NOWAIT fails; else sleep;
  *      - backend short: M_NOFAIL retries first with M_USE_RESERVE, as Linux lets
  *        __GFP_NOFAIL dip into the reserve; M_NOWAIT fails; else the backend drains its
@@ -297,26 +298,46 @@ static inline bool fast_ok(size_t size, const struct malloc_type *type, int flag
 	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
 }
 
-void *kmalloc(size_t size, struct malloc_type *type, int flags)
+/* kmalloc; *usable is the block's usable size from the fast path's backend call, or 0
+ * when it was not taken (the caller asks kmalloc_usable_size then). */
+static inline void *kmalloc_fast(size_t size, struct malloc_type *type, int flags, size_t *usable)
 {
 	struct kmb__request rq = {"kmalloc", size, type, NULL, flags};
 	struct kmb_backend *be = &kmb__sys.be;
 
+	*usable = 0;
 	if (kmb__likely(fast_ok(size, type, flags))) {
-		size_t usable;
-		void *p = be->ops->alloc(be, size, flags, &usable);
+		void *p = be->ops->alloc(be, size, flags, usable);
 
-		if (kmb__unlikely(p == NULL))
+		if (kmb__unlikely(p == NULL)) {
+			*usable = 0;
 			return kmb__alloc_missed(&rq, size);
+		}
 		if (flags & M_ZERO)
-			memset(p, 0, usable);
-		kmb__type_alloced(type, usable);
+			memset(p, 0, *usable);
+		kmb__type_alloced(type, *usable);
 		return p;
 	}
 	kmb__check_flags(&rq);
 	if (kmb__unlikely(size == 0))
 		usage_panic(&rq, "zero size");
 	return kmb__alloc(&rq, redzoned(&rq));
+}
+
+void *kmalloc(size_t size, struct malloc_type *type, int flags)
+{
+	size_t usable;
+
+	return kmalloc_fast(size, type, flags, &usable);
+}
+
+void *kmalloc_usable(size_t size, struct malloc_type *type, int flags, size_t *usable)
+{
+	void *p = kmalloc_fast(size, type, flags, usable);
+
+	if (kmb__unlikely(*usable == 0) && p != NULL)
+		*usable = kmalloc_usable_size(p); /* the full path: INVARIANTS, limits, sleeps */
+	return p;
 }
 
 static void check_free(const char *func, const void *addr, struct malloc_type *type)

@@ -101,6 +101,28 @@ replay_targets_script)
 	expect_exit 2 bash "$SRC/bench/replay_targets.sh" "$TMP/no-kmbench"
 	has "$TMP/err" "no kmbench"
 	;;
+scaling_check_script)
+	# bench/scaling_check.sh on a tiny trace, one run: a row per backend (no ratio asserted)
+	export KMB_SCALING_BACKENDS="slab bucket libc"
+	expect_exit 0 bash "$SRC/bench/scaling_check.sh" "$KMB" 1 20000
+	for b in slab bucket libc; do
+		"$KMB" list | grep -q "^  $b " || continue # not built (KMB_BACKENDS)
+		awk -v b="$b" '$1 == b && $3 == "M" && $2 > 0 && $5 == "M" && $4 > 0 { ok = 1 }
+			END { exit !ok }' "$TMP/out" || fail "no row for $b: $(cat "$TMP/out")"
+	done
+	expect_exit 2 bash "$SRC/bench/scaling_check.sh" "$TMP/no-kmbench"
+	has "$TMP/err" "no kmbench"
+	# the mapping is labelled; --map and --warmup are checked
+	expect_exit 0 "$KMB" replay --backend slab --trace larson --threads 2 --replicate 2 --warmup 1
+	has "$TMP/out" "mapping copies"
+	has "$TMP/out" "CPU time"
+	expect_exit 0 "$KMB" replay --backend slab --trace larson --threads 2 --map streams
+	has "$TMP/out" "mapping streams"
+	expect_exit 2 "$KMB" replay --map diagonal
+	has "$TMP/err" "bad --map"
+	expect_exit 2 "$KMB" run --warmup -1
+	has "$TMP/err" "bad --warmup"
+	;;
 plugin)
 	so=$(dirname "$KMB")/kr-plugin.so
 	[ -f "$so" ] || { echo "kr-plugin not built (KMB_BACKENDS): skipped"; exit 77; }

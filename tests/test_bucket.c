@@ -12,6 +12,7 @@
 
 #include "backends/bucket/bucket.h"
 #include "core/internal.h"
+#include "bench/engine/engine.h"
 #include "workloads/trace.h"
 
 #define PAGE    KMB_PAGE_SIZE
@@ -635,130 +636,40 @@ static uint64_t geometry_peak(const struct kmb_plan *plan, uint64_t *slot_bytes)
 	return peak;
 }
 
-struct replay {
-	const struct kmb_plan *plan;
-	struct malloc_type **types;
-	struct kmem_cache **caches;
-	struct slot {
-		void *p;
-		uint64_t usable;
-		uint32_t owner; /* type or cache index */
-		uint8_t kind;   /* KMB_OP_KMALLOC or KMB_OP_CACHE_ALLOC; 0 = empty */
-	} * slot;
-	uint64_t live, peak, failed, mismatched;
-};
-
-static void replay_alloc(struct replay *r, const struct kmb_op *op)
-{
-	struct slot *sl = &r->slot[op->slot];
-	uint64_t size = op->kind == KMB_OP_KMALLOC ? op->size : r->plan->cache_size[op->type];
-	void *p;
-
-	if (op->kind == KMB_OP_KMALLOC)
-		p = kmalloc(op->size, r->types[op->type], op->flags);
-	else
-		p = kmem_cache_alloc(r->caches[op->type], op->flags);
-	if (p == NULL) {
-		r->failed++;
-		return;
-	}
-	*sl = (struct slot){p, kmalloc_usable_size(p), op->type, op->kind};
-	if (sl->usable != geometry(size))
-		r->mismatched++;
-	r->live += sl->usable;
-	r->peak = r->live > r->peak ? r->live : r->peak;
-}
-
-static void replay_free(struct replay *r, struct slot *sl)
-{
-	if (sl->kind == KMB_OP_KMALLOC)
-		kfree(sl->p, r->types[sl->owner]);
-	else if (sl->kind == KMB_OP_CACHE_ALLOC)
-		kmem_cache_free(r->caches[sl->owner], sl->p);
-	else
-		return;
-	r->live -= sl->usable;
-	sl->kind = 0;
-}
-
-static void replay_setup(struct replay *r, const struct kmb_plan *plan)
-{
-	r->plan = plan;
-	r->types = calloc(plan->ntypes + 1, sizeof(*r->types));
-	r->caches = calloc(plan->ncaches + 1, sizeof(*r->caches));
-	r->slot = calloc(plan->nslots + 1, sizeof(*r->slot));
-	ASSERT_TRUE(r->types && r->caches && r->slot);
-	for (uint32_t i = 0; i < plan->ntypes; i++)
-		ASSERT_NOT_NULL(r->types[i] = kmb_malloc_type_create(plan->type_name[i]));
-	for (uint32_t i = 0; i < plan->ncaches; i++)
-		ASSERT_NOT_NULL(r->caches[i] = kmem_cache_create(plan->cache_name[i],
-		                                                 plan->cache_size[i], 0, 0));
-}
-
-/* The replay loop of bench/engine/replay.c (timing left out), on the booted backend. */
-static void replay_run(struct replay *r)
-{
-	for (size_t i = 0; i < r->plan->nop; i++) {
-		const struct kmb_op *op = &r->plan->op[i];
-
-		if (op->kind == KMB_OP_KMALLOC || op->kind == KMB_OP_CACHE_ALLOC)
-			replay_alloc(r, op);
-		else if (op->kind == KMB_OP_KFREE || op->kind == KMB_OP_CACHE_FREE)
-			replay_free(r, &r->slot[op->slot]);
-	}
-}
-
-static void replay_teardown(struct replay *r)
-{
-	for (uint32_t s = 0; s < r->plan->nslots; s++)
-		replay_free(r, &r->slot[s]);
-	for (uint32_t i = 0; i < r->plan->ncaches; i++)
-		kmem_cache_destroy(r->caches[i]);
-	for (uint32_t i = 0; i < r->plan->ntypes; i++)
-		kmb_malloc_type_destroy(r->types[i]);
-	free(r->types);
-	free(r->caches);
-	free(r->slot);
-}
-
 /*
  * The figure of the issue's "Done when": 983,360 bytes, computed by geometry_peak() from
  * the plan alone (no allocator involved), and again by a script straight from the raw
- * trace (live pointers, implicit frees, geometry(bytes_req)).  The replay must reach it
- * exactly, with every object's usable size equal to geometry(size) and no failed
- * allocation.  (The trace's peak live requested bytes are 673,929.)
+ * trace (live pointers, implicit frees, geometry(bytes_req)).  The replay engine's peak
+ * of live usable bytes (kmalloc_usable's usable sizes) must reach it exactly, with no
+ * failed allocation.  (The trace's peak live requested bytes are 673,929.)
  */
 #define BUNDLED_GEOMETRY_PEAK 983360
 
 KMB_TEST(bundled_trace_peak_equals_the_geometry)
 {
-	struct kmb_config cfg = {
-	        .backend = "bucket", .nodes = 1, .ncpus = 1, .invariants = KMB_INVARIANTS_OFF};
-	struct replay r = {0};
+	struct kmb_replay_opts o = {.backend = "bucket", .invariants = KMB_INVARIANTS_OFF};
+	struct kmb_replay_result *r = calloc(1, sizeof(*r));
 	struct kmb_trace t;
+	struct kmb_trace_facts f;
 	struct kmb_plan plan;
 	uint64_t *slot_bytes, expected;
-	char err[256];
+	char err[2600];
 
-	ASSERT_EQ_I(kmb_trace_load(BUNDLED, NULL, &t, err, sizeof(err)), 0);
-	ASSERT_EQ_I(kmb_trace_plan(&t, &plan), 0);
+	ASSERT_NOT_NULL(r);
+	ASSERT_EQ_I(kmb_workload_load(BUNDLED, false, &t, &f, &plan), 0);
 	ASSERT_NOT_NULL(slot_bytes = calloc(plan.nslots + 1, sizeof(*slot_bytes)));
 	expected = geometry_peak(&plan, slot_bytes);
 	printf("bucket geometry peak of the bundled trace: %" PRIu64 " bytes\n", expected);
-	ASSERT_EQ_I(kmb_boot(&cfg), 0);
-	ASSERT_EQ_I(kmb_thread_attach("replay-0", 0), 0);
-	replay_setup(&r, &plan);
-	replay_run(&r);
+	/* the replay engine itself (bench/engine), one thread: its figures are exact */
+	ASSERT_EQ_I(kmb_replay(&plan, &f, BUNDLED, &o, r, err, sizeof(err)), 0);
 	printf("replayed on bucket: peak live usable bytes %" PRIu64 ", failed %" PRIu64 "\n",
-	       r.peak, r.failed);
-	ASSERT_EQ_U(r.failed, 0);
-	ASSERT_EQ_U(r.mismatched, 0);
-	ASSERT_EQ_U(r.peak, expected);
+	       r->peak_live_bytes_alloc, r->failed_allocs);
+	ASSERT_EQ_U(r->failed_allocs, 0);
+	ASSERT_EQ_U(r->peak_live_error_bytes, 0);
+	ASSERT_EQ_U(r->peak_live_bytes_alloc, expected);
 	ASSERT_EQ_U(expected, BUNDLED_GEOMETRY_PEAK);
-	replay_teardown(&r);
-	ASSERT_EQ_U(r.live, 0);
-	kmb_thread_detach();
-	ASSERT_EQ_I(kmb_shutdown(), 0);
+	kmb_replay_result_free(r);
+	free(r);
 	free(slot_bytes);
 	kmb_plan_free(&plan);
 	kmb_trace_free(&t);

@@ -142,6 +142,46 @@ KMB_TEST(usable_size_and_alignment)
 	shutdown_ok();
 }
 
+/* kmalloc_usable and kmem_cache_alloc_usable report what kmalloc_usable_size would, fast
+ * path or full path (INVARIANTS), for every size and for a cache's every object. */
+static void usable_from_the_allocation(int invariants)
+{
+	struct kmem_cache *c;
+	void *objs[8];
+
+	boot(SMALL_MEM, invariants);
+	for (size_t size = 1; size <= 3 * PAGE; size += (size < 256 ? 1 : 61)) {
+		size_t usable = 0;
+		void *p = kmalloc_usable(size, M_TESTA, M_WAITOK, &usable);
+
+		ASSERT_NOT_NULL(p);
+		ASSERT_EQ_U(usable, kmalloc_usable_size(p));
+		kfree(p, M_TESTA);
+	}
+	ASSERT_NOT_NULL(c = kmem_cache_create("usable", 200, 0, 0));
+	for (size_t i = 0; i < 8; i++) {
+		size_t usable = 0;
+
+		ASSERT_NOT_NULL(objs[i] = kmem_cache_alloc_usable(c, M_WAITOK, &usable));
+		ASSERT_EQ_U(usable, kmalloc_usable_size(objs[i]));
+		ASSERT_CMP_U(usable, >=, 200);
+	}
+	for (size_t i = 0; i < 8; i++)
+		kmem_cache_free(c, objs[i]);
+	kmem_cache_destroy(c);
+	shutdown_ok();
+}
+
+KMB_TEST(usable_from_the_allocation_fast_path)
+{
+	usable_from_the_allocation(KMB_INVARIANTS_OFF);
+}
+
+KMB_TEST(usable_from_the_allocation_invariants)
+{
+	usable_from_the_allocation(KMB_INVARIANTS_ON);
+}
+
 /* ---- exhaustion: M_NOWAIT, M_FAILOK, impossible requests, M_USE_RESERVE, M_NOFAIL ------- */
 
 KMB_TEST(nowait_returns_null_when_memory_is_short)

@@ -174,25 +174,13 @@ static void excerpt(char *dst, size_t dstlen, struct span s)
 		dst[j] = '\0';
 }
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-                                                         ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* "key=value: why" with the value excerpted. */
 static void field_reason(char *r, size_t rlen, const char *key, struct span v, const char *why)
 {
 	char ex[48];
 
 	excerpt(ex, sizeof(ex), v);
-	seterr(r, rlen, "%s=%s: %s", key, ex, why);
+	kmb__seterr(r, rlen, "%s=%s: %s", key, ex, why);
 }
 
 /* ---- the line head: task-pid, CPU, flags, timestamp, event name --------------------- */
@@ -562,7 +550,7 @@ static int get_num(const struct fields *f, int id, int (*parse)(struct span, uin
 	int rc;
 
 	if (!(f->seen & (1u << id))) {
-		seterr(r, rlen, "missing %s=", field_keys[id].key);
+		kmb__seterr(r, rlen, "missing %s=", field_keys[id].key);
 		return -EINVAL;
 	}
 	rc = parse(f->v[id], out);
@@ -625,7 +613,7 @@ static int cached_gfp(struct span s, int *flags)
 static int get_gfp(const struct fields *f, int *flags, char *r, size_t rlen)
 {
 	if (!(f->seen & (1u << F_GFP))) {
-		seterr(r, rlen, "missing gfp_flags=");
+		kmb__seterr(r, rlen, "missing gfp_flags=");
 		return -EINVAL;
 	}
 	if (cached_gfp(f->v[F_GFP], flags) < 0) {
@@ -641,7 +629,7 @@ static int slab_event(struct kmb_trace *t, const struct fields *f, struct kmb_ev
 	int rc;
 
 	if (!(f->seen & (1u << F_CALL_SITE))) {
-		seterr(r, rlen, "missing call_site=");
+		kmb__seterr(r, rlen, "missing call_site=");
 		return -EINVAL;
 	}
 	if ((rc = get_num(f, F_PTR, parse_ptr, &e->ptr, r, rlen)) < 0)
@@ -678,7 +666,7 @@ static int get_order(const struct fields *f, uint8_t *order, char *r, size_t rle
 	int rc;
 
 	if (!(f->seen & (1u << F_ORDER))) {
-		seterr(r, rlen, "missing order=");
+		kmb__seterr(r, rlen, "missing order=");
 		return -EINVAL;
 	}
 	if (v.n > 1 && v.p[0] == '-' && parse_dec((struct span){v.p + 1, v.n - 1}, &o) != -EINVAL) {
@@ -816,8 +804,8 @@ static void keep_error(struct kmb_trace *t, uint32_t lineno, const char *why)
 {
 	if (t->nerrors >= KMB_TRACE_MAX_ERRORS)
 		return;
-	seterr(t->errors[t->nerrors], sizeof(t->errors[0]), "%s:%u: %s",
-	       t->path ? t->path : "<input>", lineno, why);
+	kmb__seterr(t->errors[t->nerrors], sizeof(t->errors[0]), "%s:%u: %s",
+	            t->path ? t->path : "<input>", lineno, why);
 	if (t->nerrors++ == 0)
 		memcpy(t->first_error, t->errors[0], sizeof(t->first_error));
 }
@@ -828,7 +816,7 @@ int kmb__trace_skip(struct kmb_trace *t, int reason, uint32_t lineno, const char
 	t->skipped[reason]++;
 	if (reason == KMB_SKIP_OTHER_EVENT)
 		return -ENOENT;
-	seterr(err, errlen, "%s", why);
+	kmb__seterr(err, errlen, "%s", why);
 	keep_error(t, lineno, why);
 	return -EINVAL;
 }
@@ -849,7 +837,7 @@ static int parse_event(struct kmb_trace *t, const char *p, size_t n, const struc
 
 		excerpt(ev, sizeof(ev), h->event);
 		snprintf(why, sizeof(why), "%s", r);
-		seterr(r, rlen, "%s: %s", ev, why);
+		kmb__seterr(r, rlen, "%s: %s", ev, why);
 	}
 	return rc;
 }
@@ -883,7 +871,7 @@ int kmb_trace_parse_line(struct kmb_trace *t, const char *line, size_t len, uint
 	if (rc == 0)
 		rc = push_event(t, &e);
 	if (rc < 0) {
-		seterr(err, errlen, "out of memory");
+		kmb__seterr(err, errlen, "out of memory");
 		return rc;
 	}
 	return 1;

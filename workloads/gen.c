@@ -100,19 +100,6 @@ const struct kmb_workload *kmb_workload_find(const char *name)
 
 /* ---- options ------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static int seterr(char *err, size_t errlen, const char *fmt,
-                                                        ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 static int find_variant(const struct kmb_workload *w, const char *v, unsigned *idx)
 {
 	*idx = 0;
@@ -147,23 +134,23 @@ int kmb_workload_resolve(const struct kmb_workload *w, struct kmb_gen_opts *o, c
 	if (!o->cpus)
 		o->cpus = 2;
 	if (o->events < KMB_GEN_MIN_EVENTS || o->events > KMB_GEN_MAX_EVENTS)
-		return seterr(err, errlen, "--events must be %u..%u", KMB_GEN_MIN_EVENTS,
-		              KMB_GEN_MAX_EVENTS);
+		return kmb__seterr(err, errlen, "--events must be %u..%u", KMB_GEN_MIN_EVENTS,
+		                   KMB_GEN_MAX_EVENTS);
 	if (o->cpus > KMB_GEN_MAX_CPUS)
-		return seterr(err, errlen, "--cpus must be 1..%u", KMB_GEN_MAX_CPUS);
+		return kmb__seterr(err, errlen, "--cpus must be 1..%u", KMB_GEN_MAX_CPUS);
 	if (o->variant && !w->variants)
-		return seterr(err, errlen, "%s has no variants", w->name);
+		return kmb__seterr(err, errlen, "%s has no variants", w->name);
 	if (find_variant(w, o->variant, &idx) < 0) {
 		list_variants(w, names, sizeof(names));
-		return seterr(err, errlen, "unknown variant '%s' of %s (%s)", o->variant, w->name,
-		              names);
+		return kmb__seterr(err, errlen, "unknown variant '%s' of %s (%s)", o->variant,
+		                   w->name, names);
 	}
 	if (o->mem_bytes && !w->default_mem)
-		return seterr(err, errlen, "--mem does not apply to %s", w->name);
+		return kmb__seterr(err, errlen, "--mem does not apply to %s", w->name);
 	if (!o->mem_bytes)
 		o->mem_bytes = w->default_mem;
 	if (w->default_mem && (o->mem_bytes < (1u << 20) || o->mem_bytes > KMB_GEN_MAX_MEM))
-		return seterr(err, errlen, "--mem must be 1M..16G");
+		return kmb__seterr(err, errlen, "--mem must be 1M..16G");
 	return w->check ? w->check(o, err, errlen) : 0;
 }
 
@@ -522,7 +509,7 @@ static int gen_run(struct kmb__gen *g, const struct kmb_workload *w, const struc
 	g->o = *o;
 	g->err = err;
 	g->errlen = errlen;
-	seterr(err, errlen, "%s", "");
+	kmb__seterr(err, errlen, "%s", "");
 	if (kmb_workload_resolve(w, &g->o, err, errlen) < 0)
 		return -EINVAL;
 	find_variant(w, g->o.variant, &g->variant);
@@ -609,7 +596,7 @@ int kmb_workload_write_ftrace(const struct kmb_workload *w, const struct kmb_gen
 	int rc = gen_run(&g, w, o, &t, err, errlen);
 
 	if (rc == 0 && (rc = write_all(&g, out)) < 0)
-		seterr(err, errlen, "write error");
+		kmb__seterr(err, errlen, "write error");
 	if (nevents)
 		*nevents = t.nev;
 	gen_release(&g);

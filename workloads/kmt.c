@@ -82,18 +82,6 @@
 #define UNMATCHED_OBJ  (1ULL << 63)
 #define UNMATCHED_PAGE (1ULL << 62)
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-                                                         ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- CRC-32C, slice-by-8 ------------------------------------------------------------ */
 
 static uint32_t crc_table[8][256];
@@ -334,8 +322,9 @@ static int check_event(const struct kmb_trace *t, const struct kmb_event *e, siz
 {
 	if (e->kind < KMB_EV_KMALLOC || e->kind > KMB_EV_PAGE_FREE || e->order > MAX_ORDER ||
 	    e->site >= t->nstr || e->cache >= t->nstr) {
-		seterr(err, errlen, "event %zu: kind %u, order %u or string index out of range", i,
-		       e->kind, e->order);
+		kmb__seterr(err, errlen,
+		            "event %zu: kind %u, order %u or string index out of range", i, e->kind,
+		            e->order);
 		return -EINVAL;
 	}
 	return 0;
@@ -370,12 +359,12 @@ static int encode_events(struct writer *w, char *err, size_t errlen)
 			return rc;
 		if ((rc = event_ref(page ? &w->page : &w->obj, e, &ref)) < 0 ||
 		    !(s = stream_of(w, e->cpu))) {
-			seterr(err, errlen, "out of memory");
+			kmb__seterr(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
 		put_record(s, e, i, ref);
 		if (s->b.err) {
-			seterr(err, errlen, "out of memory");
+			kmb__seterr(err, errlen, "out of memory");
 			return s->b.err;
 		}
 	}
@@ -457,7 +446,7 @@ static int emit(struct writer *w, FILE *out, char *err, size_t errlen)
 	encode_directory(w, &dir, strtab + str.n);
 	if (dir.err || str.err) {
 		rc = -ENOMEM;
-		seterr(err, errlen, "out of memory");
+		kmb__seterr(err, errlen, "out of memory");
 		goto out;
 	}
 	crc = kmb__crc32c(kmb__crc32c(0, dir.p, dir.n), str.p, str.n);
@@ -478,7 +467,7 @@ static int emit(struct writer *w, FILE *out, char *err, size_t errlen)
 			put_file(w->stream[w->sidx[c] - 1].b.p, w->stream[w->sidx[c] - 1].b.n, out);
 	if (ferror(out)) {
 		rc = -EIO;
-		seterr(err, errlen, "write error");
+		kmb__seterr(err, errlen, "write error");
 	}
 out:
 	free(dir.p);
@@ -504,13 +493,13 @@ int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen
 	int rc;
 
 	if (t->nev > UINT32_MAX) {
-		seterr(err, errlen, "more than %u events", UINT32_MAX);
+		kmb__seterr(err, errlen, "more than %u events", UINT32_MAX);
 		return -EFBIG;
 	}
 	kmb__ptrmap_init(&w.obj.map);
 	kmb__ptrmap_init(&w.page.map);
 	if (!(w.sidx = calloc((size_t)UINT16_MAX + 1, sizeof(*w.sidx)))) {
-		seterr(err, errlen, "out of memory");
+		kmb__seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	rc = encode_events(&w, err, errlen);
@@ -572,7 +561,8 @@ __attribute__((format(printf, 2, 3))) static int corrupt(struct reader *r, const
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	seterr(r->err, r->errlen, "%s: corrupt .kmt: %s", r->t->path ? r->t->path : "<kmt>", why);
+	kmb__seterr(r->err, r->errlen, "%s: corrupt .kmt: %s", r->t->path ? r->t->path : "<kmt>",
+	            why);
 	return -EINVAL;
 }
 
@@ -594,9 +584,9 @@ static int check_header(struct reader *r)
 		               r->n < HDR_SIZE ? "shorter than its 160-byte header"
 		                               : "no .kmt magic");
 	if ((v = (uint32_t)get_le(p + 8, 4)) != KMB_KMT_VERSION) {
-		seterr(r->err, r->errlen,
-		       "%s: .kmt version %u is not supported (this kmbench reads %u)",
-		       r->t->path ? r->t->path : "<kmt>", v, KMB_KMT_VERSION);
+		kmb__seterr(r->err, r->errlen,
+		            "%s: .kmt version %u is not supported (this kmbench reads %u)",
+		            r->t->path ? r->t->path : "<kmt>", v, KMB_KMT_VERSION);
 		return -EINVAL;
 	}
 	if (get_le(p + 12, 4) != HDR_SIZE)
@@ -851,7 +841,7 @@ int kmb_kmt_read(const void *buf, size_t n, struct kmb_trace *t, char *err, size
 			set_source(&r);
 	}
 	if (rc == -ENOMEM)
-		seterr(err, errlen, "%s: out of memory", t->path ? t->path : "<kmt>");
+		kmb__seterr(err, errlen, "%s: out of memory", t->path ? t->path : "<kmt>");
 	free(r.remap);
 	return rc;
 }

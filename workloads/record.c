@@ -57,18 +57,6 @@ const char *const kmb_record_default_events[] = {
         NULL,
 };
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-                                                         ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* snprintf that says whether it fit (a path too long is then treated as missing). */
 __attribute__((format(printf, 3, 4))) static bool fmt(char *dst, size_t len, const char *f, ...)
 {
@@ -131,7 +119,7 @@ static int save(struct saved *s, const char *dir, const char *name, char *err, s
 	s->changed = false;
 	rc = fmt(s->path, sizeof(s->path), "%s/%s", dir, name) ? 0 : -ENAMETOOLONG;
 	if (rc < 0 || (rc = read_small(s->path, s->value, sizeof(s->value))) < 0)
-		seterr(err, errlen, "cannot read %s: %s", s->path, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot read %s: %s", s->path, strerror(-rc));
 	return rc;
 }
 
@@ -140,8 +128,8 @@ static int change(struct saved *s, const char *value, char *err, size_t errlen)
 	int rc = write_small(s->path, value);
 
 	if (rc < 0) {
-		seterr(err, errlen, "cannot write %s: %s%s", s->path, strerror(-rc),
-		       rc == -EACCES || rc == -EPERM ? " (tracing needs root)" : "");
+		kmb__seterr(err, errlen, "cannot write %s: %s%s", s->path, strerror(-rc),
+		            rc == -EACCES || rc == -EPERM ? " (tracing needs root)" : "");
 		return rc;
 	}
 	s->changed = true;
@@ -156,8 +144,8 @@ static void restore(struct saved *s, char *err, size_t errlen)
 	if (!s->changed)
 		return;
 	if ((rc = write_small(s->path, s->value)) < 0 && err && !err[0])
-		seterr(err, errlen, "cannot restore %s to '%s': %s", s->path, s->value,
-		       strerror(-rc));
+		kmb__seterr(err, errlen, "cannot restore %s to '%s': %s", s->path, s->value,
+		            strerror(-rc));
 	s->changed = false;
 }
 
@@ -207,9 +195,9 @@ static int find_tracefs(struct rec *r, char *err, size_t errlen)
 		if (fmt(r->root, sizeof(r->root) - 64, "%s", r->o->tracefs) &&
 		    tracefs_at(r->root, &why))
 			return 0;
-		seterr(err, errlen, "%s: %s", r->root,
-		       why ? "permission denied (tracing needs root)"
-		           : "not a tracefs directory (no tracing_on)");
+		kmb__seterr(err, errlen, "%s: %s", r->root,
+		            why ? "permission denied (tracing needs root)"
+		                : "not a tracefs directory (no tracing_on)");
 		return why ? -EACCES : -ENOENT;
 	}
 	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++)
@@ -218,15 +206,15 @@ static int find_tracefs(struct rec *r, char *err, size_t errlen)
 			return 0;
 		}
 	if (why) {
-		seterr(err, errlen,
-		       "cannot look into /sys/kernel/tracing: permission denied "
-		       "(tracing needs root, or CAP_SYS_ADMIN)");
+		kmb__seterr(err, errlen,
+		            "cannot look into /sys/kernel/tracing: permission denied "
+		            "(tracing needs root, or CAP_SYS_ADMIN)");
 		return -EACCES;
 	}
-	seterr(err, errlen,
-	       "tracefs is not mounted: neither /sys/kernel/tracing nor "
-	       "/sys/kernel/debug/tracing has tracing_on (mount -t tracefs nodev "
-	       "/sys/kernel/tracing, or --tracefs DIR)");
+	kmb__seterr(err, errlen,
+	            "tracefs is not mounted: neither /sys/kernel/tracing nor "
+	            "/sys/kernel/debug/tracing has tracing_on (mount -t tracefs nodev "
+	            "/sys/kernel/tracing, or --tracefs DIR)");
 	return -ENOENT;
 }
 
@@ -244,14 +232,15 @@ static int add_event(struct rec *r, const char *name, size_t len, char *err, siz
 	if (len > 5 && strncmp(name, "kmem:", 5) == 0)
 		name += 5, len -= 5;
 	if (len == 0 || len >= sizeof(nm) || r->nev == MAX_EVENTS) {
-		seterr(err, errlen, "bad event list");
+		kmb__seterr(err, errlen, "bad event list");
 		return -EINVAL;
 	}
 	memcpy(nm, name, len);
 	nm[len] = '\0';
 	if (!event_exists(r, nm)) {
-		seterr(err, errlen, "no event kmem:%s in %s/events/kmem (this kernel lacks it?)",
-		       nm, r->root);
+		kmb__seterr(err, errlen,
+		            "no event kmem:%s in %s/events/kmem (this kernel lacks it?)", nm,
+		            r->root);
 		return -ENOENT;
 	}
 	fmt(rel, sizeof(rel), "events/kmem/%s/enable", nm);
@@ -280,10 +269,10 @@ static int choose_events(struct rec *r, char *err, size_t errlen)
 			return rc;
 	}
 	if (r->nev == 0) {
-		seterr(err, errlen,
-		       "%s/events/kmem has no kmem event (a kernel without "
-		       "CONFIG_TRACEPOINTS, or tracefs not fully mounted)",
-		       r->root);
+		kmb__seterr(err, errlen,
+		            "%s/events/kmem has no kmem event (a kernel without "
+		            "CONFIG_TRACEPOINTS, or tracefs not fully mounted)",
+		            r->root);
 		return -ENOENT;
 	}
 	return 0;
@@ -320,7 +309,7 @@ static int find_cpus(struct rec *r, char *err, size_t errlen)
 	fmt(dir, sizeof(dir), "%s/per_cpu", r->root); /* root is short: find_tracefs */
 	if (!(dp = opendir(dir))) {
 		rc = -errno;
-		seterr(err, errlen, "cannot list %s: %s", dir, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot list %s: %s", dir, strerror(-rc));
 		return rc;
 	}
 	while (rc == 0 && (d = readdir(dp)) != NULL) {
@@ -336,7 +325,7 @@ static int find_cpus(struct rec *r, char *err, size_t errlen)
 	}
 	closedir(dp);
 	if (rc == 0 && r->ncpu == 0) {
-		seterr(err, errlen, "no per_cpu/cpuN/trace_pipe under %s", r->root);
+		kmb__seterr(err, errlen, "no per_cpu/cpuN/trace_pipe under %s", r->root);
 		rc = -ENOENT;
 	}
 	if (r->ncpu > 1)
@@ -353,15 +342,15 @@ static int open_spools(struct rec *r, char *err, size_t errlen)
 
 		if (!fmt(c->spool_path, sizeof(c->spool_path), "%s.cpu%u.XXXXXX", r->o->out_path,
 		         c->cpu)) {
-			seterr(err, errlen, "%s: path too long", r->o->out_path);
+			kmb__seterr(err, errlen, "%s: path too long", r->o->out_path);
 			c->spool_path[0] = '\0';
 			return -ENAMETOOLONG;
 		}
 		if ((fd = mkstemp(c->spool_path)) < 0 || !(c->spool = fdopen(fd, "w+"))) {
 			int e = errno;
 
-			seterr(err, errlen, "cannot write next to %s: %s", r->o->out_path,
-			       strerror(e));
+			kmb__seterr(err, errlen, "cannot write next to %s: %s", r->o->out_path,
+			            strerror(e));
 			if (fd >= 0) {
 				close(fd);
 				unlink(c->spool_path);
@@ -373,8 +362,8 @@ static int open_spools(struct rec *r, char *err, size_t errlen)
 		if ((c->fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 			int e = errno;
 
-			seterr(err, errlen, "cannot open %s: %s%s", p, strerror(e),
-			       e == EACCES || e == EPERM ? " (tracing needs root)" : "");
+			kmb__seterr(err, errlen, "cannot open %s: %s%s", p, strerror(e),
+			            e == EACCES || e == EPERM ? " (tracing needs root)" : "");
 			return -e;
 		}
 	}
@@ -454,7 +443,7 @@ static int start_readers(struct rec *r, char *err, size_t errlen)
 		if ((rc = -pthread_create(&r->cpu[i].th, NULL, reader_main, &r->cpu[i])) == 0)
 			r->cpu[i].started = true;
 		else
-			seterr(err, errlen, "cannot start a reader thread: %s", strerror(-rc));
+			kmb__seterr(err, errlen, "cannot start a reader thread: %s", strerror(-rc));
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
@@ -473,7 +462,7 @@ static int stop_readers(struct rec *r, char *err, size_t errlen)
 		c->started = false;
 		if (c->err && rc == 0) {
 			rc = c->err;
-			seterr(err, errlen, "reading CPU %u: %s", c->cpu, strerror(-rc));
+			kmb__seterr(err, errlen, "reading CPU %u: %s", c->cpu, strerror(-rc));
 		}
 	}
 	return rc;
@@ -605,7 +594,7 @@ static int merge(struct rec *r, struct kmb_record_result *res, char *err, size_t
 		return -ENOMEM;
 	if (!(out = kmb_file_create(r->o->out_path, &kf))) {
 		rc = -errno;
-		seterr(err, errlen, "cannot write %s: %s", r->o->out_path, strerror(errno));
+		kmb__seterr(err, errlen, "cannot write %s: %s", r->o->out_path, strerror(errno));
 		free(s);
 		return rc;
 	}
@@ -623,11 +612,11 @@ static int merge(struct rec *r, struct kmb_record_result *res, char *err, size_t
 		free(s[i].line);
 	free(s);
 	if (rc == 0 && (rc = kmb_file_commit(&kf)) < 0)
-		seterr(err, errlen, "cannot write %s: %s", r->o->out_path, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot write %s: %s", r->o->out_path, strerror(-rc));
 	else if (rc < 0)
 		kmb_file_abort(&kf);
 	if (rc == -EIO)
-		seterr(err, errlen, "cannot write %s: %s", r->o->out_path, strerror(EIO));
+		kmb__seterr(err, errlen, "cannot write %s: %s", r->o->out_path, strerror(EIO));
 	return rc;
 }
 
@@ -709,7 +698,7 @@ int kmb_trace_record(const struct kmb_record_opts *o, struct kmb_record_result *
 	int rc;
 
 	memset(res, 0, sizeof(*res));
-	seterr(err, errlen, "%s", "");
+	kmb__seterr(err, errlen, "%s", "");
 	atomic_init(&r.done, false);
 	atomic_init(&r.lines, 0);
 	atomic_init(&r.bytes, 0);

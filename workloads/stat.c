@@ -40,18 +40,6 @@
 #define NO_ROW   UINT32_MAX
 #define MAX_KEYS 8
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-                                                         ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- rows ------------------------------------------------------------------------------ */
 
 struct table {
@@ -486,17 +474,17 @@ static int parse_keys(const char *s, struct keys *ks, char *err, size_t errlen)
 			    strncmp(s, sort_names[i].name, len) == 0)
 				break;
 		if (i == sizeof(sort_names) / sizeof(sort_names[0]) || ks->n == MAX_KEYS) {
-			seterr(err, errlen,
-			       "unknown sort key '%.*s' (keys: frag, hit, bytes, req, "
-			       "pingpong, free, name)",
-			       (int)len, s);
+			kmb__seterr(err, errlen,
+			            "unknown sort key '%.*s' (keys: frag, hit, bytes, req, "
+			            "pingpong, free, name)",
+			            (int)len, s);
 			return -EINVAL;
 		}
 		ks->k[ks->n++] = sort_names[i].key;
 		s += len + (s[len] == ',');
 	}
 	if (ks->n == 0) {
-		seterr(err, errlen, "no sort key");
+		kmb__seterr(err, errlen, "no sort key");
 		return -EINVAL;
 	}
 	return 0;

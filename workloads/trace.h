@@ -284,6 +284,10 @@ int kmb_trace_record(const struct kmb_record_opts *o, struct kmb_record_result *
 /* The kmem events recorded by default, NULL-terminated. */
 extern const char *const kmb_record_default_events[];
 
+/* ---- private: one error message into err (errlen 0 or NULL: none); -EINVAL (tracefmt.c) */
+__attribute__((format(printf, 3, 4))) int kmb__seterr(char *err, size_t errlen, const char *fmt,
+                                                      ...);
+
 /* ---- private (ftrace.c) ------------------------------------------------------------ */
 /* Count a skipped line (as kmb_trace_parse_line does); returns -EINVAL or -ENOENT. */
 int kmb__trace_skip(struct kmb_trace *t, int reason, uint32_t lineno, const char *why, char *err,

@@ -35,16 +35,16 @@
 #define SNIFF_LINES  256
 #define READ_INITIAL (1u << 20)
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt,
-                                                         ...)
+int kmb__seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
 }
 
 const char *kmb_trace_format_name(int format)
@@ -197,16 +197,16 @@ static int read_lines(struct reader *r, struct kmb_trace *t, bool strict, char *
 			rc = kmb_trace_parse_line(t, line, len, lineno, reason, sizeof(reason));
 		}
 		if (rc == -ENOMEM) {
-			seterr(err, errlen, "%s:%u: out of memory", t->path, lineno);
+			kmb__seterr(err, errlen, "%s:%u: out of memory", t->path, lineno);
 			return rc;
 		}
 		if (rc == -EINVAL && strict) {
-			seterr(err, errlen, "%s:%u: %s", t->path, lineno, reason);
+			kmb__seterr(err, errlen, "%s:%u: %s", t->path, lineno, reason);
 			return rc;
 		}
 	}
 	if (rc < 0)
-		seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
 	return rc;
 }
 
@@ -217,10 +217,10 @@ static int check_not_trace(struct kmb_trace *t, char *err, size_t errlen)
 
 	if (t->nev || !bad)
 		return 0;
-	seterr(err, errlen,
-	       "%s: not a kernel allocation trace: no event in %" PRIu64
-	       " lines (first problem: %s)",
-	       t->path, t->lines, t->first_error);
+	kmb__seterr(err, errlen,
+	            "%s: not a kernel allocation trace: no event in %" PRIu64
+	            " lines (first problem: %s)",
+	            t->path, t->lines, t->first_error);
 	return -EINVAL;
 }
 
@@ -233,14 +233,14 @@ static int load_kmt(int fd, const struct stat *st, struct kmb_trace *t, char *er
 	int rc;
 
 	if (!S_ISREG(st->st_mode)) {
-		seterr(err, errlen, "%s: a .kmt must be a regular file (it is read mapped)",
-		       t->path);
+		kmb__seterr(err, errlen, "%s: a .kmt must be a regular file (it is read mapped)",
+		            t->path);
 		return -EINVAL;
 	}
 	map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
 		rc = -errno;
-		seterr(err, errlen, "cannot map %s: %s", t->path, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot map %s: %s", t->path, strerror(-rc));
 		return rc;
 	}
 	rc = kmb_kmt_read(map, n, t, err, errlen);
@@ -257,12 +257,12 @@ static int open_trace(const char *path, int *fd, struct stat *st, char *err, siz
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0) {
 		rc = -errno;
-		seterr(err, errlen, "cannot open %s: %s", path, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot open %s: %s", path, strerror(-rc));
 		return rc;
 	}
 	rc = fstat(*fd, st) != 0 ? -errno : S_ISDIR(st->st_mode) ? -EISDIR : 0;
 	if (rc < 0) {
-		seterr(err, errlen, "cannot read %s: %s", path, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot read %s: %s", path, strerror(-rc));
 		close(*fd);
 		return rc;
 	}
@@ -286,11 +286,11 @@ static int load_fd(int fd, const struct stat *st, const struct kmb_trace_opts *o
 	int rc;
 
 	if (!(r.buf = malloc(r.cap))) {
-		seterr(err, errlen, "%s: out of memory", t->path);
+		kmb__seterr(err, errlen, "%s: out of memory", t->path);
 		return -ENOMEM;
 	}
 	if ((rc = read_head(&r)) < 0) {
-		seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
+		kmb__seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
 	} else if ((t->format = kmb_trace_sniff(r.buf, r.end)) == KMB_FMT_KMT) {
 		rc = load_kmt(fd, st, t, err, errlen);
 	} else {
@@ -310,10 +310,10 @@ int kmb_trace_load(const char *path, const struct kmb_trace_opts *opts, struct k
 	int fd, rc;
 
 	kmb_trace_init(t);
-	seterr(err, errlen, "%s", "");
+	kmb__seterr(err, errlen, "%s", "");
 	t->path = strdup(path);
 	if (!t->path || t->nstr == 0) {
-		seterr(err, errlen, "%s: out of memory", path);
+		kmb__seterr(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
 	if ((rc = open_trace(path, &fd, &st, err, errlen)) < 0)

@@ -15,14 +15,32 @@
 #include <kmbench/kmbench.h>
 
 #include "core/hist.h"
+#include "workloads/gen.h"
 #include "workloads/trace.h"
 
 #define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
 
 /* ---- workload.c ------------------------------------------------------------------------ */
-/* Load a trace, its facts and (plan != NULL) its replay plan; prints errors; 0 or -errno. */
+#define KMB_BUNDLED_TRACE "linux-3.6-boot" /* the bundled trace's workload name */
+const char *kmb_default_trace(void);       /* its path */
+
+/* Load a trace file, its facts and (plan != NULL) its replay plan; prints errors; 0 or
+ * -errno. */
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
                       struct kmb_trace_facts *facts, struct kmb_plan *plan);
+
+/* Where a workload argument's trace comes from (kmb_workload_open). */
+struct kmb_workload_src {
+	const struct kmb_workload *gen; /* generator, or NULL for a trace file */
+	struct kmb_gen_opts gopt;       /* in: a generator's options (0s: its defaults);
+	                                 * out: resolved */
+	char source[640];               /* the trace file, or the `kmbench trace gen` command */
+};
+/* The one function from a workload argument - KMB_BUNDLED_TRACE, a generator's name, or a
+ * trace file - to its trace, facts and (plan != NULL) plan (workload.c 1.); prints errors;
+ * 0 or -errno, the trace freed on failure. */
+int kmb_workload_open(const char *arg, bool strict, struct kmb_workload_src *src,
+                      struct kmb_trace *t, struct kmb_trace_facts *facts, struct kmb_plan *plan);
 
 /* ---- replay.c -------------------------------------------------------------------------- */
 struct kmb_replay_opts {
@@ -34,11 +52,17 @@ struct kmb_replay_opts {
 	unsigned threads;       /* replay threads (0 = 1) */
 	unsigned replicate;     /* disjoint copies of the trace replayed at once (0 = 1) */
 	unsigned repeat;        /* passes over the trace (0 = 1) */
-	bool strict;            /* keep the trace's global order */
-	bool compact;           /* placement: compact (else spread) */
-	const char *topology;   /* NULL: this machine; hwloc synthetic or .xml */
-	double pace;            /* > 0: honour the trace's timestamps, gaps scaled by this */
-	uint64_t fault_mtbf;    /* > 0: page sources fail once in this many calls (fault.c) */
+	unsigned warmup;        /* untimed passes first, not counted (same boot) */
+	enum kmb_map {
+		KMB_MAP_AUTO,    /* copies when replicate >= threads, else streams */
+		KMB_MAP_COPIES,  /* copy r runs whole on thread r % threads */
+		KMB_MAP_STREAMS, /* stream c of copy r on thread (r * ncpus + c) % threads */
+	} map;
+	bool strict;          /* keep the trace's global order */
+	bool compact;         /* placement: compact (else spread) */
+	const char *topology; /* NULL: this machine; hwloc synthetic or .xml */
+	double pace;          /* > 0: honour the trace's timestamps, gaps scaled by this */
+	uint64_t fault_mtbf;  /* > 0: page sources fail once in this many calls (fault.c) */
 	const struct kmb_trace *trace; /* for pacing: the events' timestamps */
 	/* Call at_op(at_op_arg) right after operation number at_op (1-based, counted over
 	 * all threads) - e.g. the peak_at_op of an earlier single-threaded replay, to look at
@@ -82,11 +106,12 @@ struct kmb_replay_result {
 	double timer_overhead_ns;
 	/* issue 11: the replay loop alone (threads created, bound, attached and warmed before
 	 * the clock starts, detached after it stops) */
-	double cpu_seconds;      /* sum over replay threads of CLOCK_THREAD_CPUTIME_ID in the loop */
-	double ops_per_cpu_sec;  /* ops / cpu_seconds */
-	double dep_wait_seconds; /* sum over threads of time spent waiting for another thread's
-	                          * operation on the same slot (cross-thread dependencies) */
-	double timer_resolution_ns; /* one tick of the cycle counter as converted to ns */
+	double cpu_seconds;     /* sum over replay threads of CLOCK_THREAD_CPUTIME_ID in the loop */
+	double ops_per_cpu_sec; /* ops / cpu_seconds */
+	double dep_wait_seconds;    /* sum over threads of time spent waiting for another thread's
+	                             * operation on the same slot (cross-thread dependencies) */
+	double timer_resolution_ns; /* the cycle counter's smallest step between two reads, in
+	                             * ns: latencies are multiples of it */
 	char mapping[16];           /* "copies" (copy r runs whole on thread r % T) or "streams" */
 	/* How exact the global figures are with several threads: 0 = exact; otherwise the
 	 * largest possible error of peak_live_bytes_req/_alloc and of the footprint peak */

@@ -74,21 +74,32 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 {
 	fprintf(out, "replay of %s on %s%s\n", r->trace, r->backend,
 	        r->aborted ? " (ABORTED)" : "");
-	fprintf(out, "  %u thread%s (%u bound), replicate %u, repeat %u, order %s; topology %s\n",
-	        r->threads, r->threads == 1 ? "" : "s", r->threads_bound, r->replicate, r->repeat,
-	        r->strict ? "strict" : "deps", r->topology);
+	fprintf(out,
+	        "  %u thread%s (%u bound), replicate %u (mapping %s), repeat %u, order %s; "
+	        "topology %s\n",
+	        r->threads, r->threads == 1 ? "" : "s", r->threads_bound, r->replicate, r->mapping,
+	        r->repeat, r->strict ? "strict" : "deps", r->topology);
 	fprintf(out, "  events %" PRIu64 ", operations %" PRIu64 " in %.3f ms: %.0f ops/s\n",
 	        r->events, r->ops, r->seconds * 1e3, r->ops_per_sec);
+	fprintf(out,
+	        "  CPU time %.3f ms: %.0f ops per CPU-second; waiting for other threads %.3f ms\n",
+	        r->cpu_seconds * 1e3, r->ops_per_cpu_sec, r->dep_wait_seconds * 1e3);
 	print_lat(out, "alloc", &r->alloc_ns);
 	print_lat(out, "free", &r->free_ns);
-	fprintf(out, "  timer cost %.1f ns per measured operation (included above)",
-	        r->timer_overhead_ns);
+	fprintf(out,
+	        "  timer cost %.1f ns per measured operation (included above), resolution %.1f "
+	        "ns (the cycle counter's smallest step)",
+	        r->timer_overhead_ns, r->timer_resolution_ns);
 	if (r->latency_every > 1)
 		fprintf(out, "; 1 in %u operations timed", r->latency_every);
 	fputc('\n', out);
 	print_sizes(out, r);
-	fprintf(out, "  peak live requested %" PRIu64 " B, peak live allocated %" PRIu64 " B\n",
+	fprintf(out, "  peak live requested %" PRIu64 " B, peak live allocated %" PRIu64 " B",
 	        r->peak_live_bytes_req, r->peak_live_bytes_alloc);
+	if (r->peak_live_error_bytes || r->peak_footprint_error_bytes)
+		fprintf(out, " (within %" PRIu64 " B; footprint within %" PRIu64 " B)",
+		        r->peak_live_error_bytes, r->peak_footprint_error_bytes);
+	fputc('\n', out);
 	fprintf(out, "  peak footprint %" PRIu64 " B (%.1f%% of %" PRIu64 " MiB)\n",
 	        r->peak_footprint_bytes,
 	        r->mem_bytes ? 100.0 * (double)r->peak_footprint_bytes / (double)r->mem_bytes : 0.0,

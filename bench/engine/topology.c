@@ -37,11 +37,24 @@ static unsigned pu_node_of(hwloc_obj_t pu)
  */
 #define KMB_TOPO_MAX_OBJS 4096
 
+/* Whether every "(" is closed, in order. */
+static bool parens_balanced(const char *spec)
+{
+	int depth = 0;
+
+	for (const char *p = spec; *p && depth >= 0; p++)
+		depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+	return depth == 0;
+}
+
 /* Every run of digits outside "(...)" attributes multiplies: over-counting ("l3:2") only
- * makes the bound stricter, and no spelling of a large count slips through. */
+ * makes the bound stricter, and no spelling of a large count slips through.  With
+ * unbalanced parentheses hwloc may read a count inside them ("no(de:2585 core:3 18" took
+ * minutes, found by fuzz-topology): then every run of digits counts. */
 static bool synthetic_too_big(const char *spec)
 {
 	unsigned long long total = 1;
+	bool attrs = parens_balanced(spec);
 	int depth = 0;
 
 	for (const char *p = spec; *p; p++) {
@@ -49,7 +62,7 @@ static bool synthetic_too_big(const char *spec)
 			depth += *p == '(' ? 1 : -1;
 			continue;
 		}
-		if (depth > 0 || *p < '0' || *p > '9')
+		if ((attrs && depth > 0) || *p < '0' || *p > '9')
 			continue;
 		unsigned long long n = 0;
 

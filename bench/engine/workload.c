@@ -1,12 +1,30 @@
 /*
- * bench/engine/workload.c - a workload file (any trace format, .kmt) into its trace, facts
- * and replay plan, with the parser's skipped lines and lost events reported on stderr.
+ * bench/engine/workload.c - a workload argument into its trace, facts and replay plan: the
+ * one way the kmbench commands, the micro suite and the tests load a workload.
+ *
+ * 1. Names.  KMB_BUNDLED_TRACE ("linux-3.6-boot") is the bundled trace; any generator's
+ *    name (kmbench list) is generated in memory with the given options (0s: the
+ *    generator's defaults, seed as given), so that two runs replay the same events;
+ *    anything else is a trace file (any format workloads/ reads, or .kmt).
+ * 2. Source.  The result names where the trace came from: the file, or the `kmbench trace
+ *    gen` command that makes the same trace - what results record.
+ * 3. A file's skipped lines and lost events are reported on stderr, as every error.
  */
 #include "engine.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_TRACE "workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"
+
+const char *kmb_default_trace(void)
+{
+	if (access(DEFAULT_TRACE, R_OK) == 0)
+		return DEFAULT_TRACE;
+	return KMB_SOURCE_DIR "/" DEFAULT_TRACE;
+}
 
 static void report_skips(const struct kmb_trace *t)
 {
@@ -53,4 +71,50 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 		return rc;
 	}
 	return 0;
+}
+
+/* A generator's trace (1.); its source is the command that makes it (2.). */
+static int open_gen(const char *arg, struct kmb_workload_src *src, struct kmb_trace *t, char *err,
+                    size_t errlen)
+{
+	const struct kmb_workload *g = kmb_workload_find(arg);
+	int rc, n;
+
+	src->gen = g;
+	memset(t, 0, sizeof(*t));
+	if ((rc = kmb_workload_resolve(g, &src->gopt, err, errlen)) == 0)
+		rc = kmb_workload_generate(g, &src->gopt, t, err, errlen);
+	if (rc != 0)
+		return rc;
+	n = snprintf(src->source, sizeof(src->source),
+	             "kmbench trace gen %s --events %" PRIu64 " --cpus %u --seed %" PRIu64, g->name,
+	             src->gopt.events, src->gopt.cpus, src->gopt.seed);
+	if (g->default_mem && n > 0 && (size_t)n < sizeof(src->source))
+		snprintf(src->source + n, sizeof(src->source) - (size_t)n, " --mem %" PRIu64 "M",
+		         src->gopt.mem_bytes >> 20);
+	return 0;
+}
+
+int kmb_workload_open(const char *arg, bool strict, struct kmb_workload_src *src,
+                      struct kmb_trace *t, struct kmb_trace_facts *facts, struct kmb_plan *plan)
+{
+	char err[512];
+	int rc;
+
+	if (strcmp(arg, KMB_BUNDLED_TRACE) == 0)
+		arg = kmb_default_trace();
+	if (kmb_workload_find(arg) == NULL) {
+		src->gen = NULL;
+		snprintf(src->source, sizeof(src->source), "%s", arg);
+		return kmb_workload_load(arg, strict, t, facts, plan);
+	}
+	if ((rc = open_gen(arg, src, t, err, sizeof(err))) == 0 &&
+	    ((rc = kmb_trace_facts(t, facts)) != 0 ||
+	     (plan && (rc = kmb_trace_plan(t, plan)) != 0)))
+		snprintf(err, sizeof(err), "%s", strerror(-rc));
+	if (rc != 0) {
+		fprintf(stderr, "kmbench: workload %s: %s\n", arg, err);
+		kmb_trace_free(t);
+	}
+	return rc;
 }

@@ -63,11 +63,6 @@ namespace
 
 constexpr size_t kDefaultMem = KMB_DEFAULT_MEM_BYTES;
 
-const char *bundled_trace()
-{
-	return KMB_SOURCE_DIR "/workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log";
-}
-
 // ---- threads: a reusable barrier, hwloc placement -------------------------------------------
 
 class Barrier
@@ -459,7 +454,6 @@ struct Workload {
 Workload *workload(const std::string &name)
 {
 	static std::vector<std::unique_ptr<Workload>> cache;
-	char err[512] = "";
 
 	for (auto &w : cache)
 		if (w->name == name)
@@ -467,30 +461,20 @@ Workload *workload(const std::string &name)
 	cache.emplace_back(new Workload);
 	Workload *w = cache.back().get();
 	w->name = name;
-	int rc;
-	if (name == "boot") {
-		struct kmb_trace_opts o {
-		};
-		w->path = bundled_trace();
-		rc = kmb_trace_load(w->path.c_str(), &o, &w->trace, err, sizeof(err));
-	} else {
-		std::string wl = name.substr(0, name.find(':'));
-		const struct kmb_workload *g = kmb_workload_find(wl.c_str());
-		struct kmb_gen_opts o {
-		};
-		o.events = std::stoull(name.substr(name.find(':') + 1));
-		o.cpus = 1;
-		o.seed = 1;
-		w->path = "gen:" + name;
-		rc = g == nullptr ? -ENOENT : kmb_workload_resolve(g, &o, err, sizeof(err));
-		if (rc == 0)
-			rc = kmb_workload_generate(g, &o, &w->trace, err, sizeof(err));
+	// one engine function from a workload argument to its plan (bench/engine/workload.c)
+	struct kmb_workload_src src {
+	};
+	std::string arg = name == "boot" ? KMB_BUNDLED_TRACE : name.substr(0, name.find(':'));
+	if (name != "boot") {
+		src.gopt.events = std::stoull(name.substr(name.find(':') + 1));
+		src.gopt.cpus = 1;
 	}
-	if (rc == 0 && (rc = kmb_trace_facts(&w->trace, &w->facts)) == 0)
-		rc = kmb_trace_plan(&w->trace, &w->plan);
+	src.gopt.seed = 1;
+	int rc = kmb_workload_open(arg.c_str(), false, &src, &w->trace, &w->facts, &w->plan);
+	w->path = src.source;
 	w->loaded = rc == 0;
 	if (!w->loaded)
-		w->error = name + ": " + (err[0] ? err : std::strerror(-rc));
+		w->error = name + ": " + std::strerror(-rc) + " (see stderr)";
 	return w;
 }
 
@@ -512,7 +496,7 @@ void BM_replay(benchmark::State &state, std::string spec, std::string wname, boo
 	// at least ~2 million operations per replay: boot and set-up are not in its time
 	o.repeat = unsigned(std::max<uint64_t>(1, 2000000 / std::max<uint64_t>(1, w->plan.nop)));
 	uint64_t ops = 0;
-	double footprint = 0, ifrag = 0, ratio = 0, overhead = 0;
+	double footprint = 0, ifrag = 0, ratio = 0, overhead = 0, cpu = 0;
 	for (auto _ : state) {
 		struct kmb_replay_result r;
 		char err[512];
@@ -527,6 +511,7 @@ void BM_replay(benchmark::State &state, std::string spec, std::string wname, boo
 		}
 		state.SetIterationTime(r.seconds);
 		ops += r.ops;
+		cpu += r.cpu_seconds;
 		footprint = double(r.peak_footprint_bytes);
 		ratio = r.jw_peak_footprint_ratio;
 		ifrag = r.internal_frag_pct;
@@ -537,6 +522,8 @@ void BM_replay(benchmark::State &state, std::string spec, std::string wname, boo
 	state.counters["footprint_peak_bytes"] = footprint;
 	state.counters["footprint_ratio"] = ratio;
 	state.counters["ifrag_pct"] = ifrag;
+	// the replay thread's CPU time in its loop: steadier than the wall time on a busy machine
+	state.counters["loop_cpu_ns_per_op"] = ops ? cpu * 1e9 / double(ops) : 0;
 	if (timing)
 		state.counters["timer_overhead_ns"] = overhead;
 }
@@ -544,7 +531,7 @@ void BM_replay(benchmark::State &state, std::string spec, std::string wname, boo
 void BM_parse_ftrace(benchmark::State &state)
 {
 	uint64_t lines = 0, bytes = 0;
-	FILE *f = std::fopen(bundled_trace(), "rb");
+	FILE *f = std::fopen(kmb_default_trace(), "rb");
 
 	if (f == nullptr) {
 		state.SkipWithError("cannot open the bundled trace");
@@ -559,7 +546,7 @@ void BM_parse_ftrace(benchmark::State &state)
 		};
 		char err[512];
 
-		if (kmb_trace_load(bundled_trace(), &o, &t, err, sizeof(err)) != 0) {
+		if (kmb_trace_load(kmb_default_trace(), &o, &t, err, sizeof(err)) != 0) {
 			kmb_trace_free(&t);
 			state.SkipWithError(err);
 			break;

@@ -107,8 +107,14 @@ struct kmb_physmem {
 	unsigned nnodes;
 	size_t node_start[KMB_MAX_NODES + 1]; /* first pfn of each node; [nnodes] = npages */
 	bool poison;                          /* INVARIANTS: free memory holds KMB_POISON_BYTE */
-	/* accounting, updated with atomic builtins by kmb_physmem_account() */
-	int64_t data_pages, meta_pages, peak_pages;
+	/* accounting (core/physmem.c 3.): folded totals, exact while no attached thread of a
+	 * multi-CPU system holds a per-CPU difference; held = data + meta, peak = its maximum */
+	int64_t data_pages, meta_pages, held_pages, peak_pages;
+	int64_t drift;        /* per-CPU threshold in pages; 0: every call folds (one CPU) */
+	unsigned drift_cpus;  /* CPUs that may hold a difference */
+	struct kmb_physmem_pcpu {
+		int64_t data, meta; /* not yet folded; written by the CPU's attached thread */
+	} __attribute__((aligned(64))) pcpu[KMB_MAX_CPUS];
 };
 
 static inline size_t kmb_pfn(const struct kmb_physmem *pm, const void *addr)
@@ -166,6 +172,14 @@ void kmb_physmem_reset_map(struct kmb_physmem *pm);
 
 /* Add (npages > 0) or remove (npages < 0) pages held as data or metadata. */
 void kmb_physmem_account(struct kmb_physmem *pm, long npages, enum kmb_page_usage usage);
+/* Per-CPU differences for ncpus CPUs (> 1), folded past a threshold (physmem.c 3.). */
+void kmb_physmem_set_cpus(struct kmb_physmem *pm, unsigned ncpus);
+/* Fold CPU cpu's difference (its attached thread, or while no thread owns the CPU). */
+void kmb_physmem_fold(struct kmb_physmem *pm, unsigned cpu);
+/* Largest error of the folded totals and peak, in pages (0: exact). */
+size_t kmb_physmem_error_pages(const struct kmb_physmem *pm);
+/* Restart the peak at what is held now (after a replay's warm-up passes). */
+void kmb_physmem_reset_peak(struct kmb_physmem *pm);
 
 /* INVARIANTS helpers: fill with poison / report the first non-poison byte (or NULL). */
 void kmb_poison(struct kmb_physmem *pm, void *addr, size_t len);

@@ -8,6 +8,9 @@
  *   krealloc(addr, size, ...)    addr == NULL acts as kmalloc; on failure returns NULL
  *                                and leaves the old block valid and unchanged.
  *   kmalloc_usable_size(addr)    bytes the caller may use (>= the requested size).
+ *   kmalloc_usable(size, type, flags, &usable)   kmalloc that also sets usable to
+ *                                kmalloc_usable_size() of the block (0 on failure) from
+ *                                what the backend reports, without a second lookup.
  *
  * Flags:
  *   M_WAITOK       may sleep until another thread frees memory; never returns NULL
@@ -90,11 +93,15 @@ void *kmalloc(size_t size, struct malloc_type *type, int flags);
 void kfree(void *addr, struct malloc_type *type);
 void *krealloc(void *addr, size_t size, struct malloc_type *type, int flags);
 size_t kmalloc_usable_size(const void *addr);
+void *kmalloc_usable(size_t size, struct malloc_type *type, int flags, size_t *usable);
 
 /* Object caches for fixed-size objects (Bonwick's kmem_cache interface). */
 struct kmem_cache;
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align, int flags);
 void *kmem_cache_alloc(struct kmem_cache *cache, int flags);
+/* kmem_cache_alloc that also sets *usable to kmalloc_usable_size() of the object (0 on
+ * failure) without a lookup on the fast path. */
+void *kmem_cache_alloc_usable(struct kmem_cache *cache, int flags, size_t *usable);
 void kmem_cache_free(struct kmem_cache *cache, void *obj);
 void kmem_cache_destroy(struct kmem_cache *cache);
 size_t kmem_cache_size(const struct kmem_cache *cache);
