@@ -58,6 +58,7 @@
  *    through the lock word: the exit's release exchange or store is read by the next
  *    owner's acquire CAS or exchange, which is the happens-before edge TSan needs.
  */
+#include "clock.h"
 #include "internal.h"
 
 #include <kmbench/lock.h>
@@ -80,15 +81,6 @@ __thread struct kmb_lock_thread kmb_lock_self;
  */
 #define KMB_LOCK_SPIN_NS 10000u
 #define SPIN_BACKOFF_CAP 16u /* pauses per round at most (see 4.) */
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
 
 void kmb_lock_init(struct kmb_lock *l)
 {
@@ -165,7 +157,7 @@ static bool spin_round(struct spin *s)
 	else if (now >= s->deadline)
 		return false;
 	for (unsigned i = 0; i < s->backoff; i++)
-		cpu_relax();
+		kmb_cpu_relax();
 	if (s->backoff < SPIN_BACKOFF_CAP)
 		s->backoff *= 2;
 	s->rounds++;
