@@ -172,9 +172,15 @@ replay_threads)
 	expect_exit 2 "$KMB" replay --topology "bogus:9"
 	# found by the fuzzer: hwloc would build 10^8 objects for minutes
 	expect_exit 2 "$KMB" replay --topology "pu:100000000"
-	has "$TMP/err" "more than 4096 objects"
+	has "$TMP/err" "at most 4096 objects"
 	expect_exit 2 "$KMB" replay --topology "pa:4149pu:552"
 	has "$TMP/err" "bad --topology"
+	# a PU index list up to 2^32 (issue 16) and a count hwloc reads inside an attribute
+	expect_exit 2 "$KMB" replay --topology "pu:2(indexes=0,4294967295)"
+	has "$TMP/err" "bad --topology"
+	expect_exit 2 "$KMB" replay --topology 'no(de:2585 co\2175)8 18'
+	has "$TMP/err" "bad --topology"
+	expect_exit 0 "$KMB" replay --backend slab --topology "node:2(memory=1GB) pu:2" --threads 2
 	expect_exit 2 "$KMB" replay --threads 0
 	expect_exit 2 "$KMB" replay --order random
 	;;

@@ -13,6 +13,7 @@
  */
 #include "engine.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,42 +38,54 @@ static unsigned pu_node_of(hwloc_obj_t pu)
  */
 #define KMB_TOPO_MAX_OBJS 4096
 
-/* Whether every "(" is closed, in order. */
-static bool parens_balanced(const char *spec)
+/* One "TYPE:N" of a synthetic description, with at most a "(memory=SIZE)" attribute; *total is
+ * multiplied by N.  Returns the character after the token, or NULL when it is not one. */
+static const char *synthetic_token(const char *p, unsigned long long *total)
 {
-	int depth = 0;
+	unsigned long long n = 0;
 
-	for (const char *p = spec; *p && depth >= 0; p++)
-		depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
-	return depth == 0;
+	if (!isalpha((unsigned char)*p))
+		return NULL;
+	while (isalnum((unsigned char)*p))
+		p++;
+	if (*p++ != ':' || !isdigit((unsigned char)*p))
+		return NULL;
+	while (isdigit((unsigned char)*p) && n <= KMB_TOPO_MAX_OBJS)
+		n = n * 10 + (unsigned)(*p++ - '0');
+	if (isdigit((unsigned char)*p) || n == 0 || (*total *= n) > KMB_TOPO_MAX_OBJS)
+		return NULL;
+	if (*p != '(')
+		return p;
+	if (strncmp(p, "(memory=", 8) != 0 || !isdigit((unsigned char)p[8]))
+		return NULL;
+	for (p += 8; isalnum((unsigned char)*p);)
+		p++;
+	return *p == ')' ? p + 1 : NULL;
 }
 
-/* Every run of digits outside "(...)" attributes multiplies: over-counting ("l3:2") only
- * makes the bound stricter, and no spelling of a large count slips through.  With
- * unbalanced parentheses hwloc may read a count inside them ("no(de:2585 core:3 18" took
- * minutes, found by fuzz-topology): then every run of digits counts. */
-static bool synthetic_too_big(const char *spec)
+/*
+ * Only the part of hwloc's synthetic grammar a replay needs is accepted - blank-separated
+ * "TYPE:N" tokens, each with at most a "(memory=SIZE)" attribute - and the product of the
+ * counts is bounded before hwloc sees it.  hwloc's own parser reads counts in places a
+ * lenient pre-check misses (inside attributes, after unbalanced parentheses: "no(de:2585
+ * co\2175)8..." took minutes, found by fuzz-topology), and "indexes=" lists may name PUs
+ * up to 2^32: neither is accepted.
+ */
+static bool synthetic_ok(const char *spec)
 {
 	unsigned long long total = 1;
-	bool attrs = parens_balanced(spec);
-	int depth = 0;
+	const char *p = spec;
 
-	for (const char *p = spec; *p; p++) {
-		if (*p == '(' || *p == ')') {
-			depth += *p == '(' ? 1 : -1;
-			continue;
-		}
-		if ((attrs && depth > 0) || *p < '0' || *p > '9')
-			continue;
-		unsigned long long n = 0;
-
-		while (*p >= '0' && *p <= '9' && n <= KMB_TOPO_MAX_OBJS)
-			n = n * 10 + (unsigned)(*p++ - '0');
-		if (n > KMB_TOPO_MAX_OBJS || (n && (total *= n) > KMB_TOPO_MAX_OBJS))
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
 			return true;
-		p--;
+		if ((p = synthetic_token(p, &total)) == NULL)
+			return false;
+		if (*p != ' ' && *p != '\t' && *p != '\0')
+			return false;
 	}
-	return false;
 }
 
 static int load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen)
@@ -80,9 +93,11 @@ static int load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen)
 	size_t len = spec ? strlen(spec) : 0;
 	int rc = 0;
 
-	if (len && !(len > 4 && strcmp(spec + len - 4, ".xml") == 0) && synthetic_too_big(spec)) {
-		snprintf(err, errlen, "bad --topology '%s': more than %d objects", spec,
-		         KMB_TOPO_MAX_OBJS);
+	if (len && !(len > 4 && strcmp(spec + len - 4, ".xml") == 0) && !synthetic_ok(spec)) {
+		snprintf(err, errlen,
+		         "bad --topology '%s': not blank-separated TYPE:N[(memory=SIZE)] tokens "
+		         "(e.g. \"node:2 core:2 pu:1\") of at most %d objects in all",
+		         spec, KMB_TOPO_MAX_OBJS);
 		return -EINVAL;
 	}
 	if (hwloc_topology_init((hwloc_topology_t *)&tp->h) != 0) {
