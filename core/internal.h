@@ -283,26 +283,31 @@ static inline bool kmb__fast_ok(size_t size, const struct malloc_type *type, int
 	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
 }
 
-/* An allocation; *usable is the block's usable size from the fast path's backend call, or
- * 0 when it was not taken (the caller asks kmalloc_usable_size then). */
-static inline void *kmb__alloc_fast(const struct kmb__request *rq, size_t *usable)
+/* An allocation of the request rq0 (its fields; the struct is built only off the fast
+ * path); *usable is the block's usable size from the fast path's backend call, or 0 when
+ * it was not taken (the caller asks kmalloc_usable_size then). */
+static inline void *kmb__alloc_fast(struct kmb__request rq0, size_t *usable)
 {
 	struct kmb_backend *be = &kmb__sys.be;
 
 	*usable = 0;
-	if (kmb__likely(kmb__fast_ok(rq->size, rq->type, rq->flags))) {
-		void *p = be->ops->alloc(be, rq->size, rq->flags, usable);
+	if (kmb__likely(kmb__fast_ok(rq0.size, rq0.type, rq0.flags))) {
+		void *p = be->ops->alloc(be, rq0.size, rq0.flags, usable);
 
 		if (kmb__unlikely(p == NULL)) {
+			struct kmb__request rq = rq0;
+
 			*usable = 0;
-			return kmb__alloc_missed(rq, rq->size);
+			return kmb__alloc_missed(&rq, rq.size);
 		}
-		if (rq->flags & M_ZERO)
+		if (rq0.flags & M_ZERO)
 			memset(p, 0, *usable);
-		kmb__type_alloced(rq->type, *usable);
+		kmb__type_alloced(rq0.type, *usable);
 		return p;
 	}
-	return kmb__alloc_checked(rq);
+	struct kmb__request rq = rq0;
+
+	return kmb__alloc_checked(&rq);
 }
 
 #endif /* KMB_CORE_INTERNAL_H */

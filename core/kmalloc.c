@@ -303,14 +303,14 @@ void *kmalloc(size_t size, struct malloc_type *type, int flags)
 	struct kmb__request rq = {"kmalloc", size, type, NULL, flags, site, KMB__API_MALLOC};
 	size_t usable;
 
-	return kmb__alloc_fast(&rq, &usable);
+	return kmb__alloc_fast(rq, &usable);
 }
 
 void *kmalloc_usable(size_t size, struct malloc_type *type, int flags, size_t *usable)
 {
 	const void *site = KMB__RETURN_ADDRESS;
 	struct kmb__request rq = {"kmalloc", size, type, NULL, flags, site, KMB__API_MALLOC};
-	void *p = kmb__alloc_fast(&rq, usable);
+	void *p = kmb__alloc_fast(rq, usable);
 
 	if (kmb__unlikely(*usable == 0) && p != NULL)
 		*usable = kmalloc_usable_size(p); /* the full path: INVARIANTS, limits, sleeps */

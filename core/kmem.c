@@ -64,7 +64,7 @@ static inline void *km_alloc(const char *func, size_t size, km_flag_t kmflags, i
 	if (kmb__unlikely((kmflags != KM_SLEEP && kmflags != KM_NOSLEEP) || size == 0))
 		km_check(func, size, kmflags);
 	rq.flags = (kmflags == KM_SLEEP ? M_WAITOK : M_NOWAIT) | zero;
-	return kmb__alloc_fast(&rq, &usable);
+	return kmb__alloc_fast(rq, &usable);
 }
 
 void *kmem_alloc(size_t size, km_flag_t kmflags)
