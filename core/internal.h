@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <kmbench/backend.h>
 #include <kmbench/kmalloc.h>
@@ -86,19 +87,29 @@ struct kmb__thread {
 };
 extern _Thread_local struct kmb__thread kmb__self;
 
+/* The interface a block was allocated through: it must be freed through the same. */
+enum kmb__api {
+	KMB__API_MALLOC = 0, /* kmalloc, krealloc (kfree); kmem_cache_* when cache is set */
+	KMB__API_KMEM,       /* kmem_alloc, kmem_zalloc (kmem_free with the size) */
+};
+
 /* One allocation request, as panics and deadlock reports print it. */
 struct kmb__request {
-	const char *func;         /* "kmalloc", "krealloc", "kmem_cache_alloc" */
-	size_t size;              /* requested size */
+	const char *func;         /* "kmalloc", "krealloc", "kmem_cache_alloc", "kmem_alloc" */
+	size_t size;              /* requested size (kmem_free: the size the caller passed) */
 	struct malloc_type *type; /* NULL for caches */
 	struct kmem_cache *cache; /* NULL for kmalloc */
 	int flags;
+	const void *site; /* the caller's return address, or NULL (INVARIANTS records it) */
+	enum kmb__api api;
 };
 /* "kmalloc(64, temp, M_WAITOK)" */
 const char *kmb__request_str(const struct kmb__request *rq, char *buf, size_t len);
 
 /* ---- kmalloc.c ------------------------------------------------------------------------- */
 void *kmb__alloc(const struct kmb__request *rq, size_t bsize);
+/* kmalloc's full path: the checks that panic with the reason, then kmb__alloc. */
+void *kmb__alloc_checked(const struct kmb__request *rq);
 /* After a fast path's backend call failed: the slow path, and the rest of a success. */
 void *kmb__alloc_missed(const struct kmb__request *rq, size_t bsize);
 /* Legal flags (kmb__check_flags panics on the others): exactly one of M_WAITOK and
@@ -112,6 +123,17 @@ static inline bool kmb__flags_ok(int flags)
 }
 void kmb__free(void *addr, const struct kmb__request *rq);
 void kmb__check_flags(const struct kmb__request *rq);
+__attribute__((noreturn)) void kmb__usage_panic(const struct kmb__request *rq, const char *why);
+
+/* The backend's sized free (backend.h 3.), or its free when it has none. */
+static inline size_t kmb__backend_free_sized(void *addr, size_t size)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	if (be->ops->free_sized != NULL)
+		return be->ops->free_sized(be, addr, size);
+	return be->ops->free(be, addr);
+}
 
 /* ---- kcache.c -------------------------------------------------------------------------- */
 const char *kmb__cache_name(const struct kmem_cache *c);
@@ -239,8 +261,53 @@ uint64_t kmb__fault_count(void);
 int kmb__inv_init(void);
 void kmb__inv_fini(void);
 void kmb__inv_alloced(void *p, size_t bsize, const struct kmb__request *rq);
-size_t kmb__inv_freeing(void *p, const struct kmb__request *rq); /* returns the block size */
+/* Checks a free (kmem_free: its size too) and poisons the block; returns the block size. */
+size_t kmb__inv_freeing(void *p, const struct kmb__request *rq);
 size_t kmb__inv_size(const void *p); /* requested size of a live block, 0 if none */
 size_t kmb__inv_live(void);
+
+/* ---- kmalloc.c's fast path, shared by kmalloc and kmem_alloc (kmem.c) ------------------ */
+/* The caller's return address: the allocating site INVARIANTS records. */
+#define KMB__RETURN_ADDRESS __builtin_return_address(0)
+
+/*
+ * The fast path's precondition, in a few compares: booted with INVARIANTS off, a
+ * registered type without a limit, 0 < size <= max_size, exactly one of M_WAITOK and
+ * M_NOWAIT, no unknown flag, not M_FAILOK with M_NOFAIL.  Anything else takes the full
+ * path, which checks again and panics with the reason.
+ */
+static inline bool kmb__fast_ok(size_t size, const struct malloc_type *type, int flags)
+{
+	return kmb__sys.fast && size - 1 < kmb__sys.max_size && type != NULL &&
+	       type->ks_magic == KMB_MALLOC_MAGIC &&
+	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
+}
+
+/* An allocation of the request rq0 (its fields; the struct is built only off the fast
+ * path); *usable is the block's usable size from the fast path's backend call, or 0 when
+ * it was not taken (the caller asks kmalloc_usable_size then). */
+static inline void *kmb__alloc_fast(struct kmb__request rq0, size_t *usable)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	*usable = 0;
+	if (kmb__likely(kmb__fast_ok(rq0.size, rq0.type, rq0.flags))) {
+		void *p = be->ops->alloc(be, rq0.size, rq0.flags, usable);
+
+		if (kmb__unlikely(p == NULL)) {
+			struct kmb__request rq = rq0;
+
+			*usable = 0;
+			return kmb__alloc_missed(&rq, rq.size);
+		}
+		if (rq0.flags & M_ZERO)
+			memset(p, 0, *usable);
+		kmb__type_alloced(rq0.type, *usable);
+		return p;
+	}
+	struct kmb__request rq = rq0;
+
+	return kmb__alloc_checked(&rq);
+}
 
 #endif /* KMB_CORE_INTERNAL_H */

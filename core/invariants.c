@@ -6,6 +6,9 @@
  *      double free                            the address was freed and not reallocated
  *      free of an address never allocated     unknown address (or an interior pointer)
  *      free with the wrong type               the type (or cache) differs from the allocation's
+ *      free through the wrong interface       kfree of a kmem_alloc block, kmem_free of a
+ *                                             kmalloc block (kmem_cache has its cache check)
+ *      kmem_free with the wrong size          the size differs from kmem_alloc's
  *      modification after free                the poison fill is damaged (on reuse)
  *    and, at shutdown, unbalanced kmalloc/kfree (kmb_shutdown counts live blocks).
  * 2. Redzone: every request gets KMB_REDZONE (16) extra bytes from the backend; the bytes
@@ -17,7 +20,8 @@
  *    free, backends restore poison where they move free-list links (backend.h 4.), and the
  *    core checks the whole block but the backend's leading freelist_bytes on allocation.
  * 4. The allocation table: an open-addressing hash of every address ever handed out, with
- *    its state (live or freed), requested and block size and owner (type or cache).  Freed
+ *    its state (live or freed), requested and block size, owner (type or cache), interface
+ *    and allocating site (the caller's return address, named with dladdr(3)).  Freed
  *    entries stay until the address is handed out again, which is how a double free is
  *    told from a free of an unknown address.  One mutex: INVARIANTS runs serialise here.
  * 5. Cost: a table lookup and two memory scans per operation.  It is a debugging mode: off
@@ -25,8 +29,10 @@
  */
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +45,10 @@ struct entry {
 	size_t size;       /* requested */
 	size_t bsize;      /* backend block */
 	const void *owner; /* malloc type or kmem cache */
+	const void *site;  /* the allocating call's return address (NULL: unknown) */
 	uint8_t state;
 	uint8_t is_cache;
+	uint8_t api; /* enum kmb__api */
 };
 
 static pthread_mutex_t inv_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -152,8 +160,9 @@ void kmb__inv_alloced(void *p, size_t bsize, const struct kmb__request *rq)
 		kmb_panic(KMB_PANIC_CORRUPT, p, "%s: backend returned %p, which is still live",
 		          rq->func, p);
 	}
-	*e = (struct entry){(uintptr_t)p, rq->size, bsize,
-	                    rq_owner(rq), ENT_LIVE, rq->cache != NULL};
+	*e = (struct entry){(uintptr_t)p,      rq->size,        bsize,
+	                    rq_owner(rq),      rq->site,        ENT_LIVE,
+	                    rq->cache != NULL, (uint8_t)rq->api};
 	tab_live++;
 	pthread_mutex_unlock(&inv_lock);
 }
@@ -186,6 +195,49 @@ static struct entry inv_lookup_copy(void *p)
 	return copy;
 }
 
+/* "0x55d0c2a3b1c4 (caller+0x24)": the site, symbolised where the dynamic symbols allow. */
+static const char *site_str(const void *site, char *buf, size_t len)
+{
+	Dl_info di;
+
+	if (site == NULL)
+		snprintf(buf, len, "an unknown site");
+	else if (dladdr(site, &di) != 0 && di.dli_sname != NULL)
+		snprintf(buf, len, "%p (%s+%#tx)", site, di.dli_sname,
+		         (const char *)site - (const char *)di.dli_saddr);
+	else
+		snprintf(buf, len, "%p", site);
+	return buf;
+}
+
+static const char *const api_alloc[] = {
+        [KMB__API_MALLOC] = "kmalloc", [KMB__API_KMEM] = "kmem_alloc"};
+static const char *const api_free[] = {[KMB__API_MALLOC] = "kfree", [KMB__API_KMEM] = "kmem_free"};
+
+/* kfree of a kmem block, kmem_free of a kmalloc block, or a kmem_free of the wrong size. */
+static void check_interface(void *p, const struct entry *e, const struct kmb__request *rq)
+{
+	char call[160], site[160];
+
+	if (rq->cache != NULL || e->is_cache)
+		return; /* the owner check tells caches apart */
+	if (rq->api == KMB__API_KMEM)
+		snprintf(call, sizeof(call), "kmem_free(%p, %zu)", p, rq->size);
+	else
+		snprintf(call, sizeof(call), "%s(%p, %s)", rq->func, p, kmb__type_name(rq->type));
+	if (e->api != rq->api)
+		kmb__panic_full(KMB_PANIC_WRONG_TYPE, p, e->size, rq->type,
+		                "%s: interface mismatch: a %zu-byte %s block (allocated at %s) "
+		                "must be freed with %s",
+		                call, e->size, api_alloc[e->api],
+		                site_str(e->site, site, sizeof(site)), api_free[e->api]);
+	if (rq->api == KMB__API_KMEM && rq->size != e->size)
+		kmb__panic_full(KMB_PANIC_WRONG_SIZE, p, e->size, rq->type,
+		                "%s: wrong size: freeing %zu bytes of a %zu-byte block (allocated "
+		                "at %s)",
+		                call, rq->size, e->size, site_str(e->site, site, sizeof(site)));
+}
+
 static void check_free(void *p, const struct entry *e, const struct kmb__request *rq)
 {
 	const char *name = owner_name(rq_owner(rq), rq->cache != NULL);
@@ -198,6 +250,7 @@ static void check_free(void *p, const struct entry *e, const struct kmb__request
 		kmb__panic_full(KMB_PANIC_DOUBLE_FREE, p, e->size, rq->type,
 		                "%s(%p, %s): double free (a %zu-byte block of %s)", rq->func, p,
 		                name, e->size, owner_name(e->owner, e->is_cache));
+	check_interface(p, e, rq);
 	if (e->owner != rq_owner(rq))
 		kmb__panic_full(KMB_PANIC_WRONG_TYPE, p, e->size, rq->type,
 		                "%s(%p, %s): wrong type: allocated as %s", rq->func, p, name,

@@ -216,10 +216,10 @@ void kmb__cache_account(struct kmem_cache *c, long delta)
 		__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
 }
 
-/* kmem_cache_alloc; *usable as kmalloc.c's kmalloc_fast: 0 off the fast path. */
+/* kmem_cache_alloc; *usable as kmb__alloc_fast's (internal.h): 0 off the fast path. */
 static inline void *cache_alloc_fast(struct kmem_cache *c, int flags, size_t *usable)
 {
-	struct kmb__request rq = {"kmem_cache_alloc", 0, NULL, c, flags};
+	struct kmb__request rq = {"kmem_cache_alloc", 0, NULL, c, flags, NULL, KMB__API_MALLOC};
 	void *p;
 
 	*usable = 0;
@@ -266,7 +266,7 @@ void *kmem_cache_alloc_usable(struct kmem_cache *c, int flags, size_t *usable)
 
 void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
-	struct kmb__request rq = {"kmem_cache_free", 0, NULL, c, 0};
+	struct kmb__request rq = {"kmem_cache_free", 0, NULL, c, 0, NULL, KMB__API_MALLOC};
 
 	if (kmb__likely(c != NULL && obj != NULL && kmb__sys.fast)) {
 		kmb__cache_backend_free(c, obj);

@@ -8,8 +8,9 @@
  *    M_WAITOK without M_FAILOK panics (4.4BSD: "malloc: allocation too large"); with
  *    M_FAILOK, or M_NOWAIT, the request fails and is counted.  M_NOFAIL panics too:
  *    retrying forever for what can never come is a hang.
- * 3. The fast path: a request that passes fast_ok()'s few compares (booted without
- *    INVARIANTS, a registered type without a limit, legal size and flags) makes one backend
+ * 3. The fast path (kmb__alloc_fast in internal.h, shared with kmem.c): a request that
+ *    passes kmb__fast_ok()'s few compares (booted without INVARIANTS, a registered type
+ *    without a limit, legal size and flags) makes one backend
  *    call, which reports the usable size, and counts it in the thread's per-CPU type
  *    statistics: no lock, no atomic read-modify-write.  kfree likewise.  kmalloc_usable()
  *    hands the caller that usable size too (the full path looks it up after success).
@@ -49,7 +50,7 @@ const char *kmb__request_str(const struct kmb__request *rq, char *buf, size_t le
 	return buf;
 }
 
-__attribute__((noreturn)) static void usage_panic(const struct kmb__request *rq, const char *why)
+__attribute__((noreturn)) void kmb__usage_panic(const struct kmb__request *rq, const char *why)
 {
 	char buf[200];
 
@@ -62,17 +63,17 @@ void kmb__check_flags(const struct kmb__request *rq)
 	int f = rq->flags;
 
 	if (!kmb__sys.booted)
-		usage_panic(rq, "no backend booted (kmb_boot)");
+		kmb__usage_panic(rq, "no backend booted (kmb_boot)");
 	if (rq->cache == NULL && (rq->type == NULL || rq->type->ks_magic != KMB_MALLOC_MAGIC))
-		usage_panic(rq, "bad malloc type");
+		kmb__usage_panic(rq, "bad malloc type");
 	if (f & ~M_KMB_ALLFLAGS)
-		usage_panic(rq, "unknown flag bits");
+		kmb__usage_panic(rq, "unknown flag bits");
 	if ((f & (M_WAITOK | M_NOWAIT)) == 0)
-		usage_panic(rq, "neither M_WAITOK nor M_NOWAIT");
+		kmb__usage_panic(rq, "neither M_WAITOK nor M_NOWAIT");
 	if ((f & (M_WAITOK | M_NOWAIT)) == (M_WAITOK | M_NOWAIT))
-		usage_panic(rq, "both M_WAITOK and M_NOWAIT");
+		kmb__usage_panic(rq, "both M_WAITOK and M_NOWAIT");
 	if ((f & (M_FAILOK | M_NOFAIL)) == (M_FAILOK | M_NOFAIL))
-		usage_panic(rq, "both M_FAILOK and M_NOFAIL");
+		kmb__usage_panic(rq, "both M_FAILOK and M_NOFAIL");
 }
 
 static bool may_sleep(int flags)
@@ -258,24 +259,6 @@ void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 	return alloc_done(rq, p, usable);
 }
 
-void kmb__free(void *addr, const struct kmb__request *rq)
-{
-	struct kmb_backend *be = &kmb__sys.be;
-	size_t usable = 0;
-
-	if (kmb__unlikely(kmb__invariants_on))
-		kmb__inv_freeing(addr, rq);
-	if (rq->cache)
-		kmb__cache_backend_free(rq->cache, addr);
-	else
-		usable = be->ops->free(be, addr);
-	if (kmb__unlikely(kmb__invariants_on))
-		usable = rq->size;
-	if (rq->type)
-		kmb__type_freed(rq->type, usable);
-	kmb__wake_waiters();
-}
-
 static size_t redzoned(const struct kmb__request *rq)
 {
 	size_t b = rq->size + (kmb__invariants_on ? KMB_REDZONE : 0);
@@ -285,55 +268,49 @@ static size_t redzoned(const struct kmb__request *rq)
 	return b;
 }
 
-/*
- * The fast path's precondition, in a few compares: booted with INVARIANTS off, a
- * registered type without a limit, 0 < size <= max_size, exactly one of M_WAITOK and
- * M_NOWAIT, no unknown flag, not M_FAILOK with M_NOFAIL.  Anything else takes the full
- * path, which checks again and panics with the reason.
- */
-static inline bool fast_ok(size_t size, const struct malloc_type *type, int flags)
+void kmb__free(void *addr, const struct kmb__request *rq)
 {
-	return kmb__sys.fast && size - 1 < kmb__sys.max_size && type != NULL &&
-	       type->ks_magic == KMB_MALLOC_MAGIC &&
-	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
+	struct kmb_backend *be = &kmb__sys.be;
+	size_t usable = 0;
+
+	if (kmb__unlikely(kmb__invariants_on))
+		kmb__inv_freeing(addr, rq);
+	if (rq->cache)
+		kmb__cache_backend_free(rq->cache, addr);
+	else if (rq->api == KMB__API_KMEM) /* the size the backend was asked for */
+		usable = kmb__backend_free_sized(addr, redzoned(rq));
+	else
+		usable = be->ops->free(be, addr);
+	if (kmb__unlikely(kmb__invariants_on))
+		usable = rq->size;
+	if (rq->type)
+		kmb__type_freed(rq->type, usable);
+	kmb__wake_waiters();
 }
 
-/* kmalloc; *usable is the block's usable size from the fast path's backend call, or 0
- * when it was not taken (the caller asks kmalloc_usable_size then). */
-static inline void *kmalloc_fast(size_t size, struct malloc_type *type, int flags, size_t *usable)
+/* The full path's checks (they panic with the reason), then the allocation. */
+void *kmb__alloc_checked(const struct kmb__request *rq)
 {
-	struct kmb__request rq = {"kmalloc", size, type, NULL, flags};
-	struct kmb_backend *be = &kmb__sys.be;
-
-	*usable = 0;
-	if (kmb__likely(fast_ok(size, type, flags))) {
-		void *p = be->ops->alloc(be, size, flags, usable);
-
-		if (kmb__unlikely(p == NULL)) {
-			*usable = 0;
-			return kmb__alloc_missed(&rq, size);
-		}
-		if (flags & M_ZERO)
-			memset(p, 0, *usable);
-		kmb__type_alloced(type, *usable);
-		return p;
-	}
-	kmb__check_flags(&rq);
-	if (kmb__unlikely(size == 0))
-		usage_panic(&rq, "zero size");
-	return kmb__alloc(&rq, redzoned(&rq));
+	kmb__check_flags(rq);
+	if (kmb__unlikely(rq->size == 0))
+		kmb__usage_panic(rq, "zero size");
+	return kmb__alloc(rq, redzoned(rq));
 }
 
 void *kmalloc(size_t size, struct malloc_type *type, int flags)
 {
+	const void *site = KMB__RETURN_ADDRESS;
+	struct kmb__request rq = {"kmalloc", size, type, NULL, flags, site, KMB__API_MALLOC};
 	size_t usable;
 
-	return kmalloc_fast(size, type, flags, &usable);
+	return kmb__alloc_fast(rq, &usable);
 }
 
 void *kmalloc_usable(size_t size, struct malloc_type *type, int flags, size_t *usable)
 {
-	void *p = kmalloc_fast(size, type, flags, usable);
+	const void *site = KMB__RETURN_ADDRESS;
+	struct kmb__request rq = {"kmalloc", size, type, NULL, flags, site, KMB__API_MALLOC};
+	void *p = kmb__alloc_fast(rq, usable);
 
 	if (kmb__unlikely(*usable == 0) && p != NULL)
 		*usable = kmalloc_usable_size(p); /* the full path: INVARIANTS, limits, sleeps */
@@ -355,7 +332,7 @@ static void check_free(const char *func, const void *addr, struct malloc_type *t
 
 void kfree(void *addr, struct malloc_type *type)
 {
-	struct kmb__request rq = {"kfree", 0, type, NULL, 0};
+	struct kmb__request rq = {"kfree", 0, type, NULL, 0, NULL, KMB__API_MALLOC};
 	struct kmb_backend *be = &kmb__sys.be;
 
 	if (kmb__likely(kmb__sys.fast && addr != NULL && type != NULL &&
@@ -381,7 +358,8 @@ size_t kmalloc_usable_size(const void *addr)
 
 void *krealloc(void *addr, size_t size, struct malloc_type *type, int flags)
 {
-	struct kmb__request rq = {"krealloc", size, type, NULL, flags};
+	const void *site = KMB__RETURN_ADDRESS;
+	struct kmb__request rq = {"krealloc", size, type, NULL, flags, site, KMB__API_MALLOC};
 	size_t old;
 	void *p;
 
@@ -390,7 +368,7 @@ void *krealloc(void *addr, size_t size, struct malloc_type *type, int flags)
 	kmb__check_flags(&rq);
 	check_free("krealloc", addr, type);
 	if (size == 0)
-		usage_panic(&rq, "zero size (use kfree)");
+		kmb__usage_panic(&rq, "zero size (use kfree)");
 	old = kmalloc_usable_size(addr);
 	if (!kmb__invariants_on && size <= old && size > old / 2)
 		return addr;

@@ -41,6 +41,7 @@ static char spec_names[MAX_SPECS][64];
 static char spec_summaries[MAX_SPECS][128];
 static size_t nspecs;
 static void *plugin_handle;
+static struct kmb_backend_ops plugin_ops; /* the loaded plugin's table, at this ABI's size */
 
 /* Every backend alone, then each backend that takes pages on each other page source. */
 static void build_specs(void)
@@ -129,18 +130,23 @@ static int load_plugin(const char *path, size_t len, const struct kmb_backend_op
 		return -ENOEXEC;
 	}
 	abi = dlsym(h, KMB_PLUGIN_ABI_SYMBOL);
-	if (abi == NULL || *abi != KMB_BACKEND_ABI) {
+	if (abi == NULL || *abi < KMB_BACKEND_ABI_MIN || *abi > KMB_BACKEND_ABI) {
 		snprintf(err, errlen,
-		         "plugin %s: built for backend ABI %u, kmbench has %u (rebuild it against "
-		         "include/kmbench/backend.h)",
-		         file, abi ? *abi : 1u, KMB_BACKEND_ABI);
+		         "plugin %s: built for backend ABI %u, kmbench has %u and loads %u to %u "
+		         "(rebuild it against include/kmbench/backend.h)",
+		         file, abi ? *abi : 1u, KMB_BACKEND_ABI, KMB_BACKEND_ABI_MIN,
+		         KMB_BACKEND_ABI);
 		dlclose(h);
 		return -ENOEXEC;
 	}
 	if (plugin_handle)
 		dlclose(plugin_handle);
 	plugin_handle = h;
-	*out = ops;
+	/* ABI 3's table ends before free_sized (appended in ABI 4): copy what it has */
+	memset(&plugin_ops, 0, sizeof(plugin_ops));
+	memcpy(&plugin_ops, ops,
+	       *abi == 3 ? offsetof(struct kmb_backend_ops, free_sized) : sizeof(plugin_ops));
+	*out = &plugin_ops;
 	return 0;
 }
 

@@ -33,6 +33,7 @@ foreach(be mimalloc jemalloc tcmalloc)
       conformance/${be}/stress_two_threads_with_faults
       conformance/${be}/waitok_sleeps_until_another_thread_frees
       conformance/${be}/nofail_sleeps_until_another_thread_frees
+      conformance/${be}/kmem_sleep_sleeps_until_another_thread_frees
       conformance/${be}/deadlock_of_two_threads_is_reported_with_both_requests
       soak/${be})
     if(TEST ${t})

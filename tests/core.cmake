@@ -26,7 +26,15 @@ foreach(be ${KMB_CONFORMANCE_BACKENDS})
   endforeach()
 endforeach()
 
-# ... and on every example plugin, loaded as --backend plugin:PATH.so would be.
+# ... and on every example plugin, loaded as --backend plugin:PATH.so would be; the K&R
+# plugin also as built for the previous ABI (3), which kmb_boot still loads (backend.h).
+if(TARGET kmb_kr_plugin)
+  add_library(kmb_kr_abi3_plugin MODULE plugin_abi3.c)
+  target_include_directories(kmb_kr_abi3_plugin PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  target_compile_options(kmb_kr_abi3_plugin PRIVATE -Wall -Wextra $<$<BOOL:${KMB_WERROR}>:-Werror>)
+  set_target_properties(kmb_kr_abi3_plugin PROPERTIES PREFIX "" OUTPUT_NAME kr-abi3-plugin)
+  kmb_register_plugin(NAME kr-abi3 TARGET kmb_kr_abi3_plugin)
+endif()
 get_property(kmb_plugins GLOBAL PROPERTY KMB_PLUGINS)
 foreach(p ${kmb_plugins})
   string(REGEX REPLACE "=.*" "" pname "${p}")

@@ -4,7 +4,8 @@
  *
  * Flags (exactly one of M_WAITOK/M_NOWAIT, M_ZERO, M_FAILOK, M_NOFAIL, M_USE_RESERVE),
  * illegal calls, M_WAITOK sleeping and waking, the deadlock report, krealloc, malloc type
- * statistics and limits, kmem_cache, and every INVARIANTS check.
+ * statistics and limits, kmem_cache, every INVARIANTS check, and NetBSD's kmem(9) (KM_SLEEP,
+ * KM_NOSLEEP, kmem_zalloc, the sized kmem_free, its flag and size checks).
  */
 #include "kmb_test.h"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <kmbench/kmbench.h>
+#include <kmbench/kmem.h>
 
 MALLOC_DEFINE(M_TESTA, "test_a", "conformance test type A");
 MALLOC_DEFINE(M_TESTB, "test_b", "conformance test type B");
@@ -285,7 +287,7 @@ KMB_TEST(nofail_retries_into_the_reserve_and_counts)
 struct sleeper {
 	void *got;
 	volatile int started;
-	int flags;
+	int flags; /* 0: kmem_alloc(PAGE, KM_SLEEP) */
 };
 
 static void *sleeper_main(void *arg)
@@ -294,7 +296,7 @@ static void *sleeper_main(void *arg)
 
 	ASSERT_EQ_I(kmb_thread_attach("sleeper", 1), 0);
 	__atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
-	s->got = kmalloc(PAGE, M_TESTA, s->flags);
+	s->got = s->flags ? kmalloc(PAGE, M_TESTA, s->flags) : kmem_alloc(PAGE, KM_SLEEP);
 	kmb_thread_detach();
 	return NULL;
 }
@@ -332,11 +334,14 @@ static void waitok_woken_by_free(int flags)
 	release(v, n); /* each free wakes the sleeper, which retries */
 	ASSERT_EQ_I(pthread_join(th, NULL), 0);
 	ASSERT_NOT_NULL(s.got);
-	kmb_malloc_type_stats(M_TESTA, &ts);
+	kmb_malloc_type_stats(flags ? M_TESTA : M_KMEM, &ts);
 	ASSERT_CMP_U(ts.sleeps, >=, 1);
 	if (flags & M_NOFAIL)
 		ASSERT_CMP_U(ts.retries, >=, 2);
-	kfree(s.got, M_TESTA);
+	if (flags)
+		kfree(s.got, M_TESTA);
+	else
+		kmem_free(s.got, PAGE);
 	kmb_thread_detach();
 	shutdown_ok();
 }
@@ -349,6 +354,11 @@ KMB_TEST(waitok_sleeps_until_another_thread_frees)
 KMB_TEST(nofail_sleeps_until_another_thread_frees)
 {
 	waitok_woken_by_free(M_WAITOK | M_NOFAIL);
+}
+
+KMB_TEST(kmem_sleep_sleeps_until_another_thread_frees)
+{
+	waitok_woken_by_free(0); /* kmem_alloc(PAGE, KM_SLEEP): never NULL, sleeps instead */
 }
 
 KMB_TEST(deadlock_of_a_lone_thread_is_reported)
@@ -686,6 +696,186 @@ KMB_TEST(invariants_cache_objects_checked_too)
 	kmem_cache_free(c, p);
 	kmem_cache_destroy(c);
 	kmem_cache_destroy(d);
+	shutdown_ok();
+}
+
+/* ---- kmem(9): KM_SLEEP / KM_NOSLEEP, kmem_zalloc, the sized kmem_free ------------------- */
+
+KMB_TEST(kmem_flags_and_sizes_are_checked)
+{
+	void *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_alloc(16, 0));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_alloc(16, 0): neither KM_SLEEP nor KM_NOSLEEP");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_zalloc(16, KM_SLEEP | KM_NOSLEEP));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_zalloc(16, 0x3): both KM_SLEEP and KM_NOSLEEP");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_alloc(16, KM_SLEEP | 0x100));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "unknown flag bits");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_alloc(0, KM_SLEEP));
+	ASSERT_CONTAINS(kmb_test_panic_msg,
+	                "kmem_alloc(0, KM_SLEEP): zero size (illegal, unlike Solaris)");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_zalloc(0, KM_NOSLEEP));
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_free(NULL, 16));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_free(NULL, 16): free of NULL");
+	ASSERT_NOT_NULL(p = kmem_alloc(16, KM_SLEEP));
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmem_free(p, 0));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "zero size");
+	kmem_free(p, 16);
+	shutdown_ok();
+}
+
+KMB_TEST(kmem_nosleep_returns_null_when_memory_is_short)
+{
+	static void *v[2048];
+	struct kmb_type_stats s;
+	size_t n;
+	void *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	n = exhaust(v, 2048);
+	ASSERT_NULL(kmem_alloc(PAGE, KM_NOSLEEP));
+	ASSERT_NULL(kmem_zalloc(PAGE, KM_NOSLEEP));
+	kmb_malloc_type_stats(M_KMEM, &s);
+	ASSERT_EQ_U(s.failed, 2);
+	ASSERT_EQ_U(s.sleeps, 0); /* KM_NOSLEEP fails at once */
+	release(v, n);
+	ASSERT_NOT_NULL(p = kmem_alloc(PAGE, KM_NOSLEEP));
+	kmem_free(p, PAGE);
+	shutdown_ok();
+}
+
+KMB_TEST(kmem_sleep_never_returns_null)
+{
+	size_t huge = (size_t)1 << 40;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	EXPECT_PANIC(KMB_PANIC_IMPOSSIBLE, kmem_alloc(huge, KM_SLEEP));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_alloc(1099511627776, kmem, M_WAITOK)");
+	ASSERT_NULL(kmem_alloc(huge, KM_NOSLEEP));
+	for (int i = 0; i < 2000; i++) { /* with frees between, KM_SLEEP always gets memory */
+		void *p = kmem_alloc(1 + (size_t)i * 5, KM_SLEEP);
+
+		ASSERT_NOT_NULL(p);
+		kmem_free(p, 1 + (size_t)i * 5);
+	}
+	shutdown_ok();
+}
+
+KMB_TEST(kmem_zalloc_zeroes_reused_memory)
+{
+	static const size_t sizes[] = {1, 16, 100, 512, 2048, 4096, 10000};
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = kmem_alloc(sizes[i], KM_SLEEP);
+
+		memset(p, 0x5a, kmalloc_usable_size(p));
+		kmem_free(p, sizes[i]);
+		p = kmem_zalloc(sizes[i], KM_SLEEP);
+		for (size_t k = 0; k < kmalloc_usable_size(p); k++)
+			ASSERT_EQ_U(p[k], 0);
+		kmem_free(p, sizes[i]);
+	}
+	shutdown_ok();
+}
+
+/* Every size up to three pages, all live at once, then freed with their sizes in an
+ * interleaved order: the backend's sized free (or its fallback) for every size class. */
+static void kmem_sized_free_many_sizes(int invariants)
+{
+	enum { N = 3 * 4096 + 64 };
+	static unsigned char *v[N + 1];
+	struct kmb_type_stats s;
+	uint64_t calls = 0;
+
+	boot((size_t)64 << 20, invariants);
+	for (size_t size = 1; size <= N; size += size < 1024 ? 1 : 7) {
+		v[size] = kmem_alloc(size, KM_SLEEP);
+		ASSERT_NOT_NULL(v[size]);
+		ASSERT_CMP_U(kmalloc_usable_size(v[size]), >=, size);
+		memset(v[size], (int)size & 0xff, size);
+		calls++;
+	}
+	kmb_malloc_type_stats(M_KMEM, &s);
+	ASSERT_EQ_U(s.calls, calls);
+	ASSERT_EQ_I(s.inuse, (int64_t)calls);
+	for (int pass = 0; pass < 2; pass++) { /* every other size, then the rest */
+		size_t i = 0;
+
+		for (size_t size = 1; size <= N; size += size < 1024 ? 1 : 7, i++) {
+			if (i % 2 != (size_t)pass)
+				continue;
+			for (size_t k = 0; k < size; k++)
+				ASSERT_EQ_U(v[size][k], size & 0xff);
+			kmem_free(v[size], size);
+		}
+	}
+	kmb_malloc_type_stats(M_KMEM, &s);
+	ASSERT_EQ_I(s.inuse, 0);
+	ASSERT_EQ_I(s.memuse, 0);
+	shutdown_ok(); /* every page back: the sized frees freed what was allocated */
+}
+
+KMB_TEST(kmem_sized_free_many_sizes_fast_path)
+{
+	kmem_sized_free_many_sizes(KMB_INVARIANTS_OFF);
+}
+
+KMB_TEST(kmem_sized_free_many_sizes_invariants)
+{
+	kmem_sized_free_many_sizes(KMB_INVARIANTS_ON);
+}
+
+/* An allocating site with a dynamic symbol (the test program exports its symbols), so the
+ * INVARIANTS message can name it. */
+void *conformance_kmem_site(size_t size);
+__attribute__((noinline)) void *conformance_kmem_site(size_t size)
+{
+	void *p = kmem_alloc(size, KM_SLEEP);
+
+	__asm__ volatile("" ::: "memory"); /* no tail call: the site is this function */
+	return p;
+}
+
+KMB_TEST(invariants_kmem_free_with_wrong_size)
+{
+	char want[96];
+	void *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	p = conformance_kmem_site(40);
+	EXPECT_PANIC(KMB_PANIC_WRONG_SIZE, kmem_free(p, 48));
+	snprintf(want, sizeof(want), "kmem_free(%p, 48): wrong size: freeing 48 bytes of a 40-byte",
+	         p);
+	ASSERT_CONTAINS(kmb_test_panic_msg, want);
+	ASSERT_CONTAINS(kmb_test_panic_msg, "(allocated at 0x");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "(conformance_kmem_site+0x");
+	EXPECT_PANIC(KMB_PANIC_WRONG_SIZE, kmem_free(p, 32)); /* same size class, still wrong */
+	/* a panic leaves the block live */
+	kmem_free(p, 40);
+	shutdown_ok();
+}
+
+KMB_TEST(invariants_kmem_and_kmalloc_blocks_do_not_mix)
+{
+	void *k, *m;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_ON);
+	k = conformance_kmem_site(64);
+	m = kmalloc(64, M_TESTA, M_WAITOK);
+	EXPECT_PANIC(KMB_PANIC_WRONG_TYPE, kfree(k, M_KMEM));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kfree(");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "interface mismatch: a 64-byte kmem_alloc block");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "(conformance_kmem_site+0x");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "must be freed with kmem_free");
+	EXPECT_PANIC(KMB_PANIC_WRONG_TYPE, kfree(k, M_TESTA));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "interface mismatch");
+	EXPECT_PANIC(KMB_PANIC_WRONG_TYPE, kmem_free(m, 64));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "interface mismatch: a 64-byte kmalloc block");
+	ASSERT_CONTAINS(kmb_test_panic_msg, "must be freed with kfree");
+	kmem_free(k, 64);
+	kfree(m, M_TESTA);
 	shutdown_ok();
 }
 

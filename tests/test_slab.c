@@ -111,6 +111,35 @@ KMB_TEST(geometry_of_the_kmalloc_caches)
 }
 
 /* 200 B, align 8: 20 chunks and a 48-byte slack: colours 8, 16, ..., 48, then 0, 8. */
+/* free_sized (kmem_free's size, slab_kmalloc.c 4.): the cache comes from the size, the
+ * object goes back to it (an attached CPU's magazine hands it out again at once), the
+ * chunk size is reported; whole-page blocks as kfree frees them; every page back. */
+KMB_TEST(free_sized_takes_the_cache_from_the_size)
+{
+	static const size_t sizes[] = {1, 8, 9, 72, 96, 100, 200, 256, 1000, 4096, 8000, 8192};
+	struct kmb_slab *sl = boot_slab(16 * MIB, 1, KMB_INVARIANTS_OFF);
+	struct kmb_backend *be = &kmb__sys.be;
+	size_t usable;
+	char *p;
+
+	ASSERT_EQ_I(kmb_thread_attach("sized", 0), 0);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t s = sizes[i];
+		struct kmb__slab_cache *cp = sl->kmalloc[kmb__slab_size_class(sl, s)];
+
+		ASSERT_NOT_NULL(p = be->ops->alloc(be, s, M_NOWAIT, &usable));
+		ASSERT_EQ_U(usable, cp->chunksize);
+		ASSERT_EQ_U(be->ops->free_sized(be, p, s), cp->chunksize);
+		ASSERT_EQ_PTR(be->ops->alloc(be, s, M_NOWAIT, &usable), p); /* the magazine's */
+		ASSERT_EQ_U(be->ops->free_sized(be, p, s), cp->chunksize);
+	}
+	ASSERT_NOT_NULL(p = be->ops->alloc(be, 20000, M_NOWAIT, &usable));
+	ASSERT_EQ_U(usable, 8 * PAGE);
+	ASSERT_EQ_U(be->ops->free_sized(be, p, 20000), 8 * PAGE);
+	kmb_thread_detach();
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
 KMB_TEST(colour_offsets_of_a_small_cache)
 {
 	static const size_t colours[8] = {8, 16, 24, 32, 40, 48, 0, 8};

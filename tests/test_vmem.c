@@ -857,6 +857,38 @@ KMB_TEST(kmalloc_sizes_alignment_no_overlap_on_vmem)
 	sizes_no_overlap(true);
 }
 
+/* free_sized (kmem_free's size, backend.h 3.): every size freed with its own size reports
+ * its usable size and gives every page back; a size that is not the block's panics, in
+ * the quantum cache (another cache's object) and in the arena (another segment size). */
+KMB_TEST(kmalloc_free_sized)
+{
+	enum { MAXS = 3 * 4096 + 1, N = 4400 };
+	static char *p[N];
+	static size_t sz[N];
+	size_t n = 0;
+	char *q, *a;
+
+	mkbackend(64 * MIB, false, false);
+	for (size_t s = 1; s <= MAXS; s = next_size(s), n++) {
+		ASSERT_CMP_U(n, <, N);
+		ASSERT_NOT_NULL(p[n] = be.ops->alloc(&be, s, M_NOWAIT, &(size_t){0}));
+		sz[n] = s;
+	}
+	while (n-- > 0)
+		ASSERT_EQ_U(be.ops->free_sized(&be, p[n], sz[n]), want_usable(sz[n]));
+	ASSERT_NOT_NULL(q = be.ops->alloc(&be, 100, M_NOWAIT, &(size_t){0}));
+	ASSERT_NOT_NULL(a = be.ops->alloc(&be, 1000, M_NOWAIT, &(size_t){0}));
+	EXPECT_PANIC(KMB_PANIC_BAD_FREE, be.ops->free_sized(&be, q, 200));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "not an object of this quantum cache");
+	EXPECT_PANIC(KMB_PANIC_BAD_FREE, be.ops->free_sized(&be, a, 2000));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "wrong size (1008 allocated)");
+	ASSERT_EQ_U(be.ops->free_sized(&be, q, 100), 112);
+	ASSERT_EQ_U(be.ops->free_sized(&be, a, 1000), 1008);
+	be.ops->drain(&be);
+	ASSERT_EQ_I(pm.data_pages, 0);
+	rmbackend();
+}
+
 /* A 4 MiB block on the buddy (max order 10), 4 MiB + 1 byte never; free checks. */
 KMB_TEST(kmalloc_large_blocks_and_free_checks)
 {

@@ -153,6 +153,10 @@
  *        the core and the tests are the same code there, without the extra ordering.
  *      - The backend's own state (this file's struct) comes from malloc, not simulated
  *        memory: there are no simulated pages to take it from.
+ *      - No sized free (backend.h free_sized): kmem_free takes free.  The allocators have
+ *        one (jemalloc's sdallocx, mimalloc's mi_free_size, TCMalloc's sized delete), but
+ *        the budget needs the block's usable size on every free anyway (3.), which is the
+ *        lookup a sized free would save.
  */
 #include "baseline_impl.h"
 

@@ -70,6 +70,8 @@
  *                          - 4.4BSD never gives bucket memory back, it only counts when it
  *                          could have; kb_totalfree++, and the block is appended at the tail.
  *    usable_size(addr)     1 << ku_indx for a small page, ku_pagecnt pages for a large one.
+ *    free_sized            not used (kmem_free takes free): free must update the page's
+ *                          kmemusage (ku_freecnt) in any case, and ku_indx is in it.
  *
  *    Checks (bucket_diag.c): always, as 4.4BSD's KMEMSTATS code did, "malloc: wrong bucket",
  *    "malloc: lost data" and "free: multiple frees"; and, cheap enough to keep on, that a

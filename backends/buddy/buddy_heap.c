@@ -27,7 +27,10 @@
  *    their lists.  Free merges with the buddy while the buddy is free and whole, restoring
  *    the poison over the link bytes of the upper half (now inside a larger free block);
  *    a page that becomes one free block goes back to the page allocator.  Freeing an
- *    address where no allocated block starts panics (KMB_PANIC_DOUBLE_FREE).
+ *    address where no allocated block starts panics (KMB_PANIC_DOUBLE_FREE).  No sized
+ *    free (backend.h free_sized; kmem_free takes free): free reads the page's side-table
+ *    entry to clear the alloc bit and merge anyway, and the size is the short descent of
+ *    its split bits.
  *
  * 4. Locking: one kmbench adaptive mutex (kmbench/lock.h; statistics "heap.lock_*") over
  *    the heap (free lists, side tables, metadata pages), taken before the page allocator's

@@ -23,6 +23,7 @@
  *    makes it thread-safe.  When a block is absorbed by coalescing, its header bytes
  *    become free memory again and get the INVARIANTS poison back (backend.h 4.).
  * 5. Observation: declared counters (searches, blocks visited, splits, coalesces, chunks).
+ *    No sized free (free_sized): the size is in the block's header, which free reads anyway.
  */
 #include <errno.h>
 #include <pthread.h>

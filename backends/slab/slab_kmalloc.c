@@ -19,7 +19,13 @@
  *    max_order (4 MiB over buddy): max_size.
  * 4. usable_size: from the address's struct kmb_page - a slab frame names its cache, whose
  *    chunk size is the usable size (every byte of a chunk belongs to its buffer); a large
- *    head frame gives its order.  kfree finds the cache the same way.
+ *    head frame gives its order.  kfree finds the cache the same way.  free_sized
+ *    (kmem_free(p, size), backend.h 3.) takes the cache from the size instead, through
+ *    the same size_index as kmalloc: a free that reaches the CPU's magazine then touches
+ *    no page descriptor at all (Bonwick's kmem_free(buf, size) does the same).  Whole-page
+ *    blocks are freed as kfree frees them (their order is in the head frame).  Debug
+ *    builds check that the page is a slab of that cache (kmb_assert_internal); INVARIANTS
+ *    checks the size itself before the backend is called.
  * 5. Native kmem caches (cache_create ...): one object cache each, with magazines; a
  *    cache destroyed while other CPUs hold its magazines is freed later (slab_reap.c 3.).
  * 6. Statistics: one declared table (illumos kstat style), each a sum over every cache
@@ -232,6 +238,22 @@ static size_t slab_kfree(struct kmb_backend *be, void *addr)
 	else
 		kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): slab: not an allocated block",
 		          addr);
+}
+
+static size_t slab_kfree_sized(struct kmb_backend *be, void *addr, size_t size)
+{
+	struct kmb_slab *sl = kmb__slab_of_backend(be);
+
+	if (kmb_likely(size - 1 < KMB__SLAB_KMALLOC_MAX)) {
+		struct kmb__slab_cache *cp = sl->kmalloc[sl->size_index[(size - 1) >> 3]];
+
+		kmb_assert_internal(kmb_physmem_contains(sl->pm, addr) &&
+		                    (kmb_page_of(sl->pm, addr)->flags & KMB__SLAB_PG_SLAB) &&
+		                    kmb_page_of(sl->pm, addr)->priv[0] == (uintptr_t)cp);
+		kmb__slab_cache_free(cp, addr);
+		return cp->chunksize;
+	}
+	return slab_kfree(be, addr);
 }
 
 static size_t slab_usable_size(struct kmb_backend *be, const void *addr)
@@ -497,6 +519,7 @@ const struct kmb_backend_ops kmb_slab_ops = {
         .fini = slab_fini,
         .alloc = slab_kmalloc,
         .free = slab_kfree,
+        .free_sized = slab_kfree_sized,
         .usable_size = slab_usable_size,
         .max_size = slab_max_size,
         .memstat = slab_memstat,

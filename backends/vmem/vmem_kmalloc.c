@@ -21,6 +21,13 @@
  *    quantum cache object's size is in its slab's struct kmb_page (no lock); an arena
  *    block's is found in the arena's hash, under its lock - the price of kfree and
  *    usable_size carrying no size, where illumos's kmem_free(buf, size) is told.
+ *    free_sized (kmem_free(p, size), backend.h 3.) is told the size, and uses it as
+ *    vmem_free(vm, addr, size) does: the size chooses the layer, so an arena block is
+ *    freed without first reading its page descriptor to rule out a quantum cache (kfree's
+ *    order), and a quantum cache object goes to the cache of its size (its slab page is
+ *    still read, to check that it holds objects of that size).  The arena's hash still
+ *    finds the boundary tag - vmem frees by tag, told the size or not - and a size that
+ *    is not the segment's panics there, as in illumos.
  *    max_size is the largest block the page source can ever give: PAGE << max_order.
  *
  * 3. qcache_max = 16 quanta = 256 bytes: illumos's limit of VMEM_NQCACHE_MAX = 16 quantum
@@ -189,6 +196,17 @@ static size_t kmem_free(struct kmb_backend *be, void *addr)
 	return kmb_vmem_xfree(k->arena, addr, 0); /* a bad address panics there */
 }
 
+static size_t kmem_free_sized(struct kmb_backend *be, void *addr, size_t size)
+{
+	kmb_vmem_t *arena = kmem_of(be)->arena;
+
+	if (kmb_likely(size <= KMEM_QCACHE_MAX)) {
+		kmb__vmem_qcache_free(arena, addr, size);
+		return P2ROUNDUP(size, KMEM_QUANTUM);
+	}
+	return kmb_vmem_xfree(arena, addr, size);
+}
+
 static size_t kmem_usable_size(struct kmb_backend *be, const void *addr)
 {
 	struct kmb__vmem_kmem *k = kmem_of(be);
@@ -267,6 +285,7 @@ const struct kmb_backend_ops kmb_vmem_ops = {
         .fini = kmem_fini,
         .alloc = kmem_alloc,
         .free = kmem_free,
+        .free_sized = kmem_free_sized,
         .usable_size = kmem_usable_size,
         .max_size = kmem_max_size,
         .memstat = kmem_memstat,

@@ -6,6 +6,9 @@
 //                                        (ThreadRange(1, PUs)), each pinned to its own PU
 //                                        through hwloc and attached as CPU index n
 //                                        (items_per_second: the aggregate)
+//      kmem_pair/<spec>/<size>[/real_time/threads:<n>]  kmem_alloc(KM_SLEEP) then
+//                                        kmem_free(p, size), as pair: the backend's sized
+//                                        free (backend.h free_sized) beside pair's kfree
 //      burst/<spec>/<size>/<count>       count kmallocs, then count kfrees (refills, slow paths)
 //      cache/<spec>/<size>               kmem_cache_alloc then kmem_cache_free
 //      raw/<allocator>/<size>            a baseline's own malloc then free: no kmbench at all
@@ -44,6 +47,7 @@
 #endif
 
 extern "C" {
+#include <kmbench/kmem.h>
 #include <kmbench/page_alloc.h>
 #ifdef KMB_HAVE_BASELINE // any backend folder may be left out of the build (KMB_BACKENDS)
 #include "backends/baseline/baseline.h"
@@ -230,17 +234,21 @@ std::vector<std::string> specs()
 
 // ---- pair, burst, cache, raw -------------------------------------------------------------------
 
-void BM_pair(benchmark::State &state, std::string spec, size_t size)
+// Kmem: kmem_alloc and the sized kmem_free (kmem_pair) instead of kmalloc and kfree (pair).
+template <bool Kmem> void BM_pair(benchmark::State &state, std::string spec, size_t size)
 {
 	Session s(state, {spec, "", kDefaultMem});
 
 	if (!s.ok())
 		return;
 	for (auto _ : state) {
-		void *p = kmalloc(size, M_MICRO, M_WAITOK);
+		void *p = Kmem ? kmem_alloc(size, KM_SLEEP) : kmalloc(size, M_MICRO, M_WAITOK);
 
 		benchmark::DoNotOptimize(p);
-		kfree(p, M_MICRO);
+		if (Kmem)
+			kmem_free(p, size);
+		else
+			kfree(p, M_MICRO);
 	}
 	state.SetItemsProcessed(state.iterations());
 	state.SetBytesProcessed(state.iterations() * int64_t(size));
@@ -582,14 +590,18 @@ void register_all()
 	using benchmark::RegisterBenchmark;
 	unsigned pus = topology().pus();
 
-	for (const std::string &spec : specs())
-		for (size_t size : kSizes) {
-			std::string n = "pair/" + spec + "/" + std::to_string(size);
-			RegisterBenchmark(n.c_str(), BM_pair, spec, size);
-			RegisterBenchmark(n.c_str(), BM_pair, spec, size)
-			        ->ThreadRange(1, int(std::min(pus, ncpus())))
-			        ->UseRealTime();
-		}
+	for (bool kmem : {false, true})
+		for (const std::string &spec : specs())
+			for (size_t size : kSizes) {
+				std::string n = (kmem ? "kmem_pair/" : "pair/") + spec + "/" +
+				                std::to_string(size);
+				auto fn = kmem ? BM_pair<true> : BM_pair<false>;
+
+				RegisterBenchmark(n.c_str(), fn, spec, size);
+				RegisterBenchmark(n.c_str(), fn, spec, size)
+				        ->ThreadRange(1, int(std::min(pus, ncpus())))
+				        ->UseRealTime();
+			}
 	for (const std::string &spec : specs())
 		for (size_t size : kSizes)
 			RegisterBenchmark(("cache/" + spec + "/" + std::to_string(size)).c_str(),

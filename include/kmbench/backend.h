@@ -22,7 +22,7 @@
  *    extfrag, drain (give cached memory back before the core puts a thread to sleep),
  *    thread_attach/detach (per-CPU state), native object caches (cache_*; without them the
  *    core serves kmem_cache_* from alloc), and frame_kind (how a held page frame is used,
- *    for the picture of memory: kmb_frame_map).
+ *    for the picture of memory: kmb_frame_map), and free_sized.
  *
  *    alloc(be, size, flags, &usable)
  *                            size >= 1; flags carry M_NOWAIT|M_WAITOK (advisory),
@@ -39,6 +39,13 @@
  *                            (alloc and free report the size they know anyway - a slab
  *                            allocator has the cache in hand - so that the core's
  *                            statistics need no second lookup of the block.)
+ *    free_sized(be, addr, size)   optional: free with the size alloc was asked for (the
+ *                            core passes exactly that: kmem_free's size, plus the INVARIANTS
+ *                            redzone), as vmem_free(vm, addr, size) and kmem(9)'s
+ *                            kmem_free(p, size) are told it; returns the usable size.  A
+ *                            backend may take the block's size class from the size instead
+ *                            of looking the block up; one without it gets free(be, addr).
+ *                            Each backend's theory statement says whether it uses it.
  *    usable_size(be, addr)   >= the requested size; constant while the block lives.
  *    max_size(be)            the largest size alloc could ever return (with all memory
  *                            free); larger M_WAITOK requests are "impossible".
@@ -292,6 +299,9 @@ struct kmb_backend_ops {
 	 * Called only while no other thread allocates or frees (it may read page descriptors
 	 * without locks). */
 	int (*frame_kind)(struct kmb_backend *be, size_t pfn);
+
+	/* Optional (3. above; ABI 4): free with the size alloc was asked for. */
+	size_t (*free_sized)(struct kmb_backend *be, void *addr, size_t size);
 };
 
 struct kmb_backend {
@@ -369,10 +379,13 @@ size_t kmb_stats_fill(const struct kmb_stat_decl *table, size_t n, const void *c
  *   const unsigned kmb_backend_plugin_abi = KMB_BACKEND_ABI;
  * A plugin built against another version of this contract is refused, not called with
  * the wrong signatures.  ABI 2: alloc reports the usable size, free returns it.  ABI 3: the
- * calling thread's CPU is read inline from kmb_curthread (kmb_thread_cpu is no function). */
+ * calling thread's CPU is read inline from kmb_curthread (kmb_thread_cpu is no function).
+ * ABI 4: free_sized appended at the end of the ops; an ABI 3 plugin still loads (its
+ * shorter table is copied and free_sized left NULL: kmem_free falls back to its free). */
 #define KMB_PLUGIN_SYMBOL     "kmb_backend_plugin"
 #define KMB_PLUGIN_ABI_SYMBOL "kmb_backend_plugin_abi"
-#define KMB_BACKEND_ABI       3u
+#define KMB_BACKEND_ABI       4u
+#define KMB_BACKEND_ABI_MIN   3u /* the oldest ABI kmb_boot still loads */
 
 /* Backend-side panic for a broken invariant: "func(args): reason". */
 __attribute__((noreturn, format(printf, 3, 4))) void

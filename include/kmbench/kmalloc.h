@@ -138,9 +138,11 @@ enum kmb_panic_kind {
 	KMB_PANIC_REDZONE,    /* INVARIANTS: write past the end of an allocation */
 	KMB_PANIC_DOUBLE_FREE,
 	KMB_PANIC_BAD_FREE,   /* INVARIANTS: free of an address never allocated */
-	KMB_PANIC_WRONG_TYPE, /* INVARIANTS: free with another malloc type */
+	KMB_PANIC_WRONG_TYPE, /* INVARIANTS: free with another malloc type, or through the
+	                       * other interface (kfree of a kmem_alloc block and the reverse) */
 	KMB_PANIC_MODIFIED,   /* INVARIANTS: modified after free (poison damaged) */
 	KMB_PANIC_CORRUPT,    /* backend invariant broken */
+	KMB_PANIC_WRONG_SIZE, /* INVARIANTS: kmem_free with a size other than the allocation's */
 	KMB_PANIC_NKINDS
 };
 
