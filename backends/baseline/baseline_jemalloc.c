@@ -99,13 +99,24 @@ static int je_owns(const void *p)
 	return -1; /* jemalloc has no ownership query that is safe on a foreign pointer */
 }
 
-/* Set the decay time (ms; -1: never purge) of every arena and of arenas created later. */
+/*
+ * Set the decay time (ms; -1: never purge) of every arena and of arenas created later.
+ * "arena.<i>.dirty_decay_ms" takes one arena index: jemalloc 5.3 has no MALLCTL_ARENAS_ALL
+ * form of it (arena_i_decay_ms_ctl reads arenas[4096], past the table: a crash found by the
+ * jemalloc soak), so each of the "arenas.narenas" indexes is set; one never initialised
+ * answers EFAULT and is left alone.
+ */
 static void set_decay(const char *which, ssize_t ms)
 {
+	unsigned narenas = 0;
+	size_t len = sizeof(narenas);
 	char name[48];
 
-	snprintf(name, sizeof(name), "arena.%d.%s_decay_ms", ARENAS_ALL, which);
-	kmb_je_mallctl(name, NULL, NULL, &ms, sizeof(ms));
+	kmb_je_mallctl("arenas.narenas", &narenas, &len, NULL, 0);
+	for (unsigned i = 0; i < narenas; i++) {
+		snprintf(name, sizeof(name), "arena.%u.%s_decay_ms", i, which);
+		kmb_je_mallctl(name, NULL, NULL, &ms, sizeof(ms));
+	}
 	snprintf(name, sizeof(name), "arenas.%s_decay_ms", which);
 	kmb_je_mallctl(name, NULL, NULL, &ms, sizeof(ms));
 }
