@@ -437,6 +437,7 @@ static int write_run_json(const struct run *r, const char *reason)
 	json_options(&j, r);
 	json_workloads(&j, r);
 	json_progress(&j, r, reason);
+	kmb_json_script_tags(&j, r->dir, r->have_script_key ? r->script_key : NULL);
 	kmb_json_obj_end(&j);
 	if (kmb_json_end(&j) != 0) {
 		kmb_file_abort(&kf);
@@ -501,12 +502,26 @@ static int finish(struct run *r, int stopped)
 	return status;
 }
 
+/* The key of the scripts' tags; without it kmbench plot DIR needs --trust-scripts. */
+static void script_key(struct run *r)
+{
+	char err[PATH_MAX + 100];
+
+	r->have_script_key = kmb_script_key(r->script_key, true, err, sizeof(err)) == 0;
+	if (!r->have_script_key)
+		fprintf(stderr,
+		        "kmbench run: the gnuplot scripts will not be tagged (%s): kmbench plot "
+		        "will need --trust-scripts\n",
+		        err);
+}
+
 static int run_all(struct run *r)
 {
 	int rc, stopped = 0;
 
 	kmb_clock_calibrate();
 	r->idle_cpus = idle_cpus();
+	script_key(r);
 	if (kmb_run_make_cells(r) != 0 || make_dir(r) != 0)
 		return 1;
 	kmb_run_signals_install();

@@ -105,6 +105,8 @@ struct run {
 	size_t njobs, done, failed;
 	time_t started;
 	double idle_cpus; /* idle CPUs when the run started (/proc/stat), NAN if unknown */
+	uint8_t script_key[16]; /* the user's key of the .gp tags (results/script_tag.c) */
+	bool have_script_key;
 	uint64_t t0_ns;
 };
 

@@ -79,6 +79,20 @@ int kmb_mkdir_p(const char *path);
  */
 int kmb_run_dir_create(const char *root, char *out, size_t outlen);
 
+/* ---- script_tag.c: which gnuplot scripts kmbench wrote (keyed tags in run.json) -------- */
+
+/* SipHash-2-4 of data under key. */
+uint64_t kmb_siphash24(const uint8_t key[16], const void *data, size_t len);
+/* The user's private script key (created if create and absent); 0 or -errno with err. */
+int kmb_script_key(uint8_t key[16], bool create, char *err, size_t errlen);
+/* The tag of the file at path as 16 hex digits; 0 or -errno (-EFBIG beyond 16 MiB). */
+int kmb_script_tag(const uint8_t key[16], const char *path, char hex[17]);
+/* The .gp files of dir, sorted (kmb_free_names them); 0 or -errno. */
+int kmb_list_scripts(const char *dir, char ***names, size_t *n);
+void kmb_free_names(char **names, size_t n);
+/* "scripts": {"<name>.gp": "<tag>", ...} for the .gp files of dir ({} if key is NULL). */
+void kmb_json_script_tags(struct kmb_json *j, const char *dir, const uint8_t key[16]);
+
 /* ---- plot.c: gnuplot ---------------------------------------------------------------- */
 
 /*

@@ -8,6 +8,7 @@ CASE=$3
 TRACE=$SRC/workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+export XDG_CONFIG_HOME=$TMP/config # kmbench run's script key (results/script_tag.c)
 
 fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
 # expect_exit CODE CMD...: runs CMD, stdout in $TMP/out, stderr in $TMP/err
@@ -465,8 +466,8 @@ gen_*)
 		;;
 	esac
 	;;
-run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_runs | compare_gbench | \
-	compare_holm | compare_regression)
+run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | plot_refuses_scripts | \
+	compare_runs | compare_gbench | compare_holm | compare_regression)
 	# kmbench run's results directory, kmbench plot and kmbench compare (bench/run*.c,
 	# bench/plot_cmd.c, bench/compare_cmd.c; results/report*.c, results/stats.c)
 	small_run() { # small_run ROOT [OPTION...]: two backends on the boot trace; $d = its dir
@@ -558,6 +559,31 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		[ -s "$d/latency.dat" ] && [ -s "$d/latency.gp" ] || fail "data lost"
 		expect_exit 0 "$KMB" plot "$d" # with gnuplot: rendered after all
 		[ -s "$d/latency.png" ] || fail "latency.png not rendered"
+		;;
+	plot_refuses_scripts)
+		# gnuplot scripts run commands: plot renders only those run.json tags under this
+		# user's key, names the others and renders nothing (exit 2) without --trust-scripts
+		small_run "$TMP/runs" --repetitions 1 --no-frames
+		has "$d/run.json" '"latency.gp": "[0-9a-f]\{16\}"'
+		expect_exit 0 "$KMB" plot "$d"
+		printf 'system("touch %s/pwned")\n' "$TMP" >"$d/evil.gp"
+		rm -f "$d/latency.png"
+		expect_exit 2 "$KMB" plot "$d"
+		has "$TMP/err" "$d/*evil.gp: refused: .*(no tag in run.json)"
+		has "$TMP/err" "nothing rendered: read the 1 script named above, then use --trust-scripts"
+		[ ! -e "$TMP/pwned" ] || fail "a script kmbench did not write was run"
+		[ ! -e "$d/latency.png" ] || fail "rendered despite a refused script"
+		rm "$d/evil.gp"
+		echo "# edited" >>"$d/latency.gp"
+		expect_exit 2 "$KMB" plot "$d"
+		has "$TMP/err" "latency.gp: refused: .*(its tag does not match)"
+		XDG_CONFIG_HOME=$TMP/someone-else expect_exit 2 "$KMB" plot "$d" # another user's key
+		has "$TMP/err" "no script key"
+		printf 'system("touch %s/pwned")\n' "$TMP" >"$d/evil.gp"
+		expect_exit 0 "$KMB" plot --trust-scripts "$d"
+		[ -e "$TMP/pwned" ] && [ -s "$d/latency.png" ] || fail "--trust-scripts did not render"
+		expect_exit 2 "$KMB" plot --trust "$d"
+		has "$TMP/err" "unknown option '--trust'"
 		;;
 	compare_runs)
 		small_run "$TMP/a" --repetitions 3 --no-frames
