@@ -20,10 +20,11 @@
  *    file written to a temporary name and renamed):
  *      run.json                 the facts: host, CPU model, hwloc topology, compiler,
  *                               flags, commit (and whether the tree was dirty at
- *                               configure time), command line, seed, workloads, threads,
- *                               idle CPUs at the start (/proc/stat over 250 ms);
- *                               "complete": false until the end, with the reason if it
- *                               never becomes true
+ *                               configure time), command line (the exact argv, and
+ *                               shell-quoted), seed, workloads, threads, idle CPUs at the
+ *                               start (/proc/stat over 250 ms), the keyed tags of the
+ *                               .gp scripts; "complete": true only when every job ran and
+ *                               succeeded ("failed" beside it), else the reason
  *      summary.csv              per cell: every metric of the declared schema
  *                               (results/schema.def) as the median over repetitions, with
  *                               min, max and CV beside those with a direction
@@ -89,6 +90,26 @@ static const char run_usage[] =
 
 /* ---- options ---------------------------------------------------------------------------- */
 
+/* A spec whose file names (kmb_run_sanitize) are those of an earlier one: exit 2. */
+static int check_distinct(const struct run *r, const char *spec)
+{
+	char a[256], b[256];
+
+	snprintf(a, sizeof(a), "%s", spec);
+	kmb_run_sanitize(a);
+	for (unsigned i = 0; i < r->nbackends; i++) {
+		snprintf(b, sizeof(b), "%s", r->backends[i]);
+		kmb_run_sanitize(b);
+		if (strcmp(r->backends[i], spec) == 0)
+			return kmb_cli_error("run", "--backends lists '%s' twice", spec);
+		if (strcmp(a, b) == 0)
+			return kmb_cli_error("run",
+			                     "--backends: '%s' and '%s' would write the same files",
+			                     r->backends[i], spec);
+	}
+	return 0;
+}
+
 static int parse_backends(struct run *r, char *list)
 {
 	r->nbackends = 0;
@@ -96,7 +117,7 @@ static int parse_backends(struct run *r, char *list)
 	     tok = strtok_r(NULL, ",", &sv)) {
 		int rc = kmb_cli_check_backend("run", tok);
 
-		if (rc != 0)
+		if (rc != 0 || (rc = check_distinct(r, tok)) != 0)
 			return rc;
 		if (r->nbackends == RUN_MAX_BACKENDS)
 			return kmb_cli_error("run", "more than %d backends", RUN_MAX_BACKENDS);
@@ -409,12 +430,36 @@ static void json_progress(struct kmb_json *j, const struct run *r, const char *r
 	kmb_json_u64(j, "done", r->done);
 	kmb_json_u64(j, "failed", r->failed);
 	kmb_json_obj_end(j);
-	kmb_json_bool(j, "complete", reason == NULL);
+	/* complete: every job ran and succeeded; failed jobs beside it (and in "jobs") */
+	kmb_json_bool(j, "complete", reason == NULL && r->failed == 0);
+	kmb_json_u64(j, "failed", r->failed);
+	if (reason == NULL && r->failed != 0) {
+		snprintf(t, sizeof(t), "%zu of %zu jobs failed", r->failed, r->njobs);
+		reason = t;
+	}
 	if (reason)
 		kmb_json_str(j, "incomplete_reason", reason);
 }
 
-/* reason: NULL when the run is complete, else why not ("running" while it runs). */
+/* The exact argv, and as one shell-quoted line. */
+static void json_command(struct kmb_json *j, const struct run *r)
+{
+	const char *const *argv = (const char *const *)r->argv;
+	size_t len = kmb_shell_join(NULL, 0, argv, (size_t)r->argc) + 1;
+	char *line = malloc(len);
+
+	kmb_json_arr_begin(j, "command");
+	for (int i = 0; i < r->argc; i++)
+		kmb_json_str(j, NULL, r->argv[i]);
+	kmb_json_arr_end(j);
+	if (line != NULL)
+		kmb_shell_join(line, len, argv, (size_t)r->argc);
+	kmb_json_str(j, "command_line", line);
+	free(line);
+}
+
+/* reason: NULL when every job ran, else why not ("running" while it runs); "complete" is
+ * also false when a job failed. */
 static int write_run_json(const struct run *r, const char *reason)
 {
 	char path[4200];
@@ -429,10 +474,7 @@ static int write_run_json(const struct run *r, const char *reason)
 	kmb_json_obj_begin(&j, NULL);
 	kmb_json_str(&j, "kmbench_version", KMB_VERSION);
 	kmb_json_str(&j, "git_commit", KMB_GIT_COMMIT);
-	kmb_json_arr_begin(&j, "command");
-	for (int i = 0; i < r->argc; i++)
-		kmb_json_str(&j, NULL, r->argv[i]);
-	kmb_json_arr_end(&j);
+	json_command(&j, r);
 	json_host(&j);
 	json_options(&j, r);
 	json_workloads(&j, r);
@@ -533,6 +575,25 @@ static int run_all(struct run *r)
 	return finish(r, stopped);
 }
 
+static void free_argv(int argc, char **v)
+{
+	for (int i = 0; i < argc; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **copy_argv(int argc, char *const *argv)
+{
+	char **v = calloc((size_t)argc + 1, sizeof(*v));
+
+	for (int i = 0; v != NULL && i < argc; i++)
+		if ((v[i] = strdup(argv[i])) == NULL) {
+			free_argv(i, v);
+			v = NULL;
+		}
+	return v;
+}
+
 int kmb_cmd_run(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -542,8 +603,11 @@ int kmb_cmd_run(int argc, char **argv)
 		return 1;
 	r->seed = (uint64_t)time(NULL) % 4000000000u;
 	r->warmup = 1;
+	if ((r->argv = copy_argv(argc + 1, argv - 1)) == NULL) { /* parse() cuts the lists */
+		free(r);
+		return 1;
+	}
 	r->argc = argc + 1;
-	r->argv = argv - 1;
 	r->started = time(NULL);
 	r->t0_ns = kmb_run_now_ns();
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
@@ -555,6 +619,7 @@ int kmb_cmd_run(int argc, char **argv)
 	}
 	kmb_run_free_cells(r);
 	kmb_run_free_workloads(r);
+	free_argv(r->argc, r->argv);
 	free(r);
 	return rc;
 }

@@ -94,7 +94,7 @@ struct run {
 	bool quick, no_frames;
 	int invariants;
 	int argc;
-	char **argv; /* the whole command line, argv[0] = "kmbench" */
+	char **argv; /* a copy of the whole command line before parsing, argv[0] = "kmbench" */
 	/* state */
 	struct run_workload wl[RUN_MAX_WORKLOADS];
 	unsigned nwl;

@@ -263,5 +263,13 @@ int kmb_mann_whitney(const double *x, size_t n1, const double *y, size_t n2, str
  * (err says which file).
  */
 int kmb_report_write(const char *dir, char *err, size_t errlen);
+/*
+ * s for a POSIX shell, appended at buf[at] (as much as fits, NUL-terminated): as is if it
+ * is non-empty and only letters, digits and _@%+=:,./-, else in single quotes (a ' as
+ * '\'').  Returns the position after it as if buf were large enough (snprintf-style).
+ */
+size_t kmb_shell_quote(char *buf, size_t len, size_t at, const char *s);
+/* argv[0..n) shell-quoted, separated by spaces, into buf; the length it needs. */
+size_t kmb_shell_join(char *buf, size_t len, const char *const *argv, size_t n);
 
 #endif /* KMB_RESULTS_RESULTS_H */

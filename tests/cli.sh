@@ -466,7 +466,7 @@ gen_*)
 		;;
 	esac
 	;;
-run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | plot_refuses_scripts | \
+run_interrupted | run_usage | run_records | plot_rerender | plot_without_gnuplot | plot_refuses_scripts | \
 	compare_runs | compare_gbench | compare_holm | compare_regression)
 	# kmbench run's results directory, kmbench plot and kmbench compare (bench/run*.c,
 	# bench/plot_cmd.c, bench/compare_cmd.c; results/report*.c, results/stats.c)
@@ -517,6 +517,8 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | plot_refuse
 		expect_exit 2 "$KMB" run --ops 5
 		has "$TMP/err" "bad --ops '5'"
 		expect_exit 2 "$KMB" run --topology "bogus:9"
+		expect_exit 2 "$KMB" run --backends slab,buddy,slab # the cells would share files
+		has "$TMP/err" "--backends lists 'slab' twice"
 		expect_exit 2 "$KMB" run stray
 		has "$TMP/err" "unexpected argument 'stray'"
 		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "usage errors must be one line"
@@ -524,6 +526,30 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | plot_refuse
 		has "$TMP/err" "cannot create a results directory under /proc/kmb-no"
 		expect_exit 0 "$KMB" list --json
 		for w in linux-3.6-boot larson exhaust; do has "$TMP/out" "\"$w\""; done
+		;;
+	run_records)
+		# the command line as given (lists whole, quoted for a shell); "complete" only when
+		# every job succeeded, "failed" beside it (buddy deadlocks on the boot trace in 1M)
+		root="$TMP/it's here"
+		expect_exit 1 "$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1,2 \
+			--repetitions 1 --ops 1000 --no-frames --mem 1M --out "$root"
+		d=$(ls -d "$root"/*/ | head -1)
+		has "$d/run.json" '^    "buddy,slab",$'
+		has "$d/run.json" '^    "1,2",$'
+		grep -qF -- "--threads 1,2 --repetitions 1 --ops 1000 --no-frames --mem 1M --out '$TMP/it'\\\\''s here'\"," \
+			"$d/run.json" || fail "command_line: $(grep command_line "$d/run.json")"
+		has "$d/report.md" "kmbench run --backends buddy,slab --workloads linux-3.6-boot --threads 1,2 "
+		json_key "$d/run.json" complete false
+		n=$(grep -E '^  "failed": [0-9]+,$' "$d/run.json" | tr -dc 0-9)
+		[ -n "$n" ] && [ "$n" -ge 2 ] || fail "failed: '$n', expected buddy's 2 at least"
+		has "$d/run.json" "\"incomplete_reason\": \"$n of 4 jobs failed\""
+		has "$d/report.md" "INCOMPLETE: $n of 4 jobs failed"
+		expect_exit 0 "$KMB" run --backends slab --workloads linux-3.6-boot --threads 1 \
+			--repetitions 1 --ops 1000 --no-frames --out "$TMP/ok"
+		d=$(ls -d "$TMP"/ok/*/ | head -1)
+		json_key "$d/run.json" complete true
+		json_key "$d/run.json" failed 0
+		grep -q incomplete_reason "$d/run.json" && fail "a complete run with a reason"
 		;;
 	plot_rerender)
 		small_run "$TMP/runs" --repetitions 1
