@@ -38,7 +38,11 @@
  *      report.html, report.md   the design-decision report (results/report*.c)
  * 4. Interruption.  SIGINT or SIGTERM lets the replay in progress finish, then the results
  *    of the jobs done are written as above and run.json says "complete": false and why;
- *    the exit status is 128 + the signal.  A second signal kills at once (SA_RESETHAND).
+ *    the exit status is 128 + the signal.  The same request again (the process group
+ *    signalled after the process, as GNU timeout does) is absorbed; a third signal, a
+ *    later second one from another sender, or SIGQUIT kill at once (run_jobs.c).
+ *    run.json is rewritten (atomically) after every job, so whatever kills the run it says
+ *    how many jobs were done; `kmbench plot DIR` completes such a directory.
  */
 #include "run.h"
 
@@ -460,7 +464,7 @@ static void json_command(struct kmb_json *j, const struct run *r)
 
 /* reason: NULL when every job ran, else why not ("running" while it runs); "complete" is
  * also false when a job failed. */
-static int write_run_json(const struct run *r, const char *reason)
+int kmb_run_write_json(const struct run *r, const char *reason)
 {
 	char path[4200];
 	struct kmb_file kf;
@@ -499,7 +503,7 @@ static int make_dir(struct run *r)
 	if (rc == 0 && kmb_mkdir_p(sub) != 0)
 		rc = -errno;
 	if (rc == 0)
-		rc = write_run_json(r, "running");
+		rc = kmb_run_write_json(r, "running");
 	if (rc != 0)
 		fprintf(stderr, "kmbench run: cannot create a results directory under %s: %s\n",
 		        r->out_root, strerror(-rc));
@@ -529,7 +533,7 @@ static int finish(struct run *r, int stopped)
 	else if (stopped)
 		snprintf(reason, sizeof(reason), "interrupted by %s after %zu of %zu jobs",
 		         signame(stopped), r->done, r->njobs);
-	if (write_run_json(r, stopped ? reason : NULL) != 0)
+	if (kmb_run_write_json(r, stopped ? reason : NULL) != 0)
 		status = 1;
 	if ((rc = kmb_report_write(r->dir, err, sizeof(err))) != 0) { /* reads run.json */
 		fprintf(stderr, "kmbench run: report: %s\n", err);

@@ -110,6 +110,10 @@ struct run {
 	uint64_t t0_ns;
 };
 
+/* run.c */
+/* run.json; reason: NULL when every job ran, else why not ("running" while it runs). */
+int kmb_run_write_json(const struct run *r, const char *reason);
+
 /* run_jobs.c */
 int kmb_run_load_workloads(struct run *r);
 void kmb_run_free_workloads(struct run *r);

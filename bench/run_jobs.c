@@ -62,11 +62,50 @@ void kmb_run_sanitize(char *s)
 
 /* ---- signals ---------------------------------------------------------------------------- */
 
-static volatile sig_atomic_t run_stop_signal;
+/*
+ * The first SIGINT or SIGTERM asks the run to stop after the replay in progress and write
+ * its records.  The handler stays (no SA_RESETHAND): a repeat of that request does not
+ * kill the run before its records are written.  A repeat is a second signal from the same
+ * sender or within RUN_SIGNAL_REPEAT_NS of the first: GNU timeout and CI runners signal
+ * the process and then its process group, Ctrl-C reaches the whole foreground group.  A
+ * third signal, or a later second one from someone else, kills at once (the default
+ * action, re-raised); so does SIGQUIT, which is not handled.  Only async-signal-safe
+ * calls: clock_gettime, sigaction, raise.
+ */
+#define RUN_SIGNAL_REPEAT_NS 2000000000LL
 
-static void on_signal(int sig)
+static volatile sig_atomic_t run_stop_signal, run_signals;
+static volatile pid_t run_first_sender;
+static volatile long long run_first_ns;
+
+static long long signal_now_ns(void)
 {
-	run_stop_signal = sig;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void on_signal(int sig, siginfo_t *info, void *ctx)
+{
+	pid_t from = info ? info->si_pid : 0;
+	long long now = signal_now_ns();
+	struct sigaction dfl;
+
+	(void)ctx;
+	if (run_signals++ == 0) {
+		run_stop_signal = sig;
+		run_first_sender = from;
+		run_first_ns = now;
+		return;
+	}
+	if (run_signals == 2 &&
+	    ((from != 0 && from == run_first_sender) || now - run_first_ns < RUN_SIGNAL_REPEAT_NS))
+		return; /* the same request again */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig);
 }
 
 void kmb_run_signals_install(void)
@@ -74,9 +113,11 @@ void kmb_run_signals_install(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND | SA_RESTART;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT); /* one handler at a time: the count is not atomic */
+	sigaddset(&sa.sa_mask, SIGTERM);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
@@ -457,6 +498,7 @@ int kmb_run_jobs(struct run *r)
 			r->failed++;
 		r->done++;
 		progress(r, c, rep);
+		kmb_run_write_json(r, "running"); /* after SIGKILL it still says how many */
 	}
 	free(order);
 	if (kmb_run_interrupted() && kmb_progress_enabled() && r->done < r->njobs)

@@ -2,6 +2,7 @@
 # tests/cli.sh - end-to-end tests of the kmbench command.  Usage: cli.sh KMBENCH SRCDIR CASE
 # Each case is one CTest test.  A failing check prints what it expected and what it got.
 set -u
+[ -n "${KMB_TRACE_CLI:-}" ] && set -x
 KMB=$1
 SRC=$2
 CASE=$3
@@ -501,6 +502,41 @@ run_interrupted | run_usage | run_records | plot_rerender | plot_without_gnuplot
 			has "$TMP/err" "results so far in"
 			[ -s "$d/latency.gp" ] && [ -s "$d/repetitions.csv" ] || fail "results not written"
 			[ -z "$(find "$d" -name '*.tmp.*')" ] || fail "temporary files left: $(find "$d" -name '*.tmp.*')"
+		done
+		# the same request twice (as GNU timeout: the process, then its group) does not kill
+		# the run before its records; a third signal does (here while a slow gnuplot keeps
+		# it writing), and SIGKILL cannot be caught: run.json, rewritten after every job,
+		# still says how many were done
+		printf '#!/bin/sh\nsleep 5\n' >"$TMP/slowplot"
+		chmod +x "$TMP/slowplot"
+		for n in 2 3 KILL; do
+			root="$TMP/x$n"
+			slow=()
+			[ $n = 3 ] && slow=(env "KMB_GNUPLOT=$TMP/slowplot")
+			"${slow[@]}" "$KMB" run --backends buddy,slab --workloads linux-3.6-boot \
+				--threads 1 --repetitions 200 --ops 20000 --no-frames --out "$root" >"$TMP/out" 2>"$TMP/err" &
+			pid=$!
+			for _ in $(seq 1200); do grep -q "^kmbench run: 3/" "$TMP/err" && break; sleep 0.1; done
+			case $n in
+			2) kill -TERM $pid; sleep 0.3; kill -TERM $pid ;;
+			3) kill -TERM $pid; sleep 0.3; kill -TERM $pid; sleep 0.3; kill -INT $pid ;;
+			KILL) kill -KILL $pid ;;
+			esac
+			wait $pid
+			got=$?
+			d=$(ls -d "$root"/*/ | head -1)
+			json_key "$d/run.json" complete false
+			if [ $n = 2 ]; then
+				[ "$got" = 143 ] || fail "two SIGTERMs: exit $got"
+				has "$d/run.json" '"incomplete_reason": "interrupted by SIGTERM after'
+				has "$d/report.md" "INCOMPLETE: interrupted by SIGTERM"
+				continue
+			fi
+			[ "$got" = "$([ $n = 3 ] && echo 130 || echo 137)" ] || fail "signal $n: exit $got"
+			has "$d/run.json" '"incomplete_reason": "running"'
+			done_jobs=$(grep -E '^    "done": [0-9]+,$' "$d/run.json" | tr -dc 0-9)
+			[ "$done_jobs" -ge 3 ] || fail "run.json says $done_jobs jobs done, 3 at least were"
+			[ "$(ls "$d"/replay/*.json | wc -l)" -ge "$done_jobs" ] || fail "fewer replay JSON than done"
 		done
 		;;
 	run_usage)
