@@ -8,11 +8,13 @@
  * each must carry the tag run.json records for it under this user's key
  * (results/script_tag.c); one that does not (edited, or not written by kmbench run for
  * this user) is named and nothing is rendered (exit 2) unless --trust-scripts is given.
+ * A run that was killed (run.json still says "running") is first rebuilt from the replay
+ * JSON it left (run_rebuild.c).
  * Without gnuplot the first failure says so ("gnuplot not found: apt-get install
  * gnuplot-nox") and nothing else is attempted; the data are untouched either way.
  * Exit status: 0, 1 (a plot or the report failed), 2 (usage, or a script refused).
  */
-#include "bench.h"
+#include "run.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,7 +28,8 @@ static const char plot_usage[] =
         "usage: kmbench plot [--trust-scripts] DIR\n\n"
         "Re-render the plots of a results directory of kmbench run (gnuplot on every .gp\n"
         "script there: PNG and SVG), then rebuild report.md and report.html.  Edit a .dat\n"
-        "file and run this to see the change.\n"
+        "file and run this to see the change.  A run that was killed is completed first\n"
+        "from its replay/*.json (marked incomplete, with the true count).\n"
         "  --trust-scripts   also render .gp scripts kmbench run did not write for this user\n"
         "                    (edited, or from someone else): gnuplot scripts can run\n"
         "                    commands (system()), so read them first\n";
@@ -99,6 +102,23 @@ static int check_dir(const char *dir)
 }
 
 /* Renders the scripts of dir (if trusted), then the report; the exit status. */
+/* A run that was killed (run.json still "running") is rebuilt from its replay JSON:
+ * 0 or 1 as the rebuild went, -1 if it was not needed. */
+static int rebuild_if_died(const char *dir)
+{
+	char path[PATH_MAX], err[PATH_MAX + 100];
+	struct kmb_jv run;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/run.json", dir);
+	if (kmb_jv_load(path, &run, err, sizeof(err)) != 0)
+		return -1; /* the report says run.json is missing or unreadable */
+	if (kmb_run_died(&run))
+		rc = kmb_run_rebuild(dir, &run);
+	kmb_jv_free(&run);
+	return rc;
+}
+
 static int plot_dir(const char *dir, bool trust)
 {
 	char **names, err[1200];
@@ -116,6 +136,12 @@ static int plot_dir(const char *dir, bool trust)
 		        rc, rc == 1 ? "" : "s");
 		kmb_free_names(names, n);
 		return 2;
+	}
+	if ((rc = rebuild_if_died(dir)) >= 0) { /* its scripts too */
+		status = rc;
+		kmb_free_names(names, n);
+		if (kmb_list_scripts(dir, &names, &n) != 0)
+			names = NULL, n = 0;
 	}
 	if (n == 0)
 		fprintf(stderr, "kmbench plot: no .gp scripts in %s\n", dir);

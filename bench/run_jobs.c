@@ -497,8 +497,8 @@ int kmb_run_jobs(struct run *r)
 		if (run_one(r, c, rep) != 0)
 			r->failed++;
 		r->done++;
-		progress(r, c, rep);
 		kmb_run_write_json(r, "running"); /* after SIGKILL it still says how many */
+		progress(r, c, rep);
 	}
 	free(order);
 	if (kmb_run_interrupted() && kmb_progress_enabled() && r->done < r->njobs)

@@ -248,9 +248,9 @@ int kmb_run_write_summaries(struct run *r)
 {
 	int rc = 0;
 
-	if (write_summary(r) != 0 || write_reps(r) != 0 || write_sizeclass(r) != 0)
+	if (write_summary(r) != 0 || write_reps(r) != 0 || (!r->rebuilt && write_sizeclass(r) != 0))
 		rc = -EIO;
-	for (size_t i = 0; i < r->ncells; i++) {
+	for (size_t i = 0; i < r->ncells && !r->rebuilt; i++) { /* histograms: none rebuilt */
 		const struct run_cell *c = &r->cells[i];
 
 		if (c->nok == 0)

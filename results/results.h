@@ -229,6 +229,9 @@ const struct kmb_jv *kmb_jv_get(const struct kmb_jv *obj, const char *key); /* N
 double kmb_jv_num(const struct kmb_jv *obj, const char *key, double dflt);
 const char *kmb_jv_str(const struct kmb_jv *obj, const char *key, const char *dflt);
 bool kmb_jv_bool(const struct kmb_jv *obj, const char *key, bool dflt);
+/* Writes v (whole numbers as integers) as member key (NULL in an array) of the JSON being
+ * written. */
+void kmb_json_jv(struct kmb_json *j, const char *key, const struct kmb_jv *v);
 
 /* ---- stats.c: medians and the Mann-Whitney U test -------------------------------------- */
 

@@ -484,9 +484,11 @@ run_interrupted | run_usage | run_records | plot_rerender | plot_without_gnuplot
 		# complete, nothing half-written is left, the exit status is 128 + the signal
 		for sig in INT TERM; do
 			root="$TMP/$sig"
+			: >"$TMP/err"
 			"$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1 \
 				--repetitions 200 --ops 20000 --no-frames --out "$root" >"$TMP/out" 2>"$TMP/err" &
 			pid=$!
+			# (err was emptied before the start: not the last run's progress)
 			for _ in $(seq 1200); do grep -q "^kmbench run: 3/" "$TMP/err" && break; sleep 0.1; done
 			kill -"$sig" $pid
 			wait $pid
@@ -511,11 +513,13 @@ run_interrupted | run_usage | run_records | plot_rerender | plot_without_gnuplot
 		chmod +x "$TMP/slowplot"
 		for n in 2 3 KILL; do
 			root="$TMP/x$n"
+			: >"$TMP/err"
 			slow=()
 			[ $n = 3 ] && slow=(env "KMB_GNUPLOT=$TMP/slowplot")
 			"${slow[@]}" "$KMB" run --backends buddy,slab --workloads linux-3.6-boot \
 				--threads 1 --repetitions 200 --ops 20000 --no-frames --out "$root" >"$TMP/out" 2>"$TMP/err" &
 			pid=$!
+			# (err was emptied before the start: not the last run's progress)
 			for _ in $(seq 1200); do grep -q "^kmbench run: 3/" "$TMP/err" && break; sleep 0.1; done
 			case $n in
 			2) kill -TERM $pid; sleep 0.3; kill -TERM $pid ;;
@@ -537,7 +541,37 @@ run_interrupted | run_usage | run_records | plot_rerender | plot_without_gnuplot
 			done_jobs=$(grep -E '^    "done": [0-9]+,$' "$d/run.json" | tr -dc 0-9)
 			[ "$done_jobs" -ge 3 ] || fail "run.json says $done_jobs jobs done, 3 at least were"
 			[ "$(ls "$d"/replay/*.json | wc -l)" -ge "$done_jobs" ] || fail "fewer replay JSON than done"
+			# kmbench plot completes the directory: summary, figures, report, the true count
+			# (killed while rendering, the run left scripts it had not tagged yet: refused)
+			if ls "$d"/*.gp >/dev/null 2>&1; then
+				expect_exit 2 "$KMB" plot "$d"
+				has "$TMP/err" "refused: not a script kmbench run wrote for this user (no tag"
+				rm "$d"/*.gp
+			fi
+			expect_exit 0 "$KMB" plot "$d"
+			n_json=$(ls "$d"/replay/*.json | wc -l)
+			has "$TMP/out" "rebuilt .*: killed after $n_json of 400 jobs"
+			has "$d/run.json" "\"incomplete_reason\": \"killed after $n_json of 400 jobs"
+			json_key "$d/run.json" done "$n_json"
+			json_key "$d/run.json" complete false
+			has "$d/report.md" "INCOMPLETE: killed after $n_json of 400 jobs"
+			grep -q "^buddy,linux-3.6-boot,\|^slab,linux-3.6-boot," "$d/summary.csv" || fail "no rows"
+			[ -s "$d/scaling.png" ] && [ -s "$d/repetitions.csv" ] || fail "not rebuilt"
+			has "$d/run.json" '"scaling.gp": "[0-9a-f]\{16\}"'
+			expect_exit 0 "$KMB" plot "$d" # once rebuilt, re-rendered as any other run
+			grep -q rebuilt "$TMP/out" && fail "rebuilt twice"
 		done
+		# the done-when of issue 16: GNU timeout signals the run, then its process group
+		if command -v timeout >/dev/null; then
+			root="$TMP/timeout"
+			timeout -s TERM 8 "$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1 \
+				--repetitions 500 --ops 20000 --no-frames --out "$root" >"$TMP/out" 2>"$TMP/err"
+			[ $? = 124 ] || fail "timeout: exit $?"
+			d=$(ls -d "$root"/*/ | head -1)
+			has "$d/run.json" '"incomplete_reason": "interrupted by SIGTERM after [0-9]* of 1000 jobs"'
+			expect_exit 0 "$KMB" plot "$d"
+			has "$d/report.md" "INCOMPLETE: interrupted by SIGTERM after [0-9]* of 1000 jobs"
+		fi
 		;;
 	run_usage)
 		expect_exit 0 "$KMB" run --help
