@@ -41,7 +41,8 @@ static const char replay_usage[] =
         "  --placement spread|compact  threads across NUMA nodes first, or filling one\n"
         "  --samples FILE       write ~1000 samples of live bytes and footprint as CSV\n"
         "  --pace timestamps[=SCALE]  honour the trace's gaps between events, scaled\n"
-        "                       (default: as fast as possible)\n"
+        "                       (default: as fast as possible); a timestamp going\n"
+        "                       backwards counts as no gap, a gap over 10 s as 10 s\n"
         "  --fault-mtbf N       page sources fail once in N calls at random: M_NOWAIT\n"
         "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n";
 

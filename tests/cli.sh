@@ -161,6 +161,15 @@ replay_threads)
 	awk -F': ' '/"seconds"/ { exit !($2 + 0 >= 0.044) }' "$TMP/out" || fail "--pace did not pace"
 	has "$TMP/out" '"by_size"'
 	expect_exit 2 "$KMB" replay --pace fast
+	# a timestamp going backwards (was: a wait of 2^64 ns scaled) and an absurd gap (a day)
+	# are clamped (to no gap and 10 s, here scaled to 1 ms) and said once
+	line() { echo "            init-1     [000] ....  $1: kmalloc: call_site=c1 ptr=$2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL"; }
+	{ line 1000.000000 c2000000; line 999.000000 c2000100; line 999.500000 c2000200
+	  line 1000.100000 c2000300; line 87400.000000 c2000400; line 1.000000 c2000500; } >"$TMP/back.trace"
+	expect_exit 0 "$KMB" replay --backend buddy --trace "$TMP/back.trace" --pace timestamps=0.0001 --json
+	has "$TMP/err" "^kmbench: --pace: trace event 1: the timestamp goes backwards: paced as no gap (said once)$"
+	[ "$(grep -c -- --pace "$TMP/err")" = 1 ] || fail "said more than once: $(cat "$TMP/err")"
+	json_key "$TMP/out" allocs 6
 	# a 4-CPU trace on 4 threads over a described 2-node machine, on every kernel design
 	expect_exit 0 "$KMB" trace gen larson --cpus 4 --events 8000 -o "$TMP/l4.trace"
 	for b in buddy bucket slab vmem slab@vmem; do
