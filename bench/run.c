@@ -485,11 +485,7 @@ int kmb_run_write_json(const struct run *r, const char *reason)
 	json_progress(&j, r, reason);
 	kmb_json_script_tags(&j, r->dir, r->have_script_key ? r->script_key : NULL);
 	kmb_json_obj_end(&j);
-	if (kmb_json_end(&j) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return kmb_file_commit(&kf);
+	return kmb_file_finish(&kf, kmb_json_end(&j));
 }
 
 /* ---- the whole ---------------------------------------------------------------------------- */
@@ -515,11 +511,30 @@ static const char *signame(int sig)
 	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig);
 }
 
+/* The last line: the directory and those of its main files that exist. */
+static void print_written(const struct run *r, bool json_ok)
+{
+	static const char *const files[] = {"report.html", "report.md", "summary.csv", "run.json",
+	                                    "scaling.png"};
+	char path[4300];
+	int n = 0;
+
+	printf("\nresults: %s (", r->dir);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->dir, files[i]);
+		if (access(path, F_OK) == 0 && (json_ok || strcmp(files[i], "run.json") != 0))
+			printf("%s%s", n++ ? ", " : "",
+			       strcmp(files[i], "scaling.png") ? files[i] : "plots");
+	}
+	printf("%s)\n", n ? "" : "nothing written");
+}
+
 /* Everything after the jobs; returns the exit status. */
 static int finish(struct run *r, int stopped)
 {
 	char reason[200], err[1200];
 	int status = r->failed ? 1 : 0, rc;
+	bool json_ok = true;
 
 	if (kmb_run_write_summaries(r) != 0)
 		status = 1;
@@ -533,14 +548,18 @@ static int finish(struct run *r, int stopped)
 	else if (stopped)
 		snprintf(reason, sizeof(reason), "interrupted by %s after %zu of %zu jobs",
 		         signame(stopped), r->done, r->njobs);
-	if (kmb_run_write_json(r, stopped ? reason : NULL) != 0)
+	if ((rc = kmb_run_write_json(r, stopped ? reason : NULL)) != 0) {
+		json_ok = false;
+		fprintf(stderr, "kmbench run: cannot write %s/run.json: %s\n", r->dir,
+		        strerror(-rc));
 		status = 1;
+	}
 	if ((rc = kmb_report_write(r->dir, err, sizeof(err))) != 0) { /* reads run.json */
 		fprintf(stderr, "kmbench run: report: %s\n", err);
 		status = 1;
 	}
 	kmb_run_print_table(stdout, r);
-	printf("\nresults: %s (report.html, report.md, summary.csv, run.json, plots)\n", r->dir);
+	print_written(r, json_ok);
 	if (stopped) {
 		fprintf(stderr, "kmbench run: %s; results so far in %s\n", reason, r->dir);
 		return 128 + stopped;

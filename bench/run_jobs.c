@@ -314,11 +314,7 @@ static int write_job_json(const struct run *r, const struct run_cell *c, unsigne
 	snprintf(path, sizeof(path), "%s/replay/%s-r%u.json", r->dir, c->name, rep + 1);
 	if ((f = kmb_file_create(path, &kf)) == NULL)
 		return -errno;
-	if (kmb_replay_write_json(f, res) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return kmb_file_commit(&kf);
+	return kmb_file_finish(&kf, kmb_replay_write_json(f, res) != 0 ? -EIO : 0);
 }
 
 /* Fold a successful repetition into its cell; the cell keeps res (the last one). */
@@ -400,7 +396,7 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 	struct loop_time untimed;
 	char err[2600];
 	bool have_untimed;
-	int rc;
+	int rc, wrc;
 
 	if (res == NULL)
 		return -ENOMEM;
@@ -415,8 +411,10 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 		res->ops_per_cpu_sec = untimed.ops_per_cpu_sec;
 		res->dep_wait_seconds = untimed.dep_wait_seconds;
 	}
-	if (rc == 0 || res->aborted)
-		write_job_json(r, c, rep, res);
+	if ((rc == 0 || res->aborted) && (wrc = write_job_json(r, c, rep, res)) != 0)
+		fprintf(stderr, "%skmbench run: cannot write %s/replay/%s-r%u.json: %s\n",
+		        kmb_progress_enabled() ? "\n" : "", r->dir, c->name, rep + 1,
+		        strerror(-wrc));
 	if (rc == 0) {
 		fold(c, rep, res);
 		return 0;

@@ -155,11 +155,7 @@ static int write_json(const struct run *r, struct kmb_jv *run, const char *reaso
 	kmb_json_str(&j, "incomplete_reason", reason);
 	kmb_json_script_tags(&j, r->dir, keyed ? key : NULL);
 	kmb_json_obj_end(&j);
-	if (kmb_json_end(&j) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return kmb_file_commit(&kf);
+	return kmb_file_finish(&kf, kmb_json_end(&j));
 }
 
 static int rebuild(struct run *r, struct kmb_jv *run)

@@ -553,14 +553,8 @@ static int write_one(const struct kmb_report *r, const char *name, bool html, ch
 		return rc;
 	}
 	rc = html ? kmb_report_html(&r->d, r->dir, f) : kmb_report_md(&r->d, f);
-	if (rc != 0) {
-		kmb_file_abort(&kf);
-	} else if ((rc = kmb_file_commit(&kf)) != 0) {
+	if ((rc = kmb_file_finish(&kf, rc != 0 ? -EIO : 0)) != 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	if (rc != 0)
-		snprintf(err, errlen, "%s: write error", path);
 	return rc;
 }
 

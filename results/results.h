@@ -58,7 +58,9 @@ int kmb_json_end(struct kmb_json *j);
 /* ---- file.c: atomic result files and run directories --------------------------------- */
 
 struct kmb_file {
-	FILE *fp;
+	FILE *fp; /* writes to fd, recording the errno of a failed write(2) in werr */
+	int fd;
+	int werr; /* the first write(2) error: ENOSPC, not stdio's bare error flag */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 };
@@ -70,6 +72,9 @@ FILE *kmb_file_create(const char *path, struct kmb_file *f);
 int kmb_file_commit(struct kmb_file *f);
 /* Closes and removes the temporary file. */
 void kmb_file_abort(struct kmb_file *f);
+/* After writing: rc 0 commits (kmb_file_commit), else aborts.  Returns 0 or -errno, the
+ * real errno of a failed write (-ENOSPC) rather than rc's -EIO when there was one. */
+int kmb_file_finish(struct kmb_file *f, int rc);
 /* mkdir -p (mode 0777 & ~umask); 0 or -errno (-ENOTDIR if a component is a file). */
 int kmb_mkdir_p(const char *path);
 /*

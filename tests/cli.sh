@@ -476,7 +476,7 @@ gen_*)
 		;;
 	esac
 	;;
-run_interrupted | run_usage | run_records | plot_rerender | plot_without_gnuplot | plot_refuses_scripts | \
+run_interrupted | run_usage | run_records | run_full_disk | plot_rerender | plot_without_gnuplot | plot_refuses_scripts | \
 	compare_runs | compare_gbench | compare_holm | compare_regression)
 	# kmbench run's results directory, kmbench plot and kmbench compare (bench/run*.c,
 	# bench/plot_cmd.c, bench/compare_cmd.c; results/report*.c, results/stats.c)
@@ -605,6 +605,34 @@ run_interrupted | run_usage | run_records | plot_rerender | plot_without_gnuplot
 		has "$TMP/err" "cannot create a results directory under /proc/kmb-no"
 		expect_exit 0 "$KMB" list --json
 		for w in linux-3.6-boot larson exhaust; do has "$TMP/out" "\"$w\""; done
+		;;
+	run_full_disk)
+		# a 2 MB tmpfs nearly full: every failed write names its file and ENOSPC, replay -o
+		# leaves no temporary file, the last line lists only files that exist
+		mkdir "$TMP/small"
+		mount -t tmpfs -o size=2m tmpfs "$TMP/small" 2>/dev/null || { echo "cannot mount a tmpfs: skipped"; exit 77; }
+		trap 'umount "$TMP/small"; rm -rf "$TMP"' EXIT
+		head -c 1900000 /dev/zero >"$TMP/small/fill"
+		expect_exit 1 "$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1 \
+			--repetitions 3 --ops 20000 --out "$TMP/small/r"
+		has "$TMP/err" "cannot write $TMP/small/r/[0-9-]*/[a-z.-]*: No space left on device"
+		grep -q "Input/output error\|write error" "$TMP/err" && fail "an errno lost: $(cat "$TMP/err")"
+		d=$(ls -d "$TMP"/small/r/*/ | head -1)
+		last=$(tail -1 "$TMP/out")
+		case $last in "results: ${d%/} ("*) ;; *) fail "last line: $last" ;; esac
+		for f in $(echo "$last" | sed 's/.*(//; s/)$//; s/,//g'); do
+			[ "$f" = plots ] && f=scaling.png
+			[ "$f" = nothing ] || [ "$f" = written ] || [ -e "$d/$f" ] || fail "lists $f, which does not exist"
+		done
+		if grep -q "cannot write $d/*run.json" "$TMP/err"; then
+			echo "$last" | grep -q run.json && fail "lists the run.json it could not write"
+		fi
+		[ -z "$(find "$TMP/small" -name '*.tmp.*')" ] || fail "temporary files left: $(find "$TMP/small" -name '*.tmp.*')"
+		rm -rf "$TMP/small/r"
+		head -c 1000000 /dev/zero >"$TMP/small/fill2" 2>/dev/null # to the last byte
+		expect_exit 1 "$KMB" replay --backend buddy --json -o "$TMP/small/x.json"
+		has "$TMP/err" "cannot write $TMP/small/x.json: No space left on device"
+		[ -z "$(ls "$TMP/small" | grep -v '^fill')" ] || fail "left behind: $(ls "$TMP/small")"
 		;;
 	run_records)
 		# the command line as given (lists whole, quoted for a shell); "complete" only when
