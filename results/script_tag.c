@@ -228,7 +228,8 @@ int kmb_list_scripts(const char *dir, char ***out, size_t *n)
 		*n = 0;
 		return rc;
 	}
-	qsort(*out, *n, sizeof(**out), cmp_str);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_str);
 	return 0;
 }
 
