@@ -41,7 +41,8 @@ static const char replay_usage[] =
         "  --placement spread|compact  threads across NUMA nodes first, or filling one\n"
         "  --samples FILE       write ~1000 samples of live bytes and footprint as CSV\n"
         "  --pace timestamps[=SCALE]  honour the trace's gaps between events, scaled\n"
-        "                       (default: as fast as possible)\n"
+        "                       (default: as fast as possible); a timestamp going\n"
+        "                       backwards counts as no gap, a gap over 10 s as 10 s\n"
         "  --fault-mtbf N       page sources fail once in N calls at random: M_NOWAIT\n"
         "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n";
 
@@ -227,8 +228,8 @@ static int emit(const struct replay_args *a, const struct kmb_replay_result *r)
 		rc = kmb_replay_write_json(out, r);
 	else
 		kmb_replay_print(out, r);
-	if (a->out && (rc != 0 || kmb_file_commit(&kf) != 0)) {
-		fprintf(stderr, "kmbench replay: cannot write %s\n", a->out);
+	if (a->out && (rc = kmb_file_finish(&kf, rc != 0 ? -EIO : 0)) != 0) {
+		fprintf(stderr, "kmbench replay: cannot write %s: %s\n", a->out, strerror(-rc));
 		return 1;
 	}
 	return 0;
@@ -238,12 +239,16 @@ static int write_samples(const char *path, const struct kmb_replay_result *r)
 {
 	struct kmb_file kf;
 	FILE *f;
+	int rc;
 
 	if (path == NULL)
 		return 0;
-	if ((f = kmb_file_create(path, &kf)) == NULL || kmb_replay_write_samples(f, r) != 0 ||
-	    kmb_file_commit(&kf) != 0) {
+	if ((f = kmb_file_create(path, &kf)) == NULL) {
 		fprintf(stderr, "kmbench replay: cannot write %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if ((rc = kmb_file_finish(&kf, kmb_replay_write_samples(f, r) != 0 ? -EIO : 0)) != 0) {
+		fprintf(stderr, "kmbench replay: cannot write %s: %s\n", path, strerror(-rc));
 		return 1;
 	}
 	return 0;

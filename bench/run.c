@@ -20,10 +20,11 @@
  *    file written to a temporary name and renamed):
  *      run.json                 the facts: host, CPU model, hwloc topology, compiler,
  *                               flags, commit (and whether the tree was dirty at
- *                               configure time), command line, seed, workloads, threads,
- *                               idle CPUs at the start (/proc/stat over 250 ms);
- *                               "complete": false until the end, with the reason if it
- *                               never becomes true
+ *                               configure time), command line (the exact argv, and
+ *                               shell-quoted), seed, workloads, threads, idle CPUs at the
+ *                               start (/proc/stat over 250 ms), the keyed tags of the
+ *                               .gp scripts; "complete": true only when every job ran and
+ *                               succeeded ("failed" beside it), else the reason
  *      summary.csv              per cell: every metric of the declared schema
  *                               (results/schema.def) as the median over repetitions, with
  *                               min, max and CV beside those with a direction
@@ -37,7 +38,11 @@
  *      report.html, report.md   the design-decision report (results/report*.c)
  * 4. Interruption.  SIGINT or SIGTERM lets the replay in progress finish, then the results
  *    of the jobs done are written as above and run.json says "complete": false and why;
- *    the exit status is 128 + the signal.  A second signal kills at once (SA_RESETHAND).
+ *    the exit status is 128 + the signal.  The same request again (the process group
+ *    signalled after the process, as GNU timeout does) is absorbed; a third signal, a
+ *    later second one from another sender, or SIGQUIT kill at once (run_jobs.c).
+ *    run.json is rewritten (atomically) after every job, so whatever kills the run it says
+ *    how many jobs were done; `kmbench plot DIR` completes such a directory.
  */
 #include "run.h"
 
@@ -89,6 +94,26 @@ static const char run_usage[] =
 
 /* ---- options ---------------------------------------------------------------------------- */
 
+/* A spec whose file names (kmb_run_sanitize) are those of an earlier one: exit 2. */
+static int check_distinct(const struct run *r, const char *spec)
+{
+	char a[256], b[256];
+
+	snprintf(a, sizeof(a), "%s", spec);
+	kmb_run_sanitize(a);
+	for (unsigned i = 0; i < r->nbackends; i++) {
+		snprintf(b, sizeof(b), "%s", r->backends[i]);
+		kmb_run_sanitize(b);
+		if (strcmp(r->backends[i], spec) == 0)
+			return kmb_cli_error("run", "--backends lists '%s' twice", spec);
+		if (strcmp(a, b) == 0)
+			return kmb_cli_error("run",
+			                     "--backends: '%s' and '%s' would write the same files",
+			                     r->backends[i], spec);
+	}
+	return 0;
+}
+
 static int parse_backends(struct run *r, char *list)
 {
 	r->nbackends = 0;
@@ -96,7 +121,7 @@ static int parse_backends(struct run *r, char *list)
 	     tok = strtok_r(NULL, ",", &sv)) {
 		int rc = kmb_cli_check_backend("run", tok);
 
-		if (rc != 0)
+		if (rc != 0 || (rc = check_distinct(r, tok)) != 0)
 			return rc;
 		if (r->nbackends == RUN_MAX_BACKENDS)
 			return kmb_cli_error("run", "more than %d backends", RUN_MAX_BACKENDS);
@@ -409,13 +434,37 @@ static void json_progress(struct kmb_json *j, const struct run *r, const char *r
 	kmb_json_u64(j, "done", r->done);
 	kmb_json_u64(j, "failed", r->failed);
 	kmb_json_obj_end(j);
-	kmb_json_bool(j, "complete", reason == NULL);
+	/* complete: every job ran and succeeded; failed jobs beside it (and in "jobs") */
+	kmb_json_bool(j, "complete", reason == NULL && r->failed == 0);
+	kmb_json_u64(j, "failed", r->failed);
+	if (reason == NULL && r->failed != 0) {
+		snprintf(t, sizeof(t), "%zu of %zu jobs failed", r->failed, r->njobs);
+		reason = t;
+	}
 	if (reason)
 		kmb_json_str(j, "incomplete_reason", reason);
 }
 
-/* reason: NULL when the run is complete, else why not ("running" while it runs). */
-static int write_run_json(const struct run *r, const char *reason)
+/* The exact argv, and as one shell-quoted line. */
+static void json_command(struct kmb_json *j, const struct run *r)
+{
+	const char *const *argv = (const char *const *)r->argv;
+	size_t len = kmb_shell_join(NULL, 0, argv, (size_t)r->argc) + 1;
+	char *line = malloc(len);
+
+	kmb_json_arr_begin(j, "command");
+	for (int i = 0; i < r->argc; i++)
+		kmb_json_str(j, NULL, r->argv[i]);
+	kmb_json_arr_end(j);
+	if (line != NULL)
+		kmb_shell_join(line, len, argv, (size_t)r->argc);
+	kmb_json_str(j, "command_line", line);
+	free(line);
+}
+
+/* reason: NULL when every job ran, else why not ("running" while it runs); "complete" is
+ * also false when a job failed. */
+int kmb_run_write_json(const struct run *r, const char *reason)
 {
 	char path[4200];
 	struct kmb_file kf;
@@ -429,20 +478,14 @@ static int write_run_json(const struct run *r, const char *reason)
 	kmb_json_obj_begin(&j, NULL);
 	kmb_json_str(&j, "kmbench_version", KMB_VERSION);
 	kmb_json_str(&j, "git_commit", KMB_GIT_COMMIT);
-	kmb_json_arr_begin(&j, "command");
-	for (int i = 0; i < r->argc; i++)
-		kmb_json_str(&j, NULL, r->argv[i]);
-	kmb_json_arr_end(&j);
+	json_command(&j, r);
 	json_host(&j);
 	json_options(&j, r);
 	json_workloads(&j, r);
 	json_progress(&j, r, reason);
+	kmb_json_script_tags(&j, r->dir, r->have_script_key ? r->script_key : NULL);
 	kmb_json_obj_end(&j);
-	if (kmb_json_end(&j) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return kmb_file_commit(&kf);
+	return kmb_file_finish(&kf, kmb_json_end(&j));
 }
 
 /* ---- the whole ---------------------------------------------------------------------------- */
@@ -456,7 +499,7 @@ static int make_dir(struct run *r)
 	if (rc == 0 && kmb_mkdir_p(sub) != 0)
 		rc = -errno;
 	if (rc == 0)
-		rc = write_run_json(r, "running");
+		rc = kmb_run_write_json(r, "running");
 	if (rc != 0)
 		fprintf(stderr, "kmbench run: cannot create a results directory under %s: %s\n",
 		        r->out_root, strerror(-rc));
@@ -468,11 +511,30 @@ static const char *signame(int sig)
 	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig);
 }
 
+/* The last line: the directory and those of its main files that exist. */
+static void print_written(const struct run *r, bool json_ok)
+{
+	static const char *const files[] = {"report.html", "report.md", "summary.csv", "run.json",
+	                                    "scaling.png"};
+	char path[4300];
+	int n = 0;
+
+	printf("\nresults: %s (", r->dir);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", r->dir, files[i]);
+		if (access(path, F_OK) == 0 && (json_ok || strcmp(files[i], "run.json") != 0))
+			printf("%s%s", n++ ? ", " : "",
+			       strcmp(files[i], "scaling.png") ? files[i] : "plots");
+	}
+	printf("%s)\n", n ? "" : "nothing written");
+}
+
 /* Everything after the jobs; returns the exit status. */
 static int finish(struct run *r, int stopped)
 {
 	char reason[200], err[1200];
 	int status = r->failed ? 1 : 0, rc;
+	bool json_ok = true;
 
 	if (kmb_run_write_summaries(r) != 0)
 		status = 1;
@@ -486,19 +548,36 @@ static int finish(struct run *r, int stopped)
 	else if (stopped)
 		snprintf(reason, sizeof(reason), "interrupted by %s after %zu of %zu jobs",
 		         signame(stopped), r->done, r->njobs);
-	if (write_run_json(r, stopped ? reason : NULL) != 0)
+	if ((rc = kmb_run_write_json(r, stopped ? reason : NULL)) != 0) {
+		json_ok = false;
+		fprintf(stderr, "kmbench run: cannot write %s/run.json: %s\n", r->dir,
+		        strerror(-rc));
 		status = 1;
+	}
 	if ((rc = kmb_report_write(r->dir, err, sizeof(err))) != 0) { /* reads run.json */
 		fprintf(stderr, "kmbench run: report: %s\n", err);
 		status = 1;
 	}
 	kmb_run_print_table(stdout, r);
-	printf("\nresults: %s (report.html, report.md, summary.csv, run.json, plots)\n", r->dir);
+	print_written(r, json_ok);
 	if (stopped) {
 		fprintf(stderr, "kmbench run: %s; results so far in %s\n", reason, r->dir);
 		return 128 + stopped;
 	}
 	return status;
+}
+
+/* The key of the scripts' tags; without it kmbench plot DIR needs --trust-scripts. */
+static void script_key(struct run *r)
+{
+	char err[PATH_MAX + 100];
+
+	r->have_script_key = kmb_script_key(r->script_key, true, err, sizeof(err)) == 0;
+	if (!r->have_script_key)
+		fprintf(stderr,
+		        "kmbench run: the gnuplot scripts will not be tagged (%s): kmbench plot "
+		        "will need --trust-scripts\n",
+		        err);
 }
 
 static int run_all(struct run *r)
@@ -507,6 +586,7 @@ static int run_all(struct run *r)
 
 	kmb_clock_calibrate();
 	r->idle_cpus = idle_cpus();
+	script_key(r);
 	if (kmb_run_make_cells(r) != 0 || make_dir(r) != 0)
 		return 1;
 	kmb_run_signals_install();
@@ -518,6 +598,25 @@ static int run_all(struct run *r)
 	return finish(r, stopped);
 }
 
+static void free_argv(int argc, char **v)
+{
+	for (int i = 0; i < argc; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **copy_argv(int argc, char *const *argv)
+{
+	char **v = calloc((size_t)argc + 1, sizeof(*v));
+
+	for (int i = 0; v != NULL && i < argc; i++)
+		if ((v[i] = strdup(argv[i])) == NULL) {
+			free_argv(i, v);
+			v = NULL;
+		}
+	return v;
+}
+
 int kmb_cmd_run(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -527,8 +626,11 @@ int kmb_cmd_run(int argc, char **argv)
 		return 1;
 	r->seed = (uint64_t)time(NULL) % 4000000000u;
 	r->warmup = 1;
+	if ((r->argv = copy_argv(argc + 1, argv - 1)) == NULL) { /* parse() cuts the lists */
+		free(r);
+		return 1;
+	}
 	r->argc = argc + 1;
-	r->argv = argv - 1;
 	r->started = time(NULL);
 	r->t0_ns = kmb_run_now_ns();
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
@@ -540,6 +642,7 @@ int kmb_cmd_run(int argc, char **argv)
 	}
 	kmb_run_free_cells(r);
 	kmb_run_free_workloads(r);
+	free_argv(r->argc, r->argv);
 	free(r);
 	return rc;
 }

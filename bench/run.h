@@ -94,7 +94,7 @@ struct run {
 	bool quick, no_frames;
 	int invariants;
 	int argc;
-	char **argv; /* the whole command line, argv[0] = "kmbench" */
+	char **argv; /* a copy of the whole command line before parsing, argv[0] = "kmbench" */
 	/* state */
 	struct run_workload wl[RUN_MAX_WORKLOADS];
 	unsigned nwl;
@@ -105,8 +105,22 @@ struct run {
 	size_t njobs, done, failed;
 	time_t started;
 	double idle_cpus; /* idle CPUs when the run started (/proc/stat), NAN if unknown */
+	uint8_t script_key[16]; /* the user's key of the .gp tags (results/script_tag.c) */
+	bool have_script_key;
+	bool rebuilt; /* by kmbench plot from the replay JSON: no histograms, samples, frames */
 	uint64_t t0_ns;
 };
+
+/* run.c */
+/* run.json; reason: NULL when every job ran, else why not ("running" while it runs). */
+int kmb_run_write_json(const struct run *r, const char *reason);
+
+/* run_rebuild.c */
+/* Whether run.json (loaded) is that of a run that died before writing its records. */
+bool kmb_run_died(const struct kmb_jv *run);
+/* Rebuilds summaries, plots and run.json of dir from run.json and the replay JSON
+ * present; 0, or 1 after printing why. */
+int kmb_run_rebuild(const char *dir, struct kmb_jv *run);
 
 /* run_jobs.c */
 int kmb_run_load_workloads(struct run *r);

@@ -283,8 +283,9 @@ int kmb_run_write_frames(struct run *r)
 		any |= r->frames[i].done;
 	if (!any)
 		return 0;
-	if (write_csv(r) != 0) {
-		fprintf(stderr, "kmbench run: cannot write %s/frames.csv\n", r->dir);
+	if ((rc = write_csv(r)) != 0) {
+		fprintf(stderr, "kmbench run: cannot write %s/frames.csv: %s\n", r->dir,
+		        strerror(-rc));
 		rc = 1;
 	}
 	for (unsigned w = 0; w < r->nwl; w++)

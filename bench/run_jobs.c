@@ -62,11 +62,50 @@ void kmb_run_sanitize(char *s)
 
 /* ---- signals ---------------------------------------------------------------------------- */
 
-static volatile sig_atomic_t run_stop_signal;
+/*
+ * The first SIGINT or SIGTERM asks the run to stop after the replay in progress and write
+ * its records.  The handler stays (no SA_RESETHAND): a repeat of that request does not
+ * kill the run before its records are written.  A repeat is a second signal from the same
+ * sender or within RUN_SIGNAL_REPEAT_NS of the first: GNU timeout and CI runners signal
+ * the process and then its process group, Ctrl-C reaches the whole foreground group.  A
+ * third signal, or a later second one from someone else, kills at once (the default
+ * action, re-raised); so does SIGQUIT, which is not handled.  Only async-signal-safe
+ * calls: clock_gettime, sigaction, raise.
+ */
+#define RUN_SIGNAL_REPEAT_NS 2000000000LL
 
-static void on_signal(int sig)
+static volatile sig_atomic_t run_stop_signal, run_signals;
+static volatile pid_t run_first_sender;
+static volatile long long run_first_ns;
+
+static long long signal_now_ns(void)
 {
-	run_stop_signal = sig;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void on_signal(int sig, siginfo_t *info, void *ctx)
+{
+	pid_t from = info ? info->si_pid : 0;
+	long long now = signal_now_ns();
+	struct sigaction dfl;
+
+	(void)ctx;
+	if (run_signals++ == 0) {
+		run_stop_signal = sig;
+		run_first_sender = from;
+		run_first_ns = now;
+		return;
+	}
+	if (run_signals == 2 &&
+	    ((from != 0 && from == run_first_sender) || now - run_first_ns < RUN_SIGNAL_REPEAT_NS))
+		return; /* the same request again */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	raise(sig);
 }
 
 void kmb_run_signals_install(void)
@@ -74,9 +113,11 @@ void kmb_run_signals_install(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND | SA_RESTART;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGINT); /* one handler at a time: the count is not atomic */
+	sigaddset(&sa.sa_mask, SIGTERM);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }
@@ -273,11 +314,7 @@ static int write_job_json(const struct run *r, const struct run_cell *c, unsigne
 	snprintf(path, sizeof(path), "%s/replay/%s-r%u.json", r->dir, c->name, rep + 1);
 	if ((f = kmb_file_create(path, &kf)) == NULL)
 		return -errno;
-	if (kmb_replay_write_json(f, res) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return kmb_file_commit(&kf);
+	return kmb_file_finish(&kf, kmb_replay_write_json(f, res) != 0 ? -EIO : 0);
 }
 
 /* Fold a successful repetition into its cell; the cell keeps res (the last one). */
@@ -359,7 +396,7 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 	struct loop_time untimed;
 	char err[2600];
 	bool have_untimed;
-	int rc;
+	int rc, wrc;
 
 	if (res == NULL)
 		return -ENOMEM;
@@ -374,8 +411,10 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 		res->ops_per_cpu_sec = untimed.ops_per_cpu_sec;
 		res->dep_wait_seconds = untimed.dep_wait_seconds;
 	}
-	if (rc == 0 || res->aborted)
-		write_job_json(r, c, rep, res);
+	if ((rc == 0 || res->aborted) && (wrc = write_job_json(r, c, rep, res)) != 0)
+		fprintf(stderr, "%skmbench run: cannot write %s/replay/%s-r%u.json: %s\n",
+		        kmb_progress_enabled() ? "\n" : "", r->dir, c->name, rep + 1,
+		        strerror(-wrc));
 	if (rc == 0) {
 		fold(c, rep, res);
 		return 0;
@@ -456,6 +495,7 @@ int kmb_run_jobs(struct run *r)
 		if (run_one(r, c, rep) != 0)
 			r->failed++;
 		r->done++;
+		kmb_run_write_json(r, "running"); /* after SIGKILL it still says how many */
 		progress(r, c, rep);
 	}
 	free(order);

@@ -77,9 +77,10 @@ static FILE *open_out(const struct run *r, const char *name, struct kmb_file *kf
 	return f;
 }
 
-static int close_out(struct kmb_file *kf)
+/* Commits (rc 0) or aborts the file; says which file and why it failed. */
+static int close_out(struct kmb_file *kf, int rc)
 {
-	int rc = kmb_file_commit(kf);
+	rc = kmb_file_finish(kf, rc);
 
 	if (rc != 0)
 		fprintf(stderr, "kmbench run: cannot write %s: %s\n", kf->path, strerror(-rc));
@@ -143,7 +144,7 @@ static int write_summary(const struct run *r)
 	for (size_t i = 0; i < r->ncells; i++)
 		if (r->cells[i].nok + r->cells[i].nfailed > 0)
 			summary_row(f, r, &r->cells[i]);
-	return close_out(&kf);
+	return close_out(&kf, 0);
 }
 
 static void reps_row(FILE *f, const struct run *r, const struct run_cell *c, unsigned k)
@@ -175,7 +176,7 @@ static int write_reps(const struct run *r)
 		for (unsigned k = 0; k < r->reps; k++)
 			if (r->cells[i].rep[k].ran) /* else never ran (interrupted) */
 				reps_row(f, r, &r->cells[i], k);
-	return close_out(&kf);
+	return close_out(&kf, 0);
 }
 
 static int write_hgrm(const struct run *r, const struct run_cell *c, const char *what,
@@ -188,11 +189,7 @@ static int write_hgrm(const struct run *r, const struct run_cell *c, const char 
 	snprintf(name, sizeof(name), "%s.%s.hgrm", c->name, what);
 	if ((f = open_out(r, name, &kf)) == NULL)
 		return -errno;
-	if (kmb_hist_write_hgrm(h, f) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return close_out(&kf);
+	return close_out(&kf, kmb_hist_write_hgrm(h, f) != 0 ? -EIO : 0);
 }
 
 static int write_samples(const struct run *r, const struct run_cell *c)
@@ -204,11 +201,7 @@ static int write_samples(const struct run *r, const struct run_cell *c)
 	snprintf(name, sizeof(name), "%s.samples.csv", c->name);
 	if ((f = open_out(r, name, &kf)) == NULL)
 		return -errno;
-	if (kmb_replay_write_samples(f, c->last) != 0) {
-		kmb_file_abort(&kf);
-		return -EIO;
-	}
-	return close_out(&kf);
+	return close_out(&kf, kmb_replay_write_samples(f, c->last) != 0 ? -EIO : 0);
 }
 
 static void size_row(FILE *f, const struct run *r, const struct run_cell *c, unsigned k)
@@ -241,16 +234,16 @@ static int write_sizeclass(const struct run *r)
 		for (unsigned k = 0; r->cells[i].nok && k < KMB_SIZE_CLASSES; k++)
 			if (r->cells[i].size_alloc[k].count + r->cells[i].size_free[k].count)
 				size_row(f, r, &r->cells[i], k);
-	return close_out(&kf);
+	return close_out(&kf, 0);
 }
 
 int kmb_run_write_summaries(struct run *r)
 {
 	int rc = 0;
 
-	if (write_summary(r) != 0 || write_reps(r) != 0 || write_sizeclass(r) != 0)
+	if (write_summary(r) != 0 || write_reps(r) != 0 || (!r->rebuilt && write_sizeclass(r) != 0))
 		rc = -EIO;
-	for (size_t i = 0; i < r->ncells; i++) {
+	for (size_t i = 0; i < r->ncells && !r->rebuilt; i++) { /* histograms: none rebuilt */
 		const struct run_cell *c = &r->cells[i];
 
 		if (c->nok == 0)

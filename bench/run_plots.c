@@ -533,10 +533,12 @@ int kmb_run_write_plots(struct run *r)
 
 	if (a == NULL)
 		return 1;
-	rc |= plot_latency(r, a, &said);
-	arena_free(a);
-	rc |= plot_sizeclass(r, a, &said);
-	arena_free(a);
+	if (!r->rebuilt) { /* the replay JSON hold percentiles, not the histograms */
+		rc |= plot_latency(r, a, &said);
+		arena_free(a);
+		rc |= plot_sizeclass(r, a, &said);
+		arena_free(a);
+	}
 	rc |= plot_footprint(r, a, &said);
 	arena_free(a);
 	rc |= plot_frag(r, a, &said);

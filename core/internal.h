@@ -165,13 +165,25 @@ static inline uint64_t kmb__type_size_bit(size_t usable)
 	return 1ull << (b > 63 ? 63 : b);
 }
 
+/* The 64 bytes before a type's slots: its registry back link and how many slots it has
+ * (the booted system's CPUs when it was registered; KMB_MAX_CPUS before any boot). */
+struct kmb__type_hdr {
+	struct malloc_type **pprev; /* the link pointing to the type: O(1) unregister */
+	unsigned nslots;
+} __attribute__((aligned(64)));
+static inline struct kmb__type_hdr *kmb__type_hdr(const struct malloc_type *type)
+{
+	return type->ks_pcpu ? (struct kmb__type_hdr *)type->ks_pcpu - 1 : NULL;
+}
+
 /* The calling thread's own slot, or NULL: the shared counters. */
 static inline struct kmb__type_pcpu *kmb__type_slot(const struct malloc_type *type)
 {
 	struct kmb__type_pcpu *pc = type->ks_pcpu;
 
 	if (kmb__unlikely(pc == NULL || !kmb_curthread.attached ||
-	                  __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) != 0))
+	                  __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) != 0 ||
+	                  kmb_curthread.cpu >= ((const struct kmb__type_hdr *)pc)[-1].nslots))
 		return NULL;
 	return &pc[kmb_curthread.cpu];
 }

@@ -20,7 +20,14 @@
  *    threads, and types with a limit (whose check needs the exact sum), update the shared
  *    counters with atomic read-modify-writes.  The slow-path counters (failures, sleeps,
  *    retries) are always shared.
- * 4. The registry is a singly linked list under one mutex; it is walked only to print.
+ * 4. The registry is a linked list under one mutex, walked only to print and to reset at
+ *    boot.  A replay creates a type per call site (100k for some traces), so creating and
+ *    destroying one are O(1): a type is pushed at the head, and the 64 bytes before its
+ *    per-CPU slots hold the link that points to it (FreeBSD's LIST_ENTRY le_prev), so it
+ *    is unlinked without a walk (a type whose slots could not be allocated is found by one).
+ * 5. A type registered while a system is booted has slots for that system's CPUs only (64
+ *    bytes each, not KMB_MAX_CPUS' 4 KiB); a thread on a CPU beyond them (a later boot
+ *    with more CPUs) counts in the shared counters, like an unattached one.
  */
 #include "internal.h"
 
@@ -36,31 +43,71 @@ MALLOC_DEFINE(M_KCACHE, "kmem_cache", "objects of the generic kmem_cache fallbac
 static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct malloc_type *types_head;
 
+/* Per-CPU slots for the booted system's CPUs (all KMB_MAX_CPUS before a boot), after a
+ * header; NULL on ENOMEM: the shared counters serve. */
+static struct kmb__type_pcpu *pcpu_alloc(void)
+{
+	unsigned n = kmb__sys.booted && kmb__sys.be.ncpus ? kmb__sys.be.ncpus : KMB_MAX_CPUS;
+	struct kmb__type_hdr *h = aligned_alloc(64, sizeof(*h) + n * sizeof(struct kmb__type_pcpu));
+
+	if (h == NULL)
+		return NULL;
+	memset(h, 0, sizeof(*h) + n * sizeof(struct kmb__type_pcpu));
+	h->nslots = n;
+	return (struct kmb__type_pcpu *)(h + 1);
+}
+
+/* t's back link (if it has a header: else the unregister walk finds its link). */
+static void set_pprev(struct malloc_type *t, struct malloc_type **pp)
+{
+	struct kmb__type_hdr *h = t ? kmb__type_hdr(t) : NULL;
+
+	if (h != NULL)
+		h->pprev = pp;
+}
+
 void kmb_malloc_type_register(struct malloc_type *type)
 {
-	if (type->ks_pcpu == NULL) /* NULL on ENOMEM: the shared counters serve */
-		type->ks_pcpu = aligned_alloc(64, KMB_MAX_CPUS * sizeof(struct kmb__type_pcpu));
-	if (type->ks_pcpu)
-		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct kmb__type_pcpu));
+	if (type->ks_pcpu == NULL)
+		type->ks_pcpu = pcpu_alloc();
+	else
+		memset(type->ks_pcpu, 0,
+		       kmb__type_hdr(type)->nslots * sizeof(struct kmb__type_pcpu));
 	pthread_mutex_lock(&types_lock);
 	type->ks_magic = KMB_MALLOC_MAGIC;
 	type->ks_next = types_head;
+	set_pprev(types_head, &type->ks_next);
+	set_pprev(type, &types_head);
 	types_head = type;
 	pthread_mutex_unlock(&types_lock);
 }
 
+/* The link pointing to type: its header's back link, else found by a walk. */
+static struct malloc_type **link_of(struct malloc_type *type)
+{
+	struct kmb__type_hdr *h = kmb__type_hdr(type);
+
+	if (h != NULL)
+		return h->pprev;
+	for (struct malloc_type **pp = &types_head; *pp != NULL; pp = &(*pp)->ks_next)
+		if (*pp == type)
+			return pp;
+	return NULL;
+}
+
 void kmb_malloc_type_unregister(struct malloc_type *type)
 {
+	struct malloc_type **pp;
+
 	pthread_mutex_lock(&types_lock);
-	for (struct malloc_type **pp = &types_head; *pp != NULL; pp = &(*pp)->ks_next) {
-		if (*pp == type) {
-			*pp = type->ks_next;
-			break;
-		}
+	if (type->ks_magic == KMB_MALLOC_MAGIC && (pp = link_of(type)) != NULL) {
+		*pp = type->ks_next;
+		set_pprev(type->ks_next, pp);
 	}
 	type->ks_magic = 0;
 	pthread_mutex_unlock(&types_lock);
-	free(type->ks_pcpu);
+	if (type->ks_pcpu)
+		free(kmb__type_hdr(type));
 	type->ks_pcpu = NULL;
 }
 
@@ -112,7 +159,7 @@ void kmb_malloc_type_stats(const struct malloc_type *type, struct kmb_type_stats
 	out->memuse = LD(&type->ks_memuse);
 	out->calls = LD(&type->ks_calls);
 	out->sizes = LD(&type->ks_size);
-	for (unsigned c = 0; pc && c < KMB_MAX_CPUS; c++) {
+	for (unsigned c = 0; pc && c < kmb__type_hdr(type)->nslots; c++) {
 		out->inuse += LD(&pc[c].inuse);
 		out->memuse += LD(&pc[c].memuse);
 		out->calls += LD(&pc[c].calls);
@@ -175,7 +222,8 @@ void kmb__type_reset(struct malloc_type *type)
 	type->ks_calls = type->ks_failed = type->ks_sleeps = 0;
 	type->ks_limblocks = type->ks_retries = type->ks_size = 0;
 	if (type->ks_pcpu)
-		memset(type->ks_pcpu, 0, KMB_MAX_CPUS * sizeof(struct kmb__type_pcpu));
+		memset(type->ks_pcpu, 0,
+		       kmb__type_hdr(type)->nslots * sizeof(struct kmb__type_pcpu));
 }
 
 /* "16,32,64": the size classes of a ks_size mask. */

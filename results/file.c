@@ -8,6 +8,9 @@
  * fsynced too, so the rename itself survives a crash (best effort: some file systems
  * refuse fsync on directories).
  *
+ * The stream writes through write(2) itself (fopencookie) to keep the errno of a failed
+ * write: stdio keeps only an error flag, and a full disk would read "Input/output error".
+ *
  * Run directories are named by local time to the second; mkdir(2) is the arbiter of
  * uniqueness (EEXIST -> try the next suffix), so two runs started in the same second,
  * even in different processes, get different directories without a lock.
@@ -23,11 +26,41 @@
 
 #define KMB_RUN_DIR_TRIES 10000
 
+/* The stream's writes: write(2), the first failure's errno kept (stdio keeps only a flag). */
+static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
+{
+	struct kmb_file *f = cookie;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(f->fd, buf + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (f->werr == 0)
+				f->werr = w < 0 ? errno : EIO;
+			return 0; /* fopencookie: 0 is the error */
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)n;
+}
+
+static int cookie_close(void *cookie)
+{
+	(void)cookie; /* the fd is closed by file_close, after its fsync */
+	return 0;
+}
+
 FILE *kmb_file_create(const char *path, struct kmb_file *f)
 {
-	int fd, n;
+	static const cookie_io_functions_t io = {.write = cookie_write, .close = cookie_close};
+	int n;
 
 	f->fp = NULL;
+	f->fd = -1;
+	f->werr = 0;
 	n = snprintf(f->path, sizeof(f->path), "%s", path);
 	if (n >= 0 && (size_t)n < sizeof(f->path))
 		n = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -35,14 +68,14 @@ FILE *kmb_file_create(const char *path, struct kmb_file *f)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0)
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (f->fd < 0)
 		return NULL;
-	f->fp = fdopen(fd, "w");
+	f->fp = fopencookie(f, "w", io);
 	if (f->fp == NULL) {
 		int e = errno;
 
-		close(fd);
+		close(f->fd);
 		unlink(f->tmp);
 		errno = e;
 	}
@@ -66,19 +99,19 @@ static void fsync_parent(const char *path)
 	close(fd);
 }
 
-/* fflush + fsync + fclose: the first error as -errno, the stream closed in any case. */
-static int file_close(FILE *fp)
+/* fflush + fsync + fclose: the first error as -errno (a write's own), the file closed. */
+static int file_close(struct kmb_file *f)
 {
 	int err = 0;
 
-	if (fflush(fp) != 0)
+	if (fflush(f->fp) != 0 || ferror(f->fp))
+		err = f->werr ? -f->werr : -EIO;
+	else if (fsync(f->fd) != 0)
 		err = -errno;
-	else if (ferror(fp))
-		err = -EIO;
-	else if (fsync(fileno(fp)) != 0)
+	fclose(f->fp);
+	if (close(f->fd) != 0 && err == 0)
 		err = -errno;
-	if (fclose(fp) != 0 && err == 0)
-		err = -errno;
+	f->fp = NULL;
 	return err;
 }
 
@@ -88,8 +121,7 @@ int kmb_file_commit(struct kmb_file *f)
 
 	if (f->fp == NULL)
 		return -EBADF;
-	err = file_close(f->fp);
-	f->fp = NULL;
+	err = file_close(f);
 	if (err == 0 && rename(f->tmp, f->path) != 0)
 		err = -errno;
 	if (err != 0) {
@@ -105,8 +137,22 @@ void kmb_file_abort(struct kmb_file *f)
 	if (f->fp == NULL)
 		return;
 	fclose(f->fp);
+	close(f->fd);
 	f->fp = NULL;
 	unlink(f->tmp);
+}
+
+int kmb_file_finish(struct kmb_file *f, int rc)
+{
+	if (rc == 0)
+		return kmb_file_commit(f);
+	if (f->fp != NULL && rc == -EIO) {
+		fflush(f->fp); /* what is still buffered: its write's errno */
+		if (f->werr)
+			rc = -f->werr;
+	}
+	kmb_file_abort(f);
+	return rc;
 }
 
 static int mkdir_one(const char *path)

@@ -410,3 +410,38 @@ bool kmb_jv_bool(const struct kmb_jv *obj, const char *key, bool dflt)
 
 	return v && v->type == KMB_JV_BOOL ? v->b : dflt;
 }
+
+void kmb_json_jv(struct kmb_json *j, const char *key, const struct kmb_jv *v)
+{
+	switch (v->type) {
+	case KMB_JV_NULL:
+		kmb_json_null(j, key);
+		break;
+	case KMB_JV_BOOL:
+		kmb_json_bool(j, key, v->b);
+		break;
+	case KMB_JV_NUM: /* whole numbers as integers, as they were written */
+		if (v->num == (double)(int64_t)v->num && v->num > -9.0e15 && v->num < 9.0e15)
+			kmb_json_i64(j, key, (int64_t)v->num);
+		else
+			kmb_json_dbl(j, key, v->num);
+		break;
+	case KMB_JV_STR:
+		kmb_json_str(j, key, v->str);
+		break;
+	default: {
+		bool obj = v->type == KMB_JV_OBJ;
+
+		if (obj)
+			kmb_json_obj_begin(j, key);
+		else
+			kmb_json_arr_begin(j, key);
+		for (size_t i = 0; i < v->n; i++)
+			kmb_json_jv(j, obj ? v->kid[i].key : NULL, &v->kid[i]);
+		if (obj)
+			kmb_json_obj_end(j);
+		else
+			kmb_json_arr_end(j);
+	}
+	}
+}

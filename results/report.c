@@ -300,16 +300,57 @@ static void fact(struct kmb_rtable *t, const char *k, const char *v)
 	kmb_rtable_cell(t, "%s", v ? v : "unknown");
 }
 
+/* Appends c at buf[at] if it fits (kept NUL-terminated); the next position either way. */
+static size_t put(char *buf, size_t len, size_t at, char c)
+{
+	if (at + 1 < len) {
+		buf[at] = c;
+		buf[at + 1] = '\0';
+	}
+	return at + 1;
+}
+
+size_t kmb_shell_quote(char *buf, size_t len, size_t at, const char *s)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                            "0123456789_@%+=:,./-";
+	bool bare = s[0] != '\0' && s[strspn(s, plain)] == '\0';
+
+	if (!bare)
+		at = put(buf, len, at, '\'');
+	for (; *s; s++) {
+		if (*s == '\'' && !bare) { /* ' ends the quote, \' is a quote, ' reopens */
+			at = put(buf, len, at, '\'');
+			at = put(buf, len, at, '\\');
+			at = put(buf, len, at, '\'');
+		}
+		at = put(buf, len, at, *s);
+	}
+	return bare ? at : put(buf, len, at, '\'');
+}
+
+size_t kmb_shell_join(char *buf, size_t len, const char *const *argv, size_t n)
+{
+	size_t at = 0;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		at = kmb_shell_quote(buf, len, i ? put(buf, len, at, ' ') : at, argv[i]);
+	return at;
+}
+
+/* The command line of run.json's "command" (the exact argv), shell-quoted. */
 static void command_line(const struct kmb_report *r, char *buf, size_t len)
 {
 	const struct kmb_jv *c = kmb_jv_get(&r->run, "command");
-	size_t n = 0;
+	size_t at = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; c && c->type == KMB_JV_ARR && i < c->n && n < len; i++)
+	for (size_t i = 0; c && c->type == KMB_JV_ARR && i < c->n; i++)
 		if (c->kid[i].type == KMB_JV_STR)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? " " : "",
-			                      c->kid[i].str);
+			at = kmb_shell_quote(buf, len, at ? put(buf, len, at, ' ') : at,
+			                     c->kid[i].str);
 }
 
 static void status(struct kmb_report *r)
@@ -512,14 +553,8 @@ static int write_one(const struct kmb_report *r, const char *name, bool html, ch
 		return rc;
 	}
 	rc = html ? kmb_report_html(&r->d, r->dir, f) : kmb_report_md(&r->d, f);
-	if (rc != 0) {
-		kmb_file_abort(&kf);
-	} else if ((rc = kmb_file_commit(&kf)) != 0) {
+	if ((rc = kmb_file_finish(&kf, rc != 0 ? -EIO : 0)) != 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	if (rc != 0)
-		snprintf(err, errlen, "%s: write error", path);
 	return rc;
 }
 

@@ -58,7 +58,9 @@ int kmb_json_end(struct kmb_json *j);
 /* ---- file.c: atomic result files and run directories --------------------------------- */
 
 struct kmb_file {
-	FILE *fp;
+	FILE *fp; /* writes to fd, recording the errno of a failed write(2) in werr */
+	int fd;
+	int werr; /* the first write(2) error: ENOSPC, not stdio's bare error flag */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
 };
@@ -70,6 +72,9 @@ FILE *kmb_file_create(const char *path, struct kmb_file *f);
 int kmb_file_commit(struct kmb_file *f);
 /* Closes and removes the temporary file. */
 void kmb_file_abort(struct kmb_file *f);
+/* After writing: rc 0 commits (kmb_file_commit), else aborts.  Returns 0 or -errno, the
+ * real errno of a failed write (-ENOSPC) rather than rc's -EIO when there was one. */
+int kmb_file_finish(struct kmb_file *f, int rc);
 /* mkdir -p (mode 0777 & ~umask); 0 or -errno (-ENOTDIR if a component is a file). */
 int kmb_mkdir_p(const char *path);
 /*
@@ -78,6 +83,20 @@ int kmb_mkdir_p(const char *path);
  * never share a directory.  The path goes to out; 0, -ENAMETOOLONG or -errno.
  */
 int kmb_run_dir_create(const char *root, char *out, size_t outlen);
+
+/* ---- script_tag.c: which gnuplot scripts kmbench wrote (keyed tags in run.json) -------- */
+
+/* SipHash-2-4 of data under key. */
+uint64_t kmb_siphash24(const uint8_t key[16], const void *data, size_t len);
+/* The user's private script key (created if create and absent); 0 or -errno with err. */
+int kmb_script_key(uint8_t key[16], bool create, char *err, size_t errlen);
+/* The tag of the file at path as 16 hex digits; 0 or -errno (-EFBIG beyond 16 MiB). */
+int kmb_script_tag(const uint8_t key[16], const char *path, char hex[17]);
+/* The .gp files of dir, sorted (kmb_free_names them); 0 or -errno. */
+int kmb_list_scripts(const char *dir, char ***names, size_t *n);
+void kmb_free_names(char **names, size_t n);
+/* "scripts": {"<name>.gp": "<tag>", ...} for the .gp files of dir ({} if key is NULL). */
+void kmb_json_script_tags(struct kmb_json *j, const char *dir, const uint8_t key[16]);
 
 /* ---- plot.c: gnuplot ---------------------------------------------------------------- */
 
@@ -215,6 +234,9 @@ const struct kmb_jv *kmb_jv_get(const struct kmb_jv *obj, const char *key); /* N
 double kmb_jv_num(const struct kmb_jv *obj, const char *key, double dflt);
 const char *kmb_jv_str(const struct kmb_jv *obj, const char *key, const char *dflt);
 bool kmb_jv_bool(const struct kmb_jv *obj, const char *key, bool dflt);
+/* Writes v (whole numbers as integers) as member key (NULL in an array) of the JSON being
+ * written. */
+void kmb_json_jv(struct kmb_json *j, const char *key, const struct kmb_jv *v);
 
 /* ---- stats.c: medians and the Mann-Whitney U test -------------------------------------- */
 
@@ -249,5 +271,13 @@ int kmb_mann_whitney(const double *x, size_t n1, const double *y, size_t n2, str
  * (err says which file).
  */
 int kmb_report_write(const char *dir, char *err, size_t errlen);
+/*
+ * s for a POSIX shell, appended at buf[at] (as much as fits, NUL-terminated): as is if it
+ * is non-empty and only letters, digits and _@%+=:,./-, else in single quotes (a ' as
+ * '\'').  Returns the position after it as if buf were large enough (snprintf-style).
+ */
+size_t kmb_shell_quote(char *buf, size_t len, size_t at, const char *s);
+/* argv[0..n) shell-quoted, separated by spaces, into buf; the length it needs. */
+size_t kmb_shell_join(char *buf, size_t len, const char *const *argv, size_t n);
 
 #endif /* KMB_RESULTS_RESULTS_H */

@@ -15,7 +15,8 @@ foreach(case trace_convert trace_stat_perf trace_formats trace_bad_input trace_r
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 120 LABELS "cli" SKIP_RETURN_CODE 77)
 endforeach()
 # kmbench run's results directory (interrupted, usage), kmbench plot, kmbench compare
-foreach(case run_interrupted run_usage plot_rerender plot_without_gnuplot compare_runs
+foreach(case run_interrupted run_usage run_records run_full_disk plot_rerender plot_without_gnuplot plot_refuses_scripts
+    compare_runs
     compare_gbench compare_holm compare_regression)
   add_test(NAME cli/${case}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})

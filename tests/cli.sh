@@ -2,12 +2,14 @@
 # tests/cli.sh - end-to-end tests of the kmbench command.  Usage: cli.sh KMBENCH SRCDIR CASE
 # Each case is one CTest test.  A failing check prints what it expected and what it got.
 set -u
+[ -n "${KMB_TRACE_CLI:-}" ] && set -x
 KMB=$1
 SRC=$2
 CASE=$3
 TRACE=$SRC/workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+export XDG_CONFIG_HOME=$TMP/config # kmbench run's script key (results/script_tag.c)
 
 fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
 # expect_exit CODE CMD...: runs CMD, stdout in $TMP/out, stderr in $TMP/err
@@ -159,6 +161,15 @@ replay_threads)
 	awk -F': ' '/"seconds"/ { exit !($2 + 0 >= 0.044) }' "$TMP/out" || fail "--pace did not pace"
 	has "$TMP/out" '"by_size"'
 	expect_exit 2 "$KMB" replay --pace fast
+	# a timestamp going backwards (was: a wait of 2^64 ns scaled) and an absurd gap (a day)
+	# are clamped (to no gap and 10 s, here scaled to 1 ms) and said once
+	line() { echo "            init-1     [000] ....  $1: kmalloc: call_site=c1 ptr=$2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL"; }
+	{ line 1000.000000 c2000000; line 999.000000 c2000100; line 999.500000 c2000200
+	  line 1000.100000 c2000300; line 87400.000000 c2000400; line 1.000000 c2000500; } >"$TMP/back.trace"
+	expect_exit 0 "$KMB" replay --backend buddy --trace "$TMP/back.trace" --pace timestamps=0.0001 --json
+	has "$TMP/err" "^kmbench: --pace: trace event 1: the timestamp goes backwards: paced as no gap (said once)$"
+	[ "$(grep -c -- --pace "$TMP/err")" = 1 ] || fail "said more than once: $(cat "$TMP/err")"
+	json_key "$TMP/out" allocs 6
 	# a 4-CPU trace on 4 threads over a described 2-node machine, on every kernel design
 	expect_exit 0 "$KMB" trace gen larson --cpus 4 --events 8000 -o "$TMP/l4.trace"
 	for b in buddy bucket slab vmem slab@vmem; do
@@ -471,8 +482,8 @@ gen_*)
 		;;
 	esac
 	;;
-run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_runs | compare_gbench | \
-	compare_holm | compare_regression)
+run_interrupted | run_usage | run_records | run_full_disk | plot_rerender | plot_without_gnuplot | plot_refuses_scripts | \
+	compare_runs | compare_gbench | compare_holm | compare_regression)
 	# kmbench run's results directory, kmbench plot and kmbench compare (bench/run*.c,
 	# bench/plot_cmd.c, bench/compare_cmd.c; results/report*.c, results/stats.c)
 	small_run() { # small_run ROOT [OPTION...]: two backends on the boot trace; $d = its dir
@@ -488,9 +499,11 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		# complete, nothing half-written is left, the exit status is 128 + the signal
 		for sig in INT TERM; do
 			root="$TMP/$sig"
+			: >"$TMP/err"
 			"$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1 \
 				--repetitions 200 --ops 20000 --no-frames --out "$root" >"$TMP/out" 2>"$TMP/err" &
 			pid=$!
+			# (err was emptied before the start: not the last run's progress)
 			for _ in $(seq 1200); do grep -q "^kmbench run: 3/" "$TMP/err" && break; sleep 0.1; done
 			kill -"$sig" $pid
 			wait $pid
@@ -507,6 +520,73 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 			[ -s "$d/latency.gp" ] && [ -s "$d/repetitions.csv" ] || fail "results not written"
 			[ -z "$(find "$d" -name '*.tmp.*')" ] || fail "temporary files left: $(find "$d" -name '*.tmp.*')"
 		done
+		# the same request twice (as GNU timeout: the process, then its group) does not kill
+		# the run before its records; a third signal does (here while a slow gnuplot keeps
+		# it writing), and SIGKILL cannot be caught: run.json, rewritten after every job,
+		# still says how many were done
+		printf '#!/bin/sh\nsleep 5\n' >"$TMP/slowplot"
+		chmod +x "$TMP/slowplot"
+		for n in 2 3 KILL; do
+			root="$TMP/x$n"
+			: >"$TMP/err"
+			slow=()
+			[ $n = 3 ] && slow=(env "KMB_GNUPLOT=$TMP/slowplot")
+			"${slow[@]}" "$KMB" run --backends buddy,slab --workloads linux-3.6-boot \
+				--threads 1 --repetitions 200 --ops 20000 --no-frames --out "$root" >"$TMP/out" 2>"$TMP/err" &
+			pid=$!
+			# (err was emptied before the start: not the last run's progress)
+			for _ in $(seq 1200); do grep -q "^kmbench run: 3/" "$TMP/err" && break; sleep 0.1; done
+			case $n in
+			2) kill -TERM $pid; sleep 0.3; kill -TERM $pid ;;
+			3) kill -TERM $pid; sleep 0.3; kill -TERM $pid; sleep 0.3; kill -INT $pid ;;
+			KILL) kill -KILL $pid ;;
+			esac
+			wait $pid
+			got=$?
+			d=$(ls -d "$root"/*/ | head -1)
+			json_key "$d/run.json" complete false
+			if [ $n = 2 ]; then
+				[ "$got" = 143 ] || fail "two SIGTERMs: exit $got"
+				has "$d/run.json" '"incomplete_reason": "interrupted by SIGTERM after'
+				has "$d/report.md" "INCOMPLETE: interrupted by SIGTERM"
+				continue
+			fi
+			[ "$got" = "$([ $n = 3 ] && echo 130 || echo 137)" ] || fail "signal $n: exit $got"
+			has "$d/run.json" '"incomplete_reason": "running"'
+			done_jobs=$(grep -E '^    "done": [0-9]+,$' "$d/run.json" | tr -dc 0-9)
+			[ "$done_jobs" -ge 3 ] || fail "run.json says $done_jobs jobs done, 3 at least were"
+			[ "$(ls "$d"/replay/*.json | wc -l)" -ge "$done_jobs" ] || fail "fewer replay JSON than done"
+			# kmbench plot completes the directory: summary, figures, report, the true count
+			# (killed while rendering, the run left scripts it had not tagged yet: refused)
+			if ls "$d"/*.gp >/dev/null 2>&1; then
+				expect_exit 2 "$KMB" plot "$d"
+				has "$TMP/err" "refused: not a script kmbench run wrote for this user (no tag"
+				rm "$d"/*.gp
+			fi
+			expect_exit 0 "$KMB" plot "$d"
+			n_json=$(ls "$d"/replay/*.json | wc -l)
+			has "$TMP/out" "rebuilt .*: killed after $n_json of 400 jobs"
+			has "$d/run.json" "\"incomplete_reason\": \"killed after $n_json of 400 jobs"
+			json_key "$d/run.json" done "$n_json"
+			json_key "$d/run.json" complete false
+			has "$d/report.md" "INCOMPLETE: killed after $n_json of 400 jobs"
+			grep -q "^buddy,linux-3.6-boot,\|^slab,linux-3.6-boot," "$d/summary.csv" || fail "no rows"
+			[ -s "$d/scaling.png" ] && [ -s "$d/repetitions.csv" ] || fail "not rebuilt"
+			has "$d/run.json" '"scaling.gp": "[0-9a-f]\{16\}"'
+			expect_exit 0 "$KMB" plot "$d" # once rebuilt, re-rendered as any other run
+			grep -q rebuilt "$TMP/out" && fail "rebuilt twice"
+		done
+		# the done-when of issue 16: GNU timeout signals the run, then its process group
+		if command -v timeout >/dev/null; then
+			root="$TMP/timeout"
+			timeout -s TERM 8 "$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1 \
+				--repetitions 500 --ops 20000 --no-frames --out "$root" >"$TMP/out" 2>"$TMP/err"
+			[ $? = 124 ] || fail "timeout: exit $?"
+			d=$(ls -d "$root"/*/ | head -1)
+			has "$d/run.json" '"incomplete_reason": "interrupted by SIGTERM after [0-9]* of 1000 jobs"'
+			expect_exit 0 "$KMB" plot "$d"
+			has "$d/report.md" "INCOMPLETE: interrupted by SIGTERM after [0-9]* of 1000 jobs"
+		fi
 		;;
 	run_usage)
 		expect_exit 0 "$KMB" run --help
@@ -522,6 +602,8 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		expect_exit 2 "$KMB" run --ops 5
 		has "$TMP/err" "bad --ops '5'"
 		expect_exit 2 "$KMB" run --topology "bogus:9"
+		expect_exit 2 "$KMB" run --backends slab,buddy,slab # the cells would share files
+		has "$TMP/err" "--backends lists 'slab' twice"
 		expect_exit 2 "$KMB" run stray
 		has "$TMP/err" "unexpected argument 'stray'"
 		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "usage errors must be one line"
@@ -529,6 +611,58 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		has "$TMP/err" "cannot create a results directory under /proc/kmb-no"
 		expect_exit 0 "$KMB" list --json
 		for w in linux-3.6-boot larson exhaust; do has "$TMP/out" "\"$w\""; done
+		;;
+	run_full_disk)
+		# a 2 MB tmpfs nearly full: every failed write names its file and ENOSPC, replay -o
+		# leaves no temporary file, the last line lists only files that exist
+		mkdir "$TMP/small"
+		mount -t tmpfs -o size=2m tmpfs "$TMP/small" 2>/dev/null || { echo "cannot mount a tmpfs: skipped"; exit 77; }
+		trap 'umount "$TMP/small"; rm -rf "$TMP"' EXIT
+		head -c 1900000 /dev/zero >"$TMP/small/fill"
+		expect_exit 1 "$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1 \
+			--repetitions 3 --ops 20000 --out "$TMP/small/r"
+		has "$TMP/err" "cannot write $TMP/small/r/[0-9-]*/[a-z.-]*: No space left on device"
+		grep -q "Input/output error\|write error" "$TMP/err" && fail "an errno lost: $(cat "$TMP/err")"
+		d=$(ls -d "$TMP"/small/r/*/ | head -1)
+		last=$(tail -1 "$TMP/out")
+		case $last in "results: ${d%/} ("*) ;; *) fail "last line: $last" ;; esac
+		for f in $(echo "$last" | sed 's/.*(//; s/)$//; s/,//g'); do
+			[ "$f" = plots ] && f=scaling.png
+			[ "$f" = nothing ] || [ "$f" = written ] || [ -e "$d/$f" ] || fail "lists $f, which does not exist"
+		done
+		if grep -q "cannot write $d/*run.json" "$TMP/err"; then
+			echo "$last" | grep -q run.json && fail "lists the run.json it could not write"
+		fi
+		[ -z "$(find "$TMP/small" -name '*.tmp.*')" ] || fail "temporary files left: $(find "$TMP/small" -name '*.tmp.*')"
+		rm -rf "$TMP/small/r"
+		head -c 1000000 /dev/zero >"$TMP/small/fill2" 2>/dev/null # to the last byte
+		expect_exit 1 "$KMB" replay --backend buddy --json -o "$TMP/small/x.json"
+		has "$TMP/err" "cannot write $TMP/small/x.json: No space left on device"
+		[ -z "$(ls "$TMP/small" | grep -v '^fill')" ] || fail "left behind: $(ls "$TMP/small")"
+		;;
+	run_records)
+		# the command line as given (lists whole, quoted for a shell); "complete" only when
+		# every job succeeded, "failed" beside it (buddy deadlocks on the boot trace in 1M)
+		root="$TMP/it's here"
+		expect_exit 1 "$KMB" run --backends buddy,slab --workloads linux-3.6-boot --threads 1,2 \
+			--repetitions 1 --ops 1000 --no-frames --mem 1M --out "$root"
+		d=$(ls -d "$root"/*/ | head -1)
+		has "$d/run.json" '^    "buddy,slab",$'
+		has "$d/run.json" '^    "1,2",$'
+		grep -qF -- "--threads 1,2 --repetitions 1 --ops 1000 --no-frames --mem 1M --out '$TMP/it'\\\\''s here'\"," \
+			"$d/run.json" || fail "command_line: $(grep command_line "$d/run.json")"
+		has "$d/report.md" "kmbench run --backends buddy,slab --workloads linux-3.6-boot --threads 1,2 "
+		json_key "$d/run.json" complete false
+		n=$(grep -E '^  "failed": [0-9]+,$' "$d/run.json" | tr -dc 0-9)
+		[ -n "$n" ] && [ "$n" -ge 2 ] || fail "failed: '$n', expected buddy's 2 at least"
+		has "$d/run.json" "\"incomplete_reason\": \"$n of 4 jobs failed\""
+		has "$d/report.md" "INCOMPLETE: $n of 4 jobs failed"
+		expect_exit 0 "$KMB" run --backends slab --workloads linux-3.6-boot --threads 1 \
+			--repetitions 1 --ops 1000 --no-frames --out "$TMP/ok"
+		d=$(ls -d "$TMP"/ok/*/ | head -1)
+		json_key "$d/run.json" complete true
+		json_key "$d/run.json" failed 0
+		grep -q incomplete_reason "$d/run.json" && fail "a complete run with a reason"
 		;;
 	plot_rerender)
 		small_run "$TMP/runs" --repetitions 1
@@ -564,6 +698,31 @@ run_interrupted | run_usage | plot_rerender | plot_without_gnuplot | compare_run
 		[ -s "$d/latency.dat" ] && [ -s "$d/latency.gp" ] || fail "data lost"
 		expect_exit 0 "$KMB" plot "$d" # with gnuplot: rendered after all
 		[ -s "$d/latency.png" ] || fail "latency.png not rendered"
+		;;
+	plot_refuses_scripts)
+		# gnuplot scripts run commands: plot renders only those run.json tags under this
+		# user's key, names the others and renders nothing (exit 2) without --trust-scripts
+		small_run "$TMP/runs" --repetitions 1 --no-frames
+		has "$d/run.json" '"latency.gp": "[0-9a-f]\{16\}"'
+		expect_exit 0 "$KMB" plot "$d"
+		printf 'system("touch %s/pwned")\n' "$TMP" >"$d/evil.gp"
+		rm -f "$d/latency.png"
+		expect_exit 2 "$KMB" plot "$d"
+		has "$TMP/err" "$d/*evil.gp: refused: .*(no tag in run.json)"
+		has "$TMP/err" "nothing rendered: read the 1 script named above, then use --trust-scripts"
+		[ ! -e "$TMP/pwned" ] || fail "a script kmbench did not write was run"
+		[ ! -e "$d/latency.png" ] || fail "rendered despite a refused script"
+		rm "$d/evil.gp"
+		echo "# edited" >>"$d/latency.gp"
+		expect_exit 2 "$KMB" plot "$d"
+		has "$TMP/err" "latency.gp: refused: .*(its tag does not match)"
+		XDG_CONFIG_HOME=$TMP/someone-else expect_exit 2 "$KMB" plot "$d" # another user's key
+		has "$TMP/err" "no script key"
+		printf 'system("touch %s/pwned")\n' "$TMP" >"$d/evil.gp"
+		expect_exit 0 "$KMB" plot --trust-scripts "$d"
+		[ -e "$TMP/pwned" ] && [ -s "$d/latency.png" ] || fail "--trust-scripts did not render"
+		expect_exit 2 "$KMB" plot --trust "$d"
+		has "$TMP/err" "unknown option '--trust'"
 		;;
 	compare_runs)
 		small_run "$TMP/a" --repetitions 3 --no-frames

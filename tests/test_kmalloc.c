@@ -1089,4 +1089,57 @@ KMB_TEST(stress_two_threads_with_faults)
 	ASSERT_CMP_U(ms.injected_faults, >, 0);
 }
 
+static size_t count_types(void)
+{
+	size_t n = 0;
+
+	for (struct malloc_type *t = kmb_malloc_type_first(); t; t = kmb_malloc_type_next(t))
+		n++;
+	return n;
+}
+
+/* 20 000 types, as a replay of a trace with as many call sites creates: each counts its
+ * own allocations (per-CPU slots of the booted CPUs), and destroying them in the order of
+ * creation (the registry's worst case, a walk each before: quadratic) or any other leaves
+ * the registry as it was. */
+KMB_TEST(many_types_created_and_destroyed)
+{
+	enum { N = 20000 };
+	struct malloc_type **t = calloc(N, sizeof(*t));
+	size_t base;
+
+	ASSERT_TRUE(t != NULL);
+	boot(0, 0);
+	base = count_types();
+	ASSERT_EQ_I(kmb_thread_attach("types", 1), 0);
+	for (int i = 0; i < N; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "site-%d", i);
+		ASSERT_TRUE((t[i] = kmb_malloc_type_create(name)) != NULL);
+	}
+	ASSERT_EQ_U(count_types(), base + N);
+	for (int i = 0; i < N; i += 997) {
+		struct kmb_type_stats st;
+		void *p = kmalloc(40, t[i], M_WAITOK);
+
+		ASSERT_TRUE(p != NULL);
+		kmb_malloc_type_stats(t[i], &st);
+		ASSERT_EQ_U(st.calls, 1);
+		ASSERT_EQ_I(st.inuse, 1);
+		kfree(p, t[i]);
+	}
+	for (int i = 0; i < N / 2; i++) /* oldest first */
+		kmb_malloc_type_destroy(t[i]);
+	ASSERT_EQ_U(count_types(), base + N - N / 2);
+	for (int i = N - 1; i >= N / 2; i -= 2) /* newest first, every other one */
+		kmb_malloc_type_destroy(t[i]);
+	for (int i = N / 2; i < N; i += 2) /* the even ones left */
+		kmb_malloc_type_destroy(t[i]);
+	ASSERT_EQ_U(count_types(), base);
+	kmb_thread_detach();
+	shutdown_ok();
+	free(t);
+}
+
 KMB_TEST_MAIN()

@@ -794,4 +794,49 @@ KMB_TEST(clock_calibrates)
 	       kmb_clock_invariant() ? "yes" : "no");
 }
 
+/* SipHash-2-4's reference vectors (key 00..0f, messages 00..n-1): the empty message, a
+ * partial final word (15 bytes) and exactly one word (8 bytes). */
+KMB_TEST(siphash_reference_vectors)
+{
+	uint8_t key[16], msg[15];
+
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	ASSERT_TRUE(kmb_siphash24(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+	ASSERT_TRUE(kmb_siphash24(key, msg, 15) == 0xa129ca6149be45e5ULL);
+	ASSERT_TRUE(kmb_siphash24(key, msg, 8) == 0x93f5f5799a932462ULL);
+}
+
+/* The script key: created private on first use, the same afterwards, refused once others
+ * may read it; a tag changes with one byte of the script. */
+KMB_TEST(script_key_private_and_tags_differ)
+{
+	const char *dir = tmp_dir();
+	char path[256], err[600], a[17], b[17];
+	uint8_t k1[16], k2[16];
+	FILE *f;
+
+	setenv("XDG_CONFIG_HOME", dir, 1);
+	ASSERT_TRUE(kmb_script_key(k1, false, err, sizeof(err)) == -ENOENT);
+	ASSERT_TRUE(kmb_script_key(k1, true, err, sizeof(err)) == 0);
+	ASSERT_TRUE(kmb_script_key(k2, false, err, sizeof(err)) == 0);
+	ASSERT_TRUE(memcmp(k1, k2, 16) == 0);
+	snprintf(path, sizeof(path), "%s/x.gp", dir);
+	ASSERT_TRUE((f = fopen(path, "w")) != NULL);
+	fputs("plot x\n", f);
+	fclose(f);
+	ASSERT_TRUE(kmb_script_tag(k1, path, a) == 0 && strlen(a) == 16);
+	ASSERT_TRUE((f = fopen(path, "w")) != NULL);
+	fputs("plot y\n", f);
+	fclose(f);
+	ASSERT_TRUE(kmb_script_tag(k1, path, b) == 0 && strcmp(a, b) != 0);
+	snprintf(path, sizeof(path), "%s/kmbench/script.key", dir);
+	ASSERT_TRUE(chmod(path, 0644) == 0);
+	ASSERT_TRUE(kmb_script_key(k2, true, err, sizeof(err)) == -EPERM);
+	ASSERT_TRUE(strstr(err, "chmod 600") != NULL);
+	tmp_cleanup();
+}
+
 KMB_TEST_MAIN()

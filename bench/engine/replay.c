@@ -60,7 +60,8 @@
  *    100 * (usable - requested) / usable, the usable size as kmalloc_usable() returns it.
  *    Johnstone & Wilson's measures: footprint at the moment of peak live over peak live,
  *    and peak footprint over peak live.  --pace timestamps[=SCALE] waits before each
- *    operation until the trace's gap since its first event, times SCALE, has passed.
+ *    operation until the trace's gap since its first event, times SCALE, has passed
+ *    (each gap between a thread's operations clamped to 0..10 s, said once: pace()).
  * 7. A panic (a deadlock, an INVARIANTS check) in any thread longjmps back to that
  *    thread's loop; the replay is marked aborted with the message and the trace event,
  *    the other threads stop at their next operation, and the system is abandoned.
@@ -164,6 +165,8 @@ struct rthread {
 	uint64_t due; /* ops at which count_op looks further: next fold, sample or at_op */
 	uint64_t max_usable;
 	uint64_t t0_ns;    /* pacing: when this pass started */
+	uint64_t pace_ns;  /* pacing: trace time paced so far (gaps clamped), unscaled */
+	uint64_t pace_ts;  /* pacing: the latest timestamp seen (0 before the first) */
 	uint64_t lat_left; /* operations until the next timed one (1: this one) */
 	uint64_t rng;      /* xorshift64 state for the gaps between timed operations */
 	uint64_t allocs, frees, failed, skipped, page_ops, cross_cpu, cross_node;
@@ -197,6 +200,7 @@ struct replay {
 		uint64_t peak_req, peak_usable, usable_at_peak, footprint_at_peak, peak_at_op;
 	} g __attribute__((aligned(CACHELINE)));
 	int abort __attribute__((aligned(CACHELINE))); /* a thread panicked */
+	int pace_noted;                                /* --pace clamped a gap: said once */
 	uint64_t ticket __attribute__((aligned(CACHELINE)));
 	/* the gate: threads wait there between passes (theory 5.) */
 	pthread_mutex_t gate_lock __attribute__((aligned(CACHELINE)));
@@ -766,7 +770,38 @@ static void publish(struct replay *rp, struct rslot *sl, const struct rop *e, bo
 
 /* ---- pacing ------------------------------------------------------------------------------- */
 
-/* --pace: wait until the trace's gap since its first event, scaled, has passed. */
+/*
+ * --pace: wait until this thread's trace time, scaled, has passed since the pass began.
+ * Its trace time is the sum of the gaps between the timestamps of its operations (from
+ * the trace's first event), each clamped: a timestamp going backwards adds no gap (and
+ * does not move the clock back), a gap longer than KMB_PACE_MAX_GAP_NS counts as that
+ * long, so a bad timestamp cannot make the replay wait for days.  The first clamp of a
+ * replay is said on stderr, once.
+ */
+#define KMB_PACE_MAX_GAP_NS 10000000000ull /* 10 s */
+
+static void pace_note(struct rthread *t, unsigned event, const char *what)
+{
+	if (__atomic_exchange_n(&t->rp->pace_noted, 1, __ATOMIC_RELAXED) == 0)
+		fprintf(stderr, "kmbench: --pace: trace event %u: %s (said once)\n", event, what);
+}
+
+static uint64_t pace_gap(struct rthread *t, const struct kmb_trace *tr, unsigned event)
+{
+	uint64_t ts = tr->ev[event].ts_ns, prev = t->pace_ts ? t->pace_ts : tr->ev[0].ts_ns;
+
+	if (ts < prev) {
+		pace_note(t, event, "the timestamp goes backwards: paced as no gap");
+		return 0;
+	}
+	t->pace_ts = ts;
+	if (ts - prev > KMB_PACE_MAX_GAP_NS) {
+		pace_note(t, event, "a gap over 10 s: paced as 10 s");
+		return KMB_PACE_MAX_GAP_NS;
+	}
+	return ts - prev;
+}
+
 static void pace(struct rthread *t, const struct kmb_op *op)
 {
 	const struct kmb_replay_opts *o = t->rp->o;
@@ -775,7 +810,8 @@ static void pace(struct rthread *t, const struct kmb_op *op)
 
 	if (tr == NULL || op->event >= tr->nev || tr->nev == 0)
 		return;
-	due = t->t0_ns + (uint64_t)((double)(tr->ev[op->event].ts_ns - tr->ev[0].ts_ns) * o->pace);
+	t->pace_ns += pace_gap(t, tr, op->event);
+	due = t->t0_ns + (uint64_t)((double)t->pace_ns * o->pace);
 	while ((now = kmb__os_now_ns()) < due &&
 	       !__atomic_load_n(&t->rp->abort, __ATOMIC_RELAXED)) {
 		struct timespec ts = {0, (long)((due - now) > 1000000 ? 1000000 : (due - now))};
@@ -831,6 +867,7 @@ static void run_one_pass(struct rthread *t)
 
 	t->wall0 = kmb__os_now_ns();
 	t->t0_ns = t->wall0;
+	t->pace_ns = t->pace_ts = 0;
 	replay_self = t;
 	replay_jmp = &jb;
 	if (setjmp(jb) == 0)
