@@ -69,6 +69,11 @@ replay_buddy)
 	json_key "$TMP/r.json" failed_allocs 0
 	json_key "$TMP/r.json" events 11540
 	json_key "$TMP/r.json" aborted false
+	json_key "$TMP/r.json" unmatched_frees 11
+	# every count scales with the copies and measured passes alike (issue 16)
+	expect_exit 0 "$KMB" replay --backend buddy --replicate 2 --repeat 2 --json
+	json_key "$TMP/out" allocs 34572
+	json_key "$TMP/out" unmatched_frees 44
 	expect_exit 0 "$KMB" replay --backend buddy --fault-mtbf 3 --invariants --json
 	json_key "$TMP/out" failed_allocs 0
 	grep -Eq '"injected_faults": [1-9]' "$TMP/out" || fail "no fault injected"

@@ -1166,7 +1166,8 @@ static void collect(struct replay *rp, const struct kmb_trace_facts *facts)
 	kmb_memstat(&r->mem);
 	merge_threads(rp);
 	r->events = facts->events;
-	r->unmatched_frees = facts->unmatched_frees;
+	/* counted like allocs and frees: once per copy and measured pass (issue 16) */
+	r->unmatched_frees = facts->unmatched_frees * rp->replicas * r->repeat;
 	collect_ratios(r);
 	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
 	r->meta_bytes_at_end = (uint64_t)r->mem.meta_pages * KMB_PAGE_SIZE;
