@@ -623,6 +623,30 @@ static int get_gfp(const struct fields *f, int *flags, char *r, size_t rlen)
 	return 0;
 }
 
+/*
+ * Sizes no kernel can have traced: a request above KMB_TRACE_MAX_BYTES (1 TiB: 2^24 such
+ * events could not wrap the 64-bit sums of trace stat and replay, and no kmalloc or slab
+ * cache serves anything near it), or a live block smaller than its request (the kernel's
+ * bytes_alloc is the slot it gave: never less; fragmentation would print below zero).  A
+ * failed allocation (ptr=0) may carry any bytes_alloc.
+ */
+#define KMB_TRACE_MAX_BYTES (1ull << 40)
+
+static int check_sizes(const struct fields *f, const struct kmb_event *e, char *r, size_t rlen)
+{
+	if (e->bytes_req > KMB_TRACE_MAX_BYTES) {
+		field_reason(r, rlen, "bytes_req", f->v[F_BYTES_REQ],
+		             "more than the 1 TiB any kernel allocation can be");
+		return -EINVAL;
+	}
+	if (e->ptr != 0 && e->bytes_alloc < e->bytes_req) {
+		field_reason(r, rlen, "bytes_alloc", f->v[F_BYTES_ALLOC],
+		             "less than bytes_req (a kernel's slot is never smaller)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int slab_event(struct kmb_trace *t, const struct fields *f, struct kmb_event *e, char *r,
                       size_t rlen)
 {
@@ -637,7 +661,7 @@ static int slab_event(struct kmb_trace *t, const struct fields *f, struct kmb_ev
 	if (kmb_event_is_alloc(e->kind) &&
 	    ((rc = get_num(f, F_BYTES_REQ, parse_dec, &e->bytes_req, r, rlen)) < 0 ||
 	     (rc = get_num(f, F_BYTES_ALLOC, parse_dec, &e->bytes_alloc, r, rlen)) < 0 ||
-	     (rc = get_gfp(f, &e->flags, r, rlen)) < 0))
+	     (rc = get_gfp(f, &e->flags, r, rlen)) < 0 || (rc = check_sizes(f, e, r, rlen)) < 0))
 		return rc;
 	if ((f->seen & (1u << F_NODE)) && parse_node(f->v[F_NODE], &e->node) < 0) {
 		field_reason(r, rlen, "node", f->v[F_NODE], "not a node number");
