@@ -94,6 +94,13 @@ replay_deadlock_is_reported)
 	expect_exit 1 "$KMB" replay --backend buddy --mem 1M
 	has "$TMP/err" "deadlock"
 	has "$TMP/err" "kmem_SLUB.log:"
+	# what it did up to the stop, not zeros (issue 16)
+	expect_exit 1 "$KMB" replay --backend buddy --mem 1M --json
+	json_key "$TMP/out" aborted true
+	json_key "$TMP/out" deadlocks 1
+	json_key "$TMP/out" sleeps 1
+	grep -Eq '"allocs": [1-9][0-9]{3}' "$TMP/out" || fail "no allocations reported: $(cat "$TMP/out")"
+	grep -Eq '"peak_footprint_bytes": [1-9]' "$TMP/out" || fail "no footprint reported"
 	# two threads, each replaying a copy, on too little memory: reported, not hung
 	expect_exit 1 "$KMB" replay --backend buddy --mem 2M --threads 2 --replicate 2
 	has "$TMP/err" "deadlock"

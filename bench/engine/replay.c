@@ -1155,6 +1155,29 @@ static void collect_ratios(struct kmb_replay_result *r)
 	}
 }
 
+/*
+ * A replay a panic stopped still says what it did up to the stop (issue 16): the threads'
+ * own counters, the peaks, and the core's counts of sleeps, retries, deadlocks and held
+ * pages.  Not the backend's memory or statistics: the panicking thread may have died
+ * holding a backend lock.  Throughput is left at 0 (the stopped pass has no end).
+ */
+static void collect_aborted(struct replay *rp, const struct kmb_trace_facts *facts)
+{
+	struct kmb_replay_result *r = rp->res;
+	struct kmb__system *sys = &kmb__sys;
+
+	merge_threads(rp);
+	r->events = facts->events;
+	r->mem.mem_pages = sys->pm.npages;
+	r->mem.peak_pages = (size_t)__atomic_load_n(&sys->pm.peak_pages, __ATOMIC_RELAXED);
+	r->mem.sleeps = __atomic_load_n(&sys->sleeps, __ATOMIC_RELAXED);
+	r->mem.nofail_retries = __atomic_load_n(&sys->nofail_retries, __ATOMIC_RELAXED);
+	r->mem.deadlocks = __atomic_load_n(&sys->deadlocks, __ATOMIC_RELAXED);
+	collect_ratios(r);
+	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
+	r->ops_per_sec = r->ops_per_cpu_sec = 0;
+}
+
 /* The memory statistics are read first: what follows allocates (with malloc). */
 static void collect(struct replay *rp, const struct kmb_trace_facts *facts)
 {
@@ -1202,6 +1225,8 @@ static int run_passes(struct replay *rp, const struct kmb_trace_facts *facts)
 	stop_threads(rp, started);
 	if (!rp->res->aborted)
 		collect(rp, facts);
+	else
+		collect_aborted(rp, facts);
 	return rp->res->aborted ? -ECANCELED : 0;
 }
 
