@@ -333,6 +333,15 @@ static uint64_t segment(const char *name)
 	return strcmp(name, "mimalloc") == 0 ? (uint64_t)32 << 20 : 0;
 }
 
+/* jemalloc's metadata (its base allocator: rtree leaves, extent structs) grows in 2 MiB
+ * blocks, counted in stats.resident: the boot that first needs one pays it (seen in 3 of
+ * 30 concurrent runs under ASan: 11.0 MiB then 9.0 MiB for 8 MiB served), later boots
+ * reuse it.  It is the allocator's own cost of serving, not a leftover. */
+static uint64_t base_block(const char *name)
+{
+	return strcmp(name, "jemalloc") == 0 ? (uint64_t)2 << 20 : 0;
+}
+
 /*
  * The footprint is the allocator's serving of the requests only (baseline.c 4.): what the
  * rest of the process holds in glibc's heap at boot - here 4 MiB in use and ~1 MiB of free
@@ -376,10 +385,12 @@ KMB_TEST(footprint_counts_only_what_the_baseline_serves)
 		for (int round = 0; round < 2; round++) {
 			ASSERT_CMP_U(peak[round], >=, (uint64_t)N * SIZE * 7 / 8);
 			ASSERT_CMP_U(peak[round], <=,
-			             (uint64_t)N * SIZE * 5 / 4 + segment(names[b]));
+			             (uint64_t)N * SIZE * 5 / 4 + segment(names[b]) +
+			                     base_block(names[b]));
 		}
-		ASSERT_CMP_U(peak[1], >=, peak[0] * 7 / 8); /* no first-boot leftovers counted */
-		ASSERT_CMP_U(peak[1], <=, peak[0] * 8 / 7);
+		/* no first-boot leftovers counted */
+		ASSERT_CMP_U(peak[1] + base_block(names[b]), >=, peak[0] * 7 / 8);
+		ASSERT_CMP_U(peak[1], <=, peak[0] * 8 / 7 + base_block(names[b]));
 	}
 }
 
