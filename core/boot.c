@@ -202,11 +202,16 @@ void kmb_memstat(struct kmb_memstat *ms)
 	memset(ms, 0, sizeof(*ms));
 	if (!kmb__sys.booted)
 		return;
-	ms->mem_pages = kmb__sys.pm.npages;
 	if (be->pages && be->pages->memstat)
 		be->pages->memstat(be->pages, ms);
 	if (be->ops->memstat)
 		be->ops->memstat(be, ms);
+	kmb__memstat_core(ms);
+}
+
+void kmb__memstat_core(struct kmb_memstat *ms)
+{
+	ms->mem_pages = kmb__sys.pm.npages;
 	ms->held_pages = (size_t)__atomic_load_n(&kmb__sys.pm.data_pages, __ATOMIC_RELAXED);
 	ms->meta_pages = (size_t)__atomic_load_n(&kmb__sys.pm.meta_pages, __ATOMIC_RELAXED);
 	ms->peak_pages = (size_t)__atomic_load_n(&kmb__sys.pm.peak_pages, __ATOMIC_RELAXED);

@@ -75,6 +75,9 @@ struct kmb__system {
 	uint64_t sleeps, nofail_retries, deadlocks;
 };
 extern struct kmb__system kmb__sys;
+/* The core's own part of kmb_memstat (physical memory and event counts), which takes no
+ * backend lock: safe after a panic that may have left one held. */
+void kmb__memstat_core(struct kmb_memstat *ms);
 /* Start a backend (called by kmb_boot in core/registry.c). */
 int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
               const struct kmb_config *cfg, int invariants);

@@ -1164,15 +1164,10 @@ static void collect_ratios(struct kmb_replay_result *r)
 static void collect_aborted(struct replay *rp, const struct kmb_trace_facts *facts)
 {
 	struct kmb_replay_result *r = rp->res;
-	struct kmb__system *sys = &kmb__sys;
 
 	merge_threads(rp);
 	r->events = facts->events;
-	r->mem.mem_pages = sys->pm.npages;
-	r->mem.peak_pages = (size_t)__atomic_load_n(&sys->pm.peak_pages, __ATOMIC_RELAXED);
-	r->mem.sleeps = __atomic_load_n(&sys->sleeps, __ATOMIC_RELAXED);
-	r->mem.nofail_retries = __atomic_load_n(&sys->nofail_retries, __ATOMIC_RELAXED);
-	r->mem.deadlocks = __atomic_load_n(&sys->deadlocks, __ATOMIC_RELAXED);
+	kmb__memstat_core(&r->mem);
 	collect_ratios(r);
 	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
 	r->ops_per_sec = r->ops_per_cpu_sec = 0;
