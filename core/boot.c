@@ -55,6 +55,9 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 	kmb__sys.be.ops = ops;
 	kmb__sys.be.pm = &kmb__sys.pm;
 	kmb__sys.be.ncpus = ncpus;
+	kmb_assert(ops->ntunables <= KMB_MAX_TUNABLES);
+	for (size_t i = 0; i < ops->ntunables; i++)
+		kmb__sys.be.tun[i] = ops->tunables[i].def;
 	for (unsigned c = 0; c < ncpus; c++) {
 		kmb__sys.cpu_node[c] = cfg->cpu_node ? cfg->cpu_node[c] : c % nodes;
 		if (kmb__sys.cpu_node[c] >= nodes) {

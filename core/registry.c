@@ -142,10 +142,20 @@ static int load_plugin(const char *path, size_t len, const struct kmb_backend_op
 	if (plugin_handle)
 		dlclose(plugin_handle);
 	plugin_handle = h;
-	/* ABI 3's table ends before free_sized (appended in ABI 4): copy what it has */
+	/* An older table ends before what later ABIs appended: copy what it has */
 	memset(&plugin_ops, 0, sizeof(plugin_ops));
 	memcpy(&plugin_ops, ops,
-	       *abi == 3 ? offsetof(struct kmb_backend_ops, free_sized) : sizeof(plugin_ops));
+	       *abi == 3   ? offsetof(struct kmb_backend_ops, free_sized)
+	       : *abi == 4 ? offsetof(struct kmb_backend_ops, tunables)
+	                   : sizeof(plugin_ops));
+	if (plugin_ops.ntunables > KMB_MAX_TUNABLES ||
+	    (plugin_ops.ntunables && !plugin_ops.tunables)) {
+		snprintf(err, errlen, "plugin %s: %zu tunables (at most %d, with their table)",
+		         file, plugin_ops.ntunables, KMB_MAX_TUNABLES);
+		dlclose(h);
+		plugin_handle = NULL;
+		return -ENOEXEC;
+	}
 	*out = &plugin_ops;
 	return 0;
 }

@@ -54,6 +54,15 @@
  *    the first freelist_bytes of each free block, where the backend may keep links.  A
  *    backend that writes inside free memory anywhere else (a split, a coalesce) restores
  *    the poison with kmb_poison(), and fresh pages from physical memory arrive poisoned.
+ *
+ * 5. Tunables (ABI 5).  A backend declares its tunables in one table (ops->tunables,
+ *    ops->ntunables <= KMB_MAX_TUNABLES), as an illumos kstat template declares counters:
+ *    the key, a one-line description with its unit, the default and the bounds.  A spec
+ *    sets them by key - "slub(min_partial=5,cpu_partial=30)" - and the core checks every
+ *    value against its bounds before init; init reads them as be->tun[i], in table order,
+ *    each one set (the default where the spec says nothing).  A design whose cost or
+ *    footprint depends on a constant its reference made tunable (magazine size, min_partial,
+ *    sheaf capacity) declares it here, so a design decision can sweep it.
  */
 #ifndef KMBENCH_BACKEND_H
 #define KMBENCH_BACKEND_H
@@ -117,8 +126,8 @@ struct kmb_physmem {
 	/* accounting (core/physmem.c 3.): folded totals, exact while no attached thread of a
 	 * multi-CPU system holds a per-CPU difference; held = data + meta, peak = its maximum */
 	int64_t data_pages, meta_pages, held_pages, peak_pages;
-	int64_t drift;        /* per-CPU threshold in pages; 0: every call folds (one CPU) */
-	unsigned drift_cpus;  /* CPUs that may hold a difference */
+	int64_t drift;       /* per-CPU threshold in pages; 0: every call folds (one CPU) */
+	unsigned drift_cpus; /* CPUs that may hold a difference */
 	struct kmb_physmem_pcpu {
 		int64_t data, meta; /* not yet folded; written by the CPU's attached thread */
 	} __attribute__((aligned(64))) pcpu[KMB_MAX_CPUS];
@@ -218,6 +227,14 @@ struct kmb_pagesrc {
 	void *priv;
 };
 
+/* A tunable of a backend or page source (5. above). */
+struct kmb_tunable {
+	const char *name; /* the key in a spec: slub(min_partial=5) */
+	const char *desc; /* one line, with the unit */
+	long def, min, max;
+};
+#define KMB_MAX_TUNABLES 16
+
 /* A kind of page source, as the registry knows it. */
 struct kmb_pagesrc_ops {
 	const char *name;
@@ -302,6 +319,10 @@ struct kmb_backend_ops {
 
 	/* Optional (3. above; ABI 4): free with the size alloc was asked for. */
 	size_t (*free_sized)(struct kmb_backend *be, void *addr, size_t size);
+
+	/* Optional (5. above; ABI 5): the declared tunables. */
+	const struct kmb_tunable *tunables;
+	size_t ntunables;
 };
 
 struct kmb_backend {
@@ -309,7 +330,8 @@ struct kmb_backend {
 	struct kmb_physmem *pm;
 	struct kmb_pagesrc *pages; /* where the backend gets pages (NULL: it is one) */
 	unsigned ncpus;
-	void *priv; /* backend state */
+	void *priv;                 /* backend state */
+	long tun[KMB_MAX_TUNABLES]; /* tunables, in ops->tunables order (5. above) */
 };
 
 /*
@@ -381,10 +403,11 @@ size_t kmb_stats_fill(const struct kmb_stat_decl *table, size_t n, const void *c
  * the wrong signatures.  ABI 2: alloc reports the usable size, free returns it.  ABI 3: the
  * calling thread's CPU is read inline from kmb_curthread (kmb_thread_cpu is no function).
  * ABI 4: free_sized appended at the end of the ops; an ABI 3 plugin still loads (its
- * shorter table is copied and free_sized left NULL: kmem_free falls back to its free). */
+ * shorter table is copied and free_sized left NULL: kmem_free falls back to its free).
+ * ABI 5: tunables appended (an ABI 3 or 4 plugin loads with none). */
 #define KMB_PLUGIN_SYMBOL     "kmb_backend_plugin"
 #define KMB_PLUGIN_ABI_SYMBOL "kmb_backend_plugin_abi"
-#define KMB_BACKEND_ABI       4u
+#define KMB_BACKEND_ABI       5u
 #define KMB_BACKEND_ABI_MIN   3u /* the oldest ABI kmb_boot still loads */
 
 /* Backend-side panic for a broken invariant: "func(args): reason". */
