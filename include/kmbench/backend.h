@@ -254,6 +254,12 @@ struct kmb_cache_desc {
 	size_t align; /* power of two >= 1 */
 	int flags;
 	void *priv; /* backend's cache */
+	/* The traced kernel's geometry of the cache of this name, when the replay knows it
+	 * (0: unknown): its slot size (s->size, a kmem_cache event's bytes_alloc), slab order
+	 * and objects per slab (/sys/kernel/slab/NAME/{order,objs_per_slab}).  A design that
+	 * models that kernel serves these; the others may ignore them. */
+	size_t slot_size;
+	unsigned order, objs_per_slab;
 };
 
 /*
