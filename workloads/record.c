@@ -644,6 +644,21 @@ static void restore_all(struct rec *r, char *err, size_t errlen)
 	restore(&r->tracing_on, err, errlen);
 }
 
+/*
+ * A ring buffer the kernel has not expanded yet reads "7 (expanded: 1408)" (tracing_entries_read
+ * in kernel/trace/trace.c): 7 KiB allocated now, 1408 KiB once tracing is used.  Writing that
+ * line back is EINVAL, and the buffer cannot return to its unexpanded state anyway: the value
+ * to restore is the expanded size.
+ */
+static void unexpanded_size(char *value)
+{
+	const char *x = strstr(value, "(expanded: ");
+	unsigned long kb;
+
+	if (x && sscanf(x, "(expanded: %lu)", &kb) == 1)
+		snprintf(value, sizeof(((struct saved *)0)->value), "%lu", kb);
+}
+
 /* Save the state, then change it: buffer size, events, tracing_on. */
 static int enable(struct rec *r, char *err, size_t errlen)
 {
@@ -654,8 +669,10 @@ static int enable(struct rec *r, char *err, size_t errlen)
 		return rc;
 	if (r->o->buffer_kb) {
 		snprintf(kb, sizeof(kb), "%u", r->o->buffer_kb);
-		if ((rc = save(&r->buffer_kb, r->root, "buffer_size_kb", err, errlen)) < 0 ||
-		    (rc = change(&r->buffer_kb, kb, err, errlen)) < 0)
+		if ((rc = save(&r->buffer_kb, r->root, "buffer_size_kb", err, errlen)) < 0)
+			return rc;
+		unexpanded_size(r->buffer_kb.value);
+		if ((rc = change(&r->buffer_kb, kb, err, errlen)) < 0)
 			return rc;
 	}
 	for (size_t i = 0; i < r->nev && rc == 0; i++)
