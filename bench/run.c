@@ -117,8 +117,7 @@ static int check_distinct(const struct run *r, const char *spec)
 static int parse_backends(struct run *r, char *list)
 {
 	r->nbackends = 0;
-	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
-	     tok = strtok_r(NULL, ",", &sv)) {
+	for (char *cur = list, *tok = kmb_cli_next_spec(&cur); tok; tok = kmb_cli_next_spec(&cur)) {
 		int rc = kmb_cli_check_backend("run", tok);
 
 		if (rc != 0 || (rc = check_distinct(r, tok)) != 0)

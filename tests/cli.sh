@@ -47,6 +47,39 @@ bad_usage)
 	has "$TMP/err" "needs a value"
 	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "usage errors must be one line"
 	;;
+spec_tunables)
+	# tunables in specs (core/spec.c): listed, checked (one line, exit 2), recorded whole;
+	# one design at two settings is two rows, its files under a file-safe name
+	expect_exit 0 "$KMB" list
+	has "$TMP/out" "magsize=0 *\[0..143\]"
+	has "$TMP/out" "qcache_max=256 *\[0..256\]"
+	has "$TMP/out" "pcp_batch=0 *\[0..1024\]"
+	expect_exit 0 "$KMB" list --json
+	has "$TMP/out" '{"backend": "slab", "key": "magsize", "default": 0, "min": 0, "max": 143'
+	has "$TMP/out" '{"page_source": "buddy", "key": "pcp_high"'
+	expect_exit 2 "$KMB" replay --backend 'slab(magsize=500)'
+	has "$TMP/err" "backend spec 'slab(magsize=500)': magsize=500 out of bounds 0..143"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "a bad spec must be one line"
+	expect_exit 2 "$KMB" replay --backend 'slab@buddy(pcp_batch=x)'
+	has "$TMP/err" "pcp_batch: 'x' is not an integer"
+	expect_exit 2 "$KMB" run --backends 'slab,slab(nope=1)'
+	has "$TMP/err" "slab has no tunable 'nope' (tunables: magsize)"
+	expect_exit 2 "$KMB" run --backends 'slab(magsize=1),slab(magsize=1)'
+	has "$TMP/err" "lists 'slab(magsize=1)' twice"
+	expect_exit 0 "$KMB" replay --backend 'slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)' --json
+	json_key "$TMP/out" backend '"slab\(magsize=1\)@buddy\(pcp_batch=4,pcp_high=8\)"'
+	expect_exit 0 "$KMB" run --backends 'slab,slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)' \
+		--workloads linux-3.6-boot --threads 1 --repetitions 1 --ops 20000 --out "$TMP/r"
+	d=$(ls -d "$TMP"/r/*/ | head -1)
+	has "$d/run.json" '"slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)"'
+	has "$d/summary.csv" '^slab,linux-3.6-boot,'
+	has "$d/summary.csv" '^"slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)",linux-3.6-boot,'
+	[ -f "$d/replay/slab_magsize_1_@buddy_pcp_batch_4_pcp_high_8_-linux-3.6-boot-r1.json" ] ||
+		fail "no file-safe replay file: $(ls "$d/replay")"
+	# (Markdown escapes the underscores)
+	has "$d/report.md" '^| [0-9] | slab(magsize=1)@buddy(pcp\\_batch=4,pcp\\_high=8) |'
+	has "$d/report.md" '^| [0-9] | slab |'
+	;;
 missing_file)
 	expect_exit 1 "$KMB" trace stat "$TMP/nope.log"
 	has "$TMP/err" "nope.log"

@@ -243,6 +243,35 @@ KMB_TEST(csv_reader)
 	tmp_cleanup();
 }
 
+/* A spec with tunables holds commas: quoted on the way out, whole on the way back. */
+KMB_TEST(csv_quoted_fields_round_trip)
+{
+	const char *dir = tmp_dir();
+	const char *spec = "slab@buddy(pcp_high=64,pcp_batch=8)", *odd = "a \"q\",b";
+	struct kmb_csv c;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/q.csv", dir);
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	fputs("backend,x,y\n", f);
+	kmb_csv_field(f, spec);
+	fputs(",1,", f);
+	kmb_csv_field(f, odd);
+	fputs("\nslab,2,\"open\n", f);
+	ASSERT_EQ_I(fclose(f), 0);
+	ASSERT_EQ_I(kmb_csv_load(path, &c), 0);
+	ASSERT_EQ_U(c.nrows, 3);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 1, "backend"), spec);
+	ASSERT_NEAR(kmb_csv_num(&c, 1, "x"), 1, 0);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 1, "y"), odd);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "backend"), "slab");
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "y"), "open"); /* an unclosed quote ends at the line */
+	kmb_csv_free(&c);
+	tmp_cleanup();
+}
+
 /* ---- the report from a hand-made results directory ------------------------------------------ */
 
 static const char fixture_run[] =
