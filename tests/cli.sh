@@ -80,6 +80,20 @@ spec_tunables)
 	has "$d/report.md" '^| [0-9] | slab(magsize=1)@buddy(pcp\\_batch=4,pcp\\_high=8) |'
 	has "$d/report.md" '^| [0-9] | slab |'
 	;;
+replay_geometry)
+	# TRACE.slabinfo beside a trace (or --geometry FILE) gives its caches the traced
+	# kernel's geometry; a bad one stops the replay with file:line, as a bad trace does
+	cp "$SRC/tests/data/eras/linux-6.8.ftrace" "$TMP/t.ftrace"
+	cp "$SRC/tests/data/geometry.slabinfo" "$TMP/t.ftrace.slabinfo"
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/t.ftrace" --json
+	printf 'dentry 1 1 192 21 3\n' >"$TMP/t.ftrace.slabinfo"
+	expect_exit 1 "$KMB" replay --backend slab --trace "$TMP/t.ftrace"
+	has "$TMP/err" "t.ftrace.slabinfo:1: dentry: bad <pagesperslab> '3'"
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/t.ftrace" \
+		--geometry "$SRC/tests/data/geometry.slabinfo"
+	expect_exit 1 "$KMB" replay --backend slab --trace "$TMP/t.ftrace" --geometry "$TMP/none"
+	has "$TMP/err" "none: No such file"
+	;;
 missing_file)
 	expect_exit 1 "$KMB" trace stat "$TMP/nope.log"
 	has "$TMP/err" "nope.log"

@@ -28,6 +28,9 @@ const char *kmb_default_trace(void);       /* its path */
  * -errno. */
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
                       struct kmb_trace_facts *facts, struct kmb_plan *plan);
+/* Apply the geometry file (file, or NULL: TRACE.slabinfo if it exists) to plan's caches;
+ * prints errors; 0 or -errno. */
+int kmb_workload_geometry(const char *trace, const char *file, struct kmb_plan *plan);
 
 /* Where a workload argument's trace comes from (kmb_workload_open). */
 struct kmb_workload_src {
@@ -35,6 +38,8 @@ struct kmb_workload_src {
 	struct kmb_gen_opts gopt;       /* in: a generator's options (0s: its defaults);
 	                                 * out: resolved */
 	char source[640];               /* the trace file, or the `kmbench trace gen` command */
+	const char *geometry;           /* in: a trace file's geometry file (workload.c 4.;
+	                                 * NULL: TRACE.slabinfo if it exists) */
 };
 /* The one function from a workload argument - KMB_BUNDLED_TRACE, a generator's name, or a
  * trace file - to its trace, facts and (plan != NULL) plan (workload.c 1.); prints errors;

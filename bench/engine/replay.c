@@ -257,10 +257,15 @@ static int make_types(struct replay *rp)
 	for (uint32_t i = 0; i < plan->ntypes; i++)
 		if ((rp->types[i] = kmb_malloc_type_create(plan->type_name[i])) == NULL)
 			return -ENOMEM;
-	for (uint32_t i = 0; i < plan->ncaches; i++)
-		if ((rp->caches[i] = kmem_cache_create(plan->cache_name[i], plan->cache_size[i], 0,
-		                                       0)) == NULL)
+	for (uint32_t i = 0; i < plan->ncaches; i++) {
+		const struct kmb_plan_geom *pg = &plan->cache_geom[i];
+		struct kmem_cache_geom g = {(size_t)pg->slot_size, pg->order, pg->objs_per_slab};
+
+		rp->caches[i] =
+		        kmem_cache_create_geom(plan->cache_name[i], plan->cache_size[i], 0, 0, &g);
+		if (rp->caches[i] == NULL)
 			return -ENOMEM;
+	}
 	return 0;
 }
 
