@@ -94,6 +94,25 @@ replay_geometry)
 	expect_exit 1 "$KMB" replay --backend slab --trace "$TMP/t.ftrace" --geometry "$TMP/none"
 	has "$TMP/err" "none: No such file"
 	;;
+replay_fidelity)
+	# the share of allocations whose usable size is the trace's bytes_alloc: slab's kmalloc
+	# uses SLUB's size classes, so all 2211 comparable kmallocs of the 3.6 SLUB boot match
+	expect_exit 0 "$KMB" replay --backend slab --json --no-timing
+	json_key "$TMP/out" kmalloc_fidelity_pct 100.0
+	json_key "$TMP/out" kmalloc_fidelity_events 2211
+	json_key "$TMP/out" cache_fidelity_events 6432
+	expect_exit 0 "$KMB" replay --backend slab --no-timing
+	has "$TMP/out" "fidelity (usable size = traced bytes_alloc): kmalloc 100.00% of 2211; kmem_cache"
+	expect_exit 0 "$KMB" replay --backend buddy --json --no-timing
+	grep -Eq '"kmalloc_fidelity_pct": [0-9]\.|"kmalloc_fidelity_pct": [1-9][0-9]\.' "$TMP/out" ||
+		fail "buddy's kmalloc fidelity is not below 100%: $(grep fidelity "$TMP/out")"
+	# a trace with no bytes_alloc has nothing to compare: null, not 0
+	printf '%s\n' "a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=8 gfp_flags=GFP_KERNEL" \
+		"a-1 [000] .... 1.1: kfree: call_site=c1 ptr=c2" >"$TMP/noalloc.trace"
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/noalloc.trace" --json
+	json_key "$TMP/out" kmalloc_fidelity_pct null
+	json_key "$TMP/out" kmalloc_fidelity_events 0
+	;;
 missing_file)
 	expect_exit 1 "$KMB" trace stat "$TMP/nope.log"
 	has "$TMP/err" "nope.log"

@@ -240,8 +240,12 @@ static int alloc_type(struct planner *pl, const struct kmb_event *e, uint32_t *t
 
 static int plan_alloc(struct planner *pl, const struct kmb_event *e, size_t i)
 {
-	struct kmb_op op = {
-	        .cpu = e->cpu, .flags = e->flags, .size = e->bytes_req, .event = (uint32_t)i};
+	struct kmb_op op = {.cpu = e->cpu,
+	                    .flags = e->flags,
+	                    .size = e->bytes_req,
+	                    .event = (uint32_t)i,
+	                    .bytes_alloc =
+	                            e->bytes_alloc <= UINT32_MAX ? (uint32_t)e->bytes_alloc : 0};
 	uint64_t old;
 	int rc = 0;
 

@@ -149,6 +149,7 @@ struct kmb_op {
 	uint32_t type;  /* malloc type (per call site) or cache index */
 	uint64_t size;  /* bytes_req (alloc ops) */
 	uint32_t event; /* index of the trace event (for messages) */
+	uint32_t bytes_alloc; /* alloc ops: the traced slot, 0 unknown or >= 4 GiB (fidelity) */
 };
 
 struct kmb_plan {

@@ -103,6 +103,10 @@ struct kmb_replay_result {
 	uint64_t events; /* trace events read (facts.events) */
 	uint64_t ops;    /* operations replayed (allocs + frees) */
 	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
+	/* fidelity (replay.c 9.): [0] kmalloc, [1] kmem_cache allocations that carry the
+	 * trace's bytes_alloc, those whose usable size equals it, and the share (NAN: none) */
+	uint64_t fidelity_events[2], fidelity_equal[2];
+	double fidelity_pct[2];
 	uint64_t cross_cpu_frees, cross_node_frees;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;
