@@ -632,8 +632,12 @@ int kmb_cmd_run(int argc, char **argv)
 	r->argc = argc + 1;
 	r->started = time(NULL);
 	r->t0_ns = kmb_run_now_ns();
+	/* every registered spec: what the build has (KMB_BACKENDS), slub's when built */
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
 		r->backends[r->nbackends++] = kmb_backend_at(i)->name;
+	if (kmb_backend_count() > RUN_MAX_BACKENDS)
+		fprintf(stderr, "kmbench run: %zu specs registered, the first %d by default\n",
+		        kmb_backend_count(), RUN_MAX_BACKENDS);
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
 			r->out_root = KMB_SOURCE_DIR "/results/runs";

@@ -287,6 +287,15 @@ run_quick)
 	head -c 8 "$d/latency.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "latency.png is not a PNG"
 	# throughput from the untimed replay, the timed one's kept beside it
 	has "$d/replay/buddy-linux-3.6-boot-r1.json" '"timed_ops_per_sec"'
+	# the default backends are every registered spec (slub and slub-sheaves when built,
+	# nothing that is not), and with two of slub, slub-sheaves, slab the report compares them
+	"$KMB" list --json | sed 's/.*"backends": \[\([^]]*\)\].*/\1/; s/, /\n/g' >"$TMP/specs"
+	for s in $(cat "$TMP/specs"); do has "$d/run.json" "^    $s,\?\$"; done
+	[ "$(grep -c . "$TMP/specs")" -ge 2 ] || fail "kmbench list --json: no backends"
+	if [ "$(grep -cx '"slub"\|"slub-sheaves"\|"slab"' "$TMP/specs")" -ge 2 ]; then
+		has "$d/report.md" "^## SLUB, SLUB with sheaves and slab"
+	fi
+	has "$d/report.md" "^## Fidelity to the traced kernel"
 	# a second run never overwrites the first
 	expect_exit 0 "$KMB" run --quick --repetitions 1 --backends buddy --out "$TMP/runs" --seed 7
 	[ "$(ls -d "$TMP"/runs/*/ | wc -l)" = 2 ] || fail "second run reused a directory"
