@@ -77,7 +77,8 @@
  *    a design reproduces the traced kernel's slots.  Counted in the thread's own counters
  *    (6.), folded at the end; an allocation that failed is not compared, nor a page
  *    allocation.  A trace with no bytes_alloc has no comparable events: the share is
- *    unknown (NAN: null in JSON, empty in CSV).
+ *    unknown (NAN: null in JSON, empty in CSV).  With INVARIANTS the redzone enlarges
+ *    every block, so the figure is a design's only with them off.
  */
 #include "engine.h"
 
