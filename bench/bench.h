@@ -23,6 +23,9 @@ int kmb_parse_size(const char *s, size_t *out);
 int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out);
 /* 0, or the exit code 2 after printing why the backend spec is bad. */
 int kmb_cli_check_backend(const char *cmd, const char *spec);
+/* The next spec of a comma-separated list, split at commas outside parentheses
+ * ("slab,slab(magsize=1,x=2)@vmem" is two); NUL-terminates it in place, NULL at the end. */
+char *kmb_cli_next_spec(char **cursor);
 /* 0, or the exit code 2 after printing why the --topology value is bad. */
 int kmb_cli_check_topology(const char *cmd, const char *spec);
 bool kmb_progress_enabled(void); /* stderr is a terminal */

@@ -83,6 +83,26 @@ int kmb_parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 	return 0;
 }
 
+char *kmb_cli_next_spec(char **cursor)
+{
+	char *s = *cursor, *p;
+	int depth = 0;
+
+	if (s == NULL)
+		return NULL;
+	while (*s == ',')
+		s++;
+	if (*s == '\0') {
+		*cursor = NULL;
+		return NULL;
+	}
+	for (p = s; *p && (*p != ',' || depth > 0); p++)
+		depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+	*cursor = *p ? p + 1 : NULL;
+	*p = '\0';
+	return s;
+}
+
 int kmb_cli_check_backend(const char *cmd, const char *spec)
 {
 	char err[512];

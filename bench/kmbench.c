@@ -11,6 +11,8 @@
  */
 #include "bench.h"
 
+#include <kmbench/backend.h>
+
 #include <string.h>
 
 #include "workloads/gen.h"
@@ -58,8 +60,34 @@ int main(int argc, char **argv)
 	return kmb_cli_error(NULL, "unknown command '%s'", argv[1]);
 }
 
+/* The tunables of a backend or page source, under its line: key, default, bounds, what. */
+static void list_tunables(const struct kmb_backend_info *b)
+{
+	for (size_t k = 0; k < b->ntunables; k++) {
+		const struct kmb_tunable *t = &b->tunables[k];
+		char key[64];
+
+		snprintf(key, sizeof(key), "%s=%ld", t->name, t->def);
+		printf("      %-20s [%ld..%ld] %s\n", key, t->min, t->max, t->desc);
+	}
+}
+
+static void list_tunables_json(const char *kind, const struct kmb_backend_info *b, bool *first)
+{
+	for (size_t k = 0; k < b->ntunables; k++) {
+		const struct kmb_tunable *t = &b->tunables[k];
+
+		printf("%s{\"%s\": \"%s\", \"key\": \"%s\", \"default\": %ld, \"min\": %ld, "
+		       "\"max\": %ld, \"description\": \"%s\"}",
+		       *first ? "" : ", ", kind, b->name, t->name, t->def, t->min, t->max, t->desc);
+		*first = false;
+	}
+}
+
 int kmb_cmd_list(int argc, char **argv)
 {
+	bool first = true;
+
 	bool json = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -82,15 +110,25 @@ int kmb_cmd_list(int argc, char **argv)
 		printf("], \"workloads\": [\"linux-3.6-boot\"");
 		for (size_t i = 0; i < kmb_workload_count(); i++)
 			printf(", \"%s\"", kmb_workload_at(i)->name);
+		printf("], \"tunables\": [");
+		for (size_t i = 0; i < kmb_backend_count(); i++)
+			list_tunables_json("backend", kmb_backend_at(i), &first);
+		for (size_t i = 0; i < kmb_pagesrc_count(); i++)
+			list_tunables_json("page_source", kmb_pagesrc_at(i), &first);
 		printf("]}\n");
 		return 0;
 	}
-	printf("backends (specs: NAME, NAME@PAGESOURCE, plugin:PATH.so):\n");
-	for (size_t i = 0; i < kmb_backend_count(); i++)
+	printf("backends (specs: NAME, NAME@PAGESOURCE, plugin:PATH.so; tunables below each, set "
+	       "as NAME(KEY=VALUE,...)@PAGESOURCE(KEY=VALUE,...)):\n");
+	for (size_t i = 0; i < kmb_backend_count(); i++) {
 		printf("  %-14s %s\n", kmb_backend_at(i)->name, kmb_backend_at(i)->summary);
+		list_tunables(kmb_backend_at(i));
+	}
 	printf("page sources:\n");
-	for (size_t i = 0; i < kmb_pagesrc_count(); i++)
+	for (size_t i = 0; i < kmb_pagesrc_count(); i++) {
 		printf("  %-14s %s\n", kmb_pagesrc_at(i)->name, kmb_pagesrc_at(i)->summary);
+		list_tunables(kmb_pagesrc_at(i));
+	}
 	printf("workloads (kmbench run --workloads; generated ones: kmbench trace gen NAME):\n"
 	       "  %-14s %s\n",
 	       "linux-3.6-boot", "real ftrace of a Linux 3.6 i386 boot (workloads/traces/)");

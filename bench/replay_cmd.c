@@ -27,6 +27,8 @@ static const char replay_usage[] =
         "  --latency-every N    time one operation in N at random instead of every one\n"
         "                       (the timer's cost spread thin; default 1)\n"
         "  --strict             stop at the first unparsable trace line\n"
+        "  --geometry FILE      the traced kernel's cache geometry, a copy of /proc/slabinfo\n"
+        "                       (default: TRACE.slabinfo beside the trace, if there is one)\n"
         "  --threads N          replay threads (default 1)\n"
         "  --replicate K        K disjoint copies of the trace at once (default 1)\n"
         "  --map copies|streams copy r runs whole on thread r %% N (copies; the default when\n"
@@ -48,7 +50,7 @@ static const char replay_usage[] =
 
 struct replay_args {
 	struct kmb_replay_opts o;
-	const char *trace, *out, *samples;
+	const char *trace, *out, *samples, *geometry;
 	bool json, strict;
 };
 
@@ -115,6 +117,9 @@ static int parse_more(int c, const char *v, struct replay_args *a)
 	case 'S':
 		a->samples = v;
 		return 0;
+	case 'Y':
+		a->geometry = v;
+		return 0;
 	case 'C':
 		return parse_pace(v, &a->o.pace);
 	case 'V':
@@ -152,6 +157,7 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"samples", required_argument, NULL, 'S'},
 	                                     {"pace", required_argument, NULL, 'C'},
 	                                     {"fault-mtbf", required_argument, NULL, 'F'},
+	                                     {"geometry", required_argument, NULL, 'Y'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;
@@ -269,6 +275,7 @@ int kmb_cmd_replay(int argc, char **argv)
 		return rc;
 	if (a.trace == NULL)
 		a.trace = KMB_BUNDLED_TRACE;
+	src.geometry = a.geometry;
 	if (kmb_workload_open(a.trace, a.strict, &src, &t, &f, &plan) != 0)
 		return 1;
 	a.trace = src.source;

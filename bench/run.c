@@ -117,8 +117,7 @@ static int check_distinct(const struct run *r, const char *spec)
 static int parse_backends(struct run *r, char *list)
 {
 	r->nbackends = 0;
-	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
-	     tok = strtok_r(NULL, ",", &sv)) {
+	for (char *cur = list, *tok = kmb_cli_next_spec(&cur); tok; tok = kmb_cli_next_spec(&cur)) {
 		int rc = kmb_cli_check_backend("run", tok);
 
 		if (rc != 0 || (rc = check_distinct(r, tok)) != 0)
@@ -633,8 +632,12 @@ int kmb_cmd_run(int argc, char **argv)
 	r->argc = argc + 1;
 	r->started = time(NULL);
 	r->t0_ns = kmb_run_now_ns();
+	/* every registered spec: what the build has (KMB_BACKENDS), slub's when built */
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
 		r->backends[r->nbackends++] = kmb_backend_at(i)->name;
+	if (kmb_backend_count() > RUN_MAX_BACKENDS)
+		fprintf(stderr, "kmbench run: %zu specs registered, the first %d by default\n",
+		        kmb_backend_count(), RUN_MAX_BACKENDS);
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
 			r->out_root = KMB_SOURCE_DIR "/results/runs";

@@ -133,7 +133,7 @@ void kmb_run_signals_install(void);
 int kmb_run_interrupted(void);               /* the signal that asked to stop, or 0 */
 double kmb_run_elapsed(const struct run *r); /* seconds since the start */
 uint64_t kmb_run_now_ns(void);               /* CLOCK_MONOTONIC */
-void kmb_run_sanitize(char *s);              /* a file-name-safe spec: '/', ':', ' ' -> '_' */
+void kmb_run_sanitize(char *s);              /* a file-name-safe spec: / : space , ' " ( ) = -> _ */
 
 /* run_out.c */
 int kmb_run_write_summaries(struct run *r);

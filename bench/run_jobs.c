@@ -56,7 +56,8 @@ double kmb_run_elapsed(const struct run *r)
 void kmb_run_sanitize(char *s)
 {
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || *s == ' ' || *s == ',' || *s == '\'' || *s == '"')
+		if (*s == '/' || *s == ':' || *s == ' ' || *s == ',' || *s == '\'' || *s == '"' ||
+		    *s == '(' || *s == ')' || *s == '=')
 			*s = '_';
 }
 

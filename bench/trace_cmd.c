@@ -433,6 +433,8 @@ static int cmd_record(int argc, char **argv)
 		fprintf(stderr, "kmbench trace record: %s\n", err);
 		return 1;
 	}
+	if (kmb_geometry_save(o.out_path, err, sizeof(err)) != 0) /* TRACE.slabinfo */
+		fprintf(stderr, "kmbench trace record: no cache geometry: %s\n", err);
 	fprintf(stderr,
 	        "kmbench trace record: %s: %" PRIu64 " lines from %u CPUs in %.1f s (%u events "
 	        "enabled in %s)%s\n",

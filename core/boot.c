@@ -29,9 +29,10 @@ static void reset_types(void)
 		kmb__type_reset(t);
 }
 
-int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
-              const struct kmb_config *cfg, int invariants)
+int kmb__boot(const struct kmb__spec *spec, const struct kmb_config *cfg, int invariants)
 {
+	const struct kmb_backend_ops *ops = spec->ops;
+	const struct kmb_pagesrc_ops *pages = spec->pages;
 	size_t bytes = cfg->mem_bytes ? cfg->mem_bytes : KMB_DEFAULT_MEM_BYTES;
 	unsigned nodes = cfg->nodes ? cfg->nodes : 1;
 	unsigned ncpus = cfg->ncpus ? cfg->ncpus : 1;
@@ -57,7 +58,7 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 	kmb__sys.be.ncpus = ncpus;
 	kmb_assert(ops->ntunables <= KMB_MAX_TUNABLES);
 	for (size_t i = 0; i < ops->ntunables; i++)
-		kmb__sys.be.tun[i] = ops->tunables[i].def;
+		kmb__sys.be.tun[i] = spec->tun[i];
 	for (unsigned c = 0; c < ncpus; c++) {
 		kmb__sys.cpu_node[c] = cfg->cpu_node ? cfg->cpu_node[c] : c % nodes;
 		if (kmb__sys.cpu_node[c] >= nodes) {
@@ -65,7 +66,8 @@ int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *p
 			goto fail_inv;
 		}
 	}
-	if (pages && (rc = pages->create(&kmb__sys.pm, ncpus, &kmb__sys.be.pages)) != 0)
+	if (pages &&
+	    (rc = pages->create(&kmb__sys.pm, ncpus, spec->pages_tun, &kmb__sys.be.pages)) != 0)
 		goto fail_inv;
 	rc = ops->init(&kmb__sys.be);
 	if (rc != 0)

@@ -78,9 +78,28 @@ extern struct kmb__system kmb__sys;
 /* The core's own part of kmb_memstat (physical memory and event counts), which takes no
  * backend lock: safe after a panic that may have left one held. */
 void kmb__memstat_core(struct kmb_memstat *ms);
+/* A resolved spec (core/registry.c): the backend, its page source (NULL for a page
+ * allocator) and the values of both one's tunables, in their tables' order. */
+struct kmb__spec {
+	const struct kmb_backend_ops *ops;
+	const struct kmb_pagesrc_ops *pages;
+	long tun[KMB_MAX_TUNABLES], pages_tun[KMB_MAX_TUNABLES];
+};
 /* Start a backend (called by kmb_boot in core/registry.c). */
-int kmb__boot(const struct kmb_backend_ops *ops, const struct kmb_pagesrc_ops *pages,
-              const struct kmb_config *cfg, int invariants);
+int kmb__boot(const struct kmb__spec *spec, const struct kmb_config *cfg, int invariants);
+
+/* The grammar of a spec (core/spec.c): NAME[(KEY=VALUE,...)][@PAGES[(KEY=VALUE,...)]]. */
+struct kmb__spec_part {
+	const char *name, *args; /* args: inside the parentheses, NULL without them */
+	size_t len, alen;
+};
+/* Split at the last '@' outside parentheses (ps->name NULL: no page source). */
+int kmb__spec_split(const char *spec, struct kmb__spec_part *be, struct kmb__spec_part *ps,
+                    char *err, size_t errlen);
+/* The values of owner's n tunables t[] as p sets them, defaults elsewhere; -EINVAL or
+ * -ERANGE with one line naming the spec and key. */
+int kmb__tunables_parse(const char *spec, const char *owner, const struct kmb_tunable *t, size_t n,
+                        const struct kmb__spec_part *p, long *vals, char *err, size_t errlen);
 
 /* The calling thread, as the core knows it; its CPU is the contract's kmb_curthread. */
 struct kmb__thread {

@@ -17,6 +17,9 @@
  *    chunk) is read once, at its first allocation, and kept in the cache.
  * 5. Destroying a cache with live objects panics, as Linux's kmem_cache_destroy() does.
  *    Caches still alive at shutdown are freed by kmb_shutdown() (and reported by it).
+ * 6. kmem_cache_create_geom() also hands a native cache the geometry a traced kernel gave
+ *    the cache of that name (slot size, order, objects per slab: struct kmb_cache_desc);
+ *    the replay passes what the trace and its TRACE.slabinfo say (workloads/geometry.c).
  */
 #include "internal.h"
 
@@ -107,6 +110,23 @@ static size_t generic_size(size_t size, size_t align, bool natural_pow2)
 
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align, int flags)
 {
+	return kmem_cache_create_geom(name, size, align, flags, NULL);
+}
+
+/* The traced geometry into the descriptor: a slot smaller than the object is no slot for
+ * it (ignored); with INVARIANTS the slot grows by the redzone the object grew by. */
+static void set_geom(struct kmb_cache_desc *cd, size_t objsize, const struct kmem_cache_geom *g)
+{
+	if (g == NULL || g->slot_size < objsize)
+		return;
+	cd->slot_size = g->slot_size ? g->slot_size + (cd->size - objsize) : 0;
+	cd->order = g->order;
+	cd->objs_per_slab = g->objs_per_slab;
+}
+
+struct kmem_cache *kmem_cache_create_geom(const char *name, size_t size, size_t align, int flags,
+                                          const struct kmem_cache_geom *geom)
+{
 	struct kmb_backend *be = &kmb__sys.be;
 	struct kmem_cache *c;
 
@@ -123,6 +143,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align
 	c->cd.align = align ? align : 1;
 	c->cd.flags = flags;
 	c->cd.size = size + (kmb__invariants_on ? KMB_REDZONE : 0);
+	set_geom(&c->cd, size, geom);
 	c->native = be->ops->cache_create != NULL;
 	if (!c->native)
 		c->cd.size = generic_size(c->cd.size, c->cd.align, be->ops->natural_pow2);

@@ -112,7 +112,9 @@
  *                rounddown_pow_of_two(batch + batch / 2) - 1, at least 1
  *        high  = max(low / (CPUs of the zone's node), 4 * batch)
  *    256 MiB: batch = min(64, 256) / 4 = 16 -> rounddown_pow_of_two(24) - 1 = 15;
- *    high = 640 with one CPU, 160 with four.
+ *    high = 640 with one CPU, 160 with four.  The tunables pcp_high and pcp_batch
+ *    ("slab@buddy(pcp_high=64,pcp_batch=8)", "buddy(pcp_batch=4)") replace either figure
+ *    for every list (kmb_buddy_set_pcp); 0, their default, keeps the rule above.
  *
  * 5. Locking.
  *
@@ -603,6 +605,21 @@ static inline void free_unref_page(struct kmb_buddy *b, struct kmb__zone *z, str
 	kmb_spin_unlock(&pcp->lock);
 }
 
+void kmb_buddy_set_pcp(struct kmb_buddy *b, const long *tun)
+{
+	long high = tun[KMB_BUDDY_TUN_PCP_HIGH], batch = tun[KMB_BUDDY_TUN_PCP_BATCH];
+
+	for (unsigned n = 0; b->pcp && n < b->nzones; n++) {
+		for (unsigned cpu = 0; cpu < b->ncpus; cpu++) {
+			struct kmb__pcp *pcp = &b->zone[n].pcp[cpu];
+
+			kmb_assert(pcp->count == 0);
+			pcp->batch = batch ? (unsigned)batch : pcp->batch;
+			pcp->high = high ? (unsigned)high : pcp->high;
+		}
+	}
+}
+
 static int pcp_init(struct kmb_buddy *b, struct kmb__zone *z)
 {
 	unsigned batch = kmb__buddy_batchsize(z->npages);
@@ -969,21 +986,44 @@ static void pagesrc_destroy(struct kmb_pagesrc *ps)
 	kmb_buddy_destroy(ps->priv);
 }
 
-static int pagesrc_create(struct kmb_physmem *pm, unsigned ncpus, struct kmb_pagesrc **out)
+static int pagesrc_create(struct kmb_physmem *pm, unsigned ncpus, const long *tun,
+                          struct kmb_pagesrc **out)
 {
 	struct kmb_buddy *b;
 	int rc = kmb_buddy_create(pm, ncpus, true, &b);
 
 	if (rc != 0)
 		return rc;
+	kmb_buddy_set_pcp(b, tun);
 	*out = &b->src;
 	return 0;
 }
+
+/*
+ * The per-CPU lists' sizes (4.), 0 keeping Linux's rule.  Bounds: a batch moves at most
+ * 1024 pages under the zone lock (Linux's largest computed batch is 63; its
+ * percpu_pagelist_high_fraction sysctl sizes high, never batch, which only a boot-time
+ * change of zone_batchsize sets); high at most 2^20 pages (4 GiB: more than the largest
+ * simulated memory holds, i.e. "never drain on free").  A high below batch drains on
+ * every free beyond it, as Linux does when high is lowered below batch.
+ */
+const struct kmb_tunable kmb_buddy_tunables[KMB_BUDDY_NTUNABLES] = {
+        [KMB_BUDDY_TUN_PCP_HIGH] = {"pcp_high",
+                                    "pages on a per-CPU list before a free drains a batch "
+                                    "(0: max(low / CPUs of the node, 4 * batch))",
+                                    0, 0, 1L << 20},
+        [KMB_BUDDY_TUN_PCP_BATCH] = {"pcp_batch",
+                                     "pages a per-CPU list refill or drain moves "
+                                     "(0: zone_batchsize, 15 for 256 MiB)",
+                                     0, 0, 1024},
+};
 
 const struct kmb_pagesrc_ops kmb_buddy_pagesrc_ops = {
         .name = "buddy",
         .summary = "pages from the Linux-style binary buddy allocator (watermarks, per-CPU lists)",
         .create = pagesrc_create,
+        .tunables = kmb_buddy_tunables,
+        .ntunables = KMB_BUDDY_NTUNABLES,
 };
 
 /* ---- declared statistics (illumos kstat style): one table feeds every report ---------- */

@@ -9,6 +9,8 @@
  *
  * A spec is NAME or NAME@PAGES: NAME a backend or "plugin:PATH.so", PAGES a page source
  * for a backend that takes pages (ops->default_pages != NULL).  "slab" = "slab@buddy".
+ * Either part may set its owner's tunables, NAME(KEY=VALUE,...): the grammar and the
+ * checks are core/spec.c's.  kmbench list shows each backend's and page source's table.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -50,6 +52,8 @@ static void build_specs(void)
 		return;
 	for (size_t i = 0; i < NBACKENDS; i++) {
 		infos[nspecs].name = backends[i]->name;
+		infos[nspecs].tunables = backends[i]->tunables;
+		infos[nspecs].ntunables = backends[i]->ntunables;
 		infos[nspecs++].summary = backends[i]->summary;
 	}
 	for (size_t i = 0; i < NBACKENDS; i++) {
@@ -95,6 +99,8 @@ const struct kmb_backend_info *kmb_pagesrc_at(size_t i)
 		return NULL;
 	pinfo[i].name = pagesrcs[i]->name;
 	pinfo[i].summary = pagesrcs[i]->summary;
+	pinfo[i].tunables = pagesrcs[i]->tunables;
+	pinfo[i].ntunables = pagesrcs[i]->ntunables;
 	return &pinfo[i];
 }
 
@@ -176,54 +182,68 @@ static int find_backend(const char *name, size_t len, const struct kmb_backend_o
 	return -ENOENT;
 }
 
-/* Resolve a spec to a backend and its page source (NULL for page allocators). */
-static int resolve(const char *spec, const struct kmb_backend_ops **ops,
-                   const struct kmb_pagesrc_ops **ps, char *err, size_t errlen)
+/* The page source a spec names (or its backend's default), its tunables set. */
+static int resolve_pages(const char *spec, const struct kmb__spec_part *pp, struct kmb__spec *out,
+                         char *err, size_t errlen)
 {
-	const char *at = spec ? strrchr(spec, '@') : NULL;
-	size_t len = spec ? (at ? (size_t)(at - spec) : strlen(spec)) : 0;
-	const char *pname;
-	int rc;
+	const char *pname = pp->name ? pp->name : out->ops->default_pages;
+	size_t plen = pp->name ? pp->len : pname ? strlen(pname) : 0;
+	const struct kmb_pagesrc_ops *ps;
 
-	if (spec == NULL || len == 0) {
-		snprintf(err, errlen, "empty backend spec");
-		return -EINVAL;
-	}
-	if ((rc = find_backend(spec, len, ops, err, errlen)) != 0)
-		return rc;
-	pname = at ? at + 1 : (*ops)->default_pages;
-	*ps = NULL;
-	if (at == NULL && pname == NULL)
+	out->pages = NULL;
+	if (pp->name == NULL && pname == NULL)
 		return 0;
-	if ((*ops)->default_pages == NULL) {
+	if (out->ops->default_pages == NULL) {
 		snprintf(err, errlen, "backend '%s' is a page allocator: it takes no page source",
-		         (*ops)->name);
+		         out->ops->name);
 		return -EINVAL;
 	}
-	if ((*ps = find_pagesrc(pname, strlen(pname))) == NULL) {
-		snprintf(err, errlen, "unknown page source '%s' in '%s' (kmbench list)", pname,
-		         spec);
+	if ((ps = find_pagesrc(pname, plen)) == NULL) {
+		snprintf(err, errlen, "unknown page source '%.*s' in '%s' (kmbench list)",
+		         (int)plen, pname, spec);
 		return -ENOENT;
 	}
-	return 0;
+	out->pages = ps;
+	return kmb__tunables_parse(spec, ps->name, ps->tunables, ps->ntunables, pp, out->pages_tun,
+	                           err, errlen);
+}
+
+/* Resolve a spec to a backend, its page source (NULL for page allocators) and tunables. */
+static int resolve(const char *spec, struct kmb__spec *out, char *err, size_t errlen)
+{
+	struct kmb__spec_part bp, pp;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = kmb__spec_split(spec, &bp, &pp, err, errlen)) != 0)
+		return rc;
+	if (bp.len == 0) {
+		snprintf(err, errlen, "backend spec '%s': no backend name", spec);
+		return -EINVAL;
+	}
+	if ((rc = find_backend(bp.name, bp.len, &out->ops, err, errlen)) != 0)
+		return rc;
+	rc = kmb__tunables_parse(spec, out->ops->name, out->ops->tunables, out->ops->ntunables, &bp,
+	                         out->tun, err, errlen);
+	if (rc != 0)
+		return rc;
+	return resolve_pages(spec, &pp, out, err, errlen);
 }
 
 int kmb_spec_check(const char *spec, char *err, size_t errlen)
 {
-	const struct kmb_backend_ops *ops;
-	const struct kmb_pagesrc_ops *ps;
+	struct kmb__spec sp;
 
-	return resolve(spec, &ops, &ps, err, errlen);
+	return resolve(spec, &sp, err, errlen);
 }
 
 int kmb_boot(const struct kmb_config *cfg)
 {
-	const struct kmb_backend_ops *ops;
-	const struct kmb_pagesrc_ops *ps;
+	struct kmb__spec sp;
 	char err[512];
-	int rc = resolve(cfg->backend, &ops, &ps, err, sizeof(err));
+	int rc = resolve(cfg->backend, &sp, err, sizeof(err));
 
 	if (rc != 0)
 		return rc;
-	return kmb__boot(ops, ps, cfg, cfg->invariants);
+	return kmb__boot(&sp, cfg, cfg->invariants);
 }

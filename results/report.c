@@ -520,6 +520,8 @@ static void build(struct kmb_report *r)
 	measurement(r);
 	kmb_report_ranking(r);
 	kmb_report_figures(r);
+	kmb_report_slub_finding(r);
+	kmb_report_fidelity(r);
 	kmb_report_frames(r);
 	kmb_report_vmstat(r);
 	kmb_report_exhaust(r);

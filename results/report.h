@@ -9,6 +9,7 @@
  *                    whichever has the lower CV), the rankings with ties and CV flags
  *   report_find.c    the figures and one finding per workload under each
  *   report_tables.c  vmstat -m, behaviour under memory exhaustion, failures
+ *   report_design.c  fidelity to the traced kernel; the slub / slub-sheaves / slab finding
  *   report_md.c, report_html.c   the two renderers of the blocks
  */
 #ifndef KMB_RESULTS_REPORT_H
@@ -144,5 +145,8 @@ void kmb_report_frames(struct kmb_report *r);
 void kmb_report_vmstat(struct kmb_report *r);
 void kmb_report_exhaust(struct kmb_report *r);
 void kmb_report_failures(struct kmb_report *r);
+/* report_design.c: fidelity to the traced kernel, and slub vs slub-sheaves vs slab */
+void kmb_report_fidelity(struct kmb_report *r);
+void kmb_report_slub_finding(struct kmb_report *r);
 
 #endif /* KMB_RESULTS_REPORT_H */

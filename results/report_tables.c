@@ -30,7 +30,7 @@ static void cell_file(const char *b, const char *w, unsigned t, char *buf, size_
 
 	snprintf(spec, sizeof(spec), "%s", b);
 	for (char *q = spec; *q; q++)
-		if (strchr("/: ,'\"", *q))
+		if (strchr("/: ,'\"()=", *q))
 			*q = '_';
 	if (t == 1)
 		snprintf(buf, len, "%s-%s", spec, w);

@@ -1,5 +1,5 @@
 # End-to-end tests of the kmbench command (tests/cli.sh), one CTest test per case.
-foreach(case help bad_usage missing_file trace_stat_facts replay_buddy
+foreach(case help bad_usage spec_tunables replay_geometry replay_fidelity missing_file trace_stat_facts replay_buddy
     replay_deadlock_is_reported replay_threads replay_targets_script scaling_check_script plugin run_quick run_without_gnuplot
     gen_usage gen_deterministic gen_replay gen_fdtable gen_exhaust gen_replay_threads)
   add_test(NAME cli/${case}

@@ -47,6 +47,80 @@ bad_usage)
 	has "$TMP/err" "needs a value"
 	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "usage errors must be one line"
 	;;
+spec_tunables)
+	# tunables in specs (core/spec.c): listed, checked (one line, exit 2), recorded whole;
+	# one design at two settings is two rows, its files under a file-safe name
+	expect_exit 0 "$KMB" list
+	has "$TMP/out" "magsize=0 *\[0..143\]"
+	has "$TMP/out" "qcache_max=256 *\[0..256\]"
+	has "$TMP/out" "pcp_batch=0 *\[0..1024\]"
+	expect_exit 0 "$KMB" list --json
+	has "$TMP/out" '{"backend": "slab", "key": "magsize", "default": 0, "min": 0, "max": 143'
+	has "$TMP/out" '{"page_source": "buddy", "key": "pcp_high"'
+	expect_exit 2 "$KMB" replay --backend 'slab(magsize=500)'
+	has "$TMP/err" "backend spec 'slab(magsize=500)': magsize=500 out of bounds 0..143"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "a bad spec must be one line"
+	expect_exit 2 "$KMB" replay --backend 'slab@buddy(pcp_batch=x)'
+	has "$TMP/err" "pcp_batch: 'x' is not an integer"
+	expect_exit 2 "$KMB" run --backends 'slab,slab(nope=1)'
+	has "$TMP/err" "slab has no tunable 'nope' (tunables: magsize)"
+	expect_exit 2 "$KMB" run --backends 'slab(magsize=1),slab(magsize=1)'
+	has "$TMP/err" "lists 'slab(magsize=1)' twice"
+	expect_exit 0 "$KMB" replay --backend 'slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)' --json
+	json_key "$TMP/out" backend '"slab\(magsize=1\)@buddy\(pcp_batch=4,pcp_high=8\)"'
+	expect_exit 0 "$KMB" run --backends 'slab,slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)' \
+		--workloads linux-3.6-boot --threads 1 --repetitions 1 --ops 20000 --out "$TMP/r"
+	d=$(ls -d "$TMP"/r/*/ | head -1)
+	has "$d/run.json" '"slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)"'
+	has "$d/summary.csv" '^slab,linux-3.6-boot,'
+	has "$d/summary.csv" '^"slab(magsize=1)@buddy(pcp_batch=4,pcp_high=8)",linux-3.6-boot,'
+	[ -f "$d/replay/slab_magsize_1_@buddy_pcp_batch_4_pcp_high_8_-linux-3.6-boot-r1.json" ] ||
+		fail "no file-safe replay file: $(ls "$d/replay")"
+	# (Markdown escapes the underscores)
+	has "$d/report.md" '^| [0-9] | slab(magsize=1)@buddy(pcp\\_batch=4,pcp\\_high=8) |'
+	has "$d/report.md" '^| [0-9] | slab |'
+	;;
+replay_geometry)
+	# TRACE.slabinfo beside a trace (or --geometry FILE) gives its caches the traced
+	# kernel's geometry; a bad one stops the replay with file:line, as a bad trace does
+	cp "$SRC/tests/data/eras/linux-6.8.ftrace" "$TMP/t.ftrace"
+	cp "$SRC/tests/data/geometry.slabinfo" "$TMP/t.ftrace.slabinfo"
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/t.ftrace" --json
+	printf 'dentry 1 1 192 21 3\n' >"$TMP/t.ftrace.slabinfo"
+	expect_exit 1 "$KMB" replay --backend slab --trace "$TMP/t.ftrace"
+	has "$TMP/err" "t.ftrace.slabinfo:1: dentry: bad <pagesperslab> '3'"
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/t.ftrace" \
+		--geometry "$SRC/tests/data/geometry.slabinfo"
+	expect_exit 1 "$KMB" replay --backend slab --trace "$TMP/t.ftrace" --geometry "$TMP/none"
+	has "$TMP/err" "none: No such file"
+	;;
+replay_fidelity)
+	# the share of allocations whose usable size is the trace's bytes_alloc: slab's kmalloc
+	# uses SLUB's size classes, so all 2211 comparable kmallocs of the 3.6 SLUB boot match
+	# (INVARIANTS off: its redzones move blocks to larger classes, as in a debug build)
+	expect_exit 0 "$KMB" replay --backend slab --json --no-timing --no-invariants
+	json_key "$TMP/out" kmalloc_fidelity_pct 100.0
+	json_key "$TMP/out" kmalloc_fidelity_events 2211
+	json_key "$TMP/out" cache_fidelity_events 6432
+	expect_exit 0 "$KMB" replay --backend slab --no-timing --no-invariants
+	has "$TMP/out" "fidelity (usable size = traced bytes_alloc): kmalloc 100.00% of 2211; kmem_cache"
+	expect_exit 0 "$KMB" replay --backend buddy --json --no-timing --no-invariants
+	grep -Eq '"kmalloc_fidelity_pct": [0-9]\.|"kmalloc_fidelity_pct": [1-9][0-9]\.' "$TMP/out" ||
+		fail "buddy's kmalloc fidelity is not below 100%: $(grep fidelity "$TMP/out")"
+	# the bundled 6.18 trace (and its geometry, beside it): slab's kmalloc is SLUB's
+	R6=$SRC/workloads/traces/linux-6.18-x86_64-build/kmem.kmt
+	expect_exit 0 "$KMB" replay --backend slab --trace "$R6" --json --no-timing --no-invariants
+	json_key "$TMP/out" kmalloc_fidelity_pct 100.0
+	json_key "$TMP/out" kmalloc_fidelity_events 884
+	json_key "$TMP/out" cache_fidelity_events 12795
+	grep -Eq '"cache_fidelity_pct": 84\.2' "$TMP/out" || fail "slab on 6.18: $(grep fidelity "$TMP/out")"
+	# a trace with no bytes_alloc has nothing to compare: null, not 0
+	printf '%s\n' "a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=8 gfp_flags=GFP_KERNEL" \
+		"a-1 [000] .... 1.1: kfree: call_site=c1 ptr=c2" >"$TMP/noalloc.trace"
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/noalloc.trace" --json
+	json_key "$TMP/out" kmalloc_fidelity_pct null
+	json_key "$TMP/out" kmalloc_fidelity_events 0
+	;;
 missing_file)
 	expect_exit 1 "$KMB" trace stat "$TMP/nope.log"
 	has "$TMP/err" "nope.log"
@@ -221,6 +295,15 @@ run_quick)
 	head -c 8 "$d/latency.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "latency.png is not a PNG"
 	# throughput from the untimed replay, the timed one's kept beside it
 	has "$d/replay/buddy-linux-3.6-boot-r1.json" '"timed_ops_per_sec"'
+	# the default backends are every registered spec (slub and slub-sheaves when built,
+	# nothing that is not), and with two of slub, slub-sheaves, slab the report compares them
+	"$KMB" list --json | sed 's/.*"backends": \[\([^]]*\)\].*/\1/; s/, /\n/g' >"$TMP/specs"
+	for s in $(cat "$TMP/specs"); do has "$d/run.json" "^    $s,\?\$"; done
+	[ "$(grep -c . "$TMP/specs")" -ge 2 ] || fail "kmbench list --json: no backends"
+	if [ "$(grep -cx '"slub"\|"slub-sheaves"\|"slab"' "$TMP/specs")" -ge 2 ]; then
+		has "$d/report.md" "^## SLUB, SLUB with sheaves and slab"
+	fi
+	has "$d/report.md" "^## Fidelity to the traced kernel"
 	# a second run never overwrites the first
 	expect_exit 0 "$KMB" run --quick --repetitions 1 --backends buddy --out "$TMP/runs" --seed 7
 	[ "$(ls -d "$TMP"/runs/*/ | wc -l)" = 2 ] || fail "second run reused a directory"

@@ -10,6 +10,14 @@ foreach(spec ${kmb_all_specs})
     list(APPEND KMB_CONFORMANCE_BACKENDS ${spec})
   endif()
 endforeach()
+# and designs at settings other than their defaults (tunables, backend.h 5.): no quantum
+# caches; one-round magazines on per-CPU page lists that drain at every other free
+if("vmem" IN_LIST kmb_built)
+  list(APPEND KMB_CONFORMANCE_BACKENDS "vmem(qcache_max=0)")
+endif()
+if("slab" IN_LIST kmb_built)
+  list(APPEND KMB_CONFORMANCE_BACKENDS "slab(magsize=1)@buddy(pcp_high=2,pcp_batch=1)")
+endif()
 add_executable(test_kmalloc test_kmalloc.c)
 target_link_libraries(test_kmalloc PRIVATE kmb_test kmb_backends)
 set_target_properties(test_kmalloc PROPERTIES ENABLE_EXPORTS ON) # plugins use its symbols
@@ -73,4 +81,17 @@ foreach(case ${kmb_contract_cases})
 endforeach()
 if("backend_subset_builds" IN_LIST kmb_contract_cases)
   set_tests_properties(contract/backend_subset_builds PROPERTIES TIMEOUT 600 LABELS "unit;build")
+endif()
+
+# Specs with tunables (core/spec.c): parsing, bounds, the values init receives.  It names
+# slab, vmem, buddy and libc, so it is built when their folders are.
+set(kmb_spec_test_folders slab vmem buddy baseline)
+set(kmb_spec_test_ok TRUE)
+foreach(d ${kmb_spec_test_folders})
+  if(NOT d IN_LIST kmb_built)
+    set(kmb_spec_test_ok FALSE)
+  endif()
+endforeach()
+if(kmb_spec_test_ok)
+  kmb_add_test_program(test_spec SOURCES test_spec.c LIBS kmb_backends LABELS unit)
 endif()

@@ -600,6 +600,38 @@ KMB_TEST(kmem_cache_alloc_free_align_destroy)
 	shutdown_ok();
 }
 
+/* A traced kernel's geometry (kmem_cache_create_geom): every backend serves the objects,
+ * whether it models that kernel or not, and with INVARIANTS; a slot smaller than the
+ * object is no slot for it and is ignored. */
+KMB_TEST(kmem_cache_with_traced_geometry)
+{
+	static const struct kmem_cache_geom dentry = {
+	        .slot_size = 192, .order = 0, .objs_per_slab = 21};
+	static const struct kmem_cache_geom small = {
+	        .slot_size = 64, .order = 3, .objs_per_slab = 8};
+	struct kmem_cache *c[3];
+	void *v[3][50];
+
+	for (int inv = 0; inv < 2; inv++) {
+		boot(SMALL_MEM, inv ? KMB_INVARIANTS_ON : KMB_INVARIANTS_OFF);
+		ASSERT_NOT_NULL(c[0] = kmem_cache_create_geom("dentry", 192, 0, 0, &dentry));
+		ASSERT_NOT_NULL(c[1] = kmem_cache_create_geom("small", 100, 8, 0, &small));
+		ASSERT_NOT_NULL(c[2] = kmem_cache_create_geom("none", 40, 0, 0, NULL));
+		for (int k = 0; k < 3; k++)
+			for (int i = 0; i < 50; i++) {
+				ASSERT_NOT_NULL(v[k][i] = kmem_cache_alloc(c[k], M_WAITOK));
+				ASSERT_TRUE(kmalloc_usable_size(v[k][i]) >= kmem_cache_size(c[k]));
+				memset(v[k][i], k, kmem_cache_size(c[k]));
+			}
+		for (int k = 0; k < 3; k++) {
+			for (int i = 0; i < 50; i++)
+				kmem_cache_free(c[k], v[k][i]);
+			kmem_cache_destroy(c[k]);
+		}
+		shutdown_ok();
+	}
+}
+
 /* ---- INVARIANTS -------------------------------------------------------------------------- */
 
 KMB_TEST(invariants_redzone_catches_write_past_end)

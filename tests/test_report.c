@@ -243,6 +243,35 @@ KMB_TEST(csv_reader)
 	tmp_cleanup();
 }
 
+/* A spec with tunables holds commas: quoted on the way out, whole on the way back. */
+KMB_TEST(csv_quoted_fields_round_trip)
+{
+	const char *dir = tmp_dir();
+	const char *spec = "slab@buddy(pcp_high=64,pcp_batch=8)", *odd = "a \"q\",b";
+	struct kmb_csv c;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/q.csv", dir);
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	fputs("backend,x,y\n", f);
+	kmb_csv_field(f, spec);
+	fputs(",1,", f);
+	kmb_csv_field(f, odd);
+	fputs("\nslab,2,\"open\n", f);
+	ASSERT_EQ_I(fclose(f), 0);
+	ASSERT_EQ_I(kmb_csv_load(path, &c), 0);
+	ASSERT_EQ_U(c.nrows, 3);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 1, "backend"), spec);
+	ASSERT_NEAR(kmb_csv_num(&c, 1, "x"), 1, 0);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 1, "y"), odd);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "backend"), "slab");
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "y"), "open"); /* an unclosed quote ends at the line */
+	kmb_csv_free(&c);
+	tmp_cleanup();
+}
+
 /* ---- the report from a hand-made results directory ------------------------------------------ */
 
 static const char fixture_run[] =
@@ -300,6 +329,68 @@ KMB_TEST(report_findings_from_data)
 	ASSERT_CONTAINS(html, "<td class=\"r\">4.00 M</td>");
 	free(md);
 	free(html);
+	tmp_cleanup();
+}
+
+/* results/report_design.c: the fidelity table, and the finding on slub, slub-sheaves and
+ * slab computed from the medians (geometric means over workloads, margins with their
+ * least and greatest per-workload value). */
+static const char fixture_designs_run[] =
+        "{\"backends\": [\"slub\", \"slub-sheaves\", \"slab\", \"libc\"], \"threads\": [1],\n"
+        " \"complete\": true, \"repetitions\": 3,\n"
+        " \"workloads\": [{\"name\": \"w1\"}, {\"name\": \"w2\"}]}\n";
+
+static const char fixture_designs_summary[] =
+        "backend,workload,repetitions,threads,repeat,ops_per_sec,ops_per_cpu_sec,"
+        "peak_footprint_bytes,internal_frag_pct,kmalloc_fidelity_pct,kmalloc_fidelity_events,"
+        "cache_fidelity_pct,cache_fidelity_events\n"
+        "slub,w1,3,1,1,2000000,2000000,1048576,10,100,2000,,0\n"
+        "slub-sheaves,w1,3,1,1,3000000,3000000,2097152,10,100,2000,,0\n"
+        "slab,w1,3,1,1,1000000,1000000,1572864,12,99,2000,,0\n"
+        "libc,w1,3,1,1,9000000,9000000,1048576,5,0,2000,,0\n"
+        "slub,w2,3,1,1,4000000,4000000,1048576,20,100,10,,0\n"
+        "slub-sheaves,w2,3,1,1,4000000,4000000,2097152,20,100,10,,0\n"
+        "slab,w2,3,1,1,2000000,2000000,1572864,20,100,10,,0\n";
+
+KMB_TEST(report_compares_slub_sheaves_and_slab)
+{
+	const char *dir = tmp_dir();
+	char err[512], *md;
+
+	put_file(dir, "run.json", fixture_designs_run);
+	put_file(dir, "summary.csv", fixture_designs_summary);
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "## SLUB, SLUB with sheaves and slab");
+	ASSERT_CONTAINS(md, "- throughput per CPU-second: slub-sheaves is best by its geometric "
+	                    "mean, and best in 1 of 2 workloads; 1.22x over slub (1.00x to 1.50x), "
+	                    "2.45x over slab (2.00x to 3.00x).");
+	ASSERT_CONTAINS(md,
+	                "- peak footprint: slub is best by its geometric mean, and best in 2 of "
+	                "2 workloads; 2.00x over slub-sheaves (2.00x to 2.00x), 1.50x over slab "
+	                "(1.50x to 1.50x).");
+	ASSERT_CONTAINS(md,
+	                "- kmalloc fidelity: slub is best by its mean, and best in 2 of 2 "
+	                "workloads; by 0.0 points over slub-sheaves (0.0 to 0.0), by 0.5 points "
+	                "over slab (0.0 to 1.0).");
+	ASSERT_TRUE(strstr(md, "kmem_cache fidelity:") == NULL); /* no values, no sentence */
+	ASSERT_TRUE(strstr(md, "over libc") == NULL);            /* only the three designs */
+	ASSERT_CONTAINS(md, "## Fidelity to the traced kernel");
+	ASSERT_CONTAINS(md, "| w1 | slab | 99.00 |");
+	ASSERT_CONTAINS(md, "| w2 | slub | 100.00 |");
+	free(md);
+	tmp_cleanup();
+	/* one of the three alone: no finding */
+	dir = tmp_dir();
+	put_file(dir, "run.json", "{\"backends\": [\"slab\", \"libc\"], \"threads\": [1]}\n");
+	put_file(dir, "summary.csv",
+	         "backend,workload,repetitions,threads,repeat,ops_per_sec,ops_per_cpu_sec\n"
+	         "slab,w1,3,1,1,1000000,1000000\nlibc,w1,3,1,1,9000000,9000000\n");
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_TRUE(strstr(md, "SLUB, SLUB with sheaves") == NULL);
+	ASSERT_TRUE(strstr(md, "Fidelity to the traced kernel") == NULL); /* nothing comparable */
+	free(md);
 	tmp_cleanup();
 }
 

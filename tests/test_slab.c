@@ -820,6 +820,29 @@ KMB_TEST(stress_threads_cross_frees_invariants)
 	stress(KMB_INVARIANTS_ON);
 }
 
+/* The magsize tunable: every cache starts with the smallest type of at least that many
+ * rounds (slab_magazine.c 1.), whatever its chunk size; 0 keeps Bonwick's minbuf rule. */
+KMB_TEST(magsize_tunable_sets_the_starting_magazine)
+{
+	struct kmb_config cfg = {.backend = "slab(magsize=20)", .mem_bytes = 16 * MIB, .ncpus = 1};
+	struct kmb_slab *sl;
+
+	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+	sl = kmb__slab_of_backend(&kmb__sys.be);
+	ASSERT_EQ_I(find_cache(sl, "kmalloc-64")->magsize, 31);
+	ASSERT_EQ_I(find_cache(sl, "kmalloc-8192")->magsize, 31);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+	cfg.backend = "slab(magsize=143)";
+	ASSERT_EQ_I(kmb_boot(&cfg), 0);
+	sl = kmb__slab_of_backend(&kmb__sys.be);
+	ASSERT_EQ_I(find_cache(sl, "kmalloc-8")->magsize, 143);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+	sl = boot_slab(16 * MIB, 1, KMB_INVARIANTS_OFF); /* 64 B: 15 rounds; 8 KiB: 1 */
+	ASSERT_EQ_I(find_cache(sl, "kmalloc-64")->magsize, 15);
+	ASSERT_EQ_I(find_cache(sl, "kmalloc-8192")->magsize, 1);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
 KMB_TEST_MAIN()
 
 /* The slab layer's invariants (slab.c): a slab taken for an allocation has a free buffer

@@ -759,11 +759,15 @@ static struct kmb_backend be;
 static void mkbackend(size_t bytes, bool poison, bool vmem_pages)
 {
 	ASSERT_EQ_I(kmb__physmem_init(&pm, bytes, 1, poison), 0);
+	long pcp[KMB_BUDDY_NTUNABLES] = {0}; /* Linux's rule (page_alloc.c 4.) */
+
 	be = (struct kmb_backend){.ops = &kmb_vmem_ops, .pm = &pm, .ncpus = 1};
+	for (size_t i = 0; i < kmb_vmem_ops.ntunables; i++) /* as kmb_boot: the defaults */
+		be.tun[i] = kmb_vmem_ops.tunables[i].def;
 	if (vmem_pages)
 		ASSERT_EQ_I(kmb_vmem_pagesrc_create(&pm, 1, &be.pages), 0);
 	else
-		ASSERT_EQ_I(kmb_buddy_pagesrc_ops.create(&pm, 1, &be.pages), 0);
+		ASSERT_EQ_I(kmb_buddy_pagesrc_ops.create(&pm, 1, pcp, &be.pages), 0);
 	ASSERT_EQ_I(be.ops->init(&be), 0);
 }
 

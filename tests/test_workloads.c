@@ -1477,4 +1477,68 @@ KMB_TEST(record_fake_tracefs)
 	}
 }
 
+/* The traced kernel's geometry (workloads/geometry.c): a copy of /proc/slabinfo, or its
+ * first six columns by hand, gives a named cache its order and objects per slab; the
+ * slot size stays the trace's bytes_alloc. */
+KMB_TEST(geometry_from_slabinfo)
+{
+	struct kmb_geometry g;
+	struct kmb_trace t;
+	struct kmb_plan p;
+	char err[512];
+
+	ASSERT_EQ_I(kmb_geometry_load(DATA("geometry.slabinfo"), &g, err, sizeof(err)), 0);
+	ASSERT_EQ_U(g.ncaches, 3);
+	ASSERT_EQ_STR(g.cache[0].name, "dentry");
+	ASSERT_EQ_U(g.cache[0].slot_size, 192);
+	ASSERT_EQ_U(g.cache[0].objs_per_slab, 21);
+	ASSERT_EQ_U(g.cache[0].order, 0);
+	ASSERT_EQ_U(g.cache[1].order, 3); /* 8 pages per slab */
+	load_ok(DATA("plan.trace"), &t);
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	ASSERT_EQ_U(p.cache_geom[1].slot_size, 128); /* cache-100-128: its bytes_alloc */
+	ASSERT_EQ_U(p.cache_geom[2].slot_size, 192);
+	ASSERT_EQ_U(p.cache_geom[2].order, 0);
+	ASSERT_EQ_U(kmb_geometry_apply(&g, &p), 2); /* dentry and cache-64-64 */
+	ASSERT_EQ_U(p.cache_geom[0].objs_per_slab, 64);
+	ASSERT_EQ_U(p.cache_geom[2].objs_per_slab, 21);
+	ASSERT_EQ_U(p.cache_geom[1].objs_per_slab, 0); /* not in the file */
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+	kmb_geometry_free(&g);
+}
+
+KMB_TEST(geometry_errors_name_file_and_line)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	        {"dentry 1 2 192 21\n", "x.slabinfo:1: 5 of the 6 columns"},
+	        {"# c\ndentry 1 2 192 21 3\n", "x.slabinfo:2: dentry: bad <pagesperslab> '3'"},
+	        {"dentry 1 2 0 21 1\n", "dentry: bad <objsize> '0' (1 or more)"},
+	        {"dentry 1 2 192 x 1\n", "dentry: bad <objperslab> 'x'"},
+	        {"dentry 1 2 192 -1 1\n", "bad <objperslab> '-1'"},
+	        {"dentry 1 2 192 22 1\n",
+	         "dentry: 22 objects of 192 bytes exceed a slab of 1 pages"},
+	        {"dentry 1 2 192 21 2048\n", "bad <pagesperslab> '2048'"},
+	        {"dentry : tunables 0 0 0 : slabdata\n", "x.slabinfo:1: 1 of the 6 columns"},
+	};
+	struct kmb_geometry g;
+	char path[512], err[512];
+
+	snprintf(path, sizeof(path), "/tmp/kmb-test-%d-x.slabinfo", (int)getpid());
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f = fopen(path, "w");
+
+		ASSERT_TRUE(f != NULL);
+		fputs(bad[i].text, f);
+		ASSERT_EQ_I(fclose(f), 0);
+		ASSERT_EQ_I(kmb_geometry_load(path, &g, err, sizeof(err)), -EINVAL);
+		ASSERT_CONTAINS(err, bad[i].want);
+	}
+	unlink(path);
+	ASSERT_EQ_I(kmb_geometry_load(DATA("none.slabinfo"), &g, err, sizeof(err)), -ENOENT);
+	ASSERT_CONTAINS(err, "none.slabinfo: No such file");
+}
+
 KMB_TEST_MAIN()

@@ -13,7 +13,10 @@
  *   kmem_cache_alloc*   KMB_OP_CACHE_ALLOC, type = cache index.  The cache key is the
  *                       cache name (name=) when the event has one, else the pair
  *                       (bytes_req, bytes_alloc), named "cache-<req>-<alloc>".  The cache
- *                       object size is bytes_req (the largest seen for a named cache).
+ *                       object size is bytes_req (the largest seen for a named cache),
+ *                       its slot size bytes_alloc (the same: the kernel's s->size, 0
+ *                       where the trace has none); order and objects per slab come
+ *                       from a geometry file (geometry.c), 0 until one is applied.
  *   mm_page_alloc       KMB_OP_PAGE_ALLOC with the order, keyed by pfn; size 0, type 0.
  * A free takes its kind and type from the allocation of its slot (a kfree of a cache
  * object is a KMB_OP_CACHE_FREE; such cases are counted in kind_mismatches).  Dropped:
@@ -159,7 +162,8 @@ static int type_of_site(struct planner *pl, uint32_t site, uint32_t *type)
 	return 0;
 }
 
-static int new_cache(struct planner *pl, const char *name, uint64_t size, uint32_t *cache)
+static int new_cache(struct planner *pl, const char *name, const struct kmb_event *e,
+                     uint32_t *cache)
 {
 	struct kmb_plan *p = pl->p;
 	size_t n = next_cap(pl->cachecap, (size_t)p->ncaches + 1);
@@ -168,6 +172,7 @@ static int new_cache(struct planner *pl, const char *name, uint64_t size, uint32
 	if (n != pl->cachecap) {
 		if (resize(&p->cache_name, n, sizeof(*p->cache_name)) < 0 ||
 		    resize(&p->cache_size, n, sizeof(*p->cache_size)) < 0 ||
+		    resize(&p->cache_geom, n, sizeof(*p->cache_geom)) < 0 ||
 		    resize(&pl->cache_req, n, sizeof(*pl->cache_req)) < 0 ||
 		    resize(&pl->cache_alloc, n, sizeof(*pl->cache_alloc)) < 0)
 			return -ENOMEM;
@@ -176,7 +181,8 @@ static int new_cache(struct planner *pl, const char *name, uint64_t size, uint32
 	if (!(dup = strdup(name)))
 		return -ENOMEM;
 	p->cache_name[p->ncaches] = dup;
-	p->cache_size[p->ncaches] = size;
+	p->cache_size[p->ncaches] = e->bytes_req;
+	p->cache_geom[p->ncaches] = (struct kmb_plan_geom){.slot_size = e->bytes_alloc};
 	*cache = p->ncaches++;
 	return 0;
 }
@@ -189,9 +195,11 @@ static int named_cache(struct planner *pl, const struct kmb_event *e, uint32_t *
 		*cache = *c - 1;
 		if (e->bytes_req > pl->p->cache_size[*cache])
 			pl->p->cache_size[*cache] = e->bytes_req;
+		if (e->bytes_alloc > pl->p->cache_geom[*cache].slot_size)
+			pl->p->cache_geom[*cache].slot_size = e->bytes_alloc;
 		return 0;
 	}
-	if (new_cache(pl, pl->t->str[e->cache], e->bytes_req, cache) < 0)
+	if (new_cache(pl, pl->t->str[e->cache], e, cache) < 0)
 		return -ENOMEM;
 	*c = *cache + 1;
 	return 0;
@@ -213,7 +221,7 @@ static int pair_cache(struct planner *pl, const struct kmb_event *e, uint32_t *c
 			return 0;
 		}
 	snprintf(name, sizeof(name), "cache-%" PRIu64 "-%" PRIu64, e->bytes_req, e->bytes_alloc);
-	if (new_cache(pl, name, e->bytes_req, cache) < 0)
+	if (new_cache(pl, name, e, cache) < 0)
 		return -ENOMEM;
 	pl->cache_req[*cache] = e->bytes_req;
 	pl->cache_alloc[*cache] = e->bytes_alloc;
@@ -232,8 +240,12 @@ static int alloc_type(struct planner *pl, const struct kmb_event *e, uint32_t *t
 
 static int plan_alloc(struct planner *pl, const struct kmb_event *e, size_t i)
 {
-	struct kmb_op op = {
-	        .cpu = e->cpu, .flags = e->flags, .size = e->bytes_req, .event = (uint32_t)i};
+	struct kmb_op op = {.cpu = e->cpu,
+	                    .flags = e->flags,
+	                    .size = e->bytes_req,
+	                    .event = (uint32_t)i,
+	                    .bytes_alloc =
+	                            e->bytes_alloc <= UINT32_MAX ? (uint32_t)e->bytes_alloc : 0};
 	uint64_t old;
 	int rc = 0;
 
@@ -364,5 +376,6 @@ void kmb_plan_free(struct kmb_plan *p)
 	free(p->type_name);
 	free(p->cache_name);
 	free(p->cache_size);
+	free(p->cache_geom);
 	memset(p, 0, sizeof(*p));
 }

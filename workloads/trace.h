@@ -149,6 +149,7 @@ struct kmb_op {
 	uint32_t type;  /* malloc type (per call site) or cache index */
 	uint64_t size;  /* bytes_req (alloc ops) */
 	uint32_t event; /* index of the trace event (for messages) */
+	uint32_t bytes_alloc; /* alloc ops: the traced slot, 0 unknown or >= 4 GiB (fidelity) */
 };
 
 struct kmb_plan {
@@ -160,6 +161,10 @@ struct kmb_plan {
 	uint32_t ncaches;
 	uint64_t *cache_size; /* ncaches object sizes */
 	const char **cache_name;
+	struct kmb_plan_geom {      /* the traced kernel's geometry of each cache, 0: unknown */
+		uint64_t slot_size; /* bytes_alloc (s->size) */
+		uint32_t order, objs_per_slab; /* from a geometry file (geometry.c) */
+	} * cache_geom;
 	uint64_t dropped_zero;    /* allocations with bytes_req == 0 (illegal kmalloc(0)) */
 	uint64_t kind_mismatches; /* kfree of a cache object, kmem_cache_free of a kmalloc one */
 };
@@ -191,6 +196,29 @@ int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen
  * and the CRC-32C checksums before use: a corrupt image is -EINVAL with what is wrong.
  */
 int kmb_kmt_read(const void *buf, size_t n, struct kmb_trace *t, char *err, size_t errlen);
+
+/* ---- the traced kernel's cache geometry (geometry.c; README "Cache geometry") --------- */
+
+#define KMB_GEOMETRY_SUFFIX ".slabinfo" /* TRACE.slabinfo beside TRACE */
+
+struct kmb_geometry {
+	struct kmb_geometry_cache {
+		char *name;
+		uint64_t slot_size;            /* <objsize>: s->size */
+		uint32_t order, objs_per_slab; /* log2 <pagesperslab>, <objperslab> */
+	} * cache;
+	size_t ncaches;
+};
+/* Read a copy of /proc/slabinfo (version 2.1; the columns after <pagesperslab> may be
+ * left out).  0, -ENOENT (no such file: errno as is), -EINVAL with "file:line: reason". */
+int kmb_geometry_load(const char *path, struct kmb_geometry *g, char *err, size_t errlen);
+void kmb_geometry_free(struct kmb_geometry *g);
+/* Give each named cache of p the order and objects per slab of the cache of that name
+ * (and its slot size where the trace had none).  Returns the number of caches matched. */
+size_t kmb_geometry_apply(const struct kmb_geometry *g, struct kmb_plan *p);
+/* Save the running kernel's /proc/slabinfo as TRACE.slabinfo (trace record).  0 or
+ * -errno with the file in err. */
+int kmb_geometry_save(const char *trace_path, char *err, size_t errlen);
 
 /* ---- perf kmem-style statistics (stat.c) ------------------------------------------- */
 

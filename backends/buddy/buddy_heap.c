@@ -455,6 +455,7 @@ static int buddy_init(struct kmb_backend *be)
 		free(h);
 		return err;
 	}
+	kmb_buddy_set_pcp(h->buddy, be->tun); /* the page source's table (backend.h 5.) */
 	h->pm = be->pm;
 	kmb_list_init(&h->meta_avail);
 	be->priv = h;
@@ -621,4 +622,6 @@ const struct kmb_backend_ops kmb_buddy_ops = {
         .extfrag = buddy_extfrag,
         .drain = buddy_drain,
         .frame_kind = buddy_frame_kind,
+        .tunables = kmb_buddy_tunables,
+        .ntunables = KMB_BUDDY_NTUNABLES,
 };

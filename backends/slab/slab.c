@@ -772,7 +772,7 @@ static void cache_init_layers(struct kmb__slab_cache *cp, bool internal)
 	cp->hash_shift = highbit(cp->chunksize) - 1;
 	cp->meta = internal;
 	cp->nomag = internal;
-	cp->magtype = internal ? 0 : kmb__slab_magtype_for(cp->chunksize);
+	cp->magtype = internal ? 0 : kmb__slab_magtype_for(cp->sl, cp->chunksize);
 	cp->magsize = internal ? 0 : kmb__slab_magtypes[cp->magtype].magsize;
 	cache_init_cpus(cp);
 }

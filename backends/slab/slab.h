@@ -158,6 +158,7 @@ struct kmb_slab {
 	struct kmb_physmem *pm;
 	struct kmb_pagesrc *ps;
 	unsigned ncpus;
+	int magsize; /* the magsize tunable: 0 Bonwick's rule (slab_magazine.c 1.) */
 	struct kmb_lock caches_lock;     /* the cache lists, reaps, CPU flushes */
 	struct kmb__slab_cache *caches;  /* live caches, newest first */
 	struct kmb__slab_cache *zombies; /* destroyed, CPUs still hold magazines */
@@ -193,7 +194,7 @@ void kmb__slab_pages_free(struct kmb_slab *sl, void *addr, unsigned order, bool 
 
 /* ---- slab_magazine.c --------------------------------------------------------------------- */
 
-int kmb__slab_magtype_for(size_t chunksize);
+int kmb__slab_magtype_for(const struct kmb_slab *sl, size_t chunksize);
 void *kmb__slab_cc_alloc_slow(struct kmb__slab_cache *cp, struct kmb__slab_cc *cc, unsigned cpu,
                               int flags);
 void kmb__slab_cc_free_slow(struct kmb__slab_cache *cp, struct kmb__slab_cc *cc, unsigned cpu,

@@ -139,6 +139,7 @@ static int slab_init(struct kmb_backend *be)
 	sl->pm = be->pm;
 	sl->ps = be->pages;
 	sl->ncpus = be->ncpus;
+	sl->magsize = (int)be->tun[0];
 	kmb_lock_init(&sl->caches_lock);
 	be->priv = sl;
 	err = create_internal_caches(sl);
@@ -508,6 +509,14 @@ static int slab_frame_kind(struct kmb_backend *be, size_t pfn)
 	return refcnt >= sp->chunks ? KMB_FRAME_SLAB_FULL : KMB_FRAME_SLAB_PARTIAL;
 }
 
+/* slab_magazine.c 1.: the largest type has 143 rounds. */
+static const struct kmb_tunable slab_tunables[] = {
+        {"magsize",
+         "rounds per magazine a cache starts with, rounded up to a magazine type "
+         "(1 3 7 15 31 47 63 95 143; 0: by chunk size, Bonwick)",
+         0, 0, 143},
+};
+
 const struct kmb_backend_ops kmb_slab_ops = {
         .name = "slab",
         .summary = "Bonwick slab allocator with magazines and depot (kmalloc-8 .. kmalloc-8192, "
@@ -532,4 +541,6 @@ const struct kmb_backend_ops kmb_slab_ops = {
         .cache_alloc = slab_cache_alloc,
         .cache_free = slab_cache_free,
         .frame_kind = slab_frame_kind,
+        .tunables = slab_tunables,
+        .ntunables = sizeof(slab_tunables) / sizeof(slab_tunables[0]),
 };

@@ -17,6 +17,10 @@
  *    7, 257..3200 gets 3, larger ones 1; growth stops at 143 rounds, or earlier for large
  *    chunks (a 4 KiB chunk stops at 31 rounds: 124 KiB per magazine).
  *
+ *    The tunable magsize ("slab(magsize=15)") replaces the minbuf rule: every cache starts
+ *    with the smallest type of at least magsize rounds (magsize=20 starts at 31); growth
+ *    after contention (4.) still follows maxbuf.  0, the default, is the rule above.
+ *
  * 2. kmem_cache_alloc (here kmb__slab_cache_alloc and the slow path below):
  *        loaded has rounds      take one: the fast path, no lock for an attached thread
  *        ploaded is full        swap loaded and ploaded, retry
@@ -91,10 +95,15 @@ const struct kmb__slab_magtype kmb__slab_magtypes[KMB__SLAB_NMAGTYPES] = {
         {63, 64, 0, 1024},   {95, 64, 0, 512},    {143, 64, 0, 0},
 };
 
-int kmb__slab_magtype_for(size_t chunksize)
+int kmb__slab_magtype_for(const struct kmb_slab *sl, size_t chunksize)
 {
 	int mt = 0;
 
+	if (sl->magsize > 0) { /* the tunable: the smallest type that holds that many */
+		while (kmb__slab_magtypes[mt].magsize < sl->magsize)
+			mt++;
+		return mt;
+	}
 	while (chunksize <= kmb__slab_magtypes[mt].minbuf)
 		mt++;
 	return mt;

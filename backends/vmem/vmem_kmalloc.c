@@ -31,11 +31,14 @@
  *    max_size is the largest block the page source can ever give: PAGE << max_order.
  *
  * 3. qcache_max = 16 quanta = 256 bytes: illumos's limit of VMEM_NQCACHE_MAX = 16 quantum
- *    caches per arena.  In the bundled boot trace, sizes of 256 bytes and less are 64% of
- *    the kmalloc and kmem_cache requests (5568 of 8643; 64 and 128 bytes lead), so most
- *    requests are served from a CPU's magazines, without a lock, and never reach the
- *    arena.  The next size, the 272-byte
- *    objects (1101 requests), falls just above and is served by the arena.
+ *    caches per arena.  It is the default of the tunable qcache_max ("vmem(qcache_max=64)"),
+ *    which may lower it, in multiples of the quantum (a value between is rounded down), to
+ *    0: every size then goes to the arena (the power-of-two rule of 2. applies from 16 B).
+ *    In the bundled boot trace, sizes of 256 bytes and less are 64% of the kmalloc and
+ *    kmem_cache requests (5568 of 8643; 64 and 128 bytes lead), so most requests are
+ *    served from a CPU's magazines, without a lock, and never reach the arena.  The next
+ *    size, the 272-byte objects (1101 requests), falls just above and is served by the
+ *    arena.
  *
  * 4. KMEM_IMPORT = 64 KiB (order 4): every sub-page size the arena serves itself - 272 to
  *    4095 bytes, and page-aligned page blocks - must share a span with many neighbours,
@@ -69,9 +72,12 @@
 #define KMEM_QUANTUM    KMB_MIN_ALIGN
 #define KMEM_QCACHE_MAX (VMEM_NQCACHE_MAX * KMEM_QUANTUM) /* 256 */
 #define KMEM_IMPORT     ((size_t)64 << 10)
+/* Below qcache_max = 16 (3.) the arena serves sizes under a quantum: as one quantum */
+#define ARENA_SIZE(size) ((size) < KMEM_QUANTUM ? (size_t)KMEM_QUANTUM : (size))
 
 struct kmb__vmem_kmem {
 	kmb_vmem_t *arena;
+	size_t qcache_max; /* the qcache_max tunable, rounded down to the quantum (3.) */
 	struct kmb_physmem *pm;
 	struct kmb_pagesrc *pages;
 };
@@ -130,8 +136,9 @@ static int kmem_init(struct kmb_backend *be)
 		return -EINVAL;
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return -ENOMEM;
+	k->qcache_max = P2ALIGN((size_t)be->tun[0], KMEM_QUANTUM);
 	rc = kmb_vmem_create("kmem", 0, 0, KMEM_QUANTUM, kmb_vmem_pagesrc_import,
-	                     kmb_vmem_pagesrc_release, be->pages, KMEM_QCACHE_MAX, KMB_VMC_XALIGN,
+	                     kmb_vmem_pagesrc_release, be->pages, k->qcache_max, KMB_VMC_XALIGN,
 	                     &meta, &k->arena);
 	if (rc != 0) {
 		free(k);
@@ -153,9 +160,12 @@ static void kmem_fini(struct kmb_backend *be)
 	be->priv = NULL;
 }
 
-static void *kmem_alloc_block(kmb_vmem_t *arena, size_t size, int f)
+static void *kmem_alloc_block(const struct kmb__vmem_kmem *k, size_t size, int f)
 {
-	if (size <= KMEM_QCACHE_MAX)
+	kmb_vmem_t *arena = k->arena;
+
+	size = ARENA_SIZE(size);
+	if (size <= k->qcache_max)
 		return kmb_vmem_alloc(arena, size, f);
 	if (size <= KMB_PAGE_SIZE && VMEM_IS_P2(size))
 		return kmb_vmem_xalloc(arena, size, size, 0, 0, 0, 0, f);
@@ -168,15 +178,15 @@ static size_t kmem_usable_size(struct kmb_backend *be, const void *addr);
 
 static void *kmem_alloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
 {
-	kmb_vmem_t *arena = kmem_of(be)->arena;
+	const struct kmb__vmem_kmem *k = kmem_of(be);
 	void *p;
 
-	if (kmb_likely(size <= KMEM_QCACHE_MAX)) { /* the cache's object size, known */
-		p = kmb__vmem_qcache_alloc(arena, size, flags & M_USE_RESERVE);
+	if (kmb_likely(size <= k->qcache_max)) { /* the cache's object size, known */
+		p = kmb__vmem_qcache_alloc(k->arena, size, flags & M_USE_RESERVE);
 		*usable = P2ROUNDUP(size, KMEM_QUANTUM);
 		return p;
 	}
-	p = kmem_alloc_block(arena, size, flags & M_USE_RESERVE);
+	p = kmem_alloc_block(k, size, flags & M_USE_RESERVE);
 	if (p != NULL)
 		*usable = kmem_usable_size(be, p);
 	return p;
@@ -198,13 +208,13 @@ static size_t kmem_free(struct kmb_backend *be, void *addr)
 
 static size_t kmem_free_sized(struct kmb_backend *be, void *addr, size_t size)
 {
-	kmb_vmem_t *arena = kmem_of(be)->arena;
+	const struct kmb__vmem_kmem *k = kmem_of(be);
 
-	if (kmb_likely(size <= KMEM_QCACHE_MAX)) {
-		kmb__vmem_qcache_free(arena, addr, size);
+	if (kmb_likely(size <= k->qcache_max)) {
+		kmb__vmem_qcache_free(k->arena, addr, size);
 		return P2ROUNDUP(size, KMEM_QUANTUM);
 	}
-	return kmb_vmem_xfree(arena, addr, size);
+	return kmb_vmem_xfree(k->arena, addr, ARENA_SIZE(size));
 }
 
 static size_t kmem_usable_size(struct kmb_backend *be, const void *addr)
@@ -274,6 +284,13 @@ static int kmem_frame_kind(struct kmb_backend *be, size_t pfn)
 	return k != KMB_FRAME_UNKNOWN ? k : KMB_FRAME_VMEM_SPAN;
 }
 
+/* 3.: at most illumos's 16 quantum caches; 0 leaves every size to the arena. */
+static const struct kmb_tunable kmem_tunables[] = {
+        {"qcache_max",
+         "largest size served by the quantum caches, bytes, rounded down to 16 (0: none)",
+         KMEM_QCACHE_MAX, 0, KMEM_QCACHE_MAX},
+};
+
 const struct kmb_backend_ops kmb_vmem_ops = {
         .name = "vmem",
         .summary = "Bonwick-Adams vmem: an arena importing spans from the page source, "
@@ -293,4 +310,6 @@ const struct kmb_backend_ops kmb_vmem_ops = {
         .drain = kmem_drain,
         .thread_detach = kmem_thread_detach,
         .frame_kind = kmem_frame_kind,
+        .tunables = kmem_tunables,
+        .ntunables = sizeof(kmem_tunables) / sizeof(kmem_tunables[0]),
 };

@@ -264,9 +264,17 @@ int kmb_vmem_pagesrc_create(struct kmb_physmem *pm, unsigned ncpus, struct kmb_p
 	return 0;
 }
 
+/* The registry's face: this page source declares no tunables (backend.h 5.). */
+static int pagesrc_create(struct kmb_physmem *pm, unsigned ncpus, const long *tun,
+                          struct kmb_pagesrc **out)
+{
+	(void)tun;
+	return kmb_vmem_pagesrc_create(pm, ncpus, out);
+}
+
 const struct kmb_pagesrc_ops kmb_vmem_pagesrc_ops = {
         .name = "vmem",
         .summary = "pages from a Bonwick-Adams vmem arena over physical memory (natural "
                    "alignment, instant fit, min watermark)",
-        .create = kmb_vmem_pagesrc_create,
+        .create = pagesrc_create,
 };

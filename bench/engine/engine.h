@@ -28,6 +28,9 @@ const char *kmb_default_trace(void);       /* its path */
  * -errno. */
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
                       struct kmb_trace_facts *facts, struct kmb_plan *plan);
+/* Apply the geometry file (file, or NULL: TRACE.slabinfo if it exists) to plan's caches;
+ * prints errors; 0 or -errno. */
+int kmb_workload_geometry(const char *trace, const char *file, struct kmb_plan *plan);
 
 /* Where a workload argument's trace comes from (kmb_workload_open). */
 struct kmb_workload_src {
@@ -35,6 +38,8 @@ struct kmb_workload_src {
 	struct kmb_gen_opts gopt;       /* in: a generator's options (0s: its defaults);
 	                                 * out: resolved */
 	char source[640];               /* the trace file, or the `kmbench trace gen` command */
+	const char *geometry;           /* in: a trace file's geometry file (workload.c 4.;
+	                                 * NULL: TRACE.slabinfo if it exists) */
 };
 /* The one function from a workload argument - KMB_BUNDLED_TRACE, a generator's name, or a
  * trace file - to its trace, facts and (plan != NULL) plan (workload.c 1.); prints errors;
@@ -98,6 +103,10 @@ struct kmb_replay_result {
 	uint64_t events; /* trace events read (facts.events) */
 	uint64_t ops;    /* operations replayed (allocs + frees) */
 	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
+	/* fidelity (replay.c 9.): [0] kmalloc, [1] kmem_cache allocations that carry the
+	 * trace's bytes_alloc, those whose usable size equals it, and the share (NAN: none) */
+	uint64_t fidelity_events[2], fidelity_equal[2];
+	double fidelity_pct[2];
 	uint64_t cross_cpu_frees, cross_node_frees;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;

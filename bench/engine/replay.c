@@ -71,10 +71,19 @@
  *    thread 30 histograms (alloc, free, 14 size classes of each; 17.5 KiB each, 526 KiB):
  *    bounded by the trace and the threads, not by time.  The result's histograms and
  *    samples are allocated before boot.
+ * 9. Fidelity: of the allocations whose trace event carries bytes_alloc (the traced
+ *    kernel's slot: kmalloc's size class, a cache's s->size), the share whose usable size
+ *    (kmalloc_usable_size, ksize()) equals it, kmalloc and kmem_cache apart - how closely
+ *    a design reproduces the traced kernel's slots.  Counted in the thread's own counters
+ *    (6.), folded at the end; an allocation that failed is not compared, nor a page
+ *    allocation.  A trace with no bytes_alloc has no comparable events: the share is
+ *    unknown (NAN: null in JSON, empty in CSV).  With INVARIANTS the redzone enlarges
+ *    every block, so the figure is a design's only with them off.
  */
 #include "engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -170,6 +179,7 @@ struct rthread {
 	uint64_t lat_left; /* operations until the next timed one (1: this one) */
 	uint64_t rng;      /* xorshift64 state for the gaps between timed operations */
 	uint64_t allocs, frees, failed, skipped, page_ops, cross_cpu, cross_node;
+	uint64_t fid_n[2], fid_eq[2]; /* fidelity (9.): [0] kmalloc, [1] kmem_cache */
 	uint64_t local[KMB_MAX_NODES], remote[KMB_MAX_NODES];
 	uint64_t wall0, wall1, cpu_ns, dep_wait_ns;
 	int bind_rc;
@@ -257,10 +267,15 @@ static int make_types(struct replay *rp)
 	for (uint32_t i = 0; i < plan->ntypes; i++)
 		if ((rp->types[i] = kmb_malloc_type_create(plan->type_name[i])) == NULL)
 			return -ENOMEM;
-	for (uint32_t i = 0; i < plan->ncaches; i++)
-		if ((rp->caches[i] = kmem_cache_create(plan->cache_name[i], plan->cache_size[i], 0,
-		                                       0)) == NULL)
+	for (uint32_t i = 0; i < plan->ncaches; i++) {
+		const struct kmb_plan_geom *pg = &plan->cache_geom[i];
+		struct kmem_cache_geom g = {(size_t)pg->slot_size, pg->order, pg->objs_per_slab};
+
+		rp->caches[i] =
+		        kmem_cache_create_geom(plan->cache_name[i], plan->cache_size[i], 0, 0, &g);
+		if (rp->caches[i] == NULL)
 			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -364,6 +379,8 @@ static void reset_thread_counters(struct rthread *t)
 	t->nops_done = t->f_ops = 0;
 	t->allocs = t->frees = t->failed = t->skipped = t->page_ops = 0;
 	t->cross_cpu = t->cross_node = 0;
+	memset(t->fid_n, 0, sizeof(t->fid_n));
+	memset(t->fid_eq, 0, sizeof(t->fid_eq));
 	memset(t->local, 0, sizeof(t->local));
 	memset(t->remote, 0, sizeof(t->remote));
 	t->cpu_ns = t->dep_wait_ns = 0;
@@ -632,6 +649,12 @@ static inline void did_alloc(struct rthread *t, struct rslot *sl, const struct k
 		return;
 	}
 	t->allocs++;
+	if (op->bytes_alloc) { /* fidelity (9.) */
+		unsigned c = kind == KMB_OP_CACHE_ALLOC;
+
+		t->fid_n[c]++;
+		t->fid_eq[c] += usable == op->bytes_alloc;
+	}
 	sl->p = p;
 	sl->kind = kind;
 	sl->owner = op->type;
@@ -1083,6 +1106,10 @@ static void merge_thread(struct kmb_replay_result *r, const struct rthread *t)
 	r->page_ops_skipped += t->page_ops;
 	r->cross_cpu_frees += t->cross_cpu;
 	r->cross_node_frees += t->cross_node;
+	for (unsigned c = 0; c < 2; c++) {
+		r->fidelity_events[c] += t->fid_n[c];
+		r->fidelity_equal[c] += t->fid_eq[c];
+	}
 	for (unsigned n = 0; n < KMB_MAX_NODES; n++) {
 		r->node_local_allocs[n] += t->local[n];
 		r->node_remote_allocs[n] += t->remote[n];
@@ -1139,6 +1166,10 @@ static void collect_types(struct kmb_replay_result *r)
 
 static void collect_ratios(struct kmb_replay_result *r)
 {
+	for (unsigned c = 0; c < 2; c++) /* fidelity (9.) */
+		r->fidelity_pct[c] = r->fidelity_events[c] ? 100.0 * (double)r->fidelity_equal[c] /
+		                                                     (double)r->fidelity_events[c]
+		                                           : NAN;
 	r->ops = r->allocs + r->frees;
 	r->ops_per_sec = r->seconds > 0 ? (double)r->ops / r->seconds : 0;
 	r->ops_per_cpu_sec = r->cpu_seconds > 0 ? (double)r->ops / r->cpu_seconds : 0;

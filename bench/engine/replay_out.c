@@ -41,6 +41,22 @@ static void print_nodes(FILE *out, const struct kmb_replay_result *r)
 			        r->node_local_allocs[n], r->node_remote_allocs[n]);
 }
 
+/* Fidelity (replay.c 9.): kmalloc and kmem_cache, each with how many were comparable. */
+static void print_fidelity(FILE *out, const struct kmb_replay_result *r)
+{
+	static const char *const what[2] = {"kmalloc", "kmem_cache"};
+
+	fprintf(out, "  fidelity (usable size = traced bytes_alloc):");
+	for (unsigned c = 0; c < 2; c++) {
+		if (r->fidelity_events[c] == 0)
+			fprintf(out, "%s %s - (no comparable allocation)", c ? ";" : "", what[c]);
+		else
+			fprintf(out, "%s %s %.2f%% of %" PRIu64, c ? ";" : "", what[c],
+			        r->fidelity_pct[c], r->fidelity_events[c]);
+	}
+	fputc('\n', out);
+}
+
 static uint64_t class_max(unsigned k)
 {
 	return (uint64_t)16 << k;
@@ -106,6 +122,7 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	        r->mem_bytes >> 20);
 	fprintf(out, "  internal fragmentation %.2f%% (at peak live requested bytes)\n",
 	        r->internal_frag_pct);
+	print_fidelity(out, r);
 	fprintf(out,
 	        "  Johnstone & Wilson: footprint at peak live / peak live %.3f, peak footprint / "
 	        "peak live %.3f\n",

@@ -9,9 +9,13 @@
  * 2. Source.  The result names where the trace came from: the file, or the `kmbench trace
  *    gen` command that makes the same trace - what results record.
  * 3. A file's skipped lines and lost events are reported on stderr, as every error.
+ * 4. Geometry.  A trace file's TRACE.slabinfo, when there is one (or the file given to
+ *    replay --geometry), gives its named caches the traced kernel's order and objects
+ *    per slab (workloads/geometry.c); a bad one is an error, as a bad trace is.
  */
 #include "engine.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +77,25 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 	return 0;
 }
 
+int kmb_workload_geometry(const char *trace, const char *file, struct kmb_plan *plan)
+{
+	char path[4096], err[512];
+	struct kmb_geometry g;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s%s", trace, KMB_GEOMETRY_SUFFIX);
+	rc = kmb_geometry_load(file ? file : path, &g, err, sizeof(err));
+	if (rc == -ENOENT && file == NULL)
+		return 0;
+	if (rc != 0) {
+		fprintf(stderr, "kmbench: geometry %s\n", err);
+		return rc;
+	}
+	kmb_geometry_apply(&g, plan);
+	kmb_geometry_free(&g);
+	return 0;
+}
+
 /* A generator's trace (1.); its source is the command that makes it (2.). */
 static int open_gen(const char *arg, struct kmb_workload_src *src, struct kmb_trace *t, char *err,
                     size_t errlen)
@@ -106,7 +129,13 @@ int kmb_workload_open(const char *arg, bool strict, struct kmb_workload_src *src
 	if (kmb_workload_find(arg) == NULL) {
 		src->gen = NULL;
 		snprintf(src->source, sizeof(src->source), "%s", arg);
-		return kmb_workload_load(arg, strict, t, facts, plan);
+		if ((rc = kmb_workload_load(arg, strict, t, facts, plan)) != 0)
+			return rc;
+		if (plan && (rc = kmb_workload_geometry(arg, src->geometry, plan)) != 0) {
+			kmb_plan_free(plan);
+			kmb_trace_free(t);
+		}
+		return rc;
 	}
 	if ((rc = open_gen(arg, src, t, err, sizeof(err))) == 0 &&
 	    ((rc = kmb_trace_facts(t, facts)) != 0 ||

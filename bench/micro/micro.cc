@@ -18,7 +18,9 @@
 //                                        one thread, latency timing on (off)
 //      parse/ftrace                      the ftrace text parser on the bundled trace
 //      timer/cycles                      one timed empty interval (kmb_cycles(), kmb_cycles_end())
-//    Every <spec> kmbench knows (kmb_backend_at: kernel designs, composed specs, baselines).
+//    Every <spec> kmbench knows (kmb_backend_at: kernel designs, composed specs, baselines),
+//    and those of --kmb_specs=LIST (specs with tunables, plugins: "slab(magsize=1),vmem(
+//    qcache_max=0)"; google-benchmark never sees that flag).
 // 2. Booting.  A benchmark's threads share one booted system: thread 0 boots (or keeps the
 //    system booted by the previous benchmark when spec and memory are the same, so that the
 //    many short runs google-benchmark makes cost no boot), every thread then pins itself and
@@ -223,13 +225,53 @@ class Session
 	bool ok_ = false, attached_ = false;
 };
 
+std::vector<std::string> g_extra_specs; // --kmb_specs=LIST: specs with tunables, and plugins
+
 std::vector<std::string> specs()
 {
 	std::vector<std::string> v;
 
 	for (size_t i = 0; i < kmb_backend_count(); i++)
 		v.push_back(kmb_backend_at(i)->name);
+	v.insert(v.end(), g_extra_specs.begin(), g_extra_specs.end());
 	return v;
+}
+
+// --kmb_specs=LIST (comma-separated, commas inside parentheses kept: "slab(magsize=1)"):
+// each spec checked as kmbench does, removed from argv before google-benchmark's flags.
+// 0, or 2 with one line on a bad spec.
+int take_spec_flag(int *argc, char **argv)
+{
+	static const char flag[] = "--kmb_specs=";
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (std::strncmp(argv[i], flag, sizeof(flag) - 1) != 0) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		std::string list = argv[i] + sizeof(flag) - 1, cur;
+		int depth = 0;
+
+		list += ',';
+		for (char c : list) {
+			depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+			if (c != ',' || depth > 0) {
+				cur += c;
+				continue;
+			}
+			char err[512];
+			if (kmb_spec_check(cur.c_str(), err, sizeof(err)) != 0) {
+				std::fprintf(stderr, "kmbench-micro: %s\n", err);
+				return 2;
+			}
+			g_extra_specs.push_back(cur);
+			cur.clear();
+		}
+	}
+	*argc = out;
+	argv[out] = nullptr;
+	return 0;
 }
 
 // ---- pair, burst, cache, raw -------------------------------------------------------------------
@@ -674,6 +716,8 @@ int main(int argc, char **argv)
 	if (kmb_clock_calibrate() != 0)
 		std::fprintf(stderr,
 		             "kmbench-micro: the cycle counter does not follow the clock\n");
+	if (take_spec_flag(&argc, argv) != 0)
+		return 2;
 	register_all();
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))

@@ -62,7 +62,13 @@
  *    value against its bounds before init; init reads them as be->tun[i], in table order,
  *    each one set (the default where the spec says nothing).  A design whose cost or
  *    footprint depends on a constant its reference made tunable (magazine size, min_partial,
- *    sheaf capacity) declares it here, so a design decision can sweep it.
+ *    sheaf capacity) declares it here, so a design decision can sweep it.  A page source
+ *    declares its own table the same way (struct kmb_pagesrc_ops): the part after '@' sets
+ *    it, "slab@buddy(pcp_high=64,pcp_batch=8)", and its create() receives the values, in
+ *    table order, as an array (a page source has no struct to carry them before it
+ *    exists).  A backend that is itself a page allocator over the default page source
+ *    (buddy) declares that source's table as its own, so "buddy(pcp_batch=8)" means the
+ *    same lists.  The core's grammar and checks: core/spec.c.
  */
 #ifndef KMBENCH_BACKEND_H
 #define KMBENCH_BACKEND_H
@@ -235,11 +241,15 @@ struct kmb_tunable {
 };
 #define KMB_MAX_TUNABLES 16
 
-/* A kind of page source, as the registry knows it. */
+/* A kind of page source, as the registry knows it.  create() receives the values of its
+ * tunables in table order (5. above: defaults where the spec sets none). */
 struct kmb_pagesrc_ops {
 	const char *name;
 	const char *summary;
-	int (*create)(struct kmb_physmem *pm, unsigned ncpus, struct kmb_pagesrc **out);
+	int (*create)(struct kmb_physmem *pm, unsigned ncpus, const long *tun,
+	              struct kmb_pagesrc **out);
+	const struct kmb_tunable *tunables;
+	size_t ntunables;
 };
 
 /* ---- backends --------------------------------------------------------------------- */

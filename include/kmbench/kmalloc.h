@@ -98,6 +98,17 @@ void *kmalloc_usable(size_t size, struct malloc_type *type, int flags, size_t *u
 /* Object caches for fixed-size objects (Bonwick's kmem_cache interface). */
 struct kmem_cache;
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align, int flags);
+/* The geometry a traced kernel gave the cache of this name (0: unknown): its slot size
+ * (s->size, a kmem_cache event's bytes_alloc; at least size, else ignored), slab order
+ * and objects per slab (/proc/slabinfo).  A backend that models that kernel serves these
+ * (struct kmb_cache_desc, kmbench/backend.h); the others may ignore them. */
+struct kmem_cache_geom {
+	size_t slot_size;
+	unsigned order, objs_per_slab;
+};
+/* kmem_cache_create with the traced geometry (geom NULL: as kmem_cache_create). */
+struct kmem_cache *kmem_cache_create_geom(const char *name, size_t size, size_t align, int flags,
+                                          const struct kmem_cache_geom *geom);
 void *kmem_cache_alloc(struct kmem_cache *cache, int flags);
 /* kmem_cache_alloc that also sets *usable to kmalloc_usable_size() of the object (0 on
  * failure) without a lookup on the fast path. */

@@ -70,14 +70,21 @@ void kmb_thread_unblock(void);
 
 /*
  * Backend specs: "NAME" or "NAME@PAGESOURCE" (e.g. "slab@vmem"), or "plugin:PATH.so"
- * (optionally "@PAGESOURCE") for an out-of-tree backend.  kmb_spec_at() enumerates the
+ * (optionally "@PAGESOURCE") for an out-of-tree backend; either part may set its owner's
+ * tunables, "slab(magsize=15)@buddy(pcp_batch=8)" (-EINVAL/-ERANGE: unknown key, no
+ * integer, out of bounds).  kmb_spec_at() enumerates the
  * built-in specs for `kmbench list`; kmb_spec_check() validates one (0, -ENOENT unknown
  * backend or page source, -EINVAL malformed, -ENOEXEC a plugin that cannot be loaded),
  * writing a one-line reason to err.
  */
+struct kmb_tunable; /* kmbench/backend.h 5. */
 struct kmb_backend_info {
 	const char *name; /* the spec */
 	const char *summary;
+	/* a backend's or page source's own tunables (composed specs list none: their
+	 * parts' tables are the backend's and the page source's) */
+	const struct kmb_tunable *tunables;
+	size_t ntunables;
 };
 size_t kmb_backend_count(void);
 const struct kmb_backend_info *kmb_backend_at(size_t i);

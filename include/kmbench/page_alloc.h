@@ -30,6 +30,13 @@ struct kmb_buddy;
 int kmb_buddy_create(struct kmb_physmem *pm, unsigned ncpus, bool pcp, struct kmb_buddy **out);
 void kmb_buddy_destroy(struct kmb_buddy *b);
 
+/* The page allocator's tunables (kmbench/backend.h 5.), the page source's and the buddy
+ * backend's: the per-CPU lists' high and batch, 0 keeping Linux's rule (page_alloc.c 4.). */
+enum { KMB_BUDDY_TUN_PCP_HIGH, KMB_BUDDY_TUN_PCP_BATCH, KMB_BUDDY_NTUNABLES };
+extern const struct kmb_tunable kmb_buddy_tunables[KMB_BUDDY_NTUNABLES];
+/* Set the per-CPU lists' sizes from tun[KMB_BUDDY_NTUNABLES], before any allocation. */
+void kmb_buddy_set_pcp(struct kmb_buddy *b, const long *tun);
+
 /* 2^order pages or NULL.  flags: M_USE_RESERVE, KMB_GFP_META (other bits ignored). */
 void *kmb_buddy_alloc_pages(struct kmb_buddy *b, unsigned order, int flags);
 void kmb_buddy_free_pages(struct kmb_buddy *b, void *addr, unsigned order);
