@@ -108,12 +108,12 @@ replay_fidelity)
 	grep -Eq '"kmalloc_fidelity_pct": [0-9]\.|"kmalloc_fidelity_pct": [1-9][0-9]\.' "$TMP/out" ||
 		fail "buddy's kmalloc fidelity is not below 100%: $(grep fidelity "$TMP/out")"
 	# the bundled 6.18 trace (and its geometry, beside it): slab's kmalloc is SLUB's
-	R6=$SRC/workloads/traces/linux-6.18-x86_64-build/kmem.kmt
+	R6=$SRC/workloads/traces/linux-6.18-x86_64-git/kmem.trace
 	expect_exit 0 "$KMB" replay --backend slab --trace "$R6" --json --no-timing --no-invariants
 	json_key "$TMP/out" kmalloc_fidelity_pct 100.0
-	json_key "$TMP/out" kmalloc_fidelity_events 884
-	json_key "$TMP/out" cache_fidelity_events 12795
-	grep -Eq '"cache_fidelity_pct": 84\.2' "$TMP/out" || fail "slab on 6.18: $(grep fidelity "$TMP/out")"
+	json_key "$TMP/out" kmalloc_fidelity_events 1195
+	json_key "$TMP/out" cache_fidelity_events 10015
+	grep -Eq '"cache_fidelity_pct": 82\.4' "$TMP/out" || fail "slab on 6.18: $(grep fidelity "$TMP/out")"
 	# a trace with no bytes_alloc has nothing to compare: null, not 0
 	printf '%s\n' "a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=8 gfp_flags=GFP_KERNEL" \
 		"a-1 [000] .... 1.1: kfree: call_site=c1 ptr=c2" >"$TMP/noalloc.trace"
