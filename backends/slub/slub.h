@@ -95,6 +95,7 @@ struct kmb__slub_cpu {
 	struct kmb_page *slab;       /* c->slab: the frozen CPU slab (head frame) */
 	struct kmb_page *partial;    /* c->partial: unfrozen slabs, linked through next */
 	unsigned partial_slabs;
+	unsigned node;                        /* kmb_cpu_node(cpu); 0 for the shared entry */
 	struct kmb__slub_sheaf *main, *spare; /* slub-sheaves: main never NULL */
 	struct kmb_lock lock;                 /* the shared entry [ncpus] only (local_lock) */
 	uint64_t stat[KMB__SLUB_NSTAT];
@@ -297,7 +298,8 @@ void kmb__slub_restore_poison(struct kmb__slub_cache *s, void *obj);
 
 void kmb__slub_sheaves_init(struct kmb__slub_cache *s);
 void *kmb__slub_pcs_alloc_slow(struct kmb__slub_cache *s, struct kmb__slub_cpu *c, int flags);
-void kmb__slub_pcs_free_slow(struct kmb__slub_cache *s, struct kmb__slub_cpu *c, void *obj);
+void kmb__slub_pcs_free_slow(struct kmb__slub_cache *s, struct kmb__slub_cpu *c,
+                             struct kmb_page *head, void *obj);
 void *kmb__slub_pcs_shared_alloc(struct kmb__slub_cache *s, int flags);
 void kmb__slub_pcs_shared_free(struct kmb__slub_cache *s, struct kmb_page *head, void *obj);
 void kmb__slub_pcs_flush_cpu(struct kmb__slub_cache *s, struct kmb__slub_cpu *c);
@@ -328,21 +330,28 @@ static inline struct kmb_page *kmb__slub_head_of(const struct kmb_physmem *pm, c
 	return (struct kmb_page *)kmb_page_of(pm, obj)->priv[4];
 }
 
-static inline void *kmb__slub_alloc(struct kmb__slub_cache *s, int flags)
+/* Each design's fast path, specialised by the constant `sheaves` (the ops of each backend
+ * call it with their design, so neither pays for the other's test). */
+#define KMB__SLUB_INLINE static inline __attribute__((always_inline))
+
+KMB__SLUB_INLINE void *kmb__slub_alloc_design(struct kmb__slub_cache *s, int flags,
+                                              const bool sheaves)
 {
 	struct kmb__slub_cpu *c = KMB_THIS_CPU(s->cpu);
 	void *obj;
 
 	if (kmb_unlikely(c == NULL))
-		return s->sheaves ? kmb__slub_pcs_shared_alloc(s, flags)
-		                  : kmb__slub_shared_alloc(s, flags);
-	if (s->sheaves) {
+		return sheaves ? kmb__slub_pcs_shared_alloc(s, flags)
+		               : kmb__slub_shared_alloc(s, flags);
+	if (sheaves) {
 		struct kmb__slub_sheaf *m = c->main;
+		unsigned n = m->size;
 
-		if (kmb_unlikely(m->size == 0))
+		if (kmb_unlikely(n == 0))
 			return kmb__slub_pcs_alloc_slow(s, c, flags);
+		m->size = n - 1;
 		KMB_STORE(&c->stat[KMB__ALLOC_PCS], c->stat[KMB__ALLOC_PCS] + 1);
-		return m->objects[--m->size];
+		return m->objects[n - 1];
 	}
 	obj = c->freelist;
 	if (kmb_unlikely(obj == NULL))
@@ -354,32 +363,30 @@ static inline void *kmb__slub_alloc(struct kmb__slub_cache *s, int flags)
 	return obj;
 }
 
-static inline void kmb__slub_free(struct kmb__slub_cache *s, struct kmb_page *head, void *obj)
+KMB__SLUB_INLINE void kmb__slub_free_design(struct kmb__slub_cache *s, struct kmb_page *head,
+                                            void *obj, const bool sheaves)
 {
 	struct kmb__slub_cpu *c = KMB_THIS_CPU(s->cpu);
 
 	if (kmb_unlikely(c == NULL)) {
-		if (s->sheaves)
+		if (sheaves)
 			kmb__slub_pcs_shared_free(s, head, obj);
 		else
 			kmb__slub_shared_free(s, head, obj);
 		return;
 	}
-	if (s->sheaves) {
+	if (sheaves) {
 		struct kmb__slub_sheaf *m = c->main;
+		unsigned n = m->size;
 
 		/* 7.0 slab_free: an object of another node's slab bypasses the sheaves */
-		if (kmb_likely(m->size < m->capacity && head->node == kmb_thread_node())) {
+		if (kmb_likely(n < m->capacity && head->node == c->node)) {
+			m->objects[n] = obj;
+			m->size = n + 1;
 			KMB_STORE(&c->stat[KMB__FREE_PCS], c->stat[KMB__FREE_PCS] + 1);
-			m->objects[m->size++] = obj;
 			return;
 		}
-		if (head->node != kmb_thread_node()) {
-			kmb__slub_stat(s, KMB__FREE_SLOWPATH);
-			kmb__slub_slab_free(s, head, obj, obj, 1);
-			return;
-		}
-		kmb__slub_pcs_free_slow(s, c, obj);
+		kmb__slub_pcs_free_slow(s, c, head, obj);
 		return;
 	}
 	if (kmb_likely(head == c->slab)) { /* do_slab_free's fast path */
@@ -389,6 +396,20 @@ static inline void kmb__slub_free(struct kmb__slub_cache *s, struct kmb_page *he
 		return;
 	}
 	kmb__slub_free_slow(s, head, obj);
+}
+
+static inline void *kmb__slub_alloc(struct kmb__slub_cache *s, int flags)
+{
+	return s->sheaves ? kmb__slub_alloc_design(s, flags, true)
+	                  : kmb__slub_alloc_design(s, flags, false);
+}
+
+static inline void kmb__slub_free(struct kmb__slub_cache *s, struct kmb_page *head, void *obj)
+{
+	if (s->sheaves)
+		kmb__slub_free_design(s, head, obj, true);
+	else
+		kmb__slub_free_design(s, head, obj, false);
 }
 
 #endif /* KMB_BACKENDS_SLUB_H */

@@ -66,8 +66,10 @@ static void cache_init_lists(struct kmb__slub_cache *s)
 		kmb_lock_init(&s->node[i].barn_lock);
 		kmb_list_init(&s->node[i].partial);
 	}
-	for (unsigned i = 0; i < s->ncpu; i++)
+	for (unsigned i = 0; i < s->ncpu; i++) {
 		kmb_lock_init(&s->cpu[i].lock);
+		s->cpu[i].node = i < s->ncpu - 1 ? kmb_cpu_node(i) % s->nnodes : 0;
+	}
 }
 
 static void cache_free_struct(struct kmb__slub_cache *s)
@@ -311,13 +313,14 @@ static void *large_alloc(struct kmb_slub *sb, size_t size, int flags, size_t *us
 	return p;
 }
 
-static void *slub_kmalloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
+KMB__SLUB_INLINE void *kmalloc_design(struct kmb_backend *be, size_t size, int flags,
+                                      size_t *usable, const bool sheaves)
 {
 	struct kmb_slub *sb = slub_of(be);
 
 	if (kmb_likely(size <= KMB__SLUB_KMALLOC_MAX)) {
 		struct kmb__slub_cache *s = sb->kmalloc[kmb__slub_kmalloc_index(size)];
-		void *p = kmb__slub_alloc(s, flags);
+		void *p = kmb__slub_alloc_design(s, flags, sheaves);
 
 		if (kmb_unlikely(p == NULL))
 			KMB__SLUB_ATOMIC_ADD(&sb->alloc_fail, 1);
@@ -339,7 +342,7 @@ static size_t large_free(struct kmb_slub *sb, struct kmb_page *pg, void *addr)
 	return KMB_PAGE_SIZE << order;
 }
 
-static size_t slub_kfree(struct kmb_backend *be, void *addr)
+KMB__SLUB_INLINE size_t kfree_design(struct kmb_backend *be, void *addr, const bool sheaves)
 {
 	struct kmb_slub *sb = slub_of(be);
 	struct kmb_page *pg;
@@ -351,7 +354,7 @@ static size_t slub_kfree(struct kmb_backend *be, void *addr)
 	if (kmb_likely(pg->flags & KMB__SLUB_PG_SLAB)) {
 		struct kmb__slub_cache *s = (struct kmb__slub_cache *)pg->priv[0];
 
-		kmb__slub_free(s, (struct kmb_page *)pg->priv[4], addr);
+		kmb__slub_free_design(s, (struct kmb_page *)pg->priv[4], addr, sheaves);
 		return s->size;
 	}
 	if ((pg->flags & KMB__SLUB_PG_LARGE) && addr == kmb_page_addr(sb->pm, pg))
@@ -361,7 +364,8 @@ static size_t slub_kfree(struct kmb_backend *be, void *addr)
 	kmb_panic(KMB_PANIC_BAD_FREE, addr, "kfree(%p): slub: not an allocated block", addr);
 }
 
-static size_t slub_kfree_sized(struct kmb_backend *be, void *addr, size_t size)
+KMB__SLUB_INLINE size_t kfree_sized_design(struct kmb_backend *be, void *addr, size_t size,
+                                           const bool sheaves)
 {
 	struct kmb_slub *sb = slub_of(be);
 
@@ -371,10 +375,36 @@ static size_t slub_kfree_sized(struct kmb_backend *be, void *addr, size_t size)
 
 		kmb_assert_internal(kmb_physmem_contains(sb->pm, addr) &&
 		                    (pg->flags & KMB__SLUB_PG_SLAB) && pg->priv[0] == (uintptr_t)s);
-		kmb__slub_free(s, (struct kmb_page *)pg->priv[4], addr);
+		kmb__slub_free_design(s, (struct kmb_page *)pg->priv[4], addr, sheaves);
 		return s->size;
 	}
-	return slub_kfree(be, addr);
+	return kfree_design(be, addr, sheaves);
+}
+
+/* The two designs' entry points: each a specialisation of the above. */
+static void *slub_kmalloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
+{
+	return kmalloc_design(be, size, flags, usable, false);
+}
+static void *sheaves_kmalloc(struct kmb_backend *be, size_t size, int flags, size_t *usable)
+{
+	return kmalloc_design(be, size, flags, usable, true);
+}
+static size_t slub_kfree(struct kmb_backend *be, void *addr)
+{
+	return kfree_design(be, addr, false);
+}
+static size_t sheaves_kfree(struct kmb_backend *be, void *addr)
+{
+	return kfree_design(be, addr, true);
+}
+static size_t slub_kfree_sized(struct kmb_backend *be, void *addr, size_t size)
+{
+	return kfree_sized_design(be, addr, size, false);
+}
+static size_t sheaves_kfree_sized(struct kmb_backend *be, void *addr, size_t size)
+{
+	return kfree_sized_design(be, addr, size, true);
 }
 
 static size_t slub_usable_size(struct kmb_backend *be, const void *addr)
@@ -539,7 +569,6 @@ static const struct kmb_tunable sheaves_tunables[] = {
 #define SLUB_COMMON_OPS                                                                            \
 	.freelist_bytes = 0, /* the free pointer is mid-object: restored on allocation */          \
 	        .natural_pow2 = true, .default_pages = "buddy", .fini = slub_fini,                 \
-	.alloc = slub_kmalloc, .free = slub_kfree, .free_sized = slub_kfree_sized,                 \
 	.usable_size = slub_usable_size, .max_size = slub_max_size, .memstat = slub_memstat,       \
 	.stats = kmb__slub_stats, .drain = slub_drain, .thread_attach = slub_thread_attach,        \
 	.thread_detach = slub_thread_detach, .cache_create = slub_cache_create,                    \
@@ -551,6 +580,9 @@ const struct kmb_backend_ops kmb_slub_ops = {
         .summary = "Linux SLUB 6.6-6.17: per-CPU slab and partial slabs, node partial lists "
                    "(kmalloc-8 .. kmalloc-8k, whole pages above)",
         .init = slub_init,
+        .alloc = slub_kmalloc,
+        .free = slub_kfree,
+        .free_sized = slub_kfree_sized,
         SLUB_COMMON_OPS,
         .tunables = slub_tunables,
         .ntunables = sizeof(slub_tunables) / sizeof(slub_tunables[0]),
@@ -561,6 +593,9 @@ const struct kmb_backend_ops kmb_slub_sheaves_ops = {
         .summary = "Linux SLUB 7.0: per-CPU sheaves over per-node barns, no per-CPU slabs "
                    "(kmalloc-8 .. kmalloc-8k, whole pages above)",
         .init = slub_sheaves_init,
+        .alloc = sheaves_kmalloc,
+        .free = sheaves_kfree,
+        .free_sized = sheaves_kfree_sized,
         SLUB_COMMON_OPS,
         .tunables = sheaves_tunables,
         .ntunables = sizeof(sheaves_tunables) / sizeof(sheaves_tunables[0]),

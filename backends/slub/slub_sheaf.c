@@ -374,8 +374,14 @@ void *kmb__slub_pcs_alloc_slow(struct kmb__slub_cache *s, struct kmb__slub_cpu *
 	return pcs_alloc(s, c, flags);
 }
 
-void kmb__slub_pcs_free_slow(struct kmb__slub_cache *s, struct kmb__slub_cpu *c, void *obj)
+void kmb__slub_pcs_free_slow(struct kmb__slub_cache *s, struct kmb__slub_cpu *c,
+                             struct kmb_page *head, void *obj)
 {
+	if (head->node != c->node) { /* 3.: the remote-node bypass */
+		kmb__slub_stat(s, KMB__FREE_SLOWPATH);
+		kmb__slub_slab_free(s, head, obj, obj, 1);
+		return;
+	}
 	kmb__slub_flush_gen_check(s->sb, kmb_thread_cpu());
 	pcs_free(s, c, obj);
 }

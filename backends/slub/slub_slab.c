@@ -212,21 +212,20 @@ static unsigned hwcache_align(unsigned size)
 	return ralign;
 }
 
-/* The traced kernel's slot and order, when they can be served (else 0: our own). */
+/* The traced kernel's slot and order where they can be served (a slot at least the
+ * object and aligned, an order the page source gives with 1..MAX_OBJS objects); the order
+ * from objs_per_slab when only that is known; else calculate_order for the slot. */
 static void apply_hints(const struct kmb_slub *sb, unsigned slot, unsigned order, unsigned objs,
                         struct kmb__slub_geometry *g)
 {
 	if (slot >= g->size && slot % g->align == 0 && slot - g->offset >= sizeof(void *))
 		g->size = slot;
-	if (order != 0 || objs != 0) {
-		if (order == 0 && objs != 0)
-			order = get_order((size_t)objs * g->size);
-		if (order <= sb->ps->max_order && order_objects(order, g->size) >= 1 &&
-		    order_objects(order, g->size) <= KMB__SLUB_MAX_OBJS)
-			g->order = order;
-	} else if (slot != 0) {
-		g->order = (unsigned)-1; /* recompute for the traced slot */
-	}
+	if (order == 0 && objs != 0)
+		order = get_order((size_t)objs * g->size);
+	if ((order != 0 || objs != 0) && order <= sb->ps->max_order &&
+	    order_objects(order, g->size) >= 1 &&
+	    order_objects(order, g->size) <= KMB__SLUB_MAX_OBJS)
+		g->order = order;
 }
 
 int kmb__slub_geometry(const struct kmb_slub *sb, unsigned object_size, unsigned align,
@@ -250,10 +249,7 @@ int kmb__slub_geometry(const struct kmb_slub *sb, unsigned object_size, unsigned
 	}
 	g->size = (size + g->align - 1) & ~(g->align - 1);
 	g->order = (unsigned)-1;
-	if (slot != 0 || order != 0 || objs != 0) {
-		g->order = 0;
-		apply_hints(sb, slot, order, objs, g);
-	}
+	apply_hints(sb, slot, order, objs, g);
 	if (max_order > sb->ps->max_order)
 		max_order = sb->ps->max_order;
 	if (g->order == (unsigned)-1)
