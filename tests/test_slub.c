@@ -312,7 +312,36 @@ KMB_TEST(cpu_slab_fast_paths_and_free_pointer)
 	kmb__slub_free(s, head_of(b), b);
 	kmb_thread_detach();
 	ASSERT_EQ_U(st(s, KMB__CPUSLAB_FLUSH), 1);
+	/* c->tid: from the CPU index (0), one TID_STEP per change of c->freelist: the slow
+	 * path's load_freelist, one fast-path allocation, two fast-path frees, the flush */
+	ASSERT_EQ_U(c->tid, 0 + 5 * KMB__SLUB_TID_STEP);
 	ASSERT_EQ_U(st(s, KMB__DEACTIVATE_TO_HEAD), 1); /* no remote frees: to the head */
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
+/* slub(cpu_cmpxchg=0): the same fast paths with plain stores (c->tid left alone). */
+KMB_TEST(fast_paths_without_cpu_cmpxchg)
+{
+	struct kmb_slub *sb = boot("slub", 2, 1, KMB_INVARIANTS_OFF);
+	struct kmb__slub_cache *s;
+	void *a, *b;
+
+	sb->tun.cpu_cmpxchg = 0;
+	s = kmb__slub_cache_create(sb, "plain", 64, 8, NULL);
+	ASSERT_FALSE(s->cpu_cmpxchg);
+	ASSERT_TRUE(sb->kmalloc[0]->cpu_cmpxchg); /* the default */
+	ASSERT_EQ_I(kmb_thread_attach("t1", 1), 0);
+	a = kmb__slub_alloc(s, M_NOWAIT);
+	b = kmb__slub_alloc(s, M_NOWAIT);
+	kmb__slub_free(s, head_of(a), a);
+	ASSERT_EQ_PTR(kmb__slub_alloc(s, M_NOWAIT), a);
+	ASSERT_EQ_U(s->cpu[1].tid, 1 + KMB__SLUB_TID_STEP); /* load_freelist only */
+	ASSERT_EQ_U(st(s, KMB__ALLOC_FASTPATH), 2);
+	ASSERT_EQ_U(st(s, KMB__FREE_FASTPATH), 1);
+	kmb__slub_free(s, head_of(a), a);
+	kmb__slub_free(s, head_of(b), b);
+	kmb_thread_detach();
+	kmb__slub_cache_destroy(s);
 	ASSERT_EQ_I(kmb_shutdown(), 0);
 }
 

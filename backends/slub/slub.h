@@ -92,8 +92,9 @@ struct kmb__slub_sheaf {
 /* A CPU's state in a cache (struct kmem_cache_cpu + struct slub_percpu_sheaves). */
 struct kmb__slub_cpu {
 	_Alignas(64) void *freelist; /* c->freelist: the CPU slab's objects the CPU owns */
-	struct kmb_page *slab;       /* c->slab: the frozen CPU slab (head frame) */
-	struct kmb_page *partial;    /* c->partial: unfrozen slabs, linked through next */
+	uint64_t tid;          /* c->tid, right after freelist: one 16-byte cmpxchg changes both */
+	struct kmb_page *slab; /* c->slab: the frozen CPU slab (head frame) */
+	struct kmb_page *partial; /* c->partial: unfrozen slabs, linked through next */
 	unsigned partial_slabs;
 	unsigned node;                        /* kmb_cpu_node(cpu); 0 for the shared entry */
 	struct kmb__slub_sheaf *main, *spare; /* slub-sheaves: main never NULL */
@@ -130,7 +131,8 @@ struct kmb__slub_cache {
 	unsigned cpu_partial, cpu_partial_slabs; /* 0: no per-CPU partial slabs */
 	unsigned sheaf_capacity;                 /* 0: no sheaves (the slub design) */
 	bool sheaves;
-	bool poison; /* INVARIANTS: restore the poison over the free pointer on allocation */
+	bool cpu_cmpxchg; /* slub: the fast paths pay this_cpu_cmpxchg_double (slub.h) */
+	bool poison;      /* INVARIANTS: restore the poison over the free pointer on allocation */
 	unsigned nnodes, ncpu; /* ncpu = the backend's ncpus + 1 (the shared entry) */
 	struct kmb__slub_node node[KMB_MAX_NODES];
 	struct kmb__slub_cpu cpu[];
@@ -138,7 +140,7 @@ struct kmb__slub_cache {
 
 /* The tunables of both designs, in the order of their tables (slub_kmalloc.c). */
 struct kmb__slub_tun {
-	long min_partial, cpu_partial, min_objects, max_order, capacity, barn_max;
+	long min_partial, cpu_partial, min_objects, max_order, capacity, barn_max, cpu_cmpxchg;
 };
 
 /* The backend (be->priv). */
@@ -330,6 +332,51 @@ static inline struct kmb_page *kmb__slub_head_of(const struct kmb_physmem *pm, c
 	return (struct kmb_page *)kmb_page_of(pm, obj)->priv[4];
 }
 
+/*
+ * __update_cpu_freelist_fast: Linux's slub fast paths change c->freelist and c->tid with
+ * this_cpu_cmpxchg_double, which on x86-64 is a cmpxchg16b on the CPU's own data without
+ * the lock prefix (atomic against interrupts and preemption, not other CPUs).  The same
+ * instruction here, so that the slub fast path costs what Linux's does: the sheaves design
+ * exists to drop it (a local_trylock and plain stores).  Only the owner touches c, so
+ * elsewhere (and under ThreadSanitizer, which does not see into asm) a compare and two
+ * plain stores are the same operation.  tid advances by KMB_MAX_CPUS (TID_STEP), from the
+ * CPU index, so that tids never repeat across CPUs.  The tunable slub(cpu_cmpxchg=0) drops
+ * the instruction (plain stores: what an owner-exclusive CPU strictly needs), to measure
+ * what it costs.
+ */
+#define KMB__SLUB_TID_STEP KMB_MAX_CPUS
+_Static_assert(offsetof(struct kmb__slub_cpu, freelist) % 16 == 0 &&
+                       offsetof(struct kmb__slub_cpu, tid) ==
+                               offsetof(struct kmb__slub_cpu, freelist) + 8,
+               "cmpxchg16b takes freelist and tid as one aligned 16-byte pair");
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KMB__SLUB_TSAN 1
+#endif
+#endif
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__) && !defined(KMB__SLUB_TSAN)
+#define KMB__SLUB_CMPXCHG16B 1
+#endif
+static inline bool kmb__slub_cpu_cmpxchg(struct kmb__slub_cpu *c, void *ofl, uint64_t otid,
+                                         void *nfl, uint64_t ntid)
+{
+#ifdef KMB__SLUB_CMPXCHG16B
+	bool ok;
+
+	__asm__ volatile("cmpxchg16b %[mem]" /* reads and writes freelist and tid, adjacent */
+	                 : "=@ccz"(ok), [mem] "+m"(c->freelist), "+m"(c->tid), "+a"(ofl), "+d"(otid)
+	                 : "b"(nfl), "c"(ntid)
+	                 : "memory");
+	return ok;
+#else
+	if (c->freelist != ofl || c->tid != otid)
+		return false;
+	c->freelist = nfl;
+	c->tid = ntid;
+	return true;
+#endif
+}
+
 /* Each design's fast path, specialised by the constant `sheaves` (the ops of each backend
  * call it with their design, so neither pays for the other's test). */
 #define KMB__SLUB_INLINE static inline __attribute__((always_inline))
@@ -353,10 +400,20 @@ KMB__SLUB_INLINE void *kmb__slub_alloc_design(struct kmb__slub_cache *s, int fla
 		KMB_STORE(&c->stat[KMB__ALLOC_PCS], c->stat[KMB__ALLOC_PCS] + 1);
 		return m->objects[n - 1];
 	}
-	obj = c->freelist;
-	if (kmb_unlikely(obj == NULL))
-		return kmb__slub_alloc_slow(s, c, flags);
-	c->freelist = kmb__slub_get_fp(s, obj);
+	for (;;) { /* __slab_alloc_node's fast path */
+		uint64_t tid = c->tid;
+
+		obj = c->freelist;
+		if (kmb_unlikely(obj == NULL))
+			return kmb__slub_alloc_slow(s, c, flags);
+		if (!s->cpu_cmpxchg) {
+			c->freelist = kmb__slub_get_fp(s, obj);
+			break;
+		}
+		if (kmb_likely(kmb__slub_cpu_cmpxchg(c, obj, tid, kmb__slub_get_fp(s, obj),
+		                                     tid + KMB__SLUB_TID_STEP)))
+			break;
+	}
 	KMB_STORE(&c->stat[KMB__ALLOC_FASTPATH], c->stat[KMB__ALLOC_FASTPATH] + 1);
 	if (kmb_unlikely(s->poison))
 		kmb__slub_restore_poison(s, obj);
@@ -390,8 +447,19 @@ KMB__SLUB_INLINE void kmb__slub_free_design(struct kmb__slub_cache *s, struct km
 		return;
 	}
 	if (kmb_likely(head == c->slab)) { /* do_slab_free's fast path */
-		kmb__slub_set_fp(s, obj, c->freelist);
-		c->freelist = obj;
+		void *fl;
+		uint64_t tid;
+
+		do {
+			tid = c->tid;
+			fl = c->freelist;
+			kmb__slub_set_fp(s, obj, fl);
+			if (!s->cpu_cmpxchg) {
+				c->freelist = obj;
+				break;
+			}
+		} while (kmb_unlikely(
+		        !kmb__slub_cpu_cmpxchg(c, fl, tid, obj, tid + KMB__SLUB_TID_STEP)));
 		KMB_STORE(&c->stat[KMB__FREE_FASTPATH], c->stat[KMB__FREE_FASTPATH] + 1);
 		return;
 	}

@@ -67,6 +67,7 @@ static void *freeze_slab(struct kmb__slub_cache *s, struct kmb_page *head)
 static void *load_freelist(struct kmb__slub_cache *s, struct kmb__slub_cpu *c, void *fl)
 {
 	c->freelist = kmb__slub_get_fp(s, fl);
+	c->tid += KMB__SLUB_TID_STEP;
 	if (kmb_unlikely(s->poison))
 		kmb__slub_restore_poison(s, fl);
 	return fl;
@@ -202,6 +203,7 @@ void kmb__slub_flush_cpu(struct kmb__slub_cache *s, struct kmb__slub_cpu *c)
 		deactivate_slab(s, c->slab, c->freelist);
 		c->slab = NULL;
 		c->freelist = NULL;
+		c->tid += KMB__SLUB_TID_STEP;
 		kmb__slub_stat(s, KMB__CPUSLAB_FLUSH);
 	}
 	if (c->partial != NULL) {

@@ -22,8 +22,9 @@
  *    objs_per_slab); kmem_cache_destroy flushes every CPU's state of the cache (the cache
  *    is unused by contract: Linux's flush_all_cpus_locked runs it on each CPU), shrinks
  *    the node lists and frees the cache.
- * 5. Tunables (backend.h 5.), read at init: min_partial, cpu_partial (slub) or capacity and
- *    barn_max (slub-sheaves), min_objects, max_order; -1 stands for Linux's per-cache rule.
+ * 5. Tunables (backend.h 5.), read at init: min_partial, cpu_partial and cpu_cmpxchg (slub)
+ *    or capacity and barn_max (slub-sheaves), min_objects, max_order; -1 stands for Linux's
+ *    per-cache rule.
  * 6. drain: the caller's CPU state and the shared entry are flushed at once, every cache's
  *    barns and empty node-list slabs freed, and the flush generation bumped so that the
  *    other CPUs flush theirs at their next slow path (slub_slab.c 6.).  thread_detach
@@ -69,6 +70,7 @@ static void cache_init_lists(struct kmb__slub_cache *s)
 	for (unsigned i = 0; i < s->ncpu; i++) {
 		kmb_lock_init(&s->cpu[i].lock);
 		s->cpu[i].node = i < s->ncpu - 1 ? kmb_cpu_node(i) % s->nnodes : 0;
+		s->cpu[i].tid = i; /* init_tid */
 	}
 }
 
@@ -114,6 +116,7 @@ struct kmb__slub_cache *kmb__slub_cache_create(struct kmb_slub *sb, const char *
 	s->cpu_partial_slabs = g.cpu_partial_slabs;
 	s->sheaf_capacity = g.sheaf_capacity;
 	s->sheaves = sb->sheaves;
+	s->cpu_cmpxchg = sb->tun.cpu_cmpxchg != 0;
 	s->poison = sb->pm->poison;
 	s->nnodes = sb->nnodes;
 	s->ncpu = sb->ncpus + 1;
@@ -237,6 +240,7 @@ static void read_tunables(struct kmb_slub *sb, const struct kmb_backend *be)
 		sb->tun.cpu_partial = be->tun[1];
 		sb->tun.capacity = 0;
 		sb->tun.barn_max = 0;
+		sb->tun.cpu_cmpxchg = be->tun[4];
 	}
 }
 
@@ -555,6 +559,10 @@ static const struct kmb_tunable slub_tunables[] = {
          -1, -1, 1000000},
         MIN_OBJECTS_TUNABLE,
         MAX_ORDER_TUNABLE,
+        {"cpu_cmpxchg",
+         "1: the fast paths pay this_cpu_cmpxchg_double (cmpxchg16b, no lock prefix) as Linux's "
+         "do; 0: plain stores",
+         1, 0, 1},
 };
 
 static const struct kmb_tunable sheaves_tunables[] = {
