@@ -254,6 +254,26 @@ static void barn_shrink_empty(struct kmb__slub_cache *s, struct kmb__slub_node *
 	}
 }
 
+/* INVARIANTS: the barn's counts are its lists' lengths; full sheaves are full, empty ones
+ * empty (barn_lock held). */
+static void barn_check(struct kmb__slub_cache *s, struct kmb__slub_node *b)
+{
+	unsigned nf = 0, ne = 0;
+
+	for (struct kmb__slub_sheaf *sh = b->full; sh != NULL; sh = sh->next, nf++)
+		kmb_check(sh->size == sh->capacity, sh,
+		          "barn_shrink(%s): full sheaf %p holds %u of %u", s->name, (void *)sh,
+		          sh->size, sh->capacity);
+	for (struct kmb__slub_sheaf *sh = b->empty; sh != NULL; sh = sh->next, ne++)
+		kmb_check(sh->size == 0, sh, "barn_shrink(%s): empty sheaf %p holds %u", s->name,
+		          (void *)sh, sh->size);
+	kmb_check(
+	        nf == b->nr_full && ne == b->nr_empty, b,
+	        "barn_shrink(%s): the barn counts %u full and %u empty sheaves, its lists hold %u "
+	        "and %u",
+	        s->name, b->nr_full, b->nr_empty, nf, ne);
+}
+
 void kmb__slub_barn_shrink(struct kmb__slub_cache *s)
 {
 	for (unsigned i = 0; i < s->nnodes; i++) {
@@ -261,6 +281,8 @@ void kmb__slub_barn_shrink(struct kmb__slub_cache *s)
 		struct kmb__slub_sheaf *full, *empty;
 
 		kmb_spin_lock(&b->barn_lock);
+		if (kmb_unlikely(kmb_invariants_on))
+			barn_check(s, b);
 		full = b->full;
 		empty = b->empty;
 		b->full = b->empty = NULL;
