@@ -618,6 +618,39 @@ KMB_TEST(sheaves_remote_node_frees_bypass_the_sheaves)
 	ASSERT_EQ_I(kmb_shutdown(), 0);
 }
 
+static void *drain_main(void *arg)
+{
+	(void)arg;
+	drain(); /* not attached: flushes the shared entry, bumps the flush generation */
+	return NULL;
+}
+
+/* A drain from another thread reaches a CPU's slab at that CPU's next slow path. */
+KMB_TEST(drain_reaches_other_cpus_at_their_next_slow_path)
+{
+	struct kmb_slub *sb = boot("slub", 2, 1, KMB_INVARIANTS_OFF);
+	struct kmb__slub_cache *s = kmb__slub_cache_create(sb, "gen", 64, 8, NULL);
+	void *objs[65];
+	pthread_t t;
+
+	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
+	objs[0] = kmb__slub_alloc(s, M_NOWAIT);
+	ASSERT_EQ_I(pthread_create(&t, NULL, drain_main, NULL), 0);
+	ASSERT_EQ_I(pthread_join(t, NULL), 0);
+	ASSERT_NOT_NULL(s->cpu[0].slab); /* the owner's: untouched by the drain */
+	kmb__slub_free(s, head_of(objs[0]), objs[0]);
+	ASSERT_EQ_U(st(s, KMB__CPUSLAB_FLUSH), 0);
+	for (int i = 0; i < 65; i++) /* 64 in c->freelist, the 65th takes the slow path */
+		objs[i] = kmb__slub_alloc(s, M_NOWAIT);
+	ASSERT_EQ_U(st(s, KMB__CPUSLAB_FLUSH), 1);
+	ASSERT_EQ_U(st(s, KMB__DEACTIVATE_FULL), 1); /* the slab was full when flushed */
+	for (int i = 0; i < 65; i++)
+		kmb__slub_free(s, head_of(objs[i]), objs[i]);
+	kmb_thread_detach();
+	kmb__slub_cache_destroy(s);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
 /* Threads not attached share the entry cpu[ncpus] under its lock; the memory picture sees
  * the CPU slab as KMB_FRAME_SLAB_CPU. */
 KMB_TEST(unattached_threads_and_frame_kinds)
