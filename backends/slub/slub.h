@@ -325,7 +325,7 @@ size_t kmb__slub_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max)
 int kmb__slub_frame_kind(struct kmb_backend *be, size_t pfn);
 void kmb__slub_cache_stat(struct kmb__slub_cache *s, uint64_t out[KMB__SLUB_NSTAT]);
 
-/* ---- the fast paths (BTS 4.): no lock, no atomic for a thread attached to a CPU ------- */
+/* ---- the fast paths (BTS 4.): no lock, no locked instruction for an attached thread --- */
 
 static inline struct kmb_page *kmb__slub_head_of(const struct kmb_physmem *pm, const void *obj)
 {

@@ -53,12 +53,14 @@
  *    fallback order s->min holds fewer objects).
  *
  * 4. The fast paths (slub.h).  slub: pop c->freelist / push it when the object's slab is
- *    c->slab; slub-sheaves: pop / push main->objects.  A thread attached to a CPU owns that
- *    CPU's entry exclusively (kmb_thread_attached), which is what Linux gets from
- *    this_cpu_cmpxchg with the tid or from local_trylock: no lock, no atomic operation.  A
- *    thread not attached takes the shared entry cpu[ncpus] under its spin lock (the
- *    local_lock of an extra CPU).  The slow paths are slub_cpu.c (slub) and slub_sheaf.c
- *    (sheaves); both meet the slabs in slub_node.c.
+ *    c->slab, changing c->freelist and c->tid with one cmpxchg16b without the lock prefix,
+ *    the instruction Linux's this_cpu_cmpxchg_double is on x86-64 (tunable cpu_cmpxchg=0:
+ *    plain stores); slub-sheaves: pop / push main->objects with plain stores, as Linux does
+ *    under local_trylock.  A thread attached to a CPU owns that CPU's entry exclusively
+ *    (kmb_thread_attached), which is what Linux gets from the tid or from local_trylock: no
+ *    lock, no locked instruction.  A thread not attached takes the shared entry cpu[ncpus]
+ *    under its spin lock (the local_lock of an extra CPU).  The slow paths are slub_cpu.c
+ *    (slub) and slub_sheaf.c (sheaves); both meet the slabs in slub_node.c.
  *
  * 5. Locking, in order: caches_lock (the cache list, drain), a shared CPU entry's lock, the
  *    barn lock or list_lock (never both), the page source's.  The state word is changed
@@ -68,8 +70,10 @@
  *    pushers, with inuse in the same word, has no ABA.
  *
  * 6. Departures from mm/slub.c.
- *    - One 64-bit word for freelist + counters (3.) instead of cmpxchg_double; no
- *      freelist pointer hardening (CONFIG_SLAB_FREELIST_HARDENED), no tid.
+ *    - A slab's freelist + counters are one 64-bit word (3.) under a locked CAS where
+ *      Linux's are a cmpxchg_double pair; no freelist pointer hardening
+ * (CONFIG_SLAB_FREELIST_HARDENED); the tid's cmpxchg never fails (no preemption or interrupt on a
+ * CPU's owner), so it is not counted.
  *    - No debugging (red zones, poisoning, tracking: kmbench's INVARIANTS do that; the
  *      poison is restored over the free pointer on allocation), no memcg, no KASAN, no
  *      constructors, no RCU frees, no pfmemalloc, no defrag ratio (get_any_partial), no
@@ -79,7 +83,9 @@
  *      kmem_cache_destroy flushes every CPU itself (the cache is unused by then).
  *    - Sheaves come from metadata pages of a sheaf pool per kmalloc size (slub_sheaf.c),
  *      not from kmalloc: they count in meta_pages, not in kmalloc-512's slabs.  Sheaf
- *      refill does not depend on the gfp flags (kmbench backends never sleep).
+ *      refill does not depend on the gfp flags (kmbench backends never sleep).  Neither
+ *      kfree_rcu's rcu_free sheaf nor the prefilled-sheaf API (kmem_cache_prefill_sheaf)
+ *      is modelled: kmbench has no RCU and no caller of that API.
  *    - fini finds the full slabs (on no list, as in Linux without SLUB_DEBUG) by a walk of
  *      the frame descriptors.
  *
