@@ -497,8 +497,8 @@ void kmb__slub_flush_gen_check(struct kmb_slub *sb, unsigned cpu)
 {
 	uint64_t gen = __atomic_load_n(&sb->flush_gen, __ATOMIC_ACQUIRE);
 
-	if (kmb_likely(sb->cpu[cpu].seen_gen == gen) || !kmb_thread_attached())
-		return;
+	if (!kmb_thread_attached() || kmb_likely(sb->cpu[cpu].seen_gen == gen))
+		return; /* seen_gen is the attached owner's */
 	sb->cpu[cpu].seen_gen = gen;
 	flush_cpu_all_caches(sb, cpu);
 }
