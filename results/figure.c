@@ -273,6 +273,7 @@ static const struct frame_style frame_styles[KMB_FRAME_NKINDS] = {
         [KMB_FRAME_VMEM_SPAN] = {"vmem span", "#6a51a3", "vmem_span"},
         [KMB_FRAME_HEAP] = {"sub-page heap", "#fd8d3c", "heap"},
         [KMB_FRAME_LARGE] = {"large allocation", "#8c510a", "large"},
+        [KMB_FRAME_SLAB_CPU] = {"slab, a CPU's (frozen)", "#17becf", "slab_cpu"},
 };
 
 const char *kmb_frame_kind_label(unsigned kind)

@@ -292,6 +292,7 @@ enum kmb_frame_kind {
 	KMB_FRAME_VMEM_SPAN,    /* a span a vmem arena imported (segments, any size) */
 	KMB_FRAME_HEAP,         /* a page split into a sub-page buddy heap */
 	KMB_FRAME_LARGE,        /* whole pages of one large allocation */
+	KMB_FRAME_SLAB_CPU,     /* a CPU's own slab (SLUB's frozen c->slab), any fill */
 	KMB_FRAME_NKINDS
 };
 
