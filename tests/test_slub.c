@@ -334,6 +334,7 @@ KMB_TEST(cpu_slab_fast_paths_and_free_pointer)
 	struct kmb__slub_cpu *c = &s->cpu[0];
 	char *a, *b;
 
+	s->cpu_cmpxchg = true; /* slub(cpu_cmpxchg=1): Linux's tid discipline, counted below */
 	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
 	a = kmb__slub_alloc(s, M_NOWAIT); /* slow path: a new slab, frozen as the CPU's */
 	b = kmb__slub_alloc(s, M_NOWAIT); /* fast path: the next object */
@@ -359,7 +360,7 @@ KMB_TEST(cpu_slab_fast_paths_and_free_pointer)
 	ASSERT_EQ_I(kmb_shutdown(), 0);
 }
 
-/* slub(cpu_cmpxchg=0): the same fast paths with plain stores (c->tid left alone). */
+/* slub(cpu_cmpxchg=0), the default: the same fast paths with plain stores (c->tid left alone). */
 KMB_TEST(fast_paths_without_cpu_cmpxchg)
 {
 	struct kmb_slub *sb = boot("slub", 2, 1, KMB_INVARIANTS_OFF);
@@ -369,7 +370,7 @@ KMB_TEST(fast_paths_without_cpu_cmpxchg)
 	sb->tun.cpu_cmpxchg = 0;
 	s = kmb__slub_cache_create(sb, "plain", 64, 8, NULL);
 	ASSERT_FALSE(s->cpu_cmpxchg);
-	ASSERT_TRUE(sb->kmalloc[0]->cpu_cmpxchg); /* the default */
+	ASSERT_FALSE(sb->kmalloc[0]->cpu_cmpxchg); /* the default */
 	ASSERT_EQ_I(kmb_thread_attach("t1", 1), 0);
 	a = kmb__slub_alloc(s, M_NOWAIT);
 	b = kmb__slub_alloc(s, M_NOWAIT);

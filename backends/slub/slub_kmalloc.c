@@ -561,8 +561,8 @@ static const struct kmb_tunable slub_tunables[] = {
         MAX_ORDER_TUNABLE,
         {"cpu_cmpxchg",
          "1: the fast paths pay this_cpu_cmpxchg_double (cmpxchg16b, no lock prefix) as Linux's "
-         "do; 0: plain stores",
-         1, 0, 1},
+         "do; 0: plain stores, as every design's owned CPU (slub_slab.c 4.)",
+         0, 0, 1},
 };
 
 static const struct kmb_tunable sheaves_tunables[] = {

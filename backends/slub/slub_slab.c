@@ -53,12 +53,15 @@
  *    fallback order s->min holds fewer objects).
  *
  * 4. The fast paths (slub.h).  slub: pop c->freelist / push it when the object's slab is
- *    c->slab, changing c->freelist and c->tid with one cmpxchg16b without the lock prefix,
- *    the instruction Linux's this_cpu_cmpxchg_double is on x86-64 (tunable cpu_cmpxchg=0:
- *    plain stores); slub-sheaves: pop / push main->objects with plain stores, as Linux does
- *    under local_trylock.  A thread attached to a CPU owns that CPU's entry exclusively
- *    (kmb_thread_attached), which is what Linux gets from the tid or from local_trylock: no
- *    lock, no locked instruction.  A thread not attached takes the shared entry cpu[ncpus]
+ *    c->slab; slub-sheaves: pop / push main->objects.  A thread attached to a CPU owns that
+ *    CPU's entry exclusively (kmb_thread_attached), which is what Linux gets from the tid's
+ *    this_cpu_cmpxchg_double or from local_trylock, and what Solaris gets from cc_lock:
+ *    every kmbench design lets that ownership replace its reference's protection of the
+ *    per-CPU layer (backends/slab drops cc_lock), so by default both fast paths are plain
+ *    loads and stores and the designs are compared on the same rule.  The tunable
+ *    slub(cpu_cmpxchg=1) puts Linux's instruction back: c->freelist and c->tid change by
+ *    one cmpxchg16b without the lock prefix, which is what this_cpu_cmpxchg_double is on
+ *    x86-64 - the cost that sheaves, under a local_trylock, were made to drop.  A thread not attached takes the shared entry cpu[ncpus]
  *    under its spin lock (the local_lock of an extra CPU).  The slow paths are slub_cpu.c
  *    (slub) and slub_sheaf.c (sheaves); both meet the slabs in slub_node.c.
  *
