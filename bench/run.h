@@ -75,7 +75,10 @@ struct run_frames {
 	uint64_t peak_op; /* plan operations replayed when the snapshot was taken */
 	uint64_t count[KMB_FRAME_NKINDS];
 	double unusable_pct; /* Linux's unusable free space index at RUN_EXTFRAG_ORDER, % */
+	size_t held;         /* frames not free (and not unknown) */
+	size_t zoom;         /* the first frames that hold >= RUN_ZOOM_PCT % of them */
 };
+#define RUN_ZOOM_PCT 95
 
 struct run {
 	/* options */

@@ -91,6 +91,27 @@ static unsigned image_width(size_t n)
 	return w;
 }
 
+static bool is_free(uint8_t k)
+{
+	return k == KMB_FRAME_FREE || (k >= KMB_FRAME_FREE_ORDER0 && k <= KMB_FRAME_FREE_ORDER_MAX);
+}
+
+/* held and zoom: the prefix of memory the picture shows (see plot_workload). */
+static void find_zoom(struct run_frames *fr, const uint8_t *map)
+{
+	size_t seen = 0;
+
+	fr->held = 0;
+	for (size_t i = 0; i < fr->nframes; i++)
+		fr->held += map[i] != KMB_FRAME_UNKNOWN && !is_free(map[i]);
+	fr->zoom = 0;
+	while (fr->zoom < fr->nframes && seen * 100 < fr->held * RUN_ZOOM_PCT) {
+		uint8_t k = map[fr->zoom++];
+
+		seen += k != KMB_FRAME_UNKNOWN && !is_free(k);
+	}
+}
+
 static void count_kinds(struct run_frames *fr, const uint8_t *map)
 {
 	uint64_t free_pages = 0, usable = 0;
@@ -102,9 +123,7 @@ static void count_kinds(struct run_frames *fr, const uint8_t *map)
 	for (size_t i = 0; i + blk <= fr->nframes; i += blk) {
 		size_t k = 0;
 
-		while (k < blk &&
-		       (map[i + k] == KMB_FRAME_FREE || (map[i + k] >= KMB_FRAME_FREE_ORDER0 &&
-		                                         map[i + k] <= KMB_FRAME_FREE_ORDER_MAX)))
+		while (k < blk && is_free(map[i + k]))
 			k++;
 		usable += k == blk ? blk : 0;
 	}
@@ -113,6 +132,7 @@ static void count_kinds(struct run_frames *fr, const uint8_t *map)
 		free_pages += fr->count[k];
 	fr->unusable_pct =
 	        free_pages ? 100.0 * (double)(free_pages - usable) / (double)free_pages : 0;
+	find_zoom(fr, map);
 }
 
 static int write_bin(const struct run *r, unsigned b, unsigned w, const uint8_t *map, size_t len)
@@ -234,15 +254,50 @@ static int write_csv(const struct run *r)
 	return kmb_file_commit(&kf);
 }
 
+/*
+ * The zoom: a workload of 1 MiB in 256 MiB would be a dot in a blank square, so the
+ * picture shows only the first frames of memory, as many as hold RUN_ZOOM_PCT % of the
+ * held frames of every pictured backend (vmem's page source, for one, keeps a few pages
+ * of metadata at the top of memory: those are left out), at least 64.  They are laid out
+ * afresh, width a power of two near the square root (image_width), from the start of the
+ * same .bin files.  The title says how much is shown.
+ */
+static void zoom_layout(const struct run *r, unsigned w, unsigned *width, unsigned *height,
+                        size_t *shown)
+{
+	size_t z = 64, full = 0;
+
+	for (unsigned b = 0; b < r->nbackends; b++) {
+		const struct run_frames *fr = &r->frames[(size_t)b * r->nwl + w];
+
+		if (!fr->done || fr->rc != 0)
+			continue;
+		z = fr->zoom > z ? fr->zoom : z;
+		full = (size_t)fr->width * fr->height;
+		*width = fr->width;
+		*height = fr->height;
+		*shown = fr->nframes;
+	}
+	if (z >= *shown)
+		return;
+	if ((size_t)image_width(z) * ((z + image_width(z) - 1) / image_width(z)) > full)
+		return;
+	*width = image_width(z);
+	*height = (unsigned)((z + *width - 1) / *width);
+	*shown = (size_t)*width * *height;
+}
+
 static int plot_workload(struct run *r, unsigned w, bool *said)
 {
 	struct kmb_frames_panel p[RUN_MAX_BACKENDS];
-	char title[RUN_MAX_BACKENDS][320], file[RUN_MAX_BACKENDS][400], base[128], head[256],
+	char title[RUN_MAX_BACKENDS][320], file[RUN_MAX_BACKENDS][400], base[128], head[400],
 	        err[1024];
 	bool present[KMB_FRAME_NKINDS] = {false};
-	size_t n = 0;
+	unsigned width = 0, height = 0;
+	size_t n = 0, shown = 0, total = 0;
 	int rc;
 
+	zoom_layout(r, w, &width, &height, &shown);
 	for (unsigned b = 0; b < r->nbackends; b++) {
 		const struct run_frames *fr = &r->frames[(size_t)b * r->nwl + w];
 		char spec[300];
@@ -254,17 +309,28 @@ static int plot_workload(struct run *r, unsigned w, bool *said)
 		snprintf(file[n], sizeof(file[n]), "frames/%s-%s.bin", spec, r->wl[w].name);
 		snprintf(title[n], sizeof(title[n]), "%s (%.0f%% unusable for order 3)",
 		         r->backends[b], fr->unusable_pct);
-		p[n] = (struct kmb_frames_panel){title[n], file[n], fr->width, fr->height};
+		p[n] = (struct kmb_frames_panel){title[n], file[n], width, height};
 		for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++)
 			present[k] |= fr->count[k] > 0;
+		total = fr->nframes;
 		n++;
 	}
 	if (n == 0)
 		return 0;
 	snprintf(base, sizeof(base), "frames-%s", r->wl[w].name);
-	snprintf(head, sizeof(head),
-	         "Physical memory at peak live bytes, %s: one pixel per 4 KiB frame",
-	         r->wl[w].name);
+	if (shown < total)
+		snprintf(
+		        head, sizeof(head),
+		        "Physical memory at peak live bytes, %s: one pixel per 4 KiB frame; zoomed "
+		        "to frames 0-%zu of %zu (%.1f%% of memory, where %d%% of each backend's "
+		        "held frames are)",
+		        r->wl[w].name, shown - 1, total, 100.0 * (double)shown / (double)total,
+		        RUN_ZOOM_PCT);
+	else
+		snprintf(head, sizeof(head),
+		         "Physical memory at peak live bytes, %s: one pixel per 4 KiB frame, all "
+		         "%zu frames",
+		         r->wl[w].name, total);
 	rc = kmb_plot_frames(r->dir, base, head, p, n, present, err, sizeof(err));
 	if (rc != 0 && !*said) {
 		fprintf(stderr, "kmbench run: plot %s: %s (data and scripts kept in %s)\n", base,

@@ -425,14 +425,24 @@ KMB_TEST(figure_files_without_gnuplot)
 
 KMB_TEST(frame_kinds_have_labels_keys_and_colours)
 {
+	/* an enum value appended without a line in figure.c's table fails here */
 	for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++) {
+		if (!kmb_frame_kind_declared(k))
+			kmb_test_fail(__FILE__, __LINE__, "frame kind %u has no label or colour",
+			              k);
 		ASSERT_TRUE(kmb_frame_kind_label(k)[0] != '\0');
 		ASSERT_EQ_U(strlen(kmb_frame_kind_color(k)), 7);
-		for (unsigned j = 0; j < k; j++)
+		for (unsigned j = 0; j < k; j++) {
 			if (strcmp(kmb_frame_kind_key(j), kmb_frame_kind_key(k)) == 0)
 				kmb_test_fail(__FILE__, __LINE__, "kinds %u and %u share key %s", j,
 				              k, kmb_frame_kind_key(k));
+			if (strcmp(kmb_frame_kind_color(j), kmb_frame_kind_color(k)) == 0)
+				kmb_test_fail(__FILE__, __LINE__, "kinds %u and %u share colour %s",
+				              j, k, kmb_frame_kind_color(k));
+		}
 	}
+	ASSERT_FALSE(kmb_frame_kind_declared(KMB_FRAME_NKINDS));
+	ASSERT_EQ_STR(kmb_frame_kind_color(KMB_FRAME_NKINDS), "#ff00ff");
 	ASSERT_EQ_STR(kmb_frame_kind_key(KMB_FRAME_FREE_ORDER0 + 3), "free_o3");
 }
 
