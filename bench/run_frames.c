@@ -260,7 +260,8 @@ static int write_csv(const struct run *r)
  * held frames of every pictured backend (vmem's page source, for one, keeps a few pages
  * of metadata at the top of memory: those are left out), at least 64.  They are laid out
  * afresh, width a power of two near the square root (image_width), from the start of the
- * same .bin files.  The title says how much is shown.
+ * same .bin files; when that is more than half of memory, all of memory is shown.  The
+ * title says how much is shown.
  */
 static void zoom_layout(const struct run *r, unsigned w, unsigned *width, unsigned *height,
                         size_t *shown)
@@ -278,7 +279,7 @@ static void zoom_layout(const struct run *r, unsigned w, unsigned *width, unsign
 		*height = fr->height;
 		*shown = fr->nframes;
 	}
-	if (z >= *shown)
+	if (z * 2 > *shown) /* a zoom to more than half of memory shows little more: none */
 		return;
 	if ((size_t)image_width(z) * ((z + image_width(z) - 1) / image_width(z)) > full)
 		return;
