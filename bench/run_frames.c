@@ -200,13 +200,19 @@ static int take_one(struct run *r, unsigned b, unsigned w)
 int kmb_run_take_frames(struct run *r)
 {
 	char sub[4200];
-	size_t total = (size_t)r->nbackends * r->nwl, done = 0;
+	size_t total = 0, done = 0;
+
+	for (unsigned w = 0; w < r->nwl; w++)
+		for (unsigned b = 0; b < r->nbackends; b++)
+			total += kmb_run_in_shard(r, kmb_run_cell_at(r, b, w, 0));
 
 	snprintf(sub, sizeof(sub), "%s/frames", r->dir);
 	if (kmb_mkdir_p(sub) != 0)
 		return -EIO;
 	for (unsigned w = 0; w < r->nwl && !kmb_run_interrupted(); w++)
 		for (unsigned b = 0; b < r->nbackends && !kmb_run_interrupted(); b++) {
+			if (!kmb_run_in_shard(r, kmb_run_cell_at(r, b, w, 0)))
+				continue; /* the shard of the cell at the base thread count */
 			take_one(r, b, w);
 			if (kmb_progress_enabled())
 				fprintf(stderr, "\rpicture of memory at peak: %zu/%zu \033[K",
@@ -232,7 +238,9 @@ static int write_csv(const struct run *r)
 	snprintf(path, sizeof(path), "%s/frames.csv", r->dir);
 	if ((f = kmb_file_create(path, &kf)) == NULL)
 		return -errno;
-	fputs("backend,workload,frames,width,height,peak_op,unusable_order3_pct", f);
+	fputs("backend,workload,frames,width,height,peak_op,unusable_order3_pct,held_frames,"
+	      "zoom_frames",
+	      f);
 	for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++)
 		fprintf(f, ",%s", kmb_frame_kind_key(k));
 	fputs(",error\n", f);
@@ -243,8 +251,9 @@ static int write_csv(const struct run *r)
 			if (!fr->done)
 				continue;
 			kmb_csv_field(f, r->backends[b]);
-			fprintf(f, ",%s,%zu,%u,%u,%" PRIu64 ",%.2f", r->wl[w].name, fr->nframes,
-			        fr->width, fr->height, fr->peak_op, fr->unusable_pct);
+			fprintf(f, ",%s,%zu,%u,%u,%" PRIu64 ",%.2f,%zu,%zu", r->wl[w].name,
+			        fr->nframes, fr->width, fr->height, fr->peak_op, fr->unusable_pct,
+			        fr->held, fr->zoom);
 			for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++)
 				fprintf(f, ",%" PRIu64, fr->count[k]);
 			fputc(',', f);

@@ -31,6 +31,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "results/results.h"
 
@@ -126,6 +127,49 @@ static void latency_series(struct arena *a, const struct kmb_hist *h, struct kmb
 	s->n = s->x && s->y ? n : 0;
 }
 
+/*
+ * A rebuilt run (kmbench plot of a killed run, kmbench merge) has no histograms in memory,
+ * but the run wrote each cell's as <cell>.{alloc,free}.hgrm, whose rows are the points
+ * latency_series draws: value, percentile (0..1), count, 1/(1-percentile).  The 100% row
+ * and the comments are left out.
+ */
+static void latency_series_hgrm(const struct run *r, struct arena *a, const struct run_cell *c,
+                                bool alloc, struct kmb_fig_series *s)
+{
+	char path[4800], line[256];
+	size_t n = 0, cap = 1024;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.%s.hgrm", r->dir, c->name, alloc ? "alloc" : "free");
+	s->x = dbl(a, cap);
+	s->y = dbl(a, cap);
+	s->n = 0;
+	if (s->x == NULL || s->y == NULL || (f = fopen(path, "r")) == NULL)
+		return;
+	while (n < cap && fgets(line, sizeof(line), f)) {
+		double v, p, count, inv;
+
+		if (sscanf(line, "%lf %lf %lf %lf", &v, &p, &count, &inv) == 4 && p >= 0 && p < 1) {
+			((double *)s->x)[n] = 1.0 / (1.0 - p);
+			((double *)s->y)[n++] = v;
+		}
+	}
+	fclose(f);
+	s->n = n;
+}
+
+static bool any_hgrm(const struct run *r)
+{
+	char path[4800];
+
+	for (size_t i = 0; i < r->ncells; i++) {
+		snprintf(path, sizeof(path), "%s/%s.alloc.hgrm", r->dir, r->cells[i].name);
+		if (access(path, R_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* gnuplot reads tic labels as formats: %% is a percent sign. */
 static const char latency_xtics[] = "font ',8' ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, "
                                     "'99.99%%' 10000, '99.999%%' 100000, "
@@ -171,7 +215,9 @@ static int plot_latency(struct run *r, struct arena *a, bool *said)
 			struct kmb_fig_series *x = &s[(size_t)i * r->nbackends + b];
 
 			*x = backend_series(r, b, KMB_FIG_LINES);
-			if (c->nok)
+			if (c->nok && r->rebuilt)
+				latency_series_hgrm(r, a, c, alloc, x);
+			else if (c->nok)
 				latency_series(a, alloc ? &c->alloc : &c->free, x);
 		}
 	}
@@ -635,9 +681,11 @@ int kmb_run_write_plots(struct run *r)
 
 	if (a == NULL)
 		return 1;
-	if (!r->rebuilt) { /* the replay JSON hold percentiles, not the histograms */
+	if (!r->rebuilt || any_hgrm(r)) { /* a killed run wrote none */
 		rc |= plot_latency(r, a, &said);
 		arena_free(a);
+	}
+	if (!r->rebuilt) { /* sizeclass.csv holds three percentiles, not the histograms */
 		rc |= plot_sizeclass(r, a, &said);
 		arena_free(a);
 	}
