@@ -175,7 +175,8 @@ static int parse_shard(struct run *r, char *v)
 	if (slash != NULL) {
 		*slash = '\0';
 		if (kmb_parse_uint(v, 1, 1000, &r->shard_k) == 0 &&
-		    kmb_parse_uint(slash + 1, 1, 1000, &r->shard_n) == 0 && r->shard_k <= r->shard_n)
+		    kmb_parse_uint(slash + 1, 1, 1000, &r->shard_n) == 0 &&
+		    r->shard_k <= r->shard_n)
 			return 0;
 		*slash = '/';
 	}
