@@ -17,6 +17,12 @@
  *    chunk) is read once, at its first allocation, and kept in the cache.
  * 5. Destroying a cache with live objects panics, as Linux's kmem_cache_destroy() does.
  *    Caches still alive at shutdown are freed by kmb_shutdown() (and reported by it).
+ * 6. kmem_cache_stats() is a cache's vmstat -m line (kmb_type_stats' counterpart):
+ *    objects in use, successful and failed allocations, and the high-water mark of
+ *    objects in use.  Attached threads count per CPU without atomics (3.), so each CPU
+ *    keeps its own high-water mark and the cache's is their sum with that of the shared
+ *    count: exact when one thread allocates, an upper bound when several do (the CPUs'
+ *    peaks need not coincide).  One compare per allocation, on the CPU's own line.
  */
 #include "internal.h"
 
@@ -26,7 +32,7 @@
 
 /* Per-CPU counts of attached threads (the owner writes, readers sum), as malloc types. */
 struct cache_pcpu {
-	int64_t inuse;
+	int64_t inuse, maxinuse;
 	uint64_t calls;
 } __attribute__((aligned(64)));
 
@@ -37,9 +43,9 @@ struct kmem_cache {
 	size_t objsize;           /* as created */
 	struct kmb_cache_desc cd; /* as the backend serves it */
 	bool native;
-	size_t usable; /* a native cache's objects' usable size; 0 until the first one */
-	int64_t inuse;
-	uint64_t calls;
+	size_t usable; /* its objects' usable size; 0 until the first one */
+	int64_t inuse, maxinuse;
+	uint64_t calls, failed;
 };
 
 static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -170,8 +176,13 @@ static void *cache_backend_alloc(struct kmem_cache *c, int flags, size_t *usable
 	struct kmb_backend *be = &kmb__sys.be;
 	void *p;
 
-	if (!c->native)
-		return be->ops->alloc(be, c->cd.size, flags, usable);
+	if (!c->native) { /* the first object's usable size is kept for kmem_cache_stats */
+		p = be->ops->alloc(be, c->cd.size, flags, usable);
+		if (kmb__unlikely(__atomic_load_n(&c->usable, __ATOMIC_RELAXED) == 0) &&
+		    p != NULL && *usable != 0)
+			__atomic_store_n(&c->usable, *usable, __ATOMIC_RELAXED);
+		return p;
+	}
 	p = be->ops->cache_alloc(be, &c->cd, flags);
 	*usable = __atomic_load_n(&c->usable, __ATOMIC_RELAXED);
 	if (kmb__unlikely(*usable == 0) && p != NULL) {
@@ -202,18 +213,48 @@ void kmb__cache_account(struct kmem_cache *c, long delta)
 {
 	if (kmb_curthread.attached) {
 		struct cache_pcpu *pc = &c->pcpu[kmb_curthread.cpu];
+		int64_t now = __atomic_load_n(&pc->inuse, __ATOMIC_RELAXED) + delta;
 
-		__atomic_store_n(&pc->inuse, __atomic_load_n(&pc->inuse, __ATOMIC_RELAXED) + delta,
-		                 __ATOMIC_RELAXED);
-		if (delta > 0)
+		__atomic_store_n(&pc->inuse, now, __ATOMIC_RELAXED);
+		if (delta > 0) {
 			__atomic_store_n(&pc->calls,
 			                 __atomic_load_n(&pc->calls, __ATOMIC_RELAXED) + 1,
 			                 __ATOMIC_RELAXED);
+			if (now > __atomic_load_n(&pc->maxinuse, __ATOMIC_RELAXED))
+				__atomic_store_n(&pc->maxinuse, now, __ATOMIC_RELAXED);
+		}
 		return;
 	}
-	__atomic_add_fetch(&c->inuse, delta, __ATOMIC_RELAXED);
+	kmb__atomic_max_i64(&c->maxinuse, __atomic_add_fetch(&c->inuse, delta, __ATOMIC_RELAXED));
 	if (delta > 0)
 		__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+}
+
+void kmb__cache_failed(struct kmem_cache *c)
+{
+	__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+}
+
+void kmem_cache_stats(const struct kmem_cache *c, struct kmb_cache_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return;
+	out->inuse = __atomic_load_n(&c->inuse, __ATOMIC_RELAXED);
+	out->maxinuse = __atomic_load_n(&c->maxinuse, __ATOMIC_RELAXED);
+	out->calls = __atomic_load_n(&c->calls, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < KMB_MAX_CPUS; i++) {
+		out->inuse += __atomic_load_n(&c->pcpu[i].inuse, __ATOMIC_RELAXED);
+		out->maxinuse += __atomic_load_n(&c->pcpu[i].maxinuse, __ATOMIC_RELAXED);
+		out->calls += __atomic_load_n(&c->pcpu[i].calls, __ATOMIC_RELAXED);
+	}
+	if (out->maxinuse < out->inuse)
+		out->maxinuse = out->inuse;
+	out->failed = __atomic_load_n(&c->failed, __ATOMIC_RELAXED);
+	out->objsize = c->objsize;
+	out->usable = __atomic_load_n(&c->usable, __ATOMIC_RELAXED);
+	if (out->usable == 0)
+		out->usable = c->cd.size;
 }
 
 /* kmem_cache_alloc; *usable as kmb__alloc_fast's (internal.h): 0 off the fast path. */

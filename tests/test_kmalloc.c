@@ -206,6 +206,52 @@ KMB_TEST(nowait_returns_null_when_memory_is_short)
 	shutdown_ok();
 }
 
+/* kmem_cache_stats: objects in use, their high-water mark, requests and failures, one
+ * thread unattached, then attached (per-CPU counts). */
+KMB_TEST(kmem_cache_stats_count_objects_and_failures)
+{
+	enum { N = 1 << 20 };
+	void **v = calloc(N, sizeof(*v));
+	struct kmb_cache_stats s;
+	struct kmem_cache *c;
+	size_t n = 0;
+
+	ASSERT_NOT_NULL(v);
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	ASSERT_NOT_NULL(c = kmem_cache_create("stats_obj", 100, 0, 0));
+	for (int i = 0; i < 5; i++)
+		ASSERT_NOT_NULL(v[n++] = kmem_cache_alloc(c, M_WAITOK));
+	kmem_cache_free(c, v[--n]);
+	kmem_cache_free(c, v[--n]);
+	ASSERT_NOT_NULL(v[n++] = kmem_cache_alloc(c, M_WAITOK));
+	kmem_cache_stats(c, &s);
+	ASSERT_EQ_I(s.inuse, 4);
+	ASSERT_EQ_I(s.maxinuse, 5);
+	ASSERT_EQ_U(s.calls, 6);
+	ASSERT_EQ_U(s.failed, 0);
+	ASSERT_EQ_U(s.objsize, 100);
+	ASSERT_EQ_U(s.usable, kmalloc_usable_size(v[0]));
+	ASSERT_EQ_I(kmb_thread_attach("stats", 0), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_NOT_NULL(v[n++] = kmem_cache_alloc(c, M_WAITOK));
+	kmem_cache_free(c, v[--n]);
+	kmem_cache_stats(c, &s);
+	ASSERT_EQ_I(s.inuse, 6);
+	ASSERT_EQ_I(s.maxinuse, 5 + 3); /* the shared count's peak and this CPU's */
+	while (n < N && (v[n] = kmem_cache_alloc(c, M_NOWAIT)) != NULL)
+		n++;
+	ASSERT_CMP_U(n, <, N);
+	kmem_cache_stats(c, &s);
+	ASSERT_EQ_U(s.failed, 1);
+	ASSERT_EQ_I(s.inuse, (int64_t)n);
+	while (n > 0)
+		kmem_cache_free(c, v[--n]);
+	kmb_thread_detach();
+	kmem_cache_destroy(c);
+	free(v);
+	shutdown_ok();
+}
+
 KMB_TEST(impossible_request_panics_unless_failok)
 {
 	struct kmb_type_stats s;

@@ -303,6 +303,37 @@ KMB_TEST(report_findings_from_data)
 	tmp_cleanup();
 }
 
+/* vmstat -m pivoted: types and kmem_caches of the first workload, one column per backend,
+ * ordered by the largest high-water mark, failures in the cell, '-' where unused. */
+KMB_TEST(report_vmstat_is_one_table_of_types_and_caches)
+{
+	const char *dir = tmp_dir();
+	char err[512], sub[300], *md;
+
+	put_file(dir, "run.json", fixture_run);
+	put_file(dir, "summary.csv", fixture_summary);
+	snprintf(sub, sizeof(sub), "%s/replay", dir);
+	ASSERT_EQ_I(mkdir(sub, 0755), 0);
+	put_file(dir, "replay/fast-w-r1.json",
+	         "{\"types\": [{\"type\": \"M_TEMP\", \"high_use\": 4096, \"requests\": 7, "
+	         "\"failed\": 0}],\n \"caches\": [{\"cache\": \"dentry\", \"high_use\": "
+	         "2097152, \"requests\": 100, \"failed\": 0}]}\n");
+	/* slow's first repetition failed before its JSON: the second one is read */
+	put_file(dir, "replay/slow-w-r2.json",
+	         "{\"types\": [{\"type\": \"M_TEMP\", \"high_use\": 8192, \"requests\": 5, "
+	         "\"failed\": 2}, {\"type\": \"M_DEVBUF\", \"high_use\": 512, "
+	         "\"requests\": 1, \"failed\": 0}]}\n");
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "malloc types (call sites; 2 in all) and kmem\\_caches (1): the 3 ");
+	ASSERT_CONTAINS(md, "| Type | Kind | Requests (allocations) | fast | slow |");
+	ASSERT_CONTAINS(md, "| dentry | kmem\\_cache | 100 | 2.00 MiB | - |\n"
+	                    "| M\\_TEMP | malloc type | 7 | 4.0 KiB | 8.0 KiB, 2 failed |\n"
+	                    "| M\\_DEVBUF | malloc type | 1 | - | 512 B |");
+	free(md);
+	tmp_cleanup();
+}
+
 KMB_TEST(report_of_an_empty_interrupted_run)
 {
 	const char *dir = tmp_dir();
