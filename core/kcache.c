@@ -23,9 +23,11 @@
  *    keeps its own high-water mark and the cache's is their sum with that of the shared
  *    count: exact when one thread allocates, an upper bound when several do (the CPUs'
  *    peaks need not coincide).  One compare per allocation, on the CPU's own line.
+ *    kmem_cache_info() is its slabtop line, from a native cache's backend (cache_info).
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +257,18 @@ void kmem_cache_stats(const struct kmem_cache *c, struct kmb_cache_stats *out)
 	out->usable = __atomic_load_n(&c->usable, __ATOMIC_RELAXED);
 	if (out->usable == 0)
 		out->usable = c->cd.size;
+}
+
+int kmem_cache_info(const struct kmem_cache *c, struct kmb_cache_info *out)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	memset(out, 0, sizeof(*out));
+	if (c == NULL || !kmb__sys.booted)
+		return -EINVAL;
+	if (!c->native || be->ops->cache_info == NULL)
+		return -ENOTSUP;
+	return be->ops->cache_info(be, (struct kmb_cache_desc *)&c->cd, out);
 }
 
 /* kmem_cache_alloc; *usable as kmb__alloc_fast's (internal.h): 0 off the fast path. */

@@ -156,8 +156,93 @@ out:
 	free(align);
 }
 
+/*
+ * slabtop, for each backend that keeps its caches in slabs (kmem_cache_info: the replay
+ * JSON's "slabinfo" of a cache): the caches of the first workload, the VMSTAT_TOP with the
+ * most memory in their slabs, at the end of the same repetition as vmstat -m.
+ */
+static double slab_bytes(const struct kmb_jv *c)
+{
+	const struct kmb_jv *si = kmb_jv_get(c, "slabinfo");
+
+	return kmb_jv_num(si, "total_slabs", 0) * kmb_jv_num(si, "pages_per_slab", 0);
+}
+
+static int cmp_slab_bytes(const void *x, const void *y)
+{
+	double a = slab_bytes(*(const struct kmb_jv *const *)x),
+	       b = slab_bytes(*(const struct kmb_jv *const *)y);
+
+	if (a != b)
+		return (a < b) - (a > b);
+	return strcmp(kmb_jv_str(*(const struct kmb_jv *const *)x, "cache", ""),
+	              kmb_jv_str(*(const struct kmb_jv *const *)y, "cache", ""));
+}
+
+static void slabtop_rows(struct kmb_rtable *t, const struct kmb_jv **c, size_t n)
+{
+	char x[32];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct kmb_jv *si = kmb_jv_get(c[i], "slabinfo");
+		double act = kmb_jv_num(si, "active_objs", 0),
+		       tot = kmb_jv_num(si, "total_objs", 0);
+
+		kmb_rtable_cell(t, "%s", kmb_jv_str(c[i], "cache", "?"));
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, act));
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, tot));
+		kmb_rtable_cell(t, "%.0f%%", tot > 0 ? 100 * act / tot : 0);
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, kmb_jv_num(si, "active_slabs", 0)));
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, kmb_jv_num(si, "total_slabs", 0)));
+		kmb_rtable_cell(t, "%.0f", kmb_jv_num(si, "objs_per_slab", 0));
+		kmb_rtable_cell(t, "%.0f", kmb_jv_num(si, "pages_per_slab", 0));
+		kmb_rtable_cell(t, "%s", kmb_rf_bytes(x, kmb_jv_num(c[i], "object_size", NAN)));
+		kmb_rtable_cell(t, "%s", kmb_rf_bytes(x, slab_bytes(c[i]) * 4096));
+	}
+}
+
+static void slabtop_backend(struct kmb_report *r, unsigned b, bool *any)
+{
+	const struct kmb_jv *caches, **c = NULL;
+	struct kmb_jv j;
+	size_t n = 0;
+
+	if (cell_json(r, b, 0, &j) != 0)
+		return;
+	caches = kmb_jv_get(&j, "caches");
+	if (caches && caches->type == KMB_JV_ARR && (c = calloc(caches->n + 1, sizeof(*c))))
+		for (size_t i = 0; i < caches->n; i++)
+			if (kmb_jv_get(&caches->kid[i], "slabinfo"))
+				c[n++] = &caches->kid[i];
+	if (n > 0) {
+		if (!*any)
+			kmb_rdoc_para(
+			        &r->d,
+			        "slabtop (Linux slabinfo) of each backend that keeps its "
+			        "kmem_caches in slabs, at the same moment: the %d caches with "
+			        "the most memory in slabs. Objects allocated from the slabs "
+			        "include those cached in per-CPU layers (magazines), as Linux "
+			        "counts them; Use is allocated over all object slots; Slab "
+			        "memory is slabs x pages per slab x 4 KiB.",
+			        VMSTAT_TOP);
+		*any = true;
+		qsort(c, n, sizeof(*c), cmp_slab_bytes);
+		kmb_rdoc_heading(&r->d, 3, "slabtop: %s (%zu caches)", r->b[b], n);
+		slabtop_rows(kmb_rdoc_table(&r->d,
+		                            "Cache|Objects allocated (count)|Object slots (count)|"
+		                            "Use (%)|Slabs in use (count)|Slabs (count)|"
+		                            "Objects per slab (count)|Pages per slab (4 KiB)|"
+		                            "Object size (bytes)|Slab memory (bytes)",
+		                            "lrrrrrrrrr"),
+		             c, n < VMSTAT_TOP ? n : VMSTAT_TOP);
+	}
+	free(c);
+	kmb_jv_free(&j);
+}
+
 void kmb_report_vmstat(struct kmb_report *r)
 {
+	bool any_slabs = false;
 	struct vm_pivot v = {NULL, 0, 0, r->nb};
 	size_t ntypes = 0, ncaches = 0;
 
@@ -190,6 +275,8 @@ void kmb_report_vmstat(struct kmb_report *r)
 	              v.n < VMSTAT_TOP ? v.n : VMSTAT_TOP);
 	if (v.n > 0)
 		vm_table(r, &v);
+	for (unsigned b = 0; b < r->nb; b++)
+		slabtop_backend(r, b, &any_slabs);
 	for (size_t i = 0; i < v.n; i++) {
 		free(v.rows[i].high);
 		free(v.rows[i].failed);

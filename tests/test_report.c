@@ -317,7 +317,9 @@ KMB_TEST(report_vmstat_is_one_table_of_types_and_caches)
 	put_file(dir, "replay/fast-w-r1.json",
 	         "{\"types\": [{\"type\": \"M_TEMP\", \"high_use\": 4096, \"requests\": 7, "
 	         "\"failed\": 0}],\n \"caches\": [{\"cache\": \"dentry\", \"high_use\": "
-	         "2097152, \"requests\": 100, \"failed\": 0}]}\n");
+	         "2097152, \"requests\": 100, \"failed\": 0, \"object_size\": 192,\n"
+	         " \"slabinfo\": {\"active_objs\": 150, \"total_objs\": 200, \"active_slabs\": 9, "
+	         "\"total_slabs\": 10, \"objs_per_slab\": 21, \"pages_per_slab\": 1}}]}\n");
 	/* slow's first repetition failed before its JSON: the second one is read */
 	put_file(dir, "replay/slow-w-r2.json",
 	         "{\"types\": [{\"type\": \"M_TEMP\", \"high_use\": 8192, \"requests\": 5, "
@@ -330,6 +332,10 @@ KMB_TEST(report_vmstat_is_one_table_of_types_and_caches)
 	ASSERT_CONTAINS(md, "| dentry | kmem\\_cache | 100 | 2.00 MiB | - |\n"
 	                    "| M\\_TEMP | malloc type | 7 | 4.0 KiB | 8.0 KiB, 2 failed |\n"
 	                    "| M\\_DEVBUF | malloc type | 1 | - | 512 B |");
+	/* slabtop: only fast keeps its caches in slabs */
+	ASSERT_CONTAINS(md, "### slabtop: fast (1 caches)");
+	ASSERT_TRUE(strstr(md, "slabtop: slow") == NULL);
+	ASSERT_CONTAINS(md, "| dentry | 150 | 200 | 75% | 9 | 10 | 21 | 1 | 192 B | 40.0 KiB |");
 	free(md);
 	tmp_cleanup();
 }

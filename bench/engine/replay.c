@@ -1152,6 +1152,7 @@ static void collect_caches(struct replay *rp)
 		kmem_cache_stats(rp->caches[i], &c->s);
 		if (c->s.calls == 0 && c->s.failed == 0)
 			continue;
+		c->has_info = kmem_cache_info(rp->caches[i], &c->info) == 0;
 		snprintf(c->name, sizeof(c->name), "%s", kmem_cache_name(rp->caches[i]));
 		r->ncaches++;
 	}
