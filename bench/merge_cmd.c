@@ -17,10 +17,8 @@
  *    the jobs summed, and complete only if every shard was.  Then the run is rebuilt from
  *    the replay JSON as `kmbench plot` rebuilds a killed run (run_rebuild.c, merged mode):
  *    summary.csv, repetitions.csv, the figures and the pictures of memory, and the report.
- *    The latency plot is redrawn from the .hgrm files and the footprint plot from the
- *    samples.csv files; the size-class plot needs the cells' size-class histograms, of
- *    which sizeclass.csv keeps three percentiles: a merged directory has that file but
- *    not the plot.
+ *    Every plot is redrawn: latency from the .hgrm files, size classes from sizeclass.csv
+ *    (the p99 it draws), footprint from the samples.csv files (run_plots.c, run_rebuild.c).
  */
 #include "run.h"
 
@@ -42,8 +40,8 @@ static const char merge_usage[] =
         "with the same settings and --seed) into OUT, a results directory whose summary,\n"
         "figures and report are those of the whole run.\n"
         "  -o, --out OUT   the merged directory (must not exist, or be empty)\n"
-        "The size-class plot is not redrawn (sizeclass.csv, merged, keeps three\n"
-        "percentiles of its histograms); every other plot is.\n";
+        "Every plot is redrawn from the shards' files (replay JSON, .hgrm, samples,\n"
+        "sizeclass.csv, frames).\n";
 
 static const char *const same_keys[] = {"kmbench_version", "git_commit",  "seed",
                                         "quick",           "repetitions", "ops_per_repetition",

@@ -158,6 +158,14 @@ static void latency_series_hgrm(const struct run *r, struct arena *a, const stru
 	s->n = n;
 }
 
+static bool any_file(const struct run *r, const char *name)
+{
+	char path[4800];
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+	return access(path, R_OK) == 0;
+}
+
 static bool any_hgrm(const struct run *r)
 {
 	char path[4800];
@@ -248,36 +256,102 @@ static const char *size_xtics(void)
 	return sizeclass_xtics;
 }
 
+/*
+ * p99 latency of each backend, workload and size class at the base thread count, alloc
+ * and free: v[((b * nwl + w) * KMB_SIZE_CLASSES + k) * 2 + free], NAN where the class saw
+ * nothing.  From the cells' merged histograms, or in a rebuilt run (kmbench merge) from
+ * sizeclass.csv, which the run wrote from the same histograms.
+ */
+static size_t p99_at(const struct run *r, unsigned b, unsigned w, unsigned k, bool alloc)
+{
+	return (((size_t)b * r->nwl + w) * KMB_SIZE_CLASSES + k) * 2 + !alloc;
+}
+
+static void p99_from_csv(struct run *r, double *v)
+{
+	char path[4200];
+	struct kmb_csv c;
+
+	snprintf(path, sizeof(path), "%s/sizeclass.csv", r->dir);
+	if (kmb_csv_load(path, &c) != 0)
+		return;
+	for (size_t i = 1; i < c.nrows; i++) {
+		double k = kmb_csv_num(&c, i, "class"), t = kmb_csv_num(&c, i, "threads");
+
+		if (!(k >= 0 && k < KMB_SIZE_CLASSES) || t != r->threads[0])
+			continue;
+		for (unsigned b = 0; b < r->nbackends; b++)
+			for (unsigned w = 0; w < r->nwl; w++)
+				if (strcmp(kmb_csv_get(&c, i, "backend"), r->backends[b]) == 0 &&
+				    strcmp(kmb_csv_get(&c, i, "workload"), r->wl[w].name) == 0) {
+					v[p99_at(r, b, w, (unsigned)k, true)] =
+					        kmb_csv_num(&c, i, "alloc_count") > 0
+					                ? kmb_csv_num(&c, i, "alloc_p99_ns")
+					                : NAN;
+					v[p99_at(r, b, w, (unsigned)k, false)] =
+					        kmb_csv_num(&c, i, "free_count") > 0
+					                ? kmb_csv_num(&c, i, "free_p99_ns")
+					                : NAN;
+				}
+	}
+	kmb_csv_free(&c);
+}
+
+static double *class_p99(struct run *r, struct arena *a)
+{
+	size_t n = (size_t)r->nbackends * r->nwl * KMB_SIZE_CLASSES * 2;
+	double *v = dbl(a, n);
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = NAN;
+	if (v && r->rebuilt) {
+		p99_from_csv(r, v);
+		return v;
+	}
+	for (unsigned b = 0; v && b < r->nbackends; b++)
+		for (unsigned w = 0; w < r->nwl; w++) {
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
+
+			for (unsigned k = 0; c->nok && k < KMB_SIZE_CLASSES; k++) {
+				if (c->size_alloc[k].count)
+					v[p99_at(r, b, w, k, true)] =
+					        (double)kmb_hist_percentile(&c->size_alloc[k], 99);
+				if (c->size_free[k].count)
+					v[p99_at(r, b, w, k, false)] =
+					        (double)kmb_hist_percentile(&c->size_free[k], 99);
+			}
+		}
+	return v;
+}
+
 /* The x range of a workload's size classes (every backend, alloc and free). */
-static void class_range(struct run *r, unsigned w, char *buf, size_t len)
+static void class_range(struct run *r, const double *v, unsigned w, char *buf, size_t len)
 {
 	unsigned lo = KMB_SIZE_CLASSES, hi = 0;
 
-	for (unsigned b = 0; b < r->nbackends; b++) {
-		const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
-
-		for (unsigned k = 0; c->nok && k < KMB_SIZE_CLASSES; k++)
-			if (c->size_alloc[k].count + c->size_free[k].count) {
+	for (unsigned b = 0; b < r->nbackends; b++)
+		for (unsigned k = 0; k < KMB_SIZE_CLASSES; k++)
+			if (!isnan(v[p99_at(r, b, w, k, true)]) ||
+			    !isnan(v[p99_at(r, b, w, k, false)])) {
 				lo = k < lo ? k : lo;
 				hi = k > hi ? k : hi;
 			}
-	}
 	if (lo > hi)
 		lo = hi = 0;
 	snprintf(buf, len, "set xrange [%.1f:%.1f]\nset ytics %s", lo - 0.3, hi + 0.3,
 	         kmb_fig_latency_ytics);
 }
 
-static void size_series(struct arena *a, const struct kmb_hist *h, double pct,
-                        struct kmb_fig_series *s)
+static void size_series(struct run *r, struct arena *a, const double *v, unsigned b, unsigned w,
+                        bool alloc, struct kmb_fig_series *s)
 {
 	double *x = dbl(a, KMB_SIZE_CLASSES), *y = dbl(a, KMB_SIZE_CLASSES);
 	size_t n = 0;
 
 	for (unsigned k = 0; x && y && k < KMB_SIZE_CLASSES; k++)
-		if (h[k].count > 0) {
+		if (!isnan(v[p99_at(r, b, w, k, alloc)])) {
 			x[n] = k;
-			y[n++] = (double)kmb_hist_percentile(&h[k], pct);
+			y[n++] = v[p99_at(r, b, w, k, alloc)];
 		}
 	s->x = x;
 	s->y = y;
@@ -290,6 +364,7 @@ static int plot_sizeclass(struct run *r, struct arena *a, bool *said)
 	struct kmb_fig_panel *p = calloc(np, sizeof(*p));
 	struct kmb_fig_series *s = calloc(np * per, sizeof(*s));
 	char(*title)[160] = calloc(np, sizeof(*title)), (*xr)[320] = calloc(r->nwl, sizeof(*xr));
+	double *v = class_p99(r, a);
 	struct kmb_fig f = {"sizeclass",
 	                    "p99 latency by requested size (bytes, upper bound of the class; "
 	                    "p50 and p99.9 in sizeclass.csv)",
@@ -301,26 +376,22 @@ static int plot_sizeclass(struct run *r, struct arena *a, bool *said)
 	                    np};
 	int rc = 1;
 
-	for (size_t i = 0; p && s && title && xr && i < np; i++) {
+	for (size_t i = 0; p && s && title && xr && v && i < np; i++) {
 		unsigned w = (unsigned)(i / 2);
 		bool alloc = i % 2 == 0;
 
 		snprintf(title[i], sizeof(title[i]), "%s: %s, p99", r->wl[w].name,
 		         alloc ? "alloc" : "free");
-		class_range(r, w, xr[w], sizeof(xr[w]));
+		class_range(r, v, w, xr[w], sizeof(xr[w]));
 		p[i] = (struct kmb_fig_panel){
 		        title[i], "requested size (bytes)", "latency",   false, true, size_xtics(),
 		        xr[w],    KMB_FIG_KEY_OUTSIDE,      s + i * per, per};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
-
 			s[i * per + b] = backend_series(r, b, KMB_FIG_LINESPOINTS);
-			if (c->nok)
-				size_series(a, alloc ? c->size_alloc : c->size_free, 99,
-				            &s[i * per + b]);
+			size_series(r, a, v, b, w, alloc, &s[i * per + b]);
 		}
 	}
-	if (p && s && title && xr)
+	if (p && s && title && xr && v)
 		rc = draw(r, &f, said);
 	free(p);
 	free(s);
@@ -685,7 +756,7 @@ int kmb_run_write_plots(struct run *r)
 		rc |= plot_latency(r, a, &said);
 		arena_free(a);
 	}
-	if (!r->rebuilt) { /* sizeclass.csv holds three percentiles, not the histograms */
+	if (!r->rebuilt || any_file(r, "sizeclass.csv")) {
 		rc |= plot_sizeclass(r, a, &said);
 		arena_free(a);
 	}

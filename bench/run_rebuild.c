@@ -13,9 +13,8 @@
  *    done and failed are the larger of run.json's figure and the files'.
  * 3. summary.csv, repetitions.csv and the figures built from them; footprint from each
  *    cell's <cell>.samples.csv where the run wrote it (at its end: a killed run has none);
- *    latency from each cell's .hgrm files (run_plots.c); size classes are skipped, whose
- *    histograms sizeclass.csv summarises as percentiles, and so is the picture of memory
- *    (but see merge below).
+ *    latency from each cell's .hgrm files and size classes from sizeclass.csv where the run
+ *    wrote them (run_plots.c); the picture of memory is skipped (but see merge below).
  * 4. run.json as it was, but "complete": false, the true counts and the reason "killed
  *    after N of M jobs", and the tags of the scripts now present (results/script_tag.c).
  *

@@ -895,7 +895,8 @@ shard_merge)
 		[ "$(grep "\"$k\"" "$one/run.json")" = "$(grep "\"$k\"" "$TMP/merged/run.json")" ] ||
 			fail "trace fact $k differs"
 	done
-	for f in report.md report.html frag.png scaling.png frames-exhaust.png replay/slab-exhaust-r2.json; do
+	for f in report.md report.html latency.png sizeclass.png footprint.png frag.png scaling.png \
+		frames-exhaust.png frames-linux-3.6-boot.png replay/slab-exhaust-r2.json; do
 		[ -s "$TMP/merged/$f" ] || fail "merged directory lacks $f"
 	done
 	# refused: a shard of another seed, a missing shard, a shard twice, no shard, a used OUT
