@@ -221,6 +221,18 @@ run_quick)
 	head -c 8 "$d/latency.png" | od -An -tx1 | grep -q "89 50 4e 47" || fail "latency.png is not a PNG"
 	# throughput from the untimed replay, the timed one's kept beside it
 	has "$d/replay/buddy-linux-3.6-boot-r1.json" '"timed_ops_per_sec"'
+	# one colour and dash per backend by its position, baselines dashed (run_plots.c);
+	# the picture of a 1 MiB trace in 64 MiB zoomed, and said (run_frames.c)
+	has "$d/latency.gp" "dt 2 lc rgb '#f3c300' title 'libc'"
+	has "$d/latency.gp" "dt 1 lc rgb '#c2b280' title 'buddy'"
+	has "$d/footprint.gp" "dt 1 lc rgb '#c2b280' title 'buddy'"
+	has "$d/latency.gp" "set ytics ('1 ns' 1, "
+	has "$d/frames-linux-3.6-boot.gp" "zoomed to frames 0-[0-9]* of 16384"
+	has "$d/frames-exhaust.gp" "all 8192 frames"
+	# vmstat -m: one table, kmem_caches included; slabtop of slab
+	has "$d/report.md" "| Type | Kind | Requests (allocations) | libc | mimalloc |"
+	has "$d/report.md" "| kmem\\\\_cache |"
+	has "$d/report.md" "### slabtop: slab ("
 	# a second run never overwrites the first
 	expect_exit 0 "$KMB" run --quick --repetitions 1 --backends buddy --out "$TMP/runs" --seed 7
 	[ "$(ls -d "$TMP"/runs/*/ | wc -l)" = 2 ] || fail "second run reused a directory"
