@@ -39,5 +39,6 @@ int kmb_cmd_trace_gen(int argc, char **argv);
 int kmb_cmd_list(int argc, char **argv);
 int kmb_cmd_plot(int argc, char **argv);    /* bench/plot_cmd.c: re-render a results dir */
 int kmb_cmd_compare(int argc, char **argv); /* bench/compare_cmd.c: two runs, Mann-Whitney */
+int kmb_cmd_merge(int argc, char **argv);   /* bench/merge_cmd.c: the shards of a run */
 
 #endif /* KMB_BENCH_BENCH_H */

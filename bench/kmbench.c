@@ -30,6 +30,7 @@ static const struct {
         {"plot", kmb_cmd_plot, "re-render a results directory's plots and report"},
         {"compare", kmb_cmd_compare,
          "compare two runs (or google-benchmark files): change and Mann-Whitney U"},
+        {"merge", kmb_cmd_merge, "join the shards of a run (run --shard K/N) into one"},
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

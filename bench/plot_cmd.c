@@ -114,7 +114,7 @@ static int rebuild_if_died(const char *dir)
 	if (kmb_jv_load(path, &run, err, sizeof(err)) != 0)
 		return -1; /* the report says run.json is missing or unreadable */
 	if (kmb_run_died(&run))
-		rc = kmb_run_rebuild(dir, &run);
+		rc = kmb_run_rebuild(dir, &run, false);
 	kmb_jv_free(&run);
 	return rc;
 }

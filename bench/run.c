@@ -90,6 +90,9 @@ static const char run_usage[] =
         "                       same boot (default 1; exhaust and fdtable: 0)\n"
         "  --no-frames          skip the picture of physical memory at peak\n"
         "  --invariants         INVARIANTS on (slow; for checking, not measuring)\n"
+        "  --shard K/N          run only the K-th of N disjoint slices of the jobs (cells\n"
+        "                       i with i mod N = K-1; needs --seed); kmbench merge joins\n"
+        "                       the N directories into one run\n"
         "SIGINT/SIGTERM: the results so far are written, run.json says \"complete\": false.\n";
 
 /* ---- options ---------------------------------------------------------------------------- */
@@ -163,6 +166,22 @@ static int parse_threads(struct run *r, char *list)
 	return r->nthreads ? 0 : kmb_cli_error("run", "empty --threads");
 }
 
+/* --shard K/N, 1 <= K <= N <= 1000. */
+static int parse_shard(struct run *r, char *v)
+{
+	char *slash = strchr(v, '/');
+
+	if (slash != NULL) {
+		*slash = '\0';
+		if (kmb_parse_uint(v, 1, 1000, &r->shard_k) == 0 &&
+		    kmb_parse_uint(slash + 1, 1, 1000, &r->shard_n) == 0 &&
+		    r->shard_k <= r->shard_n)
+			return 0;
+		*slash = '/';
+	}
+	return kmb_cli_error("run", "bad --shard '%s' (K/N, 1 <= K <= N <= 1000)", v);
+}
+
 static int parse_value(struct run *r, int c, char *v)
 {
 	unsigned u;
@@ -202,10 +221,13 @@ static int parse_value(struct run *r, int c, char *v)
 		return kmb_parse_uint(v, 0, 1000, &r->warmup) != 0
 		               ? kmb_cli_error("run", "bad --warmup '%s' (0..1000)", v)
 		               : 0;
+	case 'S':
+		return parse_shard(r, v);
 	default: /* 's' */
 		if (kmb_parse_uint(v, 0, 4000000000u, &u) != 0)
 			return kmb_cli_error("run", "bad --seed '%s'", v);
 		r->seed = u;
+		r->seed_given = true;
 		return 0;
 	}
 }
@@ -236,6 +258,7 @@ static int parse(int argc, char **argv, struct run *r)
 	                                     {"warmup", required_argument, NULL, 'W'},
 	                                     {"no-frames", no_argument, NULL, 'F'},
 	                                     {"invariants", no_argument, NULL, 'I'},
+	                                     {"shard", required_argument, NULL, 'S'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;
@@ -262,6 +285,8 @@ static int parse(int argc, char **argv, struct run *r)
 	}
 	if (optind < argc)
 		return kmb_cli_error("run", "unexpected argument '%s'", argv[optind]);
+	if (r->shard_n != 0 && !r->seed_given)
+		return kmb_cli_error("run", "--shard needs --seed (every shard the same)");
 	if (r->reps == 0)
 		r->reps = r->quick ? 3 : 7;
 	if (r->target_ops == 0)
@@ -396,6 +421,12 @@ static void json_workloads(struct kmb_json *j, const struct run *r)
 static void json_options(struct kmb_json *j, const struct run *r)
 {
 	kmb_json_u64(j, "seed", r->seed);
+	if (r->shard_n != 0) {
+		kmb_json_obj_begin(j, "shard");
+		kmb_json_u64(j, "k", r->shard_k);
+		kmb_json_u64(j, "n", r->shard_n);
+		kmb_json_obj_end(j);
+	}
 	kmb_json_dbl(j, "idle_cpus_at_start", r->idle_cpus);
 	kmb_json_str(j, "idle_cpus_method",
 	             "/proc/stat idle + iowait share over 250 ms before the first job, times the "

@@ -75,7 +75,10 @@ struct run_frames {
 	uint64_t peak_op; /* plan operations replayed when the snapshot was taken */
 	uint64_t count[KMB_FRAME_NKINDS];
 	double unusable_pct; /* Linux's unusable free space index at RUN_EXTFRAG_ORDER, % */
+	size_t held;         /* frames not free (and not unknown) */
+	size_t zoom;         /* the first frames that hold >= RUN_ZOOM_PCT % of them */
 };
+#define RUN_ZOOM_PCT 95
 
 struct run {
 	/* options */
@@ -91,7 +94,8 @@ struct run {
 	const char *out_root, *topology;
 	size_t mem_bytes;
 	uint64_t seed, target_ops;
-	bool quick, no_frames;
+	bool quick, no_frames, seed_given;
+	unsigned shard_k, shard_n; /* --shard K/N: the cells i with i % N == K - 1; 0/0 all */
 	int invariants;
 	int argc;
 	char **argv; /* a copy of the whole command line before parsing, argv[0] = "kmbench" */
@@ -119,8 +123,9 @@ int kmb_run_write_json(const struct run *r, const char *reason);
 /* Whether run.json (loaded) is that of a run that died before writing its records. */
 bool kmb_run_died(const struct kmb_jv *run);
 /* Rebuilds summaries, plots and run.json of dir from run.json and the replay JSON
- * present; 0, or 1 after printing why. */
-int kmb_run_rebuild(const char *dir, struct kmb_jv *run);
+ * present (merged: a directory kmbench merge assembled, pictures included); 0, or 1
+ * after printing why. */
+int kmb_run_rebuild(const char *dir, struct kmb_jv *run, bool merged);
 
 /* run_jobs.c */
 int kmb_run_load_workloads(struct run *r);
@@ -128,6 +133,7 @@ void kmb_run_free_workloads(struct run *r);
 int kmb_run_make_cells(struct run *r);
 void kmb_run_free_cells(struct run *r);
 struct run_cell *kmb_run_cell_at(struct run *r, unsigned b, unsigned w, unsigned t);
+bool kmb_run_in_shard(const struct run *r, const struct run_cell *c);
 int kmb_run_jobs(struct run *r); /* 0, or -EINTR when a signal stopped it */
 void kmb_run_signals_install(void);
 int kmb_run_interrupted(void);               /* the signal that asked to stop, or 0 */

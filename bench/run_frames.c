@@ -91,6 +91,27 @@ static unsigned image_width(size_t n)
 	return w;
 }
 
+static bool is_free(uint8_t k)
+{
+	return k == KMB_FRAME_FREE || (k >= KMB_FRAME_FREE_ORDER0 && k <= KMB_FRAME_FREE_ORDER_MAX);
+}
+
+/* held and zoom: the prefix of memory the picture shows (see plot_workload). */
+static void find_zoom(struct run_frames *fr, const uint8_t *map)
+{
+	size_t seen = 0;
+
+	fr->held = 0;
+	for (size_t i = 0; i < fr->nframes; i++)
+		fr->held += map[i] != KMB_FRAME_UNKNOWN && !is_free(map[i]);
+	fr->zoom = 0;
+	while (fr->zoom < fr->nframes && seen * 100 < fr->held * RUN_ZOOM_PCT) {
+		uint8_t k = map[fr->zoom++];
+
+		seen += k != KMB_FRAME_UNKNOWN && !is_free(k);
+	}
+}
+
 static void count_kinds(struct run_frames *fr, const uint8_t *map)
 {
 	uint64_t free_pages = 0, usable = 0;
@@ -102,9 +123,7 @@ static void count_kinds(struct run_frames *fr, const uint8_t *map)
 	for (size_t i = 0; i + blk <= fr->nframes; i += blk) {
 		size_t k = 0;
 
-		while (k < blk &&
-		       (map[i + k] == KMB_FRAME_FREE || (map[i + k] >= KMB_FRAME_FREE_ORDER0 &&
-		                                         map[i + k] <= KMB_FRAME_FREE_ORDER_MAX)))
+		while (k < blk && is_free(map[i + k]))
 			k++;
 		usable += k == blk ? blk : 0;
 	}
@@ -113,6 +132,7 @@ static void count_kinds(struct run_frames *fr, const uint8_t *map)
 		free_pages += fr->count[k];
 	fr->unusable_pct =
 	        free_pages ? 100.0 * (double)(free_pages - usable) / (double)free_pages : 0;
+	find_zoom(fr, map);
 }
 
 static int write_bin(const struct run *r, unsigned b, unsigned w, const uint8_t *map, size_t len)
@@ -180,13 +200,19 @@ static int take_one(struct run *r, unsigned b, unsigned w)
 int kmb_run_take_frames(struct run *r)
 {
 	char sub[4200];
-	size_t total = (size_t)r->nbackends * r->nwl, done = 0;
+	size_t total = 0, done = 0;
+
+	for (unsigned w = 0; w < r->nwl; w++)
+		for (unsigned b = 0; b < r->nbackends; b++)
+			total += kmb_run_in_shard(r, kmb_run_cell_at(r, b, w, 0));
 
 	snprintf(sub, sizeof(sub), "%s/frames", r->dir);
 	if (kmb_mkdir_p(sub) != 0)
 		return -EIO;
 	for (unsigned w = 0; w < r->nwl && !kmb_run_interrupted(); w++)
 		for (unsigned b = 0; b < r->nbackends && !kmb_run_interrupted(); b++) {
+			if (!kmb_run_in_shard(r, kmb_run_cell_at(r, b, w, 0)))
+				continue; /* the shard of the cell at the base thread count */
 			take_one(r, b, w);
 			if (kmb_progress_enabled())
 				fprintf(stderr, "\rpicture of memory at peak: %zu/%zu \033[K",
@@ -212,7 +238,9 @@ static int write_csv(const struct run *r)
 	snprintf(path, sizeof(path), "%s/frames.csv", r->dir);
 	if ((f = kmb_file_create(path, &kf)) == NULL)
 		return -errno;
-	fputs("backend,workload,frames,width,height,peak_op,unusable_order3_pct", f);
+	fputs("backend,workload,frames,width,height,peak_op,unusable_order3_pct,held_frames,"
+	      "zoom_frames",
+	      f);
 	for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++)
 		fprintf(f, ",%s", kmb_frame_kind_key(k));
 	fputs(",error\n", f);
@@ -223,8 +251,9 @@ static int write_csv(const struct run *r)
 			if (!fr->done)
 				continue;
 			kmb_csv_field(f, r->backends[b]);
-			fprintf(f, ",%s,%zu,%u,%u,%" PRIu64 ",%.2f", r->wl[w].name, fr->nframes,
-			        fr->width, fr->height, fr->peak_op, fr->unusable_pct);
+			fprintf(f, ",%s,%zu,%u,%u,%" PRIu64 ",%.2f,%zu,%zu", r->wl[w].name,
+			        fr->nframes, fr->width, fr->height, fr->peak_op, fr->unusable_pct,
+			        fr->held, fr->zoom);
 			for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++)
 				fprintf(f, ",%" PRIu64, fr->count[k]);
 			fputc(',', f);
@@ -234,15 +263,51 @@ static int write_csv(const struct run *r)
 	return kmb_file_commit(&kf);
 }
 
+/*
+ * The zoom: a workload of 1 MiB in 256 MiB would be a dot in a blank square, so the
+ * picture shows only the first frames of memory, as many as hold RUN_ZOOM_PCT % of the
+ * held frames of every pictured backend (vmem's page source, for one, keeps a few pages
+ * of metadata at the top of memory: those are left out), at least 64.  They are laid out
+ * afresh, width a power of two near the square root (image_width), from the start of the
+ * same .bin files; when that is more than half of memory, all of memory is shown.  The
+ * title says how much is shown.
+ */
+static void zoom_layout(const struct run *r, unsigned w, unsigned *width, unsigned *height,
+                        size_t *shown)
+{
+	size_t z = 64, full = 0;
+
+	for (unsigned b = 0; b < r->nbackends; b++) {
+		const struct run_frames *fr = &r->frames[(size_t)b * r->nwl + w];
+
+		if (!fr->done || fr->rc != 0)
+			continue;
+		z = fr->zoom > z ? fr->zoom : z;
+		full = (size_t)fr->width * fr->height;
+		*width = fr->width;
+		*height = fr->height;
+		*shown = fr->nframes;
+	}
+	if (z * 2 > *shown) /* a zoom to more than half of memory shows little more: none */
+		return;
+	if ((size_t)image_width(z) * ((z + image_width(z) - 1) / image_width(z)) > full)
+		return;
+	*width = image_width(z);
+	*height = (unsigned)((z + *width - 1) / *width);
+	*shown = (size_t)*width * *height;
+}
+
 static int plot_workload(struct run *r, unsigned w, bool *said)
 {
 	struct kmb_frames_panel p[RUN_MAX_BACKENDS];
-	char title[RUN_MAX_BACKENDS][320], file[RUN_MAX_BACKENDS][400], base[128], head[256],
+	char title[RUN_MAX_BACKENDS][320], file[RUN_MAX_BACKENDS][400], base[128], head[400],
 	        err[1024];
 	bool present[KMB_FRAME_NKINDS] = {false};
-	size_t n = 0;
+	unsigned width = 0, height = 0;
+	size_t n = 0, shown = 0, total = 0;
 	int rc;
 
+	zoom_layout(r, w, &width, &height, &shown);
 	for (unsigned b = 0; b < r->nbackends; b++) {
 		const struct run_frames *fr = &r->frames[(size_t)b * r->nwl + w];
 		char spec[300];
@@ -254,17 +319,28 @@ static int plot_workload(struct run *r, unsigned w, bool *said)
 		snprintf(file[n], sizeof(file[n]), "frames/%s-%s.bin", spec, r->wl[w].name);
 		snprintf(title[n], sizeof(title[n]), "%s (%.0f%% unusable for order 3)",
 		         r->backends[b], fr->unusable_pct);
-		p[n] = (struct kmb_frames_panel){title[n], file[n], fr->width, fr->height};
+		p[n] = (struct kmb_frames_panel){title[n], file[n], width, height};
 		for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++)
 			present[k] |= fr->count[k] > 0;
+		total = fr->nframes;
 		n++;
 	}
 	if (n == 0)
 		return 0;
 	snprintf(base, sizeof(base), "frames-%s", r->wl[w].name);
-	snprintf(head, sizeof(head),
-	         "Physical memory at peak live bytes, %s: one pixel per 4 KiB frame",
-	         r->wl[w].name);
+	if (shown < total)
+		snprintf(
+		        head, sizeof(head),
+		        "Physical memory at peak live bytes, %s: one pixel per 4 KiB frame; zoomed "
+		        "to frames 0-%zu of %zu (%.1f%% of memory, where %d%% of each backend's "
+		        "held frames are)",
+		        r->wl[w].name, shown - 1, total, 100.0 * (double)shown / (double)total,
+		        RUN_ZOOM_PCT);
+	else
+		snprintf(head, sizeof(head),
+		         "Physical memory at peak live bytes, %s: one pixel per 4 KiB frame, all "
+		         "%zu frames",
+		         r->wl[w].name, total);
 	rc = kmb_plot_frames(r->dir, base, head, p, n, present, err, sizeof(err));
 	if (rc != 0 && !*said) {
 		fprintf(stderr, "kmbench run: plot %s: %s (data and scripts kept in %s)\n", base,

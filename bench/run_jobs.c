@@ -268,6 +268,11 @@ static int cell_init(struct run *r, struct run_cell *c, unsigned b, unsigned w, 
 	return 0;
 }
 
+bool kmb_run_in_shard(const struct run *r, const struct run_cell *c)
+{
+	return r->shard_n == 0 || (size_t)(c - r->cells) % r->shard_n == r->shard_k - 1;
+}
+
 int kmb_run_make_cells(struct run *r)
 {
 	r->ncells = (size_t)r->nbackends * r->nwl * r->nthreads;
@@ -280,7 +285,9 @@ int kmb_run_make_cells(struct run *r)
 			for (unsigned t = 0; t < r->nthreads; t++)
 				if (cell_init(r, kmb_run_cell_at(r, b, w, t), b, w, t) != 0)
 					return -ENOMEM;
-	r->njobs = r->ncells * r->reps;
+	r->njobs = 0;
+	for (size_t i = 0; i < r->ncells; i++)
+		r->njobs += kmb_run_in_shard(r, &r->cells[i]) ? r->reps : 0;
 	return 0;
 }
 
@@ -476,23 +483,25 @@ static uint64_t splitmix64(uint64_t *s)
 
 int kmb_run_jobs(struct run *r)
 {
-	size_t *order = calloc(r->njobs + 1, sizeof(*order));
+	size_t all = r->ncells * r->reps, *order = calloc(all + 1, sizeof(*order));
 	uint64_t seed = r->seed;
 
 	if (order == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < r->njobs; i++)
+	for (size_t i = 0; i < all; i++)
 		order[i] = i;
-	for (size_t i = r->njobs; i > 1; i--) {
+	for (size_t i = all; i > 1; i--) { /* the whole matrix's order, shard or not */
 		size_t k = (size_t)(splitmix64(&seed) % i), t = order[i - 1];
 
 		order[i - 1] = order[k];
 		order[k] = t;
 	}
-	for (size_t i = 0; i < r->njobs && !kmb_run_interrupted(); i++) {
+	for (size_t i = 0; i < all && !kmb_run_interrupted(); i++) {
 		struct run_cell *c = &r->cells[order[i] / r->reps];
 		unsigned rep = (unsigned)(order[i] % r->reps);
 
+		if (!kmb_run_in_shard(r, c))
+			continue;
 		if (run_one(r, c, rep) != 0)
 			r->failed++;
 		r->done++;

@@ -277,6 +277,10 @@ static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 	struct kmb_spread w, cpu;
 	char a[16], b[16], cpus[24] = "-";
 
+	if (!kmb_run_in_shard(r, c)) {
+		fprintf(out, "  %-12s (in another shard)\n", r->backends[c->b]);
+		return;
+	}
 	if (c->nok == 0) {
 		fprintf(out, "  %-12s (no repetition succeeded: %.80s)\n", r->backends[c->b],
 		        c->error[0] ? c->error : "not run");

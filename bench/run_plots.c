@@ -4,11 +4,13 @@
  *   latency     per workload (rows), alloc and free (columns): latency against
  *               percentile, HdrHistogram style (x = 1/(1 - p) on a log axis: each decade
  *               one more nine), one line per backend, repetitions merged
- *   sizeclass   per workload, alloc and free: p99 (solid) and p50 (dashed) latency by
- *               requested size class, one colour per backend
- *   footprint   per workload: the footprint (pages held, data and metadata) of each
- *               backend over its last repetition, and the live requested bytes (black,
- *               dashed): the gap between them is what the allocator costs
+ *   sizeclass   per workload, alloc and free: p99 latency by requested size class, one
+ *               line per backend (p50 and p99.9 are in sizeclass.csv)
+ *   footprint   per workload, kernel designs and user-space baselines in panels of
+ *               their own (a baseline holds several times what a kernel design does): the
+ *               footprint (pages held, data and metadata) of each backend over its last
+ *               repetition, and the live requested bytes (black, dashed): the gap between
+ *               them is what the allocator costs
  *   frag        per workload, bars per backend: internal fragmentation at peak live,
  *               Johnstone & Wilson's footprint at peak live and peak footprint over peak
  *               live (as % above 1), and the external fragmentation at peak (Linux's
@@ -16,7 +18,12 @@
  *   scaling     per workload: median ops/s against replay threads, min-max bars
  *
  * Latency, size classes, footprint and fragmentation are drawn at the first --threads
- * value (the base); scaling uses them all.  One colour per backend in every figure.
+ * value (the base); scaling uses them all.
+ *
+ * One colour and dash per backend in every figure: its position in the run's backend list
+ * picks the colour (kmb_fig_color: 20 colours, then again with other dashes), and the
+ * user-space baselines are dashed, the kernel designs solid.  Latency axes are labelled
+ * in ns, us and ms.
  */
 #include "run.h"
 
@@ -24,8 +31,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "results/results.h"
+
+#include <kmbench/kmbench.h>
 
 /* Arrays of a figure, freed together. */
 struct arena {
@@ -56,6 +66,33 @@ static void arena_free(struct arena *a)
 static unsigned grid_cols(unsigned n)
 {
 	return n > 1 ? 2 : 1;
+}
+
+/*
+ * A user-space baseline: its backend (the spec up to '@' or '(') is one `kmbench list`
+ * describes as "baseline: ..." (libc, mimalloc, jemalloc, tcmalloc).  Plugins and kernel
+ * designs are not.
+ */
+static bool is_baseline(const char *spec)
+{
+	size_t len = strcspn(spec, "@(");
+
+	for (size_t i = 0; i < kmb_backend_count(); i++) {
+		const struct kmb_backend_info *bi = kmb_backend_at(i);
+
+		if (strlen(bi->name) == len && strncmp(bi->name, spec, len) == 0)
+			return strncmp(bi->summary, "baseline:", 9) == 0;
+	}
+	return false;
+}
+
+/* Backend b's series: its name, colour and dash. */
+static struct kmb_fig_series backend_series(const struct run *r, unsigned b, int style)
+{
+	return (struct kmb_fig_series){.name = r->backends[b],
+	                               .color = b,
+	                               .dashed = is_baseline(r->backends[b]),
+	                               .style = style};
 }
 
 /* Draw; on failure say why once per run (a missing gnuplot fails every figure alike). */
@@ -90,10 +127,69 @@ static void latency_series(struct arena *a, const struct kmb_hist *h, struct kmb
 	s->n = s->x && s->y ? n : 0;
 }
 
+/*
+ * A rebuilt run (kmbench plot of a killed run, kmbench merge) has no histograms in memory,
+ * but the run wrote each cell's as <cell>.{alloc,free}.hgrm, whose rows are the points
+ * latency_series draws: value, percentile (0..1), count, 1/(1-percentile).  The 100% row
+ * and the comments are left out.
+ */
+static void latency_series_hgrm(const struct run *r, struct arena *a, const struct run_cell *c,
+                                bool alloc, struct kmb_fig_series *s)
+{
+	char path[4800], line[256];
+	size_t n = 0, cap = 1024;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.%s.hgrm", r->dir, c->name, alloc ? "alloc" : "free");
+	s->x = dbl(a, cap);
+	s->y = dbl(a, cap);
+	s->n = 0;
+	if (s->x == NULL || s->y == NULL || (f = fopen(path, "r")) == NULL)
+		return;
+	while (n < cap && fgets(line, sizeof(line), f)) {
+		double v, p, count, inv;
+
+		if (sscanf(line, "%lf %lf %lf %lf", &v, &p, &count, &inv) == 4 && p >= 0 && p < 1) {
+			((double *)s->x)[n] = 1.0 / (1.0 - p);
+			((double *)s->y)[n++] = v;
+		}
+	}
+	fclose(f);
+	s->n = n;
+}
+
+static bool any_file(const struct run *r, const char *name)
+{
+	char path[4800];
+
+	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
+	return access(path, R_OK) == 0;
+}
+
+static bool any_hgrm(const struct run *r)
+{
+	char path[4800];
+
+	for (size_t i = 0; i < r->ncells; i++) {
+		snprintf(path, sizeof(path), "%s/%s.alloc.hgrm", r->dir, r->cells[i].name);
+		if (access(path, R_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* gnuplot reads tic labels as formats: %% is a percent sign. */
-static const char latency_xtics[] =
-        "('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000, "
-        "'99.9999%%' 1000000)";
+static const char latency_xtics[] = "font ',8' ('50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, "
+                                    "'99.99%%' 10000, '99.999%%' 100000, "
+                                    "'99.9999%%' 1000000)";
+
+static char latency_extra[256];
+
+static const char *latency_ytics(void)
+{
+	snprintf(latency_extra, sizeof(latency_extra), "set ytics %s", kmb_fig_latency_ytics);
+	return latency_extra;
+}
 
 static int plot_latency(struct run *r, struct arena *a, bool *said)
 {
@@ -114,20 +210,22 @@ static int plot_latency(struct run *r, struct arena *a, bool *said)
 		         alloc ? "alloc" : "free", r->threads[0], r->threads[0] == 1 ? "" : "s");
 		p[i] = (struct kmb_fig_panel){title[i],
 		                              "percentile",
-		                              "latency (ns)",
+		                              "latency",
 		                              true,
 		                              true,
 		                              latency_xtics,
-		                              NULL,
-		                              KMB_FIG_KEY_INSIDE,
+		                              latency_ytics(),
+		                              KMB_FIG_KEY_OUTSIDE,
 		                              s + (size_t)i * r->nbackends,
 		                              r->nbackends};
 		for (unsigned b = 0; b < r->nbackends; b++) {
 			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
 			struct kmb_fig_series *x = &s[(size_t)i * r->nbackends + b];
 
-			*x = (struct kmb_fig_series){.name = r->backends[b], .color = b};
-			if (c->nok)
+			*x = backend_series(r, b, KMB_FIG_LINES);
+			if (c->nok && r->rebuilt)
+				latency_series_hgrm(r, a, c, alloc, x);
+			else if (c->nok)
 				latency_series(a, alloc ? &c->alloc : &c->free, x);
 		}
 	}
@@ -158,35 +256,102 @@ static const char *size_xtics(void)
 	return sizeclass_xtics;
 }
 
+/*
+ * p99 latency of each backend, workload and size class at the base thread count, alloc
+ * and free: v[((b * nwl + w) * KMB_SIZE_CLASSES + k) * 2 + free], NAN where the class saw
+ * nothing.  From the cells' merged histograms, or in a rebuilt run (kmbench merge) from
+ * sizeclass.csv, which the run wrote from the same histograms.
+ */
+static size_t p99_at(const struct run *r, unsigned b, unsigned w, unsigned k, bool alloc)
+{
+	return (((size_t)b * r->nwl + w) * KMB_SIZE_CLASSES + k) * 2 + !alloc;
+}
+
+static void p99_from_csv(struct run *r, double *v)
+{
+	char path[4200];
+	struct kmb_csv c;
+
+	snprintf(path, sizeof(path), "%s/sizeclass.csv", r->dir);
+	if (kmb_csv_load(path, &c) != 0)
+		return;
+	for (size_t i = 1; i < c.nrows; i++) {
+		double k = kmb_csv_num(&c, i, "class"), t = kmb_csv_num(&c, i, "threads");
+
+		if (!(k >= 0 && k < KMB_SIZE_CLASSES) || t != r->threads[0])
+			continue;
+		for (unsigned b = 0; b < r->nbackends; b++)
+			for (unsigned w = 0; w < r->nwl; w++)
+				if (strcmp(kmb_csv_get(&c, i, "backend"), r->backends[b]) == 0 &&
+				    strcmp(kmb_csv_get(&c, i, "workload"), r->wl[w].name) == 0) {
+					v[p99_at(r, b, w, (unsigned)k, true)] =
+					        kmb_csv_num(&c, i, "alloc_count") > 0
+					                ? kmb_csv_num(&c, i, "alloc_p99_ns")
+					                : NAN;
+					v[p99_at(r, b, w, (unsigned)k, false)] =
+					        kmb_csv_num(&c, i, "free_count") > 0
+					                ? kmb_csv_num(&c, i, "free_p99_ns")
+					                : NAN;
+				}
+	}
+	kmb_csv_free(&c);
+}
+
+static double *class_p99(struct run *r, struct arena *a)
+{
+	size_t n = (size_t)r->nbackends * r->nwl * KMB_SIZE_CLASSES * 2;
+	double *v = dbl(a, n);
+
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = NAN;
+	if (v && r->rebuilt) {
+		p99_from_csv(r, v);
+		return v;
+	}
+	for (unsigned b = 0; v && b < r->nbackends; b++)
+		for (unsigned w = 0; w < r->nwl; w++) {
+			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
+
+			for (unsigned k = 0; c->nok && k < KMB_SIZE_CLASSES; k++) {
+				if (c->size_alloc[k].count)
+					v[p99_at(r, b, w, k, true)] =
+					        (double)kmb_hist_percentile(&c->size_alloc[k], 99);
+				if (c->size_free[k].count)
+					v[p99_at(r, b, w, k, false)] =
+					        (double)kmb_hist_percentile(&c->size_free[k], 99);
+			}
+		}
+	return v;
+}
+
 /* The x range of a workload's size classes (every backend, alloc and free). */
-static void class_range(struct run *r, unsigned w, char *buf, size_t len)
+static void class_range(struct run *r, const double *v, unsigned w, char *buf, size_t len)
 {
 	unsigned lo = KMB_SIZE_CLASSES, hi = 0;
 
-	for (unsigned b = 0; b < r->nbackends; b++) {
-		const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
-
-		for (unsigned k = 0; c->nok && k < KMB_SIZE_CLASSES; k++)
-			if (c->size_alloc[k].count + c->size_free[k].count) {
+	for (unsigned b = 0; b < r->nbackends; b++)
+		for (unsigned k = 0; k < KMB_SIZE_CLASSES; k++)
+			if (!isnan(v[p99_at(r, b, w, k, true)]) ||
+			    !isnan(v[p99_at(r, b, w, k, false)])) {
 				lo = k < lo ? k : lo;
 				hi = k > hi ? k : hi;
 			}
-	}
 	if (lo > hi)
 		lo = hi = 0;
-	snprintf(buf, len, "set xrange [%.1f:%.1f]", lo - 0.3, hi + 0.3);
+	snprintf(buf, len, "set xrange [%.1f:%.1f]\nset ytics %s", lo - 0.3, hi + 0.3,
+	         kmb_fig_latency_ytics);
 }
 
-static void size_series(struct arena *a, const struct kmb_hist *h, double pct,
-                        struct kmb_fig_series *s)
+static void size_series(struct run *r, struct arena *a, const double *v, unsigned b, unsigned w,
+                        bool alloc, struct kmb_fig_series *s)
 {
 	double *x = dbl(a, KMB_SIZE_CLASSES), *y = dbl(a, KMB_SIZE_CLASSES);
 	size_t n = 0;
 
 	for (unsigned k = 0; x && y && k < KMB_SIZE_CLASSES; k++)
-		if (h[k].count > 0) {
+		if (!isnan(v[p99_at(r, b, w, k, alloc)])) {
 			x[n] = k;
-			y[n++] = (double)kmb_hist_percentile(&h[k], pct);
+			y[n++] = v[p99_at(r, b, w, k, alloc)];
 		}
 	s->x = x;
 	s->y = y;
@@ -195,48 +360,38 @@ static void size_series(struct arena *a, const struct kmb_hist *h, double pct,
 
 static int plot_sizeclass(struct run *r, struct arena *a, bool *said)
 {
-	size_t per = (size_t)r->nbackends * 2, np = (size_t)r->nwl * 2;
+	size_t per = r->nbackends, np = (size_t)r->nwl * 2;
 	struct kmb_fig_panel *p = calloc(np, sizeof(*p));
 	struct kmb_fig_series *s = calloc(np * per, sizeof(*s));
-	char(*title)[160] = calloc(np, sizeof(*title)), (*xr)[64] = calloc(r->nwl, sizeof(*xr));
-	struct kmb_fig f = {
-	        "sizeclass",
-	        "Latency by requested size (bytes, upper bound of the class): p99 solid, "
-	        "p50 dashed",
-	        r->nwl,
-	        2,
-	        1200,
-	        320 * r->nwl + 60,
-	        p,
-	        np};
+	char(*title)[160] = calloc(np, sizeof(*title)), (*xr)[320] = calloc(r->nwl, sizeof(*xr));
+	double *v = class_p99(r, a);
+	struct kmb_fig f = {"sizeclass",
+	                    "p99 latency by requested size (bytes, upper bound of the class; "
+	                    "p50 and p99.9 in sizeclass.csv)",
+	                    r->nwl,
+	                    2,
+	                    1200,
+	                    320 * r->nwl + 60,
+	                    p,
+	                    np};
 	int rc = 1;
 
-	for (size_t i = 0; p && s && title && xr && i < np; i++) {
+	for (size_t i = 0; p && s && title && xr && v && i < np; i++) {
 		unsigned w = (unsigned)(i / 2);
 		bool alloc = i % 2 == 0;
 
-		snprintf(title[i], sizeof(title[i]), "%s: %s", r->wl[w].name,
+		snprintf(title[i], sizeof(title[i]), "%s: %s, p99", r->wl[w].name,
 		         alloc ? "alloc" : "free");
-		class_range(r, w, xr[w], sizeof(xr[w]));
-		p[i] = (struct kmb_fig_panel){title[i],       "requested size (bytes)",
-		                              "latency (ns)", false,
-		                              true,           size_xtics(),
-		                              xr[w],          KMB_FIG_KEY_OUTSIDE,
-		                              s + i * per,    per};
+		class_range(r, v, w, xr[w], sizeof(xr[w]));
+		p[i] = (struct kmb_fig_panel){
+		        title[i], "requested size (bytes)", "latency",   false, true, size_xtics(),
+		        xr[w],    KMB_FIG_KEY_OUTSIDE,      s + i * per, per};
 		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
-			struct kmb_fig_series *p99 = &s[i * per + 2 * b], *p50 = p99 + 1;
-
-			*p99 = (struct kmb_fig_series){
-			        .name = r->backends[b], .color = b, .style = KMB_FIG_LINESPOINTS};
-			*p50 = (struct kmb_fig_series){.color = b, .dashed = true};
-			if (c->nok == 0)
-				continue;
-			size_series(a, alloc ? c->size_alloc : c->size_free, 99, p99);
-			size_series(a, alloc ? c->size_alloc : c->size_free, 50, p50);
+			s[i * per + b] = backend_series(r, b, KMB_FIG_LINESPOINTS);
+			size_series(r, a, v, b, w, alloc, &s[i * per + b]);
 		}
 	}
-	if (p && s && title && xr)
+	if (p && s && title && xr && v)
 		rc = draw(r, &f, said);
 	free(p);
 	free(s);
@@ -266,47 +421,81 @@ static void samples_series(struct arena *a, const struct kmb_replay_result *x, b
 	s->n = px && py ? n : 0;
 }
 
+/* Panel g of workload w: the backends of group g (0 kernel designs, 1 baselines; with
+ * one group, all), then the live requested bytes. */
+static size_t footprint_panel(struct run *r, struct arena *a, unsigned w, int g,
+                              struct kmb_fig_series *ws)
+{
+	struct kmb_fig_series live = {
+	        .name = "live requested", .color = KMB_FIG_BLACK, .dashed = true};
+	size_t n = 0;
+
+	for (unsigned b = 0; b < r->nbackends; b++) {
+		const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
+
+		if (g >= 0 && is_baseline(r->backends[b]) != (g == 1))
+			continue;
+		ws[n] = backend_series(r, b, KMB_FIG_LINES);
+		if (c->last != NULL) {
+			samples_series(a, c->last, false, &ws[n]);
+			if (live.n == 0)
+				samples_series(a, c->last, true, &live);
+		}
+		n++;
+	}
+	ws[n++] = live;
+	return n;
+}
+
 static int plot_footprint(struct run *r, struct arena *a, bool *said)
 {
-	size_t per = (size_t)r->nbackends + 1;
-	struct kmb_fig_panel *p = calloc(r->nwl, sizeof(*p));
-	struct kmb_fig_series *s = calloc(r->nwl * per, sizeof(*s));
-	unsigned cols = grid_cols(r->nwl), rows = (r->nwl + cols - 1) / cols;
-	struct kmb_fig f = {
-	        "footprint",
-	        "Footprint (pages held, data + metadata) vs live requested bytes, over a "
-	        "repetition",
-	        rows,
-	        cols,
-	        1200,
-	        340 * rows + 60,
-	        p,
-	        r->nwl};
+	size_t per = (size_t)r->nbackends + 1, nbase = 0;
+	unsigned groups, cols, rows;
+	struct kmb_fig_panel *p = calloc((size_t)r->nwl * 2, sizeof(*p));
+	struct kmb_fig_series *s = calloc((size_t)r->nwl * 2 * per, sizeof(*s));
+	char(*title)[160] = calloc((size_t)r->nwl * 2, sizeof(*title));
 	int rc = 1;
 
-	for (unsigned w = 0; p && s && w < r->nwl; w++) {
-		struct kmb_fig_series *ws = s + w * per;
+	for (unsigned b = 0; b < r->nbackends; b++)
+		nbase += is_baseline(r->backends[b]);
+	groups = nbase > 0 && nbase < r->nbackends ? 2 : 1;
+	cols = groups == 2 ? 2 : grid_cols(r->nwl);
+	rows = (r->nwl * groups + cols - 1) / cols;
+	for (unsigned i = 0; p && s && title && i < r->nwl * groups; i++) {
+		unsigned w = i / groups;
+		int g = groups == 2 ? (int)(i % 2) : -1;
 
-		p[w] = (struct kmb_fig_panel){
-		        r->wl[w].name, "operations (thousands)", "MiB", false, false, NULL,
-		        NULL,          KMB_FIG_KEY_OUTSIDE,      ws,    per};
-		ws[r->nbackends] = (struct kmb_fig_series){
-		        .name = "live requested", .color = KMB_FIG_BLACK, .dashed = true};
-		for (unsigned b = 0; b < r->nbackends; b++) {
-			const struct run_cell *c = kmb_run_cell_at(r, b, w, 0);
-
-			ws[b] = (struct kmb_fig_series){.name = r->backends[b], .color = b};
-			if (c->last == NULL)
-				continue;
-			samples_series(a, c->last, false, &ws[b]);
-			if (ws[r->nbackends].n == 0)
-				samples_series(a, c->last, true, &ws[r->nbackends]);
-		}
+		snprintf(title[i], sizeof(title[i]), "%s%s", r->wl[w].name,
+		         g < 0 ? ""
+		         : g   ? ": user-space baselines"
+		               : ": kernel designs");
+		p[i] = (struct kmb_fig_panel){title[i],
+		                              "operations (thousands)",
+		                              "MiB",
+		                              false,
+		                              false,
+		                              NULL,
+		                              "set yrange [0:*]",
+		                              KMB_FIG_KEY_OUTSIDE,
+		                              s + i * per,
+		                              footprint_panel(r, a, w, g, s + i * per)};
 	}
-	if (p && s)
+	if (p && s && title) {
+		struct kmb_fig f = {"footprint",
+		                    "Footprint (pages held, data + metadata) vs live requested "
+		                    "bytes, over a repetition",
+		                    rows,
+		                    cols,
+		                    1200,
+		                    340 * rows + 60,
+		                    p,
+		                    (size_t)r->nwl * groups};
+
 		rc = draw(r, &f, said);
+	}
 	free(p);
 	free(s);
+	free(title);
 	return rc;
 }
 
@@ -315,15 +504,24 @@ static int plot_footprint(struct run *r, struct arena *a, bool *said)
 
 #define NMEASURES 4
 static const char *const measure_names[NMEASURES] = {
-        "internal: (usable - requested) / usable at peak live, %",
-        "J&W: footprint at peak live / peak live - 1, %", "J&W: peak footprint / peak live - 1, %",
-        "external: free memory unusable for an order-3 block at peak, %"};
+        "internal: (usable - requested) / usable at peak live",
+        "J&W: footprint at peak live / peak live - 1", "J&W: peak footprint / peak live - 1",
+        "external: free memory unusable for an order-3 block at peak"};
 
-/* A log scale: kernel allocators' few percent and a user-space baseline's thousands of
- * percent in one panel; below 0.1% a bar is not drawn.  Headroom above for the key. */
-static const char frag_extra[] = "set xrange [-0.6:*]\nset yrange [0.1:*]\n"
-                                 "set offsets 0, 0, graph 0.4, 0\n"
-                                 "set key top right maxrows 4";
+/*
+ * A log scale: kernel allocators' few percent and a user-space baseline's thousands of
+ * percent in one panel.  A measure below FRAG_FLOOR % (zero included) is drawn as a stub
+ * up to the floor, on the tic labelled "<= 0.1", so that a zero is seen and not mistaken
+ * for a measure that does not apply (not drawn: a baseline's external fragmentation).
+ * The y axis ends a factor 2 above the panel's largest bar; the key sits below the plot,
+ * under the backends' names, slanted so that 15 and more fit.
+ */
+#define FRAG_FLOOR 0.1
+static const char frag_extra_fmt[] =
+        "set xrange [-0.6:%u.6]\nset yrange [0.05:%.6g]\n"
+        "set ytics ('<= 0.1' 0.1, '1' 1, '10' 10, '100' 100, '1000' 1e3, '10000' 1e4, "
+        "'100000' 1e5, '1000000' 1e6, '1e7' 1e7, '1e8' 1e8)\n"
+        "set key outside bottom center horizontal maxrows 2 font ',8'";
 
 /* Medians over the cell's repetitions, like every per-cell figure. */
 static double measure(const struct run *r, const struct run_cell *c, unsigned m)
@@ -349,7 +547,7 @@ static char *backend_xtics(const struct run *r)
 
 	if (t == NULL)
 		return NULL;
-	n = (size_t)snprintf(t, cap, "rotate by -20 (");
+	n = (size_t)snprintf(t, cap, "rotate by 30 right font ',9' (");
 	for (unsigned b = 0; b < r->nbackends; b++) {
 		char name[300];
 
@@ -362,59 +560,76 @@ static char *backend_xtics(const struct run *r)
 	return t;
 }
 
+/* The measures of workload w as bars (y clamped to FRAG_FLOOR); returns the largest. */
+static double frag_bars(struct run *r, struct arena *a, unsigned w, struct kmb_fig_series *s)
+{
+	double top = 1;
+
+	for (unsigned m = 0; m < NMEASURES; m++) {
+		double *x = dbl(a, r->nbackends), *y = dbl(a, r->nbackends);
+		size_t n = 0;
+
+		for (unsigned b = 0; x && y && b < r->nbackends; b++) {
+			x[n] = b + (m - (NMEASURES - 1) / 2.0) * 0.2;
+			y[n] = measure(r, kmb_run_cell_at(r, b, w, 0), m);
+			if (!isfinite(y[n]))
+				continue;
+			y[n] = fmax(y[n], FRAG_FLOOR);
+			top = fmax(top, y[n++]);
+		}
+		s[m] = (struct kmb_fig_series){measure_names[m],
+		                               x && y ? n : 0,
+		                               x,
+		                               y,
+		                               NULL,
+		                               NULL,
+		                               m,
+		                               false,
+		                               KMB_FIG_BOXES,
+		                               0.2};
+	}
+	return top;
+}
+
 static int plot_frag(struct run *r, struct arena *a, bool *said)
 {
 	struct kmb_fig_panel *p = calloc(r->nwl, sizeof(*p));
 	struct kmb_fig_series *s = calloc((size_t)r->nwl * NMEASURES, sizeof(*s));
+	char(*extra)[512] = calloc(r->nwl, sizeof(*extra));
 	unsigned cols = grid_cols(r->nwl), rows = (r->nwl + cols - 1) / cols;
 	char *xt = backend_xtics(r);
 	struct kmb_fig f = {
 	        "frag",
-	        "Fragmentation: internal, Johnstone & Wilson (footprint over live), external",
+	        "Fragmentation, %: internal, Johnstone & Wilson (footprint over live), external",
 	        rows,
 	        cols,
 	        1200,
-	        360 * rows + 60,
+	        420 * rows + 60,
 	        p,
 	        r->nwl};
 	int rc = 1;
 
-	for (unsigned w = 0; p && s && xt && w < r->nwl; w++) {
+	for (unsigned w = 0; p && s && extra && xt && w < r->nwl; w++) {
+		double top = frag_bars(r, a, w, s + w * NMEASURES);
+
+		snprintf(extra[w], sizeof(extra[w]), frag_extra_fmt,
+		         r->nbackends ? r->nbackends - 1 : 0, top * 2);
 		p[w] = (struct kmb_fig_panel){r->wl[w].name,
 		                              NULL,
 		                              "% (log scale)",
 		                              false,
 		                              true,
 		                              xt,
-		                              frag_extra,
+		                              extra[w],
 		                              KMB_FIG_KEY_INSIDE,
 		                              s + w * NMEASURES,
 		                              NMEASURES};
-		for (unsigned m = 0; m < NMEASURES; m++) {
-			double *x = dbl(a, r->nbackends), *y = dbl(a, r->nbackends);
-			size_t n = 0;
-
-			for (unsigned b = 0; x && y && b < r->nbackends; b++) {
-				x[n] = b + (m - (NMEASURES - 1) / 2.0) * 0.2;
-				y[n] = measure(r, kmb_run_cell_at(r, b, w, 0), m);
-				n += isfinite(y[n]);
-			}
-			s[w * NMEASURES + m] = (struct kmb_fig_series){measure_names[m],
-			                                               x && y ? n : 0,
-			                                               x,
-			                                               y,
-			                                               NULL,
-			                                               NULL,
-			                                               m,
-			                                               false,
-			                                               KMB_FIG_BOXES,
-			                                               0.2};
-		}
 	}
-	if (p && s && xt)
+	if (p && s && extra && xt)
 		rc = draw(r, &f, said);
 	free(p);
 	free(s);
+	free(extra);
 	free(xt);
 	return rc;
 }
@@ -474,8 +689,12 @@ static void scaling_series(const struct run *r, struct arena *a, unsigned b, uns
 		lo[n] = mn;
 		hi[n++] = mx;
 	}
-	*s = (struct kmb_fig_series){r->backends[b], x && y && lo && hi ? n : 0, x, y, lo, hi, b,
-	                             false,          KMB_FIG_ERRORLINES,         0};
+	*s = backend_series(r, b, KMB_FIG_ERRORLINES);
+	s->n = x && y && lo && hi ? n : 0;
+	s->x = x;
+	s->y = y;
+	s->ylo = lo;
+	s->yhi = hi;
 }
 
 static int plot_scaling(struct run *r, struct arena *a, bool *said)
@@ -533,9 +752,11 @@ int kmb_run_write_plots(struct run *r)
 
 	if (a == NULL)
 		return 1;
-	if (!r->rebuilt) { /* the replay JSON hold percentiles, not the histograms */
+	if (!r->rebuilt || any_hgrm(r)) { /* a killed run wrote none */
 		rc |= plot_latency(r, a, &said);
 		arena_free(a);
+	}
+	if (!r->rebuilt || any_file(r, "sizeclass.csv")) {
 		rc |= plot_sizeclass(r, a, &said);
 		arena_free(a);
 	}

@@ -11,15 +11,25 @@
  * 2. Each repetition present: its schema metrics (kmb_result_read); an aborted replay is
  *    a failed repetition.  A failure that wrote no JSON is known only by run.json's count:
  *    done and failed are the larger of run.json's figure and the files'.
- * 3. summary.csv, repetitions.csv and the figures built from them (footprint needs a
- *    replay's samples, kept only in memory: skipped; so are latency and size classes,
- *    whose histograms the JSON summarise as percentiles, and the picture of memory).
+ * 3. summary.csv, repetitions.csv and the figures built from them; footprint from each
+ *    cell's <cell>.samples.csv where the run wrote it (at its end: a killed run has none);
+ *    latency from each cell's .hgrm files and size classes from sizeclass.csv where the run
+ *    wrote them (run_plots.c); the picture of memory is skipped (but see merge below).
  * 4. run.json as it was, but "complete": false, the true counts and the reason "killed
  *    after N of M jobs", and the tags of the scripts now present (results/script_tag.c).
+ *
+ * `kmbench merge` (merge_cmd.c) uses the same rebuild on the directory it assembled from
+ * the shards of a run: there every cell is present, run.json keeps what merge wrote
+ * ("complete" as the shards were), and the picture of memory is rebuilt too, from the
+ * shards' frames.csv and frames/ (5.).
+ * 5. frames.csv's rows become the pictures' records (kinds, external fragmentation, zoom),
+ *    so that summary.csv's extfrag_unusable_pct, the frag plot and frames-<workload> are
+ *    those of the run.
  */
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,7 +136,85 @@ static void set_num(struct kmb_jv *obj, const char *key, double v)
 		m->num = v;
 }
 
-/* run.json as loaded, with the true counts, the reason and the scripts' tags. */
+/* A whole number of a CSV cell; 0 when it is missing or not one (no NaN to cast). */
+static uint64_t csv_u64(const struct kmb_csv *c, size_t i, const char *name)
+{
+	double v = kmb_csv_num(c, i, name);
+
+	return v >= 0 && v < 1.8e19 ? (uint64_t)v : 0;
+}
+
+/* Cell c's footprint samples from its samples.csv (as kmb_replay_write_samples wrote it)
+ * into c->last, which only the footprint plot reads; none if the file is missing. */
+static void load_samples(struct run *r, struct run_cell *c)
+{
+	char path[4800];
+	struct kmb_csv csv;
+	struct kmb_replay_result *res;
+
+	snprintf(path, sizeof(path), "%s/%s.samples.csv", r->dir, c->name);
+	if (c->nok == 0 || kmb_csv_load(path, &csv) != 0)
+		return;
+	res = calloc(1, sizeof(*res));
+	if (res && csv.nrows > 1 && (res->samples = calloc(csv.nrows, sizeof(*res->samples)))) {
+		for (size_t i = 1; i < csv.nrows; i++) {
+			struct kmb_sample *s = &res->samples[res->nsamples_cap++];
+
+			s->ops = csv_u64(&csv, i, "ops");
+			s->live_bytes_req = csv_u64(&csv, i, "live_bytes_req");
+			s->footprint_bytes = csv_u64(&csv, i, "footprint_bytes");
+			s->valid = 1;
+		}
+		c->last = res;
+		res = NULL;
+	}
+	free(res);
+	kmb_csv_free(&csv);
+}
+
+/* The record of backend b's picture on workload w from frames.csv row i. */
+static void frame_row(struct run *r, const struct kmb_csv *c, size_t i, unsigned b, unsigned w)
+{
+	struct run_frames *fr = &r->frames[(size_t)b * r->nwl + w];
+	const char *err = kmb_csv_get(c, i, "error");
+
+	fr->done = true;
+	fr->rc = err && err[0] ? -ENOTSUP : 0;
+	snprintf(fr->error, sizeof(fr->error), "%s", err ? err : "");
+	fr->nframes = (size_t)csv_u64(c, i, "frames");
+	fr->width = (unsigned)csv_u64(c, i, "width");
+	fr->height = (unsigned)csv_u64(c, i, "height");
+	fr->peak_op = csv_u64(c, i, "peak_op");
+	fr->unusable_pct = kmb_csv_num(c, i, "unusable_order3_pct");
+	fr->held = (size_t)csv_u64(c, i, "held_frames");
+	fr->zoom = (size_t)csv_u64(c, i, "zoom_frames");
+	for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++)
+		fr->count[k] = csv_u64(c, i, kmb_frame_kind_key(k));
+	if (fr->rc == 0 &&
+	    (fr->width == 0 || fr->height == 0 || fr->nframes == 0 || fr->width > 65536 ||
+	     fr->height > 65536 || fr->zoom > fr->nframes || !isfinite(fr->unusable_pct)))
+		fr->done = false; /* a row this kmbench did not write: no picture */
+}
+
+static void load_frames(struct run *r)
+{
+	char path[4200];
+	struct kmb_csv c;
+
+	snprintf(path, sizeof(path), "%s/frames.csv", r->dir);
+	if (kmb_csv_load(path, &c) != 0)
+		return;
+	for (size_t i = 1; i < c.nrows; i++)
+		for (unsigned b = 0; b < r->nbackends; b++)
+			for (unsigned w = 0; w < r->nwl; w++)
+				if (strcmp(kmb_csv_get(&c, i, "backend"), r->backends[b]) == 0 &&
+				    strcmp(kmb_csv_get(&c, i, "workload"), r->wl[w].name) == 0)
+					frame_row(r, &c, i, b, w);
+	kmb_csv_free(&c);
+}
+
+/* run.json as loaded, with the true counts, the reason and the scripts' tags; reason
+ * NULL (a merge): "complete" and the reason as they are. */
 static int write_json(const struct run *r, struct kmb_jv *run, const char *reason)
 {
 	char path[4200], err[PATH_MAX + 100];
@@ -146,16 +234,53 @@ static int write_json(const struct run *r, struct kmb_jv *run, const char *reaso
 	for (size_t i = 0; i < run->n; i++) {
 		const char *k = run->kid[i].key;
 
-		if (strcmp(k, "complete") != 0 && strcmp(k, "failed") != 0 &&
-		    strcmp(k, "incomplete_reason") != 0 && strcmp(k, "scripts") != 0)
-			kmb_json_jv(&j, k, &run->kid[i]);
+		if (strcmp(k, "scripts") == 0 ||
+		    (reason != NULL && (strcmp(k, "complete") == 0 || strcmp(k, "failed") == 0 ||
+		                        strcmp(k, "incomplete_reason") == 0)))
+			continue;
+		kmb_json_jv(&j, k, &run->kid[i]);
 	}
-	kmb_json_bool(&j, "complete", false);
-	kmb_json_u64(&j, "failed", r->failed);
-	kmb_json_str(&j, "incomplete_reason", reason);
+	if (reason != NULL) {
+		kmb_json_bool(&j, "complete", false);
+		kmb_json_u64(&j, "failed", r->failed);
+		kmb_json_str(&j, "incomplete_reason", reason);
+	}
 	kmb_json_script_tags(&j, r->dir, keyed ? key : NULL);
 	kmb_json_obj_end(&j);
 	return kmb_file_finish(&kf, kmb_json_end(&j));
+}
+
+/* The cells of run.json with the repetitions and samples present. */
+static int load_cells(struct run *r, struct kmb_jv *run)
+{
+	if (setup(r, run) != 0 || kmb_run_make_cells(r) != 0)
+		return -EINVAL;
+	r->rebuilt = true;
+	for (size_t i = 0; i < r->ncells; i++) {
+		for (unsigned k = 0; k < r->reps; k++)
+			load_rep(r, &r->cells[i], k);
+		load_samples(r, &r->cells[i]);
+	}
+	return 0;
+}
+
+/* A merged run: every cell's repetitions, the pictures, and what the shards said. */
+static int rebuild_merged(struct run *r, struct kmb_jv *run)
+{
+	int rc, status = 0;
+
+	if (load_cells(r, run) != 0)
+		return 1;
+	load_frames(r);
+	if (kmb_run_write_summaries(r) != 0 || kmb_run_write_plots(r) != 0 ||
+	    kmb_run_write_frames(r) != 0)
+		status = 1;
+	if ((rc = write_json(r, run, NULL)) != 0) {
+		fprintf(stderr, "kmbench merge: cannot write %s/run.json: %s\n", r->dir,
+		        strerror(-rc));
+		status = 1;
+	}
+	return status;
 }
 
 static int rebuild(struct run *r, struct kmb_jv *run)
@@ -166,12 +291,8 @@ static int rebuild(struct run *r, struct kmb_jv *run)
 	int rc, status = 0;
 	size_t ok;
 
-	if (setup(r, run) != 0 || kmb_run_make_cells(r) != 0)
+	if (load_cells(r, run) != 0)
 		return 1;
-	r->rebuilt = true;
-	for (size_t i = 0; i < r->ncells; i++)
-		for (unsigned k = 0; k < r->reps; k++)
-			load_rep(r, &r->cells[i], k);
 	ok = r->done - r->failed;
 	if (done > (double)r->done && done <= (double)r->njobs) /* failures without JSON */
 		r->done = (size_t)done;
@@ -193,7 +314,7 @@ static int rebuild(struct run *r, struct kmb_jv *run)
 	return status;
 }
 
-int kmb_run_rebuild(const char *dir, struct kmb_jv *run)
+int kmb_run_rebuild(const char *dir, struct kmb_jv *run, bool merged)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	int status;
@@ -201,7 +322,7 @@ int kmb_run_rebuild(const char *dir, struct kmb_jv *run)
 	if (r == NULL)
 		return 1;
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
-	status = rebuild(r, run);
+	status = merged ? rebuild_merged(r, run) : rebuild(r, run);
 	kmb_run_free_cells(r);
 	free(r);
 	return status;

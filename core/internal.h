@@ -162,6 +162,7 @@ const char *kmb__cache_name(const struct kmem_cache *c);
 void *kmb__cache_backend_alloc(struct kmem_cache *c, int flags);
 void kmb__cache_backend_free(struct kmem_cache *c, void *obj);
 void kmb__cache_account(struct kmem_cache *c, long delta);
+void kmb__cache_failed(struct kmem_cache *c); /* an allocation from c failed */
 size_t kmb__cache_reap_all(void); /* frees caches left at shutdown; returns how many */
 
 /* ---- malloc_type.c --------------------------------------------------------------------- */

@@ -20,16 +20,24 @@
  * 6. kmem_cache_create_geom() also hands a native cache the geometry a traced kernel gave
  *    the cache of that name (slot size, order, objects per slab: struct kmb_cache_desc);
  *    the replay passes what the trace and its TRACE.slabinfo say (workloads/geometry.c).
+ * 7. kmem_cache_stats() is a cache's vmstat -m line (kmb_type_stats' counterpart):
+ *    objects in use, successful and failed allocations, and the high-water mark of
+ *    objects in use.  Attached threads count per CPU without atomics (3.), so each CPU
+ *    keeps its own high-water mark and the cache's is their sum with that of the shared
+ *    count: exact when one thread allocates, an upper bound when several do (the CPUs'
+ *    peaks need not coincide).  One compare per allocation, on the CPU's own line.
+ *    kmem_cache_info() is its slabtop line, from a native cache's backend (cache_info).
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Per-CPU counts of attached threads (the owner writes, readers sum), as malloc types. */
 struct cache_pcpu {
-	int64_t inuse;
+	int64_t inuse, maxinuse;
 	uint64_t calls;
 } __attribute__((aligned(64)));
 
@@ -40,9 +48,9 @@ struct kmem_cache {
 	size_t objsize;           /* as created */
 	struct kmb_cache_desc cd; /* as the backend serves it */
 	bool native;
-	size_t usable; /* a native cache's objects' usable size; 0 until the first one */
-	int64_t inuse;
-	uint64_t calls;
+	size_t usable; /* its objects' usable size; 0 until the first one */
+	int64_t inuse, maxinuse;
+	uint64_t calls, failed;
 };
 
 static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -191,8 +199,13 @@ static void *cache_backend_alloc(struct kmem_cache *c, int flags, size_t *usable
 	struct kmb_backend *be = &kmb__sys.be;
 	void *p;
 
-	if (!c->native)
-		return be->ops->alloc(be, c->cd.size, flags, usable);
+	if (!c->native) { /* the first object's usable size is kept for kmem_cache_stats */
+		p = be->ops->alloc(be, c->cd.size, flags, usable);
+		if (kmb__unlikely(__atomic_load_n(&c->usable, __ATOMIC_RELAXED) == 0) &&
+		    p != NULL && *usable != 0)
+			__atomic_store_n(&c->usable, *usable, __ATOMIC_RELAXED);
+		return p;
+	}
 	p = be->ops->cache_alloc(be, &c->cd, flags);
 	*usable = __atomic_load_n(&c->usable, __ATOMIC_RELAXED);
 	if (kmb__unlikely(*usable == 0) && p != NULL) {
@@ -223,18 +236,60 @@ void kmb__cache_account(struct kmem_cache *c, long delta)
 {
 	if (kmb_curthread.attached) {
 		struct cache_pcpu *pc = &c->pcpu[kmb_curthread.cpu];
+		int64_t now = __atomic_load_n(&pc->inuse, __ATOMIC_RELAXED) + delta;
 
-		__atomic_store_n(&pc->inuse, __atomic_load_n(&pc->inuse, __ATOMIC_RELAXED) + delta,
-		                 __ATOMIC_RELAXED);
-		if (delta > 0)
+		__atomic_store_n(&pc->inuse, now, __ATOMIC_RELAXED);
+		if (delta > 0) {
 			__atomic_store_n(&pc->calls,
 			                 __atomic_load_n(&pc->calls, __ATOMIC_RELAXED) + 1,
 			                 __ATOMIC_RELAXED);
+			if (now > __atomic_load_n(&pc->maxinuse, __ATOMIC_RELAXED))
+				__atomic_store_n(&pc->maxinuse, now, __ATOMIC_RELAXED);
+		}
 		return;
 	}
-	__atomic_add_fetch(&c->inuse, delta, __ATOMIC_RELAXED);
+	kmb__atomic_max_i64(&c->maxinuse, __atomic_add_fetch(&c->inuse, delta, __ATOMIC_RELAXED));
 	if (delta > 0)
 		__atomic_add_fetch(&c->calls, 1, __ATOMIC_RELAXED);
+}
+
+void kmb__cache_failed(struct kmem_cache *c)
+{
+	__atomic_add_fetch(&c->failed, 1, __ATOMIC_RELAXED);
+}
+
+void kmem_cache_stats(const struct kmem_cache *c, struct kmb_cache_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return;
+	out->inuse = __atomic_load_n(&c->inuse, __ATOMIC_RELAXED);
+	out->maxinuse = __atomic_load_n(&c->maxinuse, __ATOMIC_RELAXED);
+	out->calls = __atomic_load_n(&c->calls, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < KMB_MAX_CPUS; i++) {
+		out->inuse += __atomic_load_n(&c->pcpu[i].inuse, __ATOMIC_RELAXED);
+		out->maxinuse += __atomic_load_n(&c->pcpu[i].maxinuse, __ATOMIC_RELAXED);
+		out->calls += __atomic_load_n(&c->pcpu[i].calls, __ATOMIC_RELAXED);
+	}
+	if (out->maxinuse < out->inuse)
+		out->maxinuse = out->inuse;
+	out->failed = __atomic_load_n(&c->failed, __ATOMIC_RELAXED);
+	out->objsize = c->objsize;
+	out->usable = __atomic_load_n(&c->usable, __ATOMIC_RELAXED);
+	if (out->usable == 0)
+		out->usable = c->cd.size;
+}
+
+int kmem_cache_info(const struct kmem_cache *c, struct kmb_cache_info *out)
+{
+	struct kmb_backend *be = &kmb__sys.be;
+
+	memset(out, 0, sizeof(*out));
+	if (c == NULL || !kmb__sys.booted)
+		return -EINVAL;
+	if (!c->native || be->ops->cache_info == NULL)
+		return -ENOTSUP;
+	return be->ops->cache_info(be, (struct kmb_cache_desc *)&c->cd, out);
 }
 
 /* kmem_cache_alloc; *usable as kmb__alloc_fast's (internal.h): 0 off the fast path. */

@@ -104,6 +104,8 @@ static void count_fail(const struct kmb__request *rq)
 {
 	if (rq->type)
 		kmb__type_count(&rq->type->ks_failed);
+	else if (rq->cache)
+		kmb__cache_failed(rq->cache);
 }
 
 static size_t backend_usable(void *p)

@@ -153,6 +153,7 @@ static int load_plugin(const char *path, size_t len, const struct kmb_backend_op
 	memcpy(&plugin_ops, ops,
 	       *abi == 3   ? offsetof(struct kmb_backend_ops, free_sized)
 	       : *abi == 4 ? offsetof(struct kmb_backend_ops, tunables)
+	       : *abi == 5 ? offsetof(struct kmb_backend_ops, cache_info)
 	                   : sizeof(plugin_ops));
 	if (plugin_ops.ntunables > KMB_MAX_TUNABLES ||
 	    (plugin_ops.ntunables && !plugin_ops.tunables)) {

@@ -15,9 +15,10 @@
  *                   before it set (log scales, tics, ranges, labels), so panels can be
  *                   reordered or deleted by hand.
  *
- * Colours are fixed per series index (the caller passes a backend's index), so one
- * backend has one colour in every figure.  Text is noenhanced: backend names such as
- * "slab@vmem" or "kmalloc_node" must not become super- or subscripts.
+ * Colours and dashes are fixed per series index (the caller passes a backend's position
+ * in the run's backend list, and whether it is a user-space baseline, drawn dashed), so
+ * one backend has one colour and dash in every figure of a run.  Text is noenhanced: backend names
+ * such as "slab@vmem" or "kmalloc_node" must not become super- or subscripts.
  */
 #include "results/results.h"
 
@@ -27,15 +28,44 @@
 
 #include <kmbench/backend.h>
 
-static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+/*
+ * Kenneth Kelly's 22 colours of maximum contrast ("Twenty-two colors for maximum contrast",
+ * Color Engineering 3(6), 1965), in his order (each next colour the most distinct from those
+ * before), without his first two, white and black (the background and the live-bytes
+ * line): 20 colours, so the 20 backends of a run each get their own.  Hex values as in
+ * the usual sRGB rendering of his ISCC-NBS centroids.
+ */
+static const char *const palette[] = {"#f3c300", "#875692", "#f38400", "#a1caf1", "#be0032",
+                                      "#c2b280", "#848482", "#008856", "#e68fac", "#0067a5",
+                                      "#f99379", "#604e97", "#f6a600", "#b3446c", "#dcd300",
+                                      "#882d17", "#8db600", "#654522", "#e25822", "#2b3d26"};
+#define NPALETTE (sizeof(palette) / sizeof(palette[0]))
 
 const char *kmb_fig_color(unsigned i)
 {
 	if (i == KMB_FIG_BLACK)
 		return "#000000";
-	return palette[i % (sizeof(palette) / sizeof(palette[0]))];
+	return palette[i % NPALETTE];
 }
+
+/*
+ * gnuplot dash types: 1 solid, 2 dashed, 4 dash-dot, 5 dash-dot-dot.  A series asking for
+ * a dash (a user-space baseline) gets 2, others 1; past the palette's 20 colours the
+ * colours come round again with 4 and 5, so colour and dash together stay distinct for
+ * 40 series (RUN_MAX_BACKENDS is 32).
+ */
+int kmb_fig_dash(unsigned i, bool dashed)
+{
+	bool second_round = i != KMB_FIG_BLACK && i / NPALETTE % 2 == 1;
+
+	return second_round ? (dashed ? 5 : 4) : (dashed ? 2 : 1);
+}
+
+/* Decades of nanoseconds named in ns, us (UTF-8 micro sign) and ms up to 10 s: the
+ * latencies of a replay, from a few ns to a deadlock detector's seconds. */
+const char kmb_fig_latency_ytics[] =
+        "('1 ns' 1, '10 ns' 10, '100 ns' 100, '1 \xc2\xb5s' 1e3, '10 \xc2\xb5s' 1e4, "
+        "'100 \xc2\xb5s' 1e5, '1 ms' 1e6, '10 ms' 1e7, '100 ms' 1e8, '1 s' 1e9, '10 s' 1e10)";
 
 static bool point_ok(const struct kmb_fig_panel *p, const struct kmb_fig_series *s, size_t i)
 {
@@ -144,7 +174,8 @@ static void gp_series(FILE *out, const char *base, unsigned idx, const struct km
 
 	fprintf(out, "'%s.dat' index %u ", base, idx);
 	fprintf(out, with[style], s->boxwidth > 0 ? s->boxwidth : 0.8);
-	fprintf(out, " dt %d lc rgb '%s' title ", s->dashed ? 2 : 1, kmb_fig_color(s->color));
+	fprintf(out, " dt %d lc rgb '%s' title ", kmb_fig_dash(s->color, s->dashed),
+	        kmb_fig_color(s->color));
 	if (s->name)
 		kmb__gp_quoted(out, s->name);
 	else
@@ -174,7 +205,7 @@ static void gp_panel_plot(FILE *out, const char *base, const struct kmb_fig_pane
 static void gp_outputs(FILE *out, const struct kmb_fig *f)
 {
 	fprintf(out,
-	        "kmb_w = %u\nkmb_h = %u\n"
+	        "set encoding utf8\nkmb_w = %u\nkmb_h = %u\n"
 	        "do for [kmb_out = 1:2] {\n"
 	        "    if (kmb_out == 1) {\n"
 	        "        if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
@@ -248,22 +279,30 @@ struct frame_style {
 	const char *label, *color, *key;
 };
 
-/* Free memory in greys, lighter for larger buddy blocks; held memory in hues. */
+/*
+ * Free memory in greys, lighter for larger free buddy blocks: eleven steps of about 13
+ * levels of 255 from #6e6e6e (order 0) to #ececec (order 10 and above), so that each order
+ * differs from the next; free pages of a page source without orders (vmem) in pale yellow.
+ * Held memory in hues.  Every kind of enum kmb_frame_kind must have its line: a kind
+ * appended to the enum without one is not "declared" (kmb_frame_kind_declared) and fails
+ * test_report's frame_kinds_have_labels_keys_and_colours, and is drawn in the unknown
+ * kind's magenta, never silently black.
+ */
 static const struct frame_style frame_styles[KMB_FRAME_NKINDS] = {
         [KMB_FRAME_UNKNOWN] = {"unknown", "#ff00ff", "unknown"},
-        [KMB_FRAME_FREE] = {"free", "#f0f0f0", "free"},
-        [KMB_FRAME_FREE_ORDER0 + 0] = {"free, order 0", "#9e9e9e", "free_o0"},
-        [KMB_FRAME_FREE_ORDER0 + 1] = {"free, order 1", "#a9a9a9", "free_o1"},
-        [KMB_FRAME_FREE_ORDER0 + 2] = {"free, order 2", "#b4b4b4", "free_o2"},
-        [KMB_FRAME_FREE_ORDER0 + 3] = {"free, order 3", "#bfbfbf", "free_o3"},
-        [KMB_FRAME_FREE_ORDER0 + 4] = {"free, order 4", "#c9c9c9", "free_o4"},
-        [KMB_FRAME_FREE_ORDER0 + 5] = {"free, order 5", "#d2d2d2", "free_o5"},
-        [KMB_FRAME_FREE_ORDER0 + 6] = {"free, order 6", "#dbdbdb", "free_o6"},
-        [KMB_FRAME_FREE_ORDER0 + 7] = {"free, order 7", "#e3e3e3", "free_o7"},
-        [KMB_FRAME_FREE_ORDER0 + 8] = {"free, order 8", "#eaeaea", "free_o8"},
-        [KMB_FRAME_FREE_ORDER0 + 9] = {"free, order 9", "#f2f2f2", "free_o9"},
-        [KMB_FRAME_FREE_ORDER0 + 10] = {"free, order 10+", "#fafafa", "free_o10"},
-        [KMB_FRAME_DATA] = {"data (other)", "#525252", "data"},
+        [KMB_FRAME_FREE] = {"free", "#fff7bc", "free"},
+        [KMB_FRAME_FREE_ORDER0 + 0] = {"free, order 0", "#6e6e6e", "free_o0"},
+        [KMB_FRAME_FREE_ORDER0 + 1] = {"free, order 1", "#7b7b7b", "free_o1"},
+        [KMB_FRAME_FREE_ORDER0 + 2] = {"free, order 2", "#888888", "free_o2"},
+        [KMB_FRAME_FREE_ORDER0 + 3] = {"free, order 3", "#959595", "free_o3"},
+        [KMB_FRAME_FREE_ORDER0 + 4] = {"free, order 4", "#a2a2a2", "free_o4"},
+        [KMB_FRAME_FREE_ORDER0 + 5] = {"free, order 5", "#afafaf", "free_o5"},
+        [KMB_FRAME_FREE_ORDER0 + 6] = {"free, order 6", "#bcbcbc", "free_o6"},
+        [KMB_FRAME_FREE_ORDER0 + 7] = {"free, order 7", "#c9c9c9", "free_o7"},
+        [KMB_FRAME_FREE_ORDER0 + 8] = {"free, order 8", "#d6d6d6", "free_o8"},
+        [KMB_FRAME_FREE_ORDER0 + 9] = {"free, order 9", "#e1e1e1", "free_o9"},
+        [KMB_FRAME_FREE_ORDER0 + 10] = {"free, order 10+", "#ececec", "free_o10"},
+        [KMB_FRAME_DATA] = {"data (other)", "#252525", "data"},
         [KMB_FRAME_META] = {"metadata", "#d62728", "meta"},
         [KMB_FRAME_SLAB_FULL] = {"slab, full", "#08519c", "slab_full"},
         [KMB_FRAME_SLAB_PARTIAL] = {"slab, partial", "#4292c6", "slab_partial"},
@@ -276,19 +315,29 @@ static const struct frame_style frame_styles[KMB_FRAME_NKINDS] = {
         [KMB_FRAME_SLAB_CPU] = {"slab, a CPU's (frozen)", "#17becf", "slab_cpu"},
 };
 
+bool kmb_frame_kind_declared(unsigned kind)
+{
+	return kind < KMB_FRAME_NKINDS && frame_styles[kind].label != NULL;
+}
+
+static const struct frame_style *frame_style(unsigned kind)
+{
+	return &frame_styles[kmb_frame_kind_declared(kind) ? kind : KMB_FRAME_UNKNOWN];
+}
+
 const char *kmb_frame_kind_label(unsigned kind)
 {
-	return kind < KMB_FRAME_NKINDS ? frame_styles[kind].label : "unknown";
+	return frame_style(kind)->label;
 }
 
 const char *kmb_frame_kind_key(unsigned kind)
 {
-	return kind < KMB_FRAME_NKINDS ? frame_styles[kind].key : "unknown";
+	return frame_style(kind)->key;
 }
 
 const char *kmb_frame_kind_color(unsigned kind)
 {
-	return kind < KMB_FRAME_NKINDS ? frame_styles[kind].color : "#ff00ff";
+	return frame_style(kind)->color;
 }
 
 /* A step palette: kind k is exactly colour k over [k - 1/2, k + 1/2). */
@@ -298,7 +347,8 @@ static void frames_palette(FILE *out)
 	        KMB_FRAME_NKINDS, KMB_FRAME_NKINDS - 1);
 	for (int k = 0; k < KMB_FRAME_NKINDS; k++)
 		fprintf(out, "%s%.1f '%s', %.1f '%s'", k ? ", " : "", k - 0.5,
-		        frame_styles[k].color, k + 0.5, frame_styles[k].color);
+		        kmb_frame_kind_color((unsigned)k), k + 0.5,
+		        kmb_frame_kind_color((unsigned)k));
 	fputs(")\nunset colorbox\n", out);
 }
 
@@ -325,8 +375,8 @@ static void frames_key(FILE *out, const bool *present)
 			continue;
 		fprintf(out,
 		        "%sNaN with boxes fs solid 1 border lc rgb '#606060' fc rgb '%s' title ",
-		        sep, frame_styles[k].color);
-		kmb__gp_quoted(out, frame_styles[k].label);
+		        sep, kmb_frame_kind_color((unsigned)k));
+		kmb__gp_quoted(out, kmb_frame_kind_label((unsigned)k));
 		sep = ", \\\n         ";
 	}
 	fputs(sep[4] == 'p' ? "    plot NaN notitle\n" : "\n", out);

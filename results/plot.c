@@ -218,14 +218,15 @@ static void gp_header(FILE *out, const char *base, const char *title)
 	      out);
 	fprintf(out, "set output '%s.png'\nset title ", base);
 	kmb__gp_quoted(out, title ? title : "");
-	fputs("\nset logscale xy\n"
+	fprintf(out, "\nset encoding utf8\nset ytics %s\n", kmb_fig_latency_ytics);
+	fputs("set logscale xy\n"
 	      "set xlabel 'percentile'\n"
-	      "set ylabel 'latency (ns)'\n"
+	      "set ylabel 'latency'\n"
 	      "set xtics ('0%%' 1, '50%%' 2, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' "
 	      "10000, "
 	      "'99.999%%' 100000, '99.9999%%' 1000000) # labels are formats: %% is %\n"
 	      "set grid xtics ytics\n"
-	      "set rmargin 6\n"
+	      "set rmargin 8\n"
 	      "set key top left\n",
 	      out);
 }

@@ -277,8 +277,8 @@ void kmb_report_figures(struct kmb_report *r)
 	         "merged (the .hgrm files hold the histograms).",
 	         find_latency},
 	        {"sizeclass.png", "Latency by size class",
-	         "p99 (solid) and p50 (dashed) latency by requested size; a class is labelled by "
-	         "its upper bound.",
+	         "p99 latency by requested size, one line per backend; a class is labelled by its "
+	         "upper bound (p50 and p99.9 are in sizeclass.csv).",
 	         find_sizeclass},
 	        {"footprint.png", "Footprint over time",
 	         "Pages each backend holds (data and metadata) during its last repetition, against "

@@ -10,19 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VMSTAT_TOP 8
-
-static void sizes_text(char *buf, size_t len, double mask)
-{
-	uint64_t m = mask > 0 && mask < 1.8e19 ? (uint64_t)mask : 0;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < 64 && n < len; i++)
-		if (m >> i & 1)
-			n += (size_t)snprintf(buf + n, len - n, "%s%" PRIu64, n ? "," : "",
-			                      (uint64_t)1 << i);
-}
+/*
+ * vmstat -m, pivoted: one table for the first workload at the base thread count, a row per
+ * malloc type or kmem_cache (the VMSTAT_TOP with the highest memory high-water mark on any
+ * backend), a column per backend.  The figures come from each backend's first replay JSON
+ * of that cell ("types" and "caches": bench/engine/replay_out.c).  Requests are the
+ * successful allocations (the largest count over the backends: a backend where some
+ * failed has fewer); a cell is the backend's memory high-water mark in usable bytes and,
+ * when some failed, the count of failed allocations.
+ */
+#define VMSTAT_TOP 16
 
 static void cell_file(const char *b, const char *w, unsigned t, char *buf, size_t len)
 {
@@ -38,72 +35,253 @@ static void cell_file(const char *b, const char *w, unsigned t, char *buf, size_
 		snprintf(buf, len, "%s-%s-t%u", spec, w, t);
 }
 
-static int cmp_high(const void *x, const void *y)
-{
-	double a = kmb_jv_num(*(const struct kmb_jv *const *)x, "high_use", 0);
-	double b = kmb_jv_num(*(const struct kmb_jv *const *)y, "high_use", 0);
+struct vm_row {
+	char name[64];
+	bool cache;
+	double requests, top;
+	double *high, *failed; /* per backend; NAN: not in that backend's replay */
+};
 
-	return (a < b) - (a > b);
+struct vm_pivot {
+	struct vm_row *rows;
+	size_t n, cap;
+	unsigned nb;
+};
+
+static struct vm_row *vm_find(struct vm_pivot *v, const char *name, bool cache)
+{
+	struct vm_row *r;
+
+	for (size_t i = 0; i < v->n; i++)
+		if (v->rows[i].cache == cache && strcmp(v->rows[i].name, name) == 0)
+			return &v->rows[i];
+	if (v->n == v->cap) {
+		void *p = realloc(v->rows, (v->cap = v->cap ? 2 * v->cap : 64) * sizeof(*v->rows));
+
+		if (p == NULL)
+			return NULL;
+		v->rows = p;
+	}
+	r = &v->rows[v->n];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->cache = cache;
+	r->high = malloc(v->nb * sizeof(double));
+	r->failed = malloc(v->nb * sizeof(double));
+	if (r->high == NULL || r->failed == NULL) {
+		free(r->high);
+		free(r->failed);
+		return NULL;
+	}
+	for (unsigned b = 0; b < v->nb; b++)
+		r->high[b] = r->failed[b] = NAN;
+	v->n++;
+	return r;
 }
 
-static void vmstat_backend(struct kmb_report *r, unsigned b, unsigned w)
+/* The rows of one backend's "types" or "caches" array. */
+static void vm_add(struct vm_pivot *v, unsigned b, const struct kmb_jv *arr, bool cache)
 {
-	char cell[400], path[PATH_MAX], err[256], x[3][32], sizes[256];
-	const struct kmb_jv *types, **top = NULL;
-	struct kmb_jv j;
-	struct kmb_rtable *t;
-	size_t n = 0;
+	for (size_t i = 0; arr && arr->type == KMB_JV_ARR && i < arr->n; i++) {
+		const struct kmb_jv *e = &arr->kid[i];
+		struct vm_row *r = vm_find(v, kmb_jv_str(e, cache ? "cache" : "type", "?"), cache);
+
+		if (r == NULL)
+			return;
+		r->high[b] = kmb_jv_num(e, "high_use", NAN);
+		r->failed[b] = kmb_jv_num(e, "failed", 0);
+		r->requests = fmax(r->requests, kmb_jv_num(e, "requests", 0));
+		r->top = fmax(r->top, r->high[b]);
+	}
+}
+
+/* Backend b's first replay JSON of workload w at the base thread count. */
+static int cell_json(struct kmb_report *r, unsigned b, unsigned w, struct kmb_jv *j)
+{
+	char cell[400], path[PATH_MAX], err[256];
 	int rc = -ENOENT;
 
 	cell_file(r->b[b], r->w[w], r->t[0], cell, sizeof(cell));
 	for (unsigned k = 1; k <= 1000 && rc == -ENOENT; k++) {
 		snprintf(path, sizeof(path), "%s/replay/%s-r%u.json", r->dir, cell, k);
 		rc = kmb_report_file_exists(r, path + strlen(r->dir) + 1)
-		             ? kmb_jv_load(path, &j, err, sizeof(err))
+		             ? kmb_jv_load(path, j, err, sizeof(err))
 		             : -ENOENT;
 	}
-	if (rc != 0)
-		return;
-	types = kmb_jv_get(&j, "types");
-	if (types && types->type == KMB_JV_ARR && (top = calloc(types->n + 1, sizeof(*top)))) {
-		for (size_t i = 0; i < types->n; i++)
-			top[i] = &types->kid[i];
-		qsort(top, types->n, sizeof(*top), cmp_high);
-		n = types->n < VMSTAT_TOP ? types->n : VMSTAT_TOP;
-	}
-	kmb_rdoc_heading(&r->d, 3, "%s (%zu of %zu types)", r->b[b], n,
-	                 types && types->type == KMB_JV_ARR ? types->n : 0);
-	t = kmb_rdoc_table(&r->d, "Type|InUse|MemUse|HighUse|Requests|Failed|Sleeps|Size(s)",
-	                   "lrrrrrrl");
+	return rc;
+}
+
+static int cmp_top(const void *x, const void *y)
+{
+	const struct vm_row *a = x, *b = y;
+
+	if (a->top != b->top)
+		return (a->top < b->top) - (a->top > b->top);
+	return strcmp(a->name, b->name);
+}
+
+static void vm_table(struct kmb_report *r, struct vm_pivot *v)
+{
+	size_t hl = 64 + (size_t)r->nb * 80, n = v->n < VMSTAT_TOP ? v->n : VMSTAT_TOP;
+	char *head = malloc(hl), *align = malloc(r->nb + 4), x[32], y[32];
+	struct kmb_rtable *t;
+	size_t k = (size_t)snprintf(head, head ? hl : 0, "Type|Kind|Requests (allocations)");
+
+	if (head == NULL || align == NULL)
+		goto out;
+	for (unsigned b = 0; b < r->nb && k < hl; b++)
+		k += (size_t)snprintf(head + k, hl - k, "|%s", r->b[b]);
+	memset(align, 'r', r->nb + 3);
+	align[0] = align[1] = 'l';
+	align[r->nb + 3] = '\0';
+	qsort(v->rows, v->n, sizeof(*v->rows), cmp_top);
+	t = kmb_rdoc_table(&r->d, head, align);
 	for (size_t i = 0; i < n; i++) {
-		sizes_text(sizes, sizeof(sizes), kmb_jv_num(top[i], "size_classes", 0));
-		kmb_rtable_cell(t, "%s", kmb_jv_str(top[i], "type", "?"));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "inuse", NAN));
-		kmb_rtable_cell(t, "%s", kmb_rf_bytes(x[0], kmb_jv_num(top[i], "memuse", NAN)));
-		kmb_rtable_cell(t, "%s", kmb_rf_bytes(x[1], kmb_jv_num(top[i], "high_use", NAN)));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "requests", NAN));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "failed", NAN));
-		kmb_rtable_cell(t, "%.0f", kmb_jv_num(top[i], "sleeps", NAN));
-		kmb_rtable_cell(t, "%s", sizes);
+		const struct vm_row *row = &v->rows[i];
+
+		kmb_rtable_cell(t, "%s", row->name);
+		kmb_rtable_cell(t, "%s", row->cache ? "kmem_cache" : "malloc type");
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, row->requests));
+		for (unsigned b = 0; b < r->nb; b++)
+			if (isnan(row->high[b]))
+				kmb_rtable_cell(t, "-");
+			else if (row->failed[b] > 0)
+				kmb_rtable_cell(t, "%s, %s failed", kmb_rf_bytes(x, row->high[b]),
+				                kmb_rf_count(y, row->failed[b]));
+			else
+				kmb_rtable_cell(t, "%s", kmb_rf_bytes(x, row->high[b]));
 	}
-	free(top);
+out:
+	free(head);
+	free(align);
+}
+
+/*
+ * slabtop, for each backend that keeps its caches in slabs (kmem_cache_info: the replay
+ * JSON's "slabinfo" of a cache): the caches of the first workload, the VMSTAT_TOP with the
+ * most memory in their slabs, at the end of the same repetition as vmstat -m.
+ */
+static double slab_bytes(const struct kmb_jv *c)
+{
+	const struct kmb_jv *si = kmb_jv_get(c, "slabinfo");
+
+	return kmb_jv_num(si, "total_slabs", 0) * kmb_jv_num(si, "pages_per_slab", 0);
+}
+
+static int cmp_slab_bytes(const void *x, const void *y)
+{
+	double a = slab_bytes(*(const struct kmb_jv *const *)x),
+	       b = slab_bytes(*(const struct kmb_jv *const *)y);
+
+	if (a != b)
+		return (a < b) - (a > b);
+	return strcmp(kmb_jv_str(*(const struct kmb_jv *const *)x, "cache", ""),
+	              kmb_jv_str(*(const struct kmb_jv *const *)y, "cache", ""));
+}
+
+static void slabtop_rows(struct kmb_rtable *t, const struct kmb_jv **c, size_t n)
+{
+	char x[32];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct kmb_jv *si = kmb_jv_get(c[i], "slabinfo");
+		double act = kmb_jv_num(si, "active_objs", 0),
+		       tot = kmb_jv_num(si, "total_objs", 0);
+
+		kmb_rtable_cell(t, "%s", kmb_jv_str(c[i], "cache", "?"));
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, act));
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, tot));
+		kmb_rtable_cell(t, "%.0f%%", tot > 0 ? 100 * act / tot : 0);
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, kmb_jv_num(si, "active_slabs", 0)));
+		kmb_rtable_cell(t, "%s", kmb_rf_count(x, kmb_jv_num(si, "total_slabs", 0)));
+		kmb_rtable_cell(t, "%.0f", kmb_jv_num(si, "objs_per_slab", 0));
+		kmb_rtable_cell(t, "%.0f", kmb_jv_num(si, "pages_per_slab", 0));
+		kmb_rtable_cell(t, "%s", kmb_rf_bytes(x, kmb_jv_num(c[i], "object_size", NAN)));
+		kmb_rtable_cell(t, "%s", kmb_rf_bytes(x, slab_bytes(c[i]) * 4096));
+	}
+}
+
+static void slabtop_backend(struct kmb_report *r, unsigned b, bool *any)
+{
+	const struct kmb_jv *caches, **c = NULL;
+	struct kmb_jv j;
+	size_t n = 0;
+
+	if (cell_json(r, b, 0, &j) != 0)
+		return;
+	caches = kmb_jv_get(&j, "caches");
+	if (caches && caches->type == KMB_JV_ARR && (c = calloc(caches->n + 1, sizeof(*c))))
+		for (size_t i = 0; i < caches->n; i++)
+			if (kmb_jv_get(&caches->kid[i], "slabinfo"))
+				c[n++] = &caches->kid[i];
+	if (n > 0) {
+		if (!*any)
+			kmb_rdoc_para(
+			        &r->d,
+			        "slabtop (Linux slabinfo) of each backend that keeps its "
+			        "kmem_caches in slabs, at the same moment: the %d caches with "
+			        "the most memory in slabs. Objects allocated from the slabs "
+			        "include those cached in per-CPU layers (magazines), as Linux "
+			        "counts them; Use is allocated over all object slots; Slab "
+			        "memory is slabs x pages per slab x 4 KiB.",
+			        VMSTAT_TOP);
+		*any = true;
+		qsort(c, n, sizeof(*c), cmp_slab_bytes);
+		kmb_rdoc_heading(&r->d, 3, "slabtop: %s (%zu caches)", r->b[b], n);
+		slabtop_rows(kmb_rdoc_table(&r->d,
+		                            "Cache|Objects allocated (count)|Object slots (count)|"
+		                            "Use (%)|Slabs in use (count)|Slabs (count)|"
+		                            "Objects per slab (count)|Pages per slab (4 KiB)|"
+		                            "Object size (bytes)|Slab memory (bytes)",
+		                            "lrrrrrrrrr"),
+		             c, n < VMSTAT_TOP ? n : VMSTAT_TOP);
+	}
+	free(c);
 	kmb_jv_free(&j);
 }
 
 void kmb_report_vmstat(struct kmb_report *r)
 {
+	bool any_slabs = false;
+	struct vm_pivot v = {NULL, 0, 0, r->nb};
+	size_t ntypes = 0, ncaches = 0;
+
 	if (r->nw == 0 || r->nb == 0)
 		return;
+	for (unsigned b = 0; b < r->nb; b++) {
+		struct kmb_jv j;
+
+		if (cell_json(r, b, 0, &j) != 0)
+			continue;
+		vm_add(&v, b, kmb_jv_get(&j, "types"), false);
+		vm_add(&v, b, kmb_jv_get(&j, "caches"), true);
+		kmb_jv_free(&j);
+	}
+	for (size_t i = 0; i < v.n; i++) {
+		ntypes += !v.rows[i].cache;
+		ncaches += v.rows[i].cache;
+	}
 	kmb_rdoc_heading(&r->d, 2, "vmstat -m");
-	kmb_rdoc_para(
-	        &r->d,
-	        "FreeBSD vmstat -m statistics of each call site (a malloc type) at the end of "
-	        "a repetition of %s at %u thread%s: the %d types with the highest memory "
-	        "high-water mark, per backend. MemUse and HighUse count usable bytes, so they "
-	        "include each backend's rounding; Size(s) are the block sizes it used.",
-	        r->w[0], r->t[0], r->t[0] == 1 ? "" : "s", VMSTAT_TOP);
+	kmb_rdoc_para(&r->d,
+	              "FreeBSD vmstat -m statistics of %s at %u thread%s, at the end of its first "
+	              "repetition, for malloc types (call sites; %zu in all) and kmem_caches "
+	              "(%zu): the %zu with the highest memory high-water mark on any backend. "
+	              "Each backend's column is its memory high-water mark (HighUse, bytes: "
+	              "KiB, MiB), which counts usable bytes and so includes its rounding, and "
+	              "the allocations that failed (count) where some did; '-': not used on "
+	              "that backend. Requests (allocations) is the largest count of successful "
+	              "allocations over the backends.",
+	              r->w[0], r->t[0], r->t[0] == 1 ? "" : "s", ntypes, ncaches,
+	              v.n < VMSTAT_TOP ? v.n : VMSTAT_TOP);
+	if (v.n > 0)
+		vm_table(r, &v);
 	for (unsigned b = 0; b < r->nb; b++)
-		vmstat_backend(r, b, 0);
+		slabtop_backend(r, b, &any_slabs);
+	for (size_t i = 0; i < v.n; i++) {
+		free(v.rows[i].high);
+		free(v.rows[i].failed);
+	}
+	free(v.rows);
 }
 
 static int exhaust_workload(const struct kmb_report *r)

@@ -166,9 +166,14 @@ struct kmb_fig {
 	size_t npanels;
 };
 
-/* "#1f77b4"...: ten distinguishable colours (Tableau 10), cycled; KMB_FIG_BLACK: black. */
+/* Series i's colour: "#f3c300"..., Kelly's 20 colours of maximum contrast, cycled;
+ * KMB_FIG_BLACK: black.  kmb_fig_dash: its gnuplot dash type, distinct with the colour for
+ * 40 series (dashed: the dashed variant). */
 #define KMB_FIG_BLACK 0xffffffffu
 const char *kmb_fig_color(unsigned i);
+int kmb_fig_dash(unsigned i, bool dashed);
+/* y tics of a latency axis in ns: "('1 ns' 1, ..., '10 s' 1e10)", a gnuplot tic list. */
+extern const char kmb_fig_latency_ytics[];
 /* Writes the data and the script, then renders (kmb_plot_render); the files are written
  * even if rendering fails.  0, -EINVAL (bad basename), -errno, or as kmb_plot_render. */
 int kmb_fig_write(const char *dir, const struct kmb_fig *f, char *err, size_t errlen);
@@ -185,6 +190,8 @@ struct kmb_frames_panel {
 	unsigned width, height;
 };
 const char *kmb_frame_kind_label(unsigned kind); /* "free, order 3", "slab (full)", ... */
+/* Whether figure.c's table has a line for the kind (others are drawn as "unknown"). */
+bool kmb_frame_kind_declared(unsigned kind);
 const char *kmb_frame_kind_color(unsigned kind);
 const char *kmb_frame_kind_key(unsigned kind); /* frames.csv column: "free_o3", "slab_full" */
 int kmb_plot_frames(const char *dir, const char *basename, const char *title,

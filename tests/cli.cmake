@@ -6,6 +6,10 @@ foreach(case help bad_usage spec_tunables replay_geometry replay_fidelity missin
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 120 LABELS "cli" SKIP_RETURN_CODE 77)
 endforeach()
+# kmbench run --shard under GNU parallel and kmbench merge (skipped without parallel)
+add_test(NAME cli/shard_merge
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} shard_merge)
+set_tests_properties(cli/shard_merge PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)
 # every spec twice per repetition (untimed, timed): minutes under ASan+UBSan
 set_tests_properties(cli/run_quick PROPERTIES TIMEOUT 300)
 # trace formats, .kmt, trace stat's statistics, bad input, capture from a fake tracefs

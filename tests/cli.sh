@@ -304,6 +304,18 @@ run_quick)
 		has "$d/report.md" "^## SLUB, SLUB with sheaves and slab"
 	fi
 	has "$d/report.md" "^## Fidelity to the traced kernel"
+	# one colour and dash per backend by its position, baselines dashed (run_plots.c);
+	# the picture of a 1 MiB trace in 64 MiB zoomed, and said (run_frames.c)
+	has "$d/latency.gp" "dt 2 lc rgb '#f3c300' title 'libc'"
+	has "$d/latency.gp" "dt 1 lc rgb '#c2b280' title 'buddy'"
+	has "$d/footprint.gp" "dt 1 lc rgb '#c2b280' title 'buddy'"
+	has "$d/latency.gp" "set ytics ('1 ns' 1, "
+	has "$d/frames-linux-3.6-boot.gp" "zoomed to frames 0-[0-9]* of 16384"
+	has "$d/frames-exhaust.gp" "all 8192 frames"
+	# vmstat -m: one table, kmem_caches included; slabtop of slab
+	has "$d/report.md" "| Type | Kind | Requests (allocations) | libc | mimalloc |"
+	has "$d/report.md" "| kmem\\\\_cache |"
+	has "$d/report.md" "### slabtop: slab ("
 	# a second run never overwrites the first
 	expect_exit 0 "$KMB" run --quick --repetitions 1 --backends buddy --out "$TMP/runs" --seed 7
 	[ "$(ls -d "$TMP"/runs/*/ | wc -l)" = 2 ] || fail "second run reused a directory"
@@ -942,6 +954,65 @@ run_interrupted | run_usage | run_records | run_full_disk | plot_rerender | plot
 		has "$TMP/out" "^  library_build_type  *release -> debug"
 		;;
 	esac
+	;;
+shard_merge)
+	# kmbench run --shard K/N under GNU parallel, kmbench merge: every deterministic figure
+	# (one-thread replays: failures, footprints, fragmentation, the picture's counts, the
+	# trace facts) equals a single run's with the same seed (bench/merge_cmd.c)
+	command -v parallel >/dev/null || { echo "SKIP: GNU parallel not installed (apt-get install parallel)"; exit 77; }
+	set -- --backends buddy,slab,bucket,vmem@vmem --workloads linux-3.6-boot,exhaust \
+		--threads 1 --repetitions 2 --ops 5000 --mem 16M --seed 11
+	expect_exit 0 parallel --halt now,fail=1 "$KMB" run "$@" --shard {}/3 --out "$TMP/s{}" ::: 1 2 3
+	expect_exit 0 "$KMB" run "$@" --out "$TMP/one"
+	one=$(ls -d "$TMP"/one/*/)
+	expect_exit 0 "$KMB" merge "$TMP"/s1/*/ "$TMP"/s2/*/ "$TMP"/s3/*/ -o "$TMP/merged"
+	has "$TMP/out" "merged 3 shards"
+	# 8 cells of 2 repetitions: cells 0,3,6 / 1,4,7 / 2,5
+	for s in 1:6 2:6 3:4; do json_key "$(ls "$TMP"/s${s%:*}/*/run.json)" total "${s#*:}"; done
+	json_key "$TMP/merged/run.json" total 16
+	json_key "$TMP/merged/run.json" complete true
+	cols=backend,workload,threads,repetitions,failed_repetitions,events,alloc_count,free_count
+	cols=$cols,failed_allocs,unmatched_frees,peak_live_bytes_req,peak_live_bytes_alloc
+	cols=$cols,peak_footprint_bytes,footprint_at_peak_live_bytes,internal_frag_pct
+	cols=$cols,jw_footprint_at_peak_live_ratio,jw_peak_footprint_ratio,peak_at_op,sleeps
+	cols=$cols,nofail_retries,reserve_allocs,meta_bytes_at_end,extfrag_unusable_pct
+	pick() { # the columns above of summary.csv $1, sorted
+		awk -F, -v cols="$cols" 'NR == 1 { n = split(cols, c, ","); for (i = 1; i <= NF; i++) ix[$i] = i; next }
+			{ s = ""; for (k = 1; k <= n; k++) s = s (k > 1 ? "," : "") $(ix[c[k]]); print s }' "$1" | sort
+	}
+	pick "$one/summary.csv" >"$TMP/one.txt"
+	pick "$TMP/merged/summary.csv" >"$TMP/merged.txt"
+	[ "$(wc -l <"$TMP/one.txt")" = 8 ] || fail "expected 8 cells: $(cat "$TMP/one.txt")"
+	diff "$TMP/one.txt" "$TMP/merged.txt" >"$TMP/diff" || fail "merged figures differ: $(cat "$TMP/diff")"
+	diff <(sort "$one/frames.csv") <(sort "$TMP/merged/frames.csv") >"$TMP/diff" ||
+		fail "frames.csv differs: $(cat "$TMP/diff")"
+	for k in events plan_ops peak_live_bytes_req; do
+		[ "$(grep "\"$k\"" "$one/run.json")" = "$(grep "\"$k\"" "$TMP/merged/run.json")" ] ||
+			fail "trace fact $k differs"
+	done
+	for f in report.md report.html latency.png sizeclass.png footprint.png frag.png scaling.png \
+		frames-exhaust.png frames-linux-3.6-boot.png replay/slab-exhaust-r2.json; do
+		[ -s "$TMP/merged/$f" ] || fail "merged directory lacks $f"
+	done
+	# refused: a shard of another seed, a missing shard, a shard twice, no shard, a used OUT
+	expect_exit 0 "$KMB" run "${@/11/12}" --shard 2/3 --out "$TMP/other"
+	expect_exit 2 "$KMB" merge "$TMP"/s1/*/ "$TMP"/other/*/ "$TMP"/s3/*/ -o "$TMP/m2"
+	has "$TMP/err" 'not shards of one run: their "seed" differ'
+	[ ! -e "$TMP/m2" ] || fail "a refused merge wrote $TMP/m2"
+	expect_exit 2 "$KMB" merge "$TMP"/s1/*/ "$TMP"/s3/*/ -o "$TMP/m2"
+	has "$TMP/err" "shard 2/3 is missing (2 of 3 given)"
+	expect_exit 2 "$KMB" merge "$TMP"/s1/*/ "$TMP"/s1/*/ "$TMP"/s3/*/ -o "$TMP/m2"
+	has "$TMP/err" "shard 1/3 given twice"
+	expect_exit 2 "$KMB" merge "$one" -o "$TMP/m2"
+	has "$TMP/err" "not a shard"
+	expect_exit 2 "$KMB" merge "$TMP"/s1/*/ "$TMP"/s2/*/ "$TMP"/s3/*/ -o "$TMP/merged"
+	has "$TMP/err" "not empty"
+	expect_exit 2 "$KMB" run --shard 4/3 --seed 1
+	has "$TMP/err" "bad --shard '4/3'"
+	expect_exit 2 "$KMB" run --shard 1/3
+	has "$TMP/err" "--shard needs --seed"
+	expect_exit 2 "$KMB" merge -o "$TMP/m2"
+	has "$TMP/err" "which shard directories"
 	;;
 *)
 	fail "no such case"

@@ -206,6 +206,86 @@ KMB_TEST(nowait_returns_null_when_memory_is_short)
 	shutdown_ok();
 }
 
+/* kmem_cache_stats: objects in use, their high-water mark, requests and failures, one
+ * thread unattached, then attached (per-CPU counts). */
+KMB_TEST(kmem_cache_stats_count_objects_and_failures)
+{
+	enum { N = 1 << 20 };
+	void **v = calloc(N, sizeof(*v));
+	struct kmb_cache_stats s;
+	struct kmem_cache *c;
+	size_t n = 0;
+
+	ASSERT_NOT_NULL(v);
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	ASSERT_NOT_NULL(c = kmem_cache_create("stats_obj", 100, 0, 0));
+	for (int i = 0; i < 5; i++)
+		ASSERT_NOT_NULL(v[n++] = kmem_cache_alloc(c, M_WAITOK));
+	kmem_cache_free(c, v[--n]);
+	kmem_cache_free(c, v[--n]);
+	ASSERT_NOT_NULL(v[n++] = kmem_cache_alloc(c, M_WAITOK));
+	kmem_cache_stats(c, &s);
+	ASSERT_EQ_I(s.inuse, 4);
+	ASSERT_EQ_I(s.maxinuse, 5);
+	ASSERT_EQ_U(s.calls, 6);
+	ASSERT_EQ_U(s.failed, 0);
+	ASSERT_EQ_U(s.objsize, 100);
+	ASSERT_EQ_U(s.usable, kmalloc_usable_size(v[0]));
+	ASSERT_EQ_I(kmb_thread_attach("stats", 0), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_NOT_NULL(v[n++] = kmem_cache_alloc(c, M_WAITOK));
+	kmem_cache_free(c, v[--n]);
+	kmem_cache_stats(c, &s);
+	ASSERT_EQ_I(s.inuse, 6);
+	ASSERT_EQ_I(s.maxinuse, 5 + 3); /* the shared count's peak and this CPU's */
+	while (n < N && (v[n] = kmem_cache_alloc(c, M_NOWAIT)) != NULL)
+		n++;
+	ASSERT_CMP_U(n, <, N);
+	kmem_cache_stats(c, &s);
+	ASSERT_EQ_U(s.failed, 1);
+	ASSERT_EQ_I(s.inuse, (int64_t)n);
+	while (n > 0)
+		kmem_cache_free(c, v[--n]);
+	kmb_thread_detach();
+	kmem_cache_destroy(c);
+	free(v);
+	shutdown_ok();
+}
+
+/* kmem_cache_info: a design with native slab caches (slab) says slabinfo's figures,
+ * consistent with what was allocated; others say -ENOTSUP. */
+KMB_TEST(kmem_cache_info_is_slabinfo_or_not_supported)
+{
+	struct kmb_cache_info in;
+	struct kmem_cache *c;
+	void *v[100];
+	int rc;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	ASSERT_NOT_NULL(c = kmem_cache_create("info_obj", 200, 0, 0));
+	for (int i = 0; i < 100; i++)
+		ASSERT_NOT_NULL(v[i] = kmem_cache_alloc(c, M_WAITOK));
+	rc = kmem_cache_info(c, &in);
+	if (strncmp(backend(), "slab", 4) == 0)
+		ASSERT_EQ_I(rc, 0);
+	if (rc == 0) {
+		ASSERT_CMP_U(in.active_objs, >=, 100);
+		ASSERT_CMP_U(in.active_objs, <=, in.total_objs);
+		ASSERT_CMP_U(in.active_slabs, <=, in.total_slabs);
+		ASSERT_CMP_U(in.objs_per_slab, >=, 1);
+		ASSERT_CMP_U(in.pages_per_slab, >=, 1);
+		ASSERT_CMP_U(in.total_objs, <=, in.total_slabs * in.objs_per_slab);
+		ASSERT_CMP_U(in.active_slabs * in.objs_per_slab, >=, in.active_objs);
+	} else {
+		ASSERT_EQ_I(rc, -ENOTSUP);
+	}
+	for (int i = 0; i < 100; i++)
+		kmem_cache_free(c, v[i]);
+	ASSERT_EQ_I(kmem_cache_info(NULL, &in), -EINVAL);
+	kmem_cache_destroy(c);
+	shutdown_ok();
+}
+
 KMB_TEST(impossible_request_panics_unless_failok)
 {
 	struct kmb_type_stats s;

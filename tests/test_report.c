@@ -394,6 +394,43 @@ KMB_TEST(report_compares_slub_sheaves_and_slab)
 	tmp_cleanup();
 }
 
+/* vmstat -m pivoted: types and kmem_caches of the first workload, one column per backend,
+ * ordered by the largest high-water mark, failures in the cell, '-' where unused. */
+KMB_TEST(report_vmstat_is_one_table_of_types_and_caches)
+{
+	const char *dir = tmp_dir();
+	char err[512], sub[300], *md;
+
+	put_file(dir, "run.json", fixture_run);
+	put_file(dir, "summary.csv", fixture_summary);
+	snprintf(sub, sizeof(sub), "%s/replay", dir);
+	ASSERT_EQ_I(mkdir(sub, 0755), 0);
+	put_file(dir, "replay/fast-w-r1.json",
+	         "{\"types\": [{\"type\": \"M_TEMP\", \"high_use\": 4096, \"requests\": 7, "
+	         "\"failed\": 0}],\n \"caches\": [{\"cache\": \"dentry\", \"high_use\": "
+	         "2097152, \"requests\": 100, \"failed\": 0, \"object_size\": 192,\n"
+	         " \"slabinfo\": {\"active_objs\": 150, \"total_objs\": 200, \"active_slabs\": 9, "
+	         "\"total_slabs\": 10, \"objs_per_slab\": 21, \"pages_per_slab\": 1}}]}\n");
+	/* slow's first repetition failed before its JSON: the second one is read */
+	put_file(dir, "replay/slow-w-r2.json",
+	         "{\"types\": [{\"type\": \"M_TEMP\", \"high_use\": 8192, \"requests\": 5, "
+	         "\"failed\": 2}, {\"type\": \"M_DEVBUF\", \"high_use\": 512, "
+	         "\"requests\": 1, \"failed\": 0}]}\n");
+	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
+	md = slurp(dir, "report.md");
+	ASSERT_CONTAINS(md, "malloc types (call sites; 2 in all) and kmem\\_caches (1): the 3 ");
+	ASSERT_CONTAINS(md, "| Type | Kind | Requests (allocations) | fast | slow |");
+	ASSERT_CONTAINS(md, "| dentry | kmem\\_cache | 100 | 2.00 MiB | - |\n"
+	                    "| M\\_TEMP | malloc type | 7 | 4.0 KiB | 8.0 KiB, 2 failed |\n"
+	                    "| M\\_DEVBUF | malloc type | 1 | - | 512 B |");
+	/* slabtop: only fast keeps its caches in slabs */
+	ASSERT_CONTAINS(md, "### slabtop: fast (1 caches)");
+	ASSERT_TRUE(strstr(md, "slabtop: slow") == NULL);
+	ASSERT_CONTAINS(md, "| dentry | 150 | 200 | 75% | 9 | 10 | 21 | 1 | 192 B | 40.0 KiB |");
+	free(md);
+	tmp_cleanup();
+}
+
 KMB_TEST(report_of_an_empty_interrupted_run)
 {
 	const char *dir = tmp_dir();
@@ -516,14 +553,24 @@ KMB_TEST(figure_files_without_gnuplot)
 
 KMB_TEST(frame_kinds_have_labels_keys_and_colours)
 {
+	/* an enum value appended without a line in figure.c's table fails here */
 	for (unsigned k = 0; k < KMB_FRAME_NKINDS; k++) {
+		if (!kmb_frame_kind_declared(k))
+			kmb_test_fail(__FILE__, __LINE__, "frame kind %u has no label or colour",
+			              k);
 		ASSERT_TRUE(kmb_frame_kind_label(k)[0] != '\0');
 		ASSERT_EQ_U(strlen(kmb_frame_kind_color(k)), 7);
-		for (unsigned j = 0; j < k; j++)
+		for (unsigned j = 0; j < k; j++) {
 			if (strcmp(kmb_frame_kind_key(j), kmb_frame_kind_key(k)) == 0)
 				kmb_test_fail(__FILE__, __LINE__, "kinds %u and %u share key %s", j,
 				              k, kmb_frame_kind_key(k));
+			if (strcmp(kmb_frame_kind_color(j), kmb_frame_kind_color(k)) == 0)
+				kmb_test_fail(__FILE__, __LINE__, "kinds %u and %u share colour %s",
+				              j, k, kmb_frame_kind_color(k));
+		}
 	}
+	ASSERT_FALSE(kmb_frame_kind_declared(KMB_FRAME_NKINDS));
+	ASSERT_EQ_STR(kmb_frame_kind_color(KMB_FRAME_NKINDS), "#ff00ff");
 	ASSERT_EQ_STR(kmb_frame_kind_key(KMB_FRAME_FREE_ORDER0 + 3), "free_o3");
 }
 

@@ -294,6 +294,31 @@ static int slab_cache_create(struct kmb_backend *be, struct kmb_cache_desc *cd)
 	return 0;
 }
 
+/*
+ * slabinfo's figures (backend.h 6.): the slab layer's buffers (buftotal) less those free
+ * in slabs (bufslab) are allocated - to callers or to the CPUs' magazines and the depot,
+ * as Linux SLAB's active_objs counts its array caches; complete and partial slabs hold
+ * one, empty ones do not.
+ */
+static int slab_cache_info(struct kmb_backend *be, struct kmb_cache_desc *cd,
+                           struct kmb_cache_info *out)
+{
+	struct kmb__slab_cache *cp = cd->priv;
+
+	(void)be;
+	if (cp == NULL)
+		return -EINVAL;
+	kmb_mutex_enter(&cp->lock);
+	out->total_objs = cp->buftotal;
+	out->active_objs = cp->buftotal - cp->bufslab;
+	out->active_slabs = cp->complete.n + cp->partial.n;
+	out->total_slabs = out->active_slabs + cp->empty.n;
+	kmb_mutex_exit(&cp->lock);
+	out->objs_per_slab = cp->maxchunks;
+	out->pages_per_slab = (unsigned)(cp->slabsize / KMB_PAGE_SIZE);
+	return 0;
+}
+
 static void slab_cache_destroy(struct kmb_backend *be, struct kmb_cache_desc *cd)
 {
 	kmb__slab_cache_retire(kmb__slab_of_backend(be), cd->priv);
@@ -543,4 +568,5 @@ const struct kmb_backend_ops kmb_slab_ops = {
         .frame_kind = slab_frame_kind,
         .tunables = slab_tunables,
         .ntunables = sizeof(slab_tunables) / sizeof(slab_tunables[0]),
+        .cache_info = slab_cache_info,
 };

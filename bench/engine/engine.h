@@ -148,6 +148,13 @@ struct kmb_replay_result {
 		struct kmb_type_stats s;
 	} * types; /* types with activity (malloc'd) */
 	size_t ntypes;
+	struct kmb_replay_cache {
+		char name[64];
+		struct kmb_cache_stats s;
+		struct kmb_cache_info info; /* slabinfo's figures, if has_info */
+		bool has_info;
+	} * caches; /* the trace's kmem_caches with activity (malloc'd) */
+	size_t ncaches;
 	struct kmb_sample *samples; /* malloc'd, nsamples_cap entries, valid ones flagged */
 	size_t nsamples_cap;
 	bool invariants;

@@ -1164,6 +1164,27 @@ static void collect_types(struct kmb_replay_result *r)
 	r->ntypes = n;
 }
 
+/* The trace's kmem_caches, as collect_types the malloc types (vmstat -m's cache lines). */
+static void collect_caches(struct replay *rp)
+{
+	struct kmb_replay_result *r = rp->res;
+	uint32_t n = rp->plan->ncaches;
+
+	r->ncaches = 0;
+	if (n == 0 || (r->caches = calloc(n, sizeof(*r->caches))) == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct kmb_replay_cache *c = &r->caches[r->ncaches];
+
+		kmem_cache_stats(rp->caches[i], &c->s);
+		if (c->s.calls == 0 && c->s.failed == 0)
+			continue;
+		c->has_info = kmem_cache_info(rp->caches[i], &c->info) == 0;
+		snprintf(c->name, sizeof(c->name), "%s", kmem_cache_name(rp->caches[i]));
+		r->ncaches++;
+	}
+}
+
 static void collect_ratios(struct kmb_replay_result *r)
 {
 	for (unsigned c = 0; c < 2; c++) /* fidelity (9.) */
@@ -1226,6 +1247,7 @@ static void collect(struct replay *rp, const struct kmb_trace_facts *facts)
 	r->nstats = kmb_backend_stats(r->stats, KMB_MAX_STATS);
 	r->invariants = kmb_invariants();
 	collect_types(r);
+	collect_caches(rp);
 	f = open_memstream(&buf, &len);
 	if (f != NULL) {
 		kmb_vmstat_m(f);
@@ -1448,11 +1470,13 @@ void kmb_replay_result_free(struct kmb_replay_result *res)
 {
 	free(res->vmstat);
 	free(res->types);
+	free(res->caches);
 	free(res->samples);
 	free(res->size_alloc_ns);
 	free(res->size_free_ns);
 	res->size_alloc_ns = res->size_free_ns = NULL;
 	res->vmstat = NULL;
 	res->types = NULL;
+	res->caches = NULL;
 	res->samples = NULL;
 }

@@ -226,6 +226,42 @@ static void json_types(struct kmb_json *j, const struct kmb_replay_result *r)
 	kmb_json_arr_end(j);
 }
 
+/* slabtop's figures of a cache whose backend keeps slabs (kmem_cache_info). */
+static void json_cache_info(struct kmb_json *j, const struct kmb_cache_info *in)
+{
+	kmb_json_obj_begin(j, "slabinfo");
+	kmb_json_u64(j, "active_objs", in->active_objs);
+	kmb_json_u64(j, "total_objs", in->total_objs);
+	kmb_json_u64(j, "active_slabs", in->active_slabs);
+	kmb_json_u64(j, "total_slabs", in->total_slabs);
+	kmb_json_u64(j, "objs_per_slab", in->objs_per_slab);
+	kmb_json_u64(j, "pages_per_slab", in->pages_per_slab);
+	kmb_json_obj_end(j);
+}
+
+/* vmstat -m's cache lines: memory counts usable bytes, as a type's (kmalloc.h). */
+static void json_caches(struct kmb_json *j, const struct kmb_replay_result *r)
+{
+	kmb_json_arr_begin(j, "caches");
+	for (size_t i = 0; i < r->ncaches; i++) {
+		const struct kmb_cache_stats *s = &r->caches[i].s;
+
+		kmb_json_obj_begin(j, NULL);
+		kmb_json_str(j, "cache", r->caches[i].name);
+		kmb_json_u64(j, "object_size", s->objsize);
+		kmb_json_u64(j, "usable_size", s->usable);
+		kmb_json_i64(j, "inuse", s->inuse);
+		kmb_json_i64(j, "memuse", s->inuse * (int64_t)s->usable);
+		kmb_json_i64(j, "high_use", s->maxinuse * (int64_t)s->usable);
+		kmb_json_u64(j, "requests", s->calls);
+		kmb_json_u64(j, "failed", s->failed);
+		if (r->caches[i].has_info)
+			json_cache_info(j, &r->caches[i].info);
+		kmb_json_obj_end(j);
+	}
+	kmb_json_arr_end(j);
+}
+
 /* Sum of the backend's counters whose name says "reserve" (buddy reserve_alloc, the vmem
  * page source's pages_reserve, ...): allocations below the min watermark. */
 static uint64_t kmb__reserve_allocs(const struct kmb_replay_result *r)
@@ -280,6 +316,7 @@ int kmb_replay_write_json(FILE *out, const struct kmb_replay_result *r)
 	}
 	json_stats(&j, r);
 	json_types(&j, r);
+	json_caches(&j, r);
 	kmb_json_obj_end(&j);
 	fputc('\n', out);
 	return kmb_json_end(&j);

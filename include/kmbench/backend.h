@@ -69,6 +69,14 @@
  *    exists).  A backend that is itself a page allocator over the default page source
  *    (buddy) declares that source's table as its own, so "buddy(pcp_batch=8)" means the
  *    same lists.  The core's grammar and checks: core/spec.c.
+ *
+ * 6. Cache geometry (ABI 6, optional).  A design that keeps native caches in slabs says
+ *    what Linux's slabinfo and slabtop show of one (cache_info): the object slots of its
+ *    slabs and how many are allocated from them (objects held in per-CPU layers -
+ *    magazines, sheaves, per-CPU slabs - count as allocated, as in slabinfo's active_objs),
+ *    the slabs and how many hold an allocated object, the slots and pages of one slab.
+ *    The core calls it only while no other thread allocates or frees (the replay's end);
+ *    0, or -errno.
  */
 #ifndef KMBENCH_BACKEND_H
 #define KMBENCH_BACKEND_H
@@ -340,6 +348,10 @@ struct kmb_backend_ops {
 	/* Optional (5. above; ABI 5): the declared tunables. */
 	const struct kmb_tunable *tunables;
 	size_t ntunables;
+
+	/* Optional (6. above; ABI 6): slabinfo's figures of a native cache. */
+	int (*cache_info)(struct kmb_backend *be, struct kmb_cache_desc *cd,
+	                  struct kmb_cache_info *out);
 };
 
 struct kmb_backend {
@@ -421,10 +433,11 @@ size_t kmb_stats_fill(const struct kmb_stat_decl *table, size_t n, const void *c
  * calling thread's CPU is read inline from kmb_curthread (kmb_thread_cpu is no function).
  * ABI 4: free_sized appended at the end of the ops; an ABI 3 plugin still loads (its
  * shorter table is copied and free_sized left NULL: kmem_free falls back to its free).
- * ABI 5: tunables appended (an ABI 3 or 4 plugin loads with none). */
+ * ABI 5: tunables appended (an ABI 3 or 4 plugin loads with none).  ABI 6: cache_info
+ * appended (an older plugin loads without it). */
 #define KMB_PLUGIN_SYMBOL     "kmb_backend_plugin"
 #define KMB_PLUGIN_ABI_SYMBOL "kmb_backend_plugin_abi"
-#define KMB_BACKEND_ABI       5u
+#define KMB_BACKEND_ABI       6u
 #define KMB_BACKEND_ABI_MIN   3u /* the oldest ABI kmb_boot still loads */
 
 /* Backend-side panic for a broken invariant: "func(args): reason". */

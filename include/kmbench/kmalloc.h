@@ -117,6 +117,16 @@ void kmem_cache_free(struct kmem_cache *cache, void *obj);
 void kmem_cache_destroy(struct kmem_cache *cache);
 size_t kmem_cache_size(const struct kmem_cache *cache);
 const char *kmem_cache_name(const struct kmem_cache *cache);
+/* A cache's vmstat -m figures: objects in use and their high-water mark (exact with one
+ * allocating thread; with several an upper bound, the sum of each CPU's), successful and
+ * failed allocations, the object size asked for and the usable size each object takes
+ * (known from the first allocation; before it, the size asked of the backend). */
+struct kmb_cache_stats {
+	int64_t inuse, maxinuse;
+	uint64_t calls, failed;
+	size_t objsize, usable;
+};
+void kmem_cache_stats(const struct kmem_cache *cache, struct kmb_cache_stats *out);
 
 /* Types: registration (MALLOC_DEFINE does it), runtime creation, limits. */
 void kmb_malloc_type_register(struct malloc_type *type);

@@ -125,6 +125,22 @@ int kmb_addr_node(const void *addr);
  */
 int kmb_frame_map(uint8_t *out, size_t nframes);
 
+/*
+ * slabtop's figures of a kmem_cache (Linux slabinfo): object slots in the cache's slabs
+ * and those allocated (per-CPU layers count as allocated), slabs and those holding an
+ * allocated object, slots and pages per slab.  From the backend's optional cache_info op
+ * (backend.h 6.): 0, or -ENOTSUP when the backend serves the cache through the generic
+ * fallback or has no such op, -EINVAL without a cache or a boot.  Call it while no other
+ * thread allocates or frees.
+ */
+struct kmb_cache_info {
+	uint64_t active_objs, total_objs;
+	uint64_t active_slabs, total_slabs;
+	unsigned objs_per_slab, pages_per_slab;
+};
+struct kmem_cache;
+int kmem_cache_info(const struct kmem_cache *cache, struct kmb_cache_info *out);
+
 /* The backend's declared counters; returns how many were written (<= max). */
 size_t kmb_backend_stats(struct kmb_stat *out, size_t max);
 
