@@ -860,6 +860,43 @@ run_interrupted | run_usage | run_records | run_full_disk | plot_rerender | plot
 		;;
 	esac
 	;;
+kmt_bad_values)
+	# values the format holds but a replay cannot take: refused at load with the event's
+	# index, never a usage panic later in replay (issue 16)
+	for f in flags0:'flags need exactly one of M_WAITOK' flags-both:'flags need exactly one of M_WAITOK' \
+		flags-unknown:'unknown flag bits' alloc-below-req:'bytes_alloc below bytes_req' \
+		req-over-1tib:'bytes_req above the 1 TiB'; do
+		K=$SRC/tests/data/kmt-${f%%:*}.kmt
+		expect_exit 1 "$KMB" trace stat "$K"
+		has "$TMP/err" "kmt-${f%%:*}.kmt: event 1 (CPU 0): ${f#*:}"
+		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "one line: $(cat "$TMP/err")"
+		expect_exit 1 "$KMB" replay --backend slab --trace "$K"
+		has "$TMP/err" "event 1 (CPU 0): ${f#*:}"
+	done
+	# and the writer does not make such a file: GFP_NOFAIL|GFP_NORETRY is both M_FAILOK and
+	# M_NOFAIL
+	printf 'a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL|__GFP_NOFAIL|__GFP_NORETRY\n' >"$TMP/nf.trace"
+	expect_exit 1 "$KMB" trace convert "$TMP/nf.trace" -o "$TMP/nf.kmt"
+	has "$TMP/err" "nf.trace:1: event 0: flags have both M_FAILOK and M_NOFAIL"
+	[ ! -e "$TMP/nf.kmt" ] || fail "nf.kmt written"
+	;;
+kmt_shrinks_while_read)
+	# a .kmt truncated while it is read: an error ("truncated?") or a whole read, never
+	# SIGBUS (it was mapped; issue 16)
+	expect_exit 0 "$KMB" trace gen larson --events 300000 --cpus 2 -o "$TMP/big.kmt"
+	for i in $(seq 1 12); do
+		cp "$TMP/big.kmt" "$TMP/x.kmt"
+		"$KMB" trace stat "$TMP/x.kmt" >/dev/null 2>"$TMP/err" &
+		pid=$!
+		sleep "0.0$((i % 4))"
+		truncate -s $((i * 1000)) "$TMP/x.kmt"
+		wait $pid
+		rc=$?
+		[ $rc -le 1 ] || fail "exit $rc (a signal?) after truncating to $((i * 1000)) bytes"
+		[ $rc = 0 ] || grep -q "x.kmt: \(corrupt .kmt\|shorter\)" "$TMP/err" ||
+			fail "no message: $(cat "$TMP/err")"
+	done
+	;;
 *)
 	fail "no such case"
 	;;

@@ -624,13 +624,11 @@ static int get_gfp(const struct fields *f, int *flags, char *r, size_t rlen)
 }
 
 /*
- * Sizes no kernel can have traced: a request above KMB_TRACE_MAX_BYTES (1 TiB: 2^24 such
- * events could not wrap the 64-bit sums of trace stat and replay, and no kmalloc or slab
- * cache serves anything near it), or a live block smaller than its request (the kernel's
- * bytes_alloc is the slot it gave: never less; fragmentation would print below zero).  A
- * failed allocation (ptr=0) may carry any bytes_alloc.
+ * Sizes no kernel can have traced: a request above KMB_TRACE_MAX_BYTES (trace.h), or a
+ * live block smaller than its request (the kernel's bytes_alloc is the slot it gave: never
+ * less; fragmentation would print below zero).  A failed allocation (ptr=0) may carry any
+ * bytes_alloc.
  */
-#define KMB_TRACE_MAX_BYTES (1ull << 40)
 
 static int check_sizes(const struct fields *f, const struct kmb_event *e, char *r, size_t rlen)
 {

@@ -62,6 +62,13 @@ enum kmb_trace_format {
 };
 const char *kmb_trace_format_name(int format); /* "ftrace", "trace-cmd", "perf", "kmt" */
 
+/*
+ * No kernel traced a request above 1 TiB (2^24 such events could not wrap the 64-bit sums
+ * of trace stat and replay; no kmalloc or slab cache serves anything near it): the text
+ * parser (ftrace.c) and the .kmt reader (kmt.c) refuse larger sizes.
+ */
+#define KMB_TRACE_MAX_BYTES (1ull << 40)
+
 #define KMB_TRACE_MAX_ERRORS 5          /* skipped lines kept as "file:line: reason" */
 #define KMB_TRACE_MAX_LINE   (4u << 20) /* longer lines are skipped unread (syntax) */
 
@@ -186,7 +193,7 @@ int kmb_trace_write_ftrace(const struct kmb_trace *t, FILE *out);
 /* Write t as .kmt to out (a stream positioned at 0 is not needed).  0 or -errno. */
 int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen);
 /*
- * Read a .kmt image (a mapped file or a buffer) into t, which kmb_trace_init() made and
+ * Read a .kmt image (a file read into a buffer) into t, which kmb_trace_init() made and
  * whose path names the file in messages.  Every offset and length is checked against n
  * and the CRC-32C checksums before use: a corrupt image is -EINVAL with what is wrong.
  */
