@@ -880,6 +880,33 @@ kmt_bad_values)
 	has "$TMP/err" "nf.trace:1: event 0: flags have both M_FAILOK and M_NOFAIL"
 	[ ! -e "$TMP/nf.kmt" ] || fail "nf.kmt written"
 	;;
+trace_hostile_strings)
+	# control characters in names are refused where read (file:line), so convert --to
+	# ftrace cannot forge event lines and nothing raw reaches a terminal; LOST sums
+	# saturate; zero-size and dropped events are counted (issue 16)
+	printf 'a-1 [000] .... 1.0: kfree: call_site=c1\033[2J ptr=c2\na-1 [000] .... 1.0: kfree: call_site=c1 ptr=c3\n' >"$TMP/esc.trace"
+	expect_exit 0 "$KMB" trace stat "$TMP/esc.trace"
+	has "$TMP/err" "esc.trace:1: kfree: call_site=c1?\[2J: control character 0x1b"
+	! grep -q "$(printf '\033')" "$TMP/err" "$TMP/out" || fail "raw ESC printed"
+	expect_exit 0 "$KMB" trace convert "$TMP/esc.trace" --to ftrace -o "$TMP/back.trace"
+	[ "$(grep -c ': kfree: ' "$TMP/back.trace")" = 1 ] || fail "events written: $(cat "$TMP/back.trace")"
+	expect_exit 1 "$KMB" trace stat "$SRC/tests/data/kmt-ctrl-string.kmt"
+	has "$TMP/err" "kmt-ctrl-string.kmt: corrupt .kmt: string 1: control character 0x1b at byte 4"
+	printf '%s\n' 'a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=0 bytes_alloc=8 gfp_flags=GFP_KERNEL' \
+		'a-1 [000] .... 1.0: kfree: call_site=c1 ptr=c2' 'a-1 [000] .... 1.0: kfree: call_site=c1 ptr=0' \
+		'CPU:0 [LOST 18446744073709551615 EVENTS]' 'CPU:1 [LOST 18446744073709551615 EVENTS]' >"$TMP/z.trace"
+	expect_exit 0 "$KMB" trace stat "$TMP/z.trace"
+	has "$TMP/out" "(failed 0, zero-size 1)"
+	has "$TMP/out" "18446744073709551615  (in 2 reports; the sum saturated)"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/z.trace"
+	json_key "$TMP/out" lost_events 18446744073709551615
+	json_key "$TMP/out" zero_size_allocs 1
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/z.trace"
+	has "$TMP/out" "trace events not replayed 3 of 3 (NULL allocations, NULL and unmatched frees, 1 zero-size"
+	expect_exit 0 "$KMB" replay --backend slab --trace "$TMP/z.trace" --json
+	json_key "$TMP/out" zero_size_allocs 1
+	json_key "$TMP/out" events_not_replayed 3
+	;;
 kmt_shrinks_while_read)
 	# a .kmt truncated while it is read: an error ("truncated?") or a whole read, never
 	# SIGBUS (it was mapped; issue 16)

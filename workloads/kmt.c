@@ -548,6 +548,14 @@ int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen
 		kmb__seterr(err, errlen, "more than %u events", UINT32_MAX);
 		return -EFBIG;
 	}
+	for (size_t i = 1; i < t->nstr; i++) {
+		size_t len = strlen(t->str[i]);
+
+		if (kmb__ctrl_byte(t->str[i], len) < len) {
+			kmb__seterr(err, errlen, "string %zu holds a control character", i);
+			return -EINVAL;
+		}
+	}
 	kmb__ptrmap_init(&w.obj.map);
 	kmb__ptrmap_init(&w.page.map);
 	if (!(w.sidx = calloc((size_t)UINT16_MAX + 1, sizeof(*w.sidx)))) {
@@ -703,8 +711,13 @@ static int read_strings(struct reader *r)
 	for (uint32_t i = 1; i <= r->h.strings; i++) {
 		uint64_t len;
 
+		size_t c;
+
 		if (!get_varint(&s, &len) || len > s.n - s.i || len > MAX_STRING)
 			return corrupt(r, "string %u: bad length", i);
+		if ((c = kmb__ctrl_byte((const char *)s.p + s.i, (size_t)len)) < len)
+			return corrupt(r, "string %u: control character 0x%02x at byte %zu", i,
+			               s.p[s.i + c], c);
 		r->remap[i] = kmb_trace_intern(r->t, (const char *)s.p + s.i, (size_t)len);
 		if (r->remap[i] == KMB_STR_NOMEM)
 			return -ENOMEM;

@@ -130,6 +130,7 @@ struct kmb_trace_facts {
 	uint64_t peak_live_bytes_req, peak_live_objects, final_live_objects;
 	uint64_t kmalloc_events, kfree_events, cache_alloc_events, cache_free_events;
 	uint64_t page_alloc_events, page_free_events;
+	uint64_t zero_size_allocs; /* allocs with bytes_req 0 (kmalloc(0): not replayed) */
 };
 int kmb_trace_facts(const struct kmb_trace *t, struct kmb_trace_facts *f);
 
@@ -168,6 +169,7 @@ struct kmb_plan {
 	uint64_t *cache_size; /* ncaches object sizes */
 	const char **cache_name;
 	uint64_t dropped_zero;    /* allocations with bytes_req == 0 (illegal kmalloc(0)) */
+	uint64_t dropped_zero_frees; /* frees of those, dropped with them */
 	uint64_t kind_mismatches; /* kfree of a cache object, kmem_cache_free of a kmalloc one */
 };
 
@@ -302,6 +304,20 @@ int kmb__trace_skip(struct kmb_trace *t, int reason, uint32_t lineno, const char
 int kmb__line_shape(const char *line, size_t len); /* the format its shape tells, or 0 */
 bool kmb__line_ts(const char *line, size_t len, uint64_t *ts); /* an event line's time */
 uint32_t kmb__crc32c(uint32_t crc, const void *buf, size_t n); /* kmt.c; crc 0 to start */
+
+/* a + b, or UINT64_MAX where it would wrap (a sum of counts a trace states, as LOST M) */
+static inline uint64_t kmb__sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/*
+ * The index of the first control byte (below 0x20, or 0x7f: NUL, newline, ESC...) of
+ * s[0..len), or len if none (strtab.c).  Call sites and cache names holding one are
+ * refused where they are read (ftrace.c, kmt.c): written back as text, a newline would
+ * forge event lines, and printed to a terminal, ESC sequences would drive it.
+ */
+size_t kmb__ctrl_byte(const char *s, size_t len);
 
 /* ---- private: an open-addressing map uint64 key (!= 0) -> uint64 value (facts.c) ---- */
 struct kmb__ptrmap {

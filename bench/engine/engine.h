@@ -98,6 +98,8 @@ struct kmb_replay_result {
 	uint64_t events; /* trace events read (facts.events) */
 	uint64_t ops;    /* operations replayed (allocs + frees) */
 	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
+	uint64_t zero_size_allocs;    /* of the trace's events: kmalloc(0), not replayed */
+	uint64_t events_not_replayed; /* of the trace's events: no operation (trace_counts) */
 	uint64_t cross_cpu_frees, cross_node_frees;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;

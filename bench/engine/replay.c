@@ -1161,12 +1161,27 @@ static void collect_ratios(struct kmb_replay_result *r)
  * pages.  Not the backend's memory or statistics: the panicking thread may have died
  * holding a backend lock.  Throughput is left at 0 (the stopped pass has no end).
  */
+/*
+ * The trace's own counts, once per trace like events: the events that become no
+ * operation are the NULL allocations, the NULL and unmatched frees, and the zero-size
+ * allocations with their frees (plan.c drops them; they were dropped without a word).
+ */
+static void trace_counts(struct replay *rp, const struct kmb_trace_facts *facts)
+{
+	struct kmb_replay_result *r = rp->res;
+
+	r->events = facts->events;
+	r->zero_size_allocs = rp->plan->dropped_zero;
+	r->events_not_replayed = facts->failed_allocs + facts->null_frees + facts->unmatched_frees +
+	                         rp->plan->dropped_zero + rp->plan->dropped_zero_frees;
+}
+
 static void collect_aborted(struct replay *rp, const struct kmb_trace_facts *facts)
 {
 	struct kmb_replay_result *r = rp->res;
 
 	merge_threads(rp);
-	r->events = facts->events;
+	trace_counts(rp, facts);
 	kmb__memstat_core(&r->mem);
 	collect_ratios(r);
 	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
@@ -1183,7 +1198,7 @@ static void collect(struct replay *rp, const struct kmb_trace_facts *facts)
 
 	kmb_memstat(&r->mem);
 	merge_threads(rp);
-	r->events = facts->events;
+	trace_counts(rp, facts);
 	/* counted like allocs and frees: once per copy and measured pass (issue 16) */
 	r->unmatched_frees = facts->unmatched_frees * rp->replicas * r->repeat;
 	collect_ratios(r);
