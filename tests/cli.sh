@@ -907,6 +907,44 @@ trace_hostile_strings)
 	json_key "$TMP/out" zero_size_allocs 1
 	json_key "$TMP/out" events_not_replayed 3
 	;;
+oom_reported)
+	# the process out of memory (ulimit -v) is said as such: tcmalloc refused at boot rather
+	# than aborting inside the library, mimalloc's NULL an out-of-memory panic rather than a
+	# deadlock with every page free (issue 16).  Sanitizers reserve terabytes: no ulimit -v.
+	(ulimit -v 300000 && "$KMB" list >/dev/null 2>&1) || exit 77
+	seen=""
+	for b in tcmalloc mimalloc; do
+		"$KMB" replay --backend $b --mem 16M >/dev/null 2>&1 || continue # not installed
+		for v in 40000 48000 56000 64000; do
+			(ulimit -v $v && exec "$KMB" replay --backend $b --mem 16M) >"$TMP/out" 2>"$TMP/err"
+			rc=$?
+			[ $rc -le 1 ] || fail "$b under ulimit -v $v: exit $rc: $(head -c 400 "$TMP/err")"
+			! grep -q "deadlock\|FATAL" "$TMP/err" || fail "$b under ulimit -v $v: $(head -c 400 "$TMP/err")"
+			[ $rc = 0 ] || grep -q "out of memory in the $b baseline\|cannot create replay thread 1 of 1\|ulimit -v?" "$TMP/err" ||
+				fail "$b under ulimit -v $v: $(head -c 400 "$TMP/err")"
+			grep -q "out of memory in the $b baseline" "$TMP/err" && seen="$seen $b"
+		done
+	done
+	for b in tcmalloc mimalloc; do
+		! "$KMB" replay --backend $b --mem 16M >/dev/null 2>&1 || case $seen in *$b*) ;; *) fail "no limit made $b say out of memory" ;; esac
+	done
+	;;
+thread_limit_reported)
+	# pthread_create failing (RLIMIT_NPROC) is said as such, not blamed on trace event 0;
+	# root is exempt from ulimit -u, so run as nobody
+	if [ "$(id -u)" = 0 ]; then
+		command -v setpriv >/dev/null || exit 77
+		AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	else
+		AS=""
+	fi
+	(ulimit -u 1 && exec $AS "$KMB" replay --backend slab --threads 2 --mem 16M) >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	grep -q "^setpriv" "$TMP/err" && exit 77 # nobody already over the limit: cannot switch
+	[ $rc = 1 ] || fail "exit $rc: $(cat "$TMP/err")"
+	has "$TMP/err" "replay on slab aborted before any operation: set-up: cannot create replay thread 1 of 2: Resource temporarily unavailable"
+	! grep -q "trace event 0" "$TMP/err" || fail "blamed on an event: $(cat "$TMP/err")"
+	;;
 kmt_shrinks_while_read)
 	# a .kmt truncated while it is read: an error ("truncated?") or a whole read, never
 	# SIGBUS (it was mapped; issue 16)

@@ -146,8 +146,10 @@ struct kmb_replay_result {
 	bool invariants;
 	bool aborted; /* a panic (deadlock, INVARIANTS) stopped the replay */
 	char abort_msg[2300];
-	uint32_t abort_event; /* trace event index of the operation that panicked */
+	uint32_t abort_event; /* trace event index of the operation that panicked, or
+	                       * KMB_NO_EVENT: stopped outside any operation (set-up) */
 };
+#define KMB_NO_EVENT UINT32_MAX
 
 int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
                const char *trace_path, const struct kmb_replay_opts *opts,

@@ -947,7 +947,7 @@ static void *thread_main(void *arg)
 	snprintf(name, sizeof(name), "replay-%u", t->idx);
 	t->attached = kmb_thread_attach(name, t->idx) == 0;
 	if (!t->attached)
-		set_abort(t->rp, "set-up", "cannot attach a replay thread", 0);
+		set_abort(t->rp, "set-up", "cannot attach a replay thread", KMB_NO_EVENT);
 	else
 		t->bind_rc = kmb_topo_bind_self(&t->rp->topo, t->pu);
 	gate_arrive(t->rp);
@@ -1042,8 +1042,16 @@ static unsigned start_threads(struct replay *rp)
 	unsigned started = 0;
 
 	for (unsigned i = 0; i < rp->nthreads; i++) {
-		if (pthread_create(&rp->thr[i].th, NULL, thread_main, &rp->thr[i]) != 0) {
-			set_abort(rp, "set-up", "cannot create a replay thread", 0);
+		int rc = pthread_create(&rp->thr[i].th, NULL, thread_main, &rp->thr[i]);
+		char why[160];
+
+		if (rc != 0) { /* EAGAIN: ulimit -u (RLIMIT_NPROC) or threads-max; ENOMEM */
+			snprintf(why, sizeof(why), "cannot create replay thread %u of %u: %s%s",
+			         i + 1, rp->nthreads, strerror(rc),
+			         rc == EAGAIN ? " (a limit on threads, ulimit -u, or on memory for "
+			                        "its stack, ulimit -v)"
+			                      : "");
+			set_abort(rp, "set-up", why, KMB_NO_EVENT);
 			break;
 		}
 		started++;
@@ -1347,9 +1355,25 @@ static int boot(struct replay *rp, char *err, size_t errlen)
 		cpu_node[i] = rp->topo.pu_node[pu[i]];
 	rc = kmb_boot(&cfg);
 	if (rc != 0)
-		snprintf(err, errlen, "cannot boot backend '%s': %s", rp->o->backend,
-		         rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc));
+		snprintf(err, errlen, "cannot boot backend '%s': %s%s", rp->o->backend,
+		         rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc),
+		         rc == -ENOMEM ? " (the process has no room for the simulated memory or "
+		                         "the backend's state: ulimit -v?)"
+		                       : "");
 	return rc;
+}
+
+/* Why the replay stopped: at a trace event, or before any (a thread not created). */
+static void aborted_err(const struct replay *rp, char *err, size_t errlen)
+{
+	const struct kmb_replay_result *res = rp->res;
+
+	if (res->abort_event == KMB_NO_EVENT)
+		snprintf(err, errlen, "replay on %s aborted before any operation: %s",
+		         rp->o->backend, res->abort_msg);
+	else
+		snprintf(err, errlen, "replay on %s aborted at trace event %u: %s", rp->o->backend,
+		         res->abort_event, res->abort_msg);
 }
 
 /* Booted: set up, replay, tear down. */
@@ -1361,8 +1385,7 @@ static int replay_booted(struct replay *rp, const struct kmb_trace_facts *facts,
 	int rc = prepare(rp, err, errlen);
 
 	if (rc == 0 && (rc = run_passes(rp, facts)) != 0)
-		snprintf(err, errlen, "replay on %s aborted at trace event %u: %s", rp->o->backend,
-		         res->abort_event, res->abort_msg);
+		aborted_err(rp, err, errlen);
 	release(rp, rc == 0);
 	kmb_set_panic_handler(old);
 	if (res->aborted || rc != 0) {
