@@ -945,6 +945,23 @@ thread_limit_reported)
 	has "$TMP/err" "replay on slab aborted before any operation: set-up: cannot create replay thread 1 of 2: Resource temporarily unavailable"
 	! grep -q "trace event 0" "$TMP/err" || fail "blamed on an event: $(cat "$TMP/err")"
 	;;
+topology_xml_files)
+	# --topology FILE.xml: read whole and bounded by kmbench, never by hwloc from the path;
+	# a FIFO (blocked forever), /dev/zero (read without end) or a huge file refused at once
+	# (issue 16)
+	expect_exit 0 "$KMB" replay --backend slab --threads 2 --topology "$SRC/tests/data/topo-2node.xml"
+	has "$TMP/out" "topo-2node.xml: numa:2 core:4 pu:4"
+	mkfifo "$TMP/fifo.xml" || exit 77
+	ln -s /dev/zero "$TMP/zero.xml"
+	head -c 9000000 /dev/zero >"$TMP/big.xml"
+	for f in fifo:"a FIFO, not a regular file" zero:"a character device, not a regular file" \
+		big:"larger than the 8 MiB"; do
+		expect_exit 2 timeout 10 "$KMB" replay --backend slab --topology "$TMP/${f%%:*}.xml"
+		has "$TMP/err" "bad --topology '$TMP/${f%%:*}.xml': ${f#*:}"
+	done
+	expect_exit 2 "$KMB" replay --backend slab --topology "$TMP/none.xml"
+	has "$TMP/err" "none.xml': No such file or directory"
+	;;
 kmt_shrinks_while_read)
 	# a .kmt truncated while it is read: an error ("truncated?") or a whole read, never
 	# SIGBUS (it was mapped; issue 16)

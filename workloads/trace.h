@@ -304,6 +304,9 @@ int kmb__trace_skip(struct kmb_trace *t, int reason, uint32_t lineno, const char
 int kmb__line_shape(const char *line, size_t len); /* the format its shape tells, or 0 */
 bool kmb__line_ts(const char *line, size_t len, uint64_t *ts); /* an event line's time */
 uint32_t kmb__crc32c(uint32_t crc, const void *buf, size_t n); /* kmt.c; crc 0 to start */
+/* Read bytes [0, n) of a regular file into buf (pread, EINTR retried): *got of them, fewer
+ * at its end; 0 or -errno (tracefmt.c). */
+int kmb__pread_upto(int fd, void *buf, size_t n, size_t *got);
 
 /* a + b, or UINT64_MAX where it would wrap (a sum of counts a trace states, as LOST M) */
 static inline uint64_t kmb__sat_add(uint64_t a, uint64_t b)

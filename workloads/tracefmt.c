@@ -234,11 +234,11 @@ static int check_not_trace(struct kmb_trace *t, char *err, size_t errlen)
  * which the header's file size then refuses ("truncated?").  The copy costs the file's
  * size once, as the mapped pages did, and is freed as soon as the events are decoded.
  */
-static int read_whole(int fd, size_t n, uint8_t *buf, size_t *got)
+int kmb__pread_upto(int fd, void *buf, size_t n, size_t *got)
 {
 	*got = 0;
 	while (*got < n) {
-		ssize_t k = pread(fd, buf + *got, n - *got, (off_t)*got);
+		ssize_t k = pread(fd, (char *)buf + *got, n - *got, (off_t)*got);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -266,7 +266,7 @@ static int load_kmt(int fd, const struct stat *st, struct kmb_trace *t, char *er
 		kmb__seterr(err, errlen, "%s: out of memory for its %zu bytes", t->path, n);
 		return -ENOMEM;
 	}
-	if ((rc = read_whole(fd, n, buf, &got)) < 0)
+	if ((rc = kmb__pread_upto(fd, buf, n, &got)) < 0)
 		kmb__seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
 	else
 		rc = kmb_kmt_read(buf, got, t, err, errlen);
