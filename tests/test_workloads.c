@@ -689,8 +689,8 @@ KMB_TEST(control_characters)
 	static const char *const bad[] = {
 	        "a-1 [000] .... 1.0: kfree: call_site=c1\x1b[2Jx ptr=c2",
 	        "a-1 [000] .... 1.0: kfree: call_site=c1\x7f ptr=c2",
-	        "a-1 [000] .... 1.0: kmem_cache_alloc: call_site=c1 ptr=c2 bytes_req=8 "
-	        "bytes_alloc=8 gfp_flags=GFP_KERNEL name=den\rtry",
+	        ("a-1 [000] .... 1.0: kmem_cache_alloc: call_site=c1 ptr=c2 bytes_req=8 "
+	         "bytes_alloc=8 gfp_flags=GFP_KERNEL name=den\rtry"),
 	};
 	struct kmb_trace t;
 	char err[256];
