@@ -41,6 +41,7 @@ static void facts_json(struct kmb_json *j, const char *path, const struct kmb_tr
 	kmb_json_u64(j, "matched_frees", f->matched_frees);
 	kmb_json_u64(j, "unmatched_frees", f->unmatched_frees);
 	kmb_json_u64(j, "implicit_frees", f->implicit_frees);
+	kmb_json_u64(j, "zero_size_allocs", f->zero_size_allocs);
 	kmb_json_u64(j, "cpus", f->cpus);
 	kmb_json_u64(j, "total_bytes_req", f->total_bytes_req);
 	kmb_json_u64(j, "total_bytes_alloc", f->total_bytes_alloc);
@@ -99,8 +100,9 @@ static void facts_text(FILE *out, const char *path, const struct kmb_trace *t,
 	        ", kmem_cache_alloc %" PRIu64 ", kmem_cache_free %" PRIu64 ")\n",
 	        f->events, f->kmalloc_events, f->kfree_events, f->cache_alloc_events,
 	        f->cache_free_events);
-	fprintf(out, "  allocs            %12" PRIu64 "  (failed %" PRIu64 ")\n", f->allocs,
-	        f->failed_allocs);
+	fprintf(out,
+	        "  allocs            %12" PRIu64 "  (failed %" PRIu64 ", zero-size %" PRIu64 ")\n",
+	        f->allocs, f->failed_allocs, f->zero_size_allocs);
 	fprintf(out,
 	        "  frees             %12" PRIu64 "  (matched %" PRIu64 ", unmatched %" PRIu64
 	        ", NULL %" PRIu64 ", implicit %" PRIu64 ")\n",
@@ -116,8 +118,9 @@ static void facts_text(FILE *out, const char *path, const struct kmb_trace *t,
 		fprintf(out, "  page events       %12" PRIu64 " alloc, %" PRIu64 " free\n",
 		        f->page_alloc_events, f->page_free_events);
 	if (t->lost_reports)
-		fprintf(out, "  lost events       %12" PRIu64 "  (in %" PRIu64 " reports)\n",
-		        t->lost_events, t->lost_reports);
+		fprintf(out, "  lost events       %12" PRIu64 "  (in %" PRIu64 " reports%s)\n",
+		        t->lost_events, t->lost_reports,
+		        t->lost_events == UINT64_MAX ? "; the sum saturated" : "");
 }
 
 static const char stat_usage[] =

@@ -25,6 +25,7 @@ static const char *const kind_names[KMB_PANIC_NKINDS] = {
         [KMB_PANIC_MODIFIED] = "modified-after-free",
         [KMB_PANIC_CORRUPT] = "corrupt",
         [KMB_PANIC_WRONG_SIZE] = "wrong-size",
+        [KMB_PANIC_HOST_NOMEM] = "out-of-memory",
 };
 
 const char *kmb_panic_kind_name(enum kmb_panic_kind kind)

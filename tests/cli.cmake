@@ -26,3 +26,11 @@ foreach(case run_interrupted run_usage run_records run_full_disk plot_rerender p
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)
 endforeach()
+# issue 16's remainder: hostile .kmt values and files, LOST sums, control characters, OOM,
+# thread limits, XML topology files, 100k call sites
+foreach(case kmt_bad_values kmt_shrinks_while_read trace_hostile_strings oom_reported
+    thread_limit_reported topology_xml_files sites_100k)
+  add_test(NAME cli/${case}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(cli/${case} PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)
+endforeach()

@@ -22,6 +22,7 @@
  *   unmatched_frees     frees of a pointer not live (allocated before the trace began).
  *   implicit_frees      allocations returning a pointer that is still live: the old object
  *                       stops being live (an implicit free) before the new one starts.
+ *   zero_size_allocs    allocs with bytes_req 0 (kmalloc(0), illegal here: not replayed).
  *   cpus                distinct CPU numbers among all events read, page events included.
  *   total_bytes_req, total_bytes_alloc
  *                       sums of bytes_req and bytes_alloc over allocs.
@@ -153,6 +154,7 @@ static int on_alloc(struct live *l, const struct kmb_event *e, struct kmb_trace_
 		return 0;
 	}
 	f->allocs++;
+	f->zero_size_allocs += e->bytes_req == 0;
 	f->total_bytes_req += e->bytes_req;
 	f->total_bytes_alloc += e->bytes_alloc;
 	if (kmb__ptrmap_remove(&l->map, e->ptr, &old)) {

@@ -564,13 +564,20 @@ static int get_name(struct kmb_trace *t, const struct fields *f, int id, uint32_
                     size_t rlen)
 {
 	struct span v = f->v[id];
+	char why[48];
+	size_t c;
 
 	*idx = 0;
 	if (!(f->seen & (1u << id)))
 		return 0;
-	if (v.n > KMB_MAX_NAME || memchr(v.p, '\0', v.n)) {
-		field_reason(r, rlen, field_keys[id].key, v,
-		             v.n > KMB_MAX_NAME ? "longer than 4096 bytes" : "NUL byte");
+	if (v.n > KMB_MAX_NAME) {
+		field_reason(r, rlen, field_keys[id].key, v, "longer than 4096 bytes");
+		return -EINVAL;
+	}
+	if ((c = kmb__ctrl_byte(v.p, v.n)) < v.n) {
+		snprintf(why, sizeof(why), "control character 0x%02x (NUL, ESC...)",
+		         (unsigned char)v.p[c]);
+		field_reason(r, rlen, field_keys[id].key, v, why);
 		return -EINVAL;
 	}
 	*idx = kmb_trace_intern(t, v.p, v.n);
@@ -624,13 +631,11 @@ static int get_gfp(const struct fields *f, int *flags, char *r, size_t rlen)
 }
 
 /*
- * Sizes no kernel can have traced: a request above KMB_TRACE_MAX_BYTES (1 TiB: 2^24 such
- * events could not wrap the 64-bit sums of trace stat and replay, and no kmalloc or slab
- * cache serves anything near it), or a live block smaller than its request (the kernel's
- * bytes_alloc is the slot it gave: never less; fragmentation would print below zero).  A
- * failed allocation (ptr=0) may carry any bytes_alloc.
+ * Sizes no kernel can have traced: a request above KMB_TRACE_MAX_BYTES (trace.h), or a
+ * live block smaller than its request (the kernel's bytes_alloc is the slot it gave: never
+ * less; fragmentation would print below zero).  A failed allocation (ptr=0) may carry any
+ * bytes_alloc.
  */
-#define KMB_TRACE_MAX_BYTES (1ull << 40)
 
 static int check_sizes(const struct fields *f, const struct kmb_event *e, char *r, size_t rlen)
 {
@@ -785,7 +790,7 @@ static bool cpu_report_line(struct kmb_trace *t, const char *p, size_t i, size_t
 	    !(p[k - 1] == '[' && count_then(p, &k, n, " EVENTS DROPPED]", 16, &m)) &&
 	    !(p[k - 1] == '[' && has_prefix(p, k, n, "EVENTS DROPPED]", 15)))
 		return false;
-	t->lost_events += m;
+	t->lost_events = kmb__sat_add(t->lost_events, m); /* two 2^64-1 reports gave 2 */
 	t->lost_reports++;
 	return true;
 }

@@ -21,7 +21,8 @@
  * A free takes its kind and type from the allocation of its slot (a kfree of a cache
  * object is a KMB_OP_CACHE_FREE; such cases are counted in kind_mismatches).  Dropped:
  * failed (NULL) allocations, frees of NULL or of pointers not live, and allocations with
- * bytes_req == 0 (counted in dropped_zero) together with their later free.  An allocation
+ * bytes_req == 0 (counted in dropped_zero) together with their later free (counted in
+ * dropped_zero_frees).  An allocation
  * returning a live pointer first frees the old slot (an implicit free, op.event = the
  * allocation's event).  pfn 0 is taken as a failed page allocation.
  */
@@ -274,8 +275,12 @@ static int plan_free(struct planner *pl, const struct kmb_event *e, size_t i)
 {
 	uint64_t old;
 
-	if (!e->ptr || !kmb__ptrmap_remove(&pl->obj, e->ptr, &old) || old == ZERO_SIZE)
+	if (!e->ptr || !kmb__ptrmap_remove(&pl->obj, e->ptr, &old))
 		return 0;
+	if (old == ZERO_SIZE) {
+		pl->p->dropped_zero_frees++;
+		return 0;
+	}
 	if ((e->kind == KMB_EV_KFREE) != (pl->slot[old].kind == KMB_OP_KMALLOC))
 		pl->p->kind_mismatches++;
 	return free_slot(pl, (uint32_t)old, e->cpu, i);

@@ -117,6 +117,15 @@ static uint32_t insert(struct kmb_trace *t, struct strhash *h, const char *s, si
 	return (uint32_t)t->nstr++;
 }
 
+size_t kmb__ctrl_byte(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (unsigned char)s[i] >= 0x20 && s[i] != 0x7f)
+		i++;
+	return i;
+}
+
 uint32_t kmb_trace_intern(struct kmb_trace *t, const char *s, size_t len)
 {
 	struct strhash *h = t->strhash;

@@ -62,6 +62,13 @@ enum kmb_trace_format {
 };
 const char *kmb_trace_format_name(int format); /* "ftrace", "trace-cmd", "perf", "kmt" */
 
+/*
+ * No kernel traced a request above 1 TiB (2^24 such events could not wrap the 64-bit sums
+ * of trace stat and replay; no kmalloc or slab cache serves anything near it): the text
+ * parser (ftrace.c) and the .kmt reader (kmt.c) refuse larger sizes.
+ */
+#define KMB_TRACE_MAX_BYTES (1ull << 40)
+
 #define KMB_TRACE_MAX_ERRORS 5          /* skipped lines kept as "file:line: reason" */
 #define KMB_TRACE_MAX_LINE   (4u << 20) /* longer lines are skipped unread (syntax) */
 
@@ -123,6 +130,7 @@ struct kmb_trace_facts {
 	uint64_t peak_live_bytes_req, peak_live_objects, final_live_objects;
 	uint64_t kmalloc_events, kfree_events, cache_alloc_events, cache_free_events;
 	uint64_t page_alloc_events, page_free_events;
+	uint64_t zero_size_allocs; /* allocs with bytes_req 0 (kmalloc(0): not replayed) */
 };
 int kmb_trace_facts(const struct kmb_trace *t, struct kmb_trace_facts *f);
 
@@ -166,6 +174,7 @@ struct kmb_plan {
 		uint32_t order, objs_per_slab; /* from a geometry file (geometry.c) */
 	} * cache_geom;
 	uint64_t dropped_zero;    /* allocations with bytes_req == 0 (illegal kmalloc(0)) */
+	uint64_t dropped_zero_frees; /* frees of those, dropped with them */
 	uint64_t kind_mismatches; /* kfree of a cache object, kmem_cache_free of a kmalloc one */
 };
 
@@ -191,7 +200,7 @@ int kmb_trace_write_ftrace(const struct kmb_trace *t, FILE *out);
 /* Write t as .kmt to out (a stream positioned at 0 is not needed).  0 or -errno. */
 int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen);
 /*
- * Read a .kmt image (a mapped file or a buffer) into t, which kmb_trace_init() made and
+ * Read a .kmt image (a file read into a buffer) into t, which kmb_trace_init() made and
  * whose path names the file in messages.  Every offset and length is checked against n
  * and the CRC-32C checksums before use: a corrupt image is -EINVAL with what is wrong.
  */
@@ -323,6 +332,23 @@ int kmb__trace_skip(struct kmb_trace *t, int reason, uint32_t lineno, const char
 int kmb__line_shape(const char *line, size_t len); /* the format its shape tells, or 0 */
 bool kmb__line_ts(const char *line, size_t len, uint64_t *ts); /* an event line's time */
 uint32_t kmb__crc32c(uint32_t crc, const void *buf, size_t n); /* kmt.c; crc 0 to start */
+/* Read bytes [0, n) of a regular file into buf (pread, EINTR retried): *got of them, fewer
+ * at its end; 0 or -errno (tracefmt.c). */
+int kmb__pread_upto(int fd, void *buf, size_t n, size_t *got);
+
+/* a + b, or UINT64_MAX where it would wrap (a sum of counts a trace states, as LOST M) */
+static inline uint64_t kmb__sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/*
+ * The index of the first control byte (below 0x20, or 0x7f: NUL, newline, ESC...) of
+ * s[0..len), or len if none (strtab.c).  Call sites and cache names holding one are
+ * refused where they are read (ftrace.c, kmt.c): written back as text, a newline would
+ * forge event lines, and printed to a terminal, ESC sequences would drive it.
+ */
+size_t kmb__ctrl_byte(const char *s, size_t len);
 
 /* ---- private: an open-addressing map uint64 key (!= 0) -> uint64 value (facts.c) ---- */
 struct kmb__ptrmap {

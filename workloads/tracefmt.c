@@ -2,10 +2,10 @@
  * workloads/tracefmt.c - the trace front end: open a file, tell its format, read it.
  *
  * Theory: kmb_trace_load() reads the first 64 KiB of the file.  A .kmt is told by its
- * 8-byte magic and handed, mapped, to kmt.c.  Anything else is text: the first lines are
- * sniffed only to name the format (ftrace, trace-cmd, perf), since one line parser
- * (ftrace.c) reads every text shape; the name matters for perf's call-chain lines and
- * for what `trace stat` reports.
+ * 8-byte magic and handed, copied whole with pread() (see load_kmt), to kmt.c.  Anything
+ * else is text: the first lines are sniffed only to name the format (ftrace, trace-cmd,
+ * perf), since one line parser (ftrace.c) reads every text shape; the name matters for
+ * perf's call-chain lines and for what `trace stat` reports.
  *
  * Text is read with read(2) into one buffer and split at '\n' with memchr, so that a
  * pipe works as well as a file, NUL bytes are ordinary bytes and no line is copied.  The
@@ -27,7 +27,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -226,25 +225,52 @@ static int check_not_trace(struct kmb_trace *t, char *err, size_t errlen)
 
 /* ---- .kmt --------------------------------------------------------------------------- */
 
+/*
+ * A .kmt is copied into memory with pread(), not mapped: a mapped file that shrinks while
+ * it is read (another process truncating or rewriting it) raises SIGBUS on the first
+ * access past its new end, and the only cure - a process-wide SIGBUS handler jumping out
+ * of the decoder - would take the signal from the program embedding the library and be
+ * unsafe with several threads loading at once.  A short read is just a shorter image,
+ * which the header's file size then refuses ("truncated?").  The copy costs the file's
+ * size once, as the mapped pages did, and is freed as soon as the events are decoded.
+ */
+int kmb__pread_upto(int fd, void *buf, size_t n, size_t *got)
+{
+	*got = 0;
+	while (*got < n) {
+		ssize_t k = pread(fd, (char *)buf + *got, n - *got, (off_t)*got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		*got += (size_t)k;
+	}
+	return 0;
+}
+
 static int load_kmt(int fd, const struct stat *st, struct kmb_trace *t, char *err, size_t errlen)
 {
-	size_t n = (size_t)st->st_size;
-	void *map;
+	size_t n = (size_t)st->st_size, got;
+	uint8_t *buf;
 	int rc;
 
 	if (!S_ISREG(st->st_mode)) {
-		kmb__seterr(err, errlen, "%s: a .kmt must be a regular file (it is read mapped)",
-		            t->path);
+		kmb__seterr(err, errlen,
+		            "%s: a .kmt must be a regular file (its size is read first)", t->path);
 		return -EINVAL;
 	}
-	map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		rc = -errno;
-		kmb__seterr(err, errlen, "cannot map %s: %s", t->path, strerror(-rc));
-		return rc;
+	if (!(buf = malloc(n ? n : 1))) {
+		kmb__seterr(err, errlen, "%s: out of memory for its %zu bytes", t->path, n);
+		return -ENOMEM;
 	}
-	rc = kmb_kmt_read(map, n, t, err, errlen);
-	munmap(map, n);
+	if ((rc = kmb__pread_upto(fd, buf, n, &got)) < 0)
+		kmb__seterr(err, errlen, "cannot read %s: %s", t->path, strerror(-rc));
+	else
+		rc = kmb_kmt_read(buf, got, t, err, errlen);
+	free(buf);
 	return rc;
 }
 

@@ -153,6 +153,12 @@
  *        the core and the tests are the same code there, without the extra ordering.
  *      - The backend's own state (this file's struct) comes from malloc, not simulated
  *        memory: there are no simulated pages to take it from.
+ *      - Out of memory in the process itself (ulimit -v, a cgroup): the allocator returning
+ *        NULL within the budget is not a shortage of simulated memory - taking it for one
+ *        made M_WAITOK sleep and the core report a deadlock "with 4096 of 4096 pages free"
+ *        - so the ops panic (KMB_PANIC_HOST_NOMEM, kmb__bl_host_oom) naming the baseline.
+ *        tcmalloc does not return NULL but aborts; check_headroom refuses to load and boot
+ *        it when the address-space limit leaves too little.
  *      - No sized free (backend.h free_sized): kmem_free takes free.  The allocators have
  *        one (jemalloc's sdallocx, mimalloc's mi_free_size, TCMalloc's sized delete), but
  *        the budget needs the block's usable size on every free anyway (3.), which is the
@@ -162,9 +168,12 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <kmbench/page_alloc.h>
 
@@ -198,11 +207,12 @@ void *kmb__bl_dlopen(const char *soname, const char *package, char *err, size_t 
 static const struct {
 	const char *name;
 	int (*load)(struct kmb_baseline_alloc *a, char *err, size_t errlen);
+	size_t abort_reserve; /* see check_headroom */
 } loaders[] = {
-        {"libc", kmb__bl_libc_load},
-        {"mimalloc", kmb__bl_mimalloc_load},
-        {"jemalloc", kmb__bl_jemalloc_load},
-        {"tcmalloc", kmb__bl_tcmalloc_load},
+        {"libc", kmb__bl_libc_load, 0},
+        {"mimalloc", kmb__bl_mimalloc_load, 0},
+        {"jemalloc", kmb__bl_jemalloc_load, 0},
+        {"tcmalloc", kmb__bl_tcmalloc_load, KMB__BL_TCMALLOC_RESERVE},
 };
 #define NLOADERS (sizeof(loaders) / sizeof(loaders[0]))
 
@@ -382,6 +392,17 @@ void kmb__bl_thread_detach(struct kmb_backend *be, unsigned cpu)
 	flush_credit(be->priv, cpu);
 }
 
+void kmb__bl_host_oom(struct kmb_backend *be, size_t size)
+{
+	struct kmb__bl *bl = be->priv;
+
+	kmb_panic(KMB_PANIC_HOST_NOMEM, NULL,
+	          "out of memory in the %s baseline: its allocator returned NULL for %zu bytes "
+	          "with %" PRId64 " of the %" PRId64 " budget bytes free: the process itself is "
+	          "out of memory (ulimit -v, a cgroup limit), not the simulated memory",
+	          be->ops->name, size, __atomic_load_n(&bl->avail, __ATOMIC_RELAXED), bl->mem);
+}
+
 /* ---- footprint (4.) ------------------------------------------------------------------------ */
 
 static long pages_of(uint64_t bytes)
@@ -454,6 +475,47 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/*
+ * An allocator that aborts when the OS refuses it memory (abort_reserve != 0: tcmalloc,
+ * already when it is loaded, its constructor mapping metadata) is loaded and booted only if the
+ * address-space limit (RLIMIT_AS, ulimit -v) leaves the budget plus its reserve beyond what the
+ * process maps already (/proc/self/statm): "out of memory in the tcmalloc baseline" before the run,
+ * rather than an abort inside the library.  A SIGABRT handler around its calls could not recover
+ * (the library's locks and state are left mid-update), and a cgroup limit or overcommit cannot be
+ * read this way: there the OOM killer ends the process whatever the allocator does.
+ */
+static int check_headroom(const char *name, int64_t mem)
+{
+	unsigned long long vm_pages = 0;
+	struct rlimit rl;
+	size_t reserve = 0;
+	uint64_t need, mapped, left;
+	FILE *f;
+
+	for (size_t i = 0; i < NLOADERS; i++)
+		if (strcmp(loaders[i].name, name) == 0)
+			reserve = loaders[i].abort_reserve;
+	if (reserve == 0 || getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	need = (uint64_t)mem + reserve;
+	if ((f = fopen("/proc/self/statm", "r")) != NULL) {
+		if (fscanf(f, "%llu", &vm_pages) != 1)
+			vm_pages = 0;
+		fclose(f);
+	}
+	mapped = (uint64_t)vm_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+	left = rl.rlim_cur > mapped ? rl.rlim_cur - mapped : 0;
+	if (left >= need)
+		return 0;
+	fprintf(stderr,
+	        "kmbench: out of memory in the %s baseline: the address-space limit (ulimit -v) "
+	        "leaves %" PRIu64 " MiB, less than the %" PRId64 " MiB budget plus %zu MiB for "
+	        "its metadata; %s aborts the process when it cannot map memory, so it is not "
+	        "booted\n",
+	        name, left >> 20, mem >> 20, reserve >> 20, name);
+	return -ENOMEM;
+}
+
 int kmb__bl_init(struct kmb_backend *be)
 {
 	const struct kmb_baseline_alloc *a;
@@ -462,6 +524,8 @@ int kmb__bl_init(struct kmb_backend *be)
 	char err[320];
 	int rc;
 
+	if ((rc = check_headroom(be->ops->name, (int64_t)(be->pm->npages << KMB_PAGE_SHIFT))) != 0)
+		return rc;
 	if ((rc = kmb_baseline_get(be->ops->name, &a, err, sizeof(err))) != 0) {
 		fprintf(stderr, "kmbench: %s\n", err);
 		return rc;

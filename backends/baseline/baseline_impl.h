@@ -59,6 +59,18 @@ void __lsan_enable(void);
 
 /* ---- the allocators (one file each) --------------------------------------------------- */
 
+/*
+ * TCMalloc calls abort() ("FATAL ERROR: Out of memory trying to allocate internal tcmalloc
+ * data", page_heap_allocator.h) when it cannot map its metadata - from its constructor on,
+ * as the heap grows (128 KiB chunks, the page map, central caches) - instead of returning
+ * NULL.  Beyond the budget it needs that metadata (a few MiB for hundreds of MiB of heap)
+ * and the first replay thread's stack beside it (8 MiB by default): 16 MiB of address
+ * space, checked at boot (baseline.c check_headroom).  Measured under ulimit -v with --mem
+ * 16M on the boot trace, before the check: 40 MB aborted at load, 50 MB could not create
+ * the replay thread, 60 MB replayed.
+ */
+#define KMB__BL_TCMALLOC_RESERVE ((size_t)16 << 20)
+
 /* Fill a (static storage) and load what it needs; 0 or -ELIBACC with the reason in err. */
 int kmb__bl_libc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen);
 int kmb__bl_mimalloc_load(struct kmb_baseline_alloc *a, char *err, size_t errlen);
@@ -102,6 +114,8 @@ struct kmb__bl {
 };
 
 bool kmb__bl_charge_slow(struct kmb__bl *bl, int64_t u, int flags);
+/* The allocator returned NULL: the process is out of memory; panics (baseline.c 5.). */
+__attribute__((noreturn, cold)) void kmb__bl_host_oom(struct kmb_backend *be, size_t size);
 void kmb__bl_uncharge_slow(struct kmb__bl *bl, int64_t u);
 
 /* Allocations until the allocator's next (modelled) page-source call (baseline.c 3.). */
@@ -161,7 +175,7 @@ static inline void *kmb__bl_alloc(struct kmb_backend *be, size_t size, int flags
 	p = kmb_likely(size % KMB_PAGE_SIZE != 0) ? mal(size) : aal(KMB_PAGE_SIZE, size);
 	KMB__BL_TSAN_EXIT(bl);
 	if (kmb_unlikely(p == NULL))
-		return NULL;
+		kmb__bl_host_oom(be, size);
 	*u = usable(p);
 	if (kmb_unlikely(!kmb__bl_charge(bl, (int64_t)*u, flags))) {
 		KMB__BL_TSAN_ENTER(bl);

@@ -107,6 +107,8 @@ struct kmb_replay_result {
 	 * trace's bytes_alloc, those whose usable size equals it, and the share (NAN: none) */
 	uint64_t fidelity_events[2], fidelity_equal[2];
 	double fidelity_pct[2];
+	uint64_t zero_size_allocs;    /* of the trace's events: kmalloc(0), not replayed */
+	uint64_t events_not_replayed; /* of the trace's events: no operation (trace_counts) */
 	uint64_t cross_cpu_frees, cross_node_frees;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;
@@ -160,8 +162,10 @@ struct kmb_replay_result {
 	bool invariants;
 	bool aborted; /* a panic (deadlock, INVARIANTS) stopped the replay */
 	char abort_msg[2300];
-	uint32_t abort_event; /* trace event index of the operation that panicked */
+	uint32_t abort_event; /* trace event index of the operation that panicked, or
+	                       * KMB_NO_EVENT: stopped outside any operation (set-up) */
 };
+#define KMB_NO_EVENT UINT32_MAX
 
 int kmb_replay(const struct kmb_plan *plan, const struct kmb_trace_facts *facts,
                const char *trace_path, const struct kmb_replay_opts *opts,

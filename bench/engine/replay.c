@@ -970,7 +970,7 @@ static void *thread_main(void *arg)
 	snprintf(name, sizeof(name), "replay-%u", t->idx);
 	t->attached = kmb_thread_attach(name, t->idx) == 0;
 	if (!t->attached)
-		set_abort(t->rp, "set-up", "cannot attach a replay thread", 0);
+		set_abort(t->rp, "set-up", "cannot attach a replay thread", KMB_NO_EVENT);
 	else
 		t->bind_rc = kmb_topo_bind_self(&t->rp->topo, t->pu);
 	gate_arrive(t->rp);
@@ -1065,8 +1065,16 @@ static unsigned start_threads(struct replay *rp)
 	unsigned started = 0;
 
 	for (unsigned i = 0; i < rp->nthreads; i++) {
-		if (pthread_create(&rp->thr[i].th, NULL, thread_main, &rp->thr[i]) != 0) {
-			set_abort(rp, "set-up", "cannot create a replay thread", 0);
+		int rc = pthread_create(&rp->thr[i].th, NULL, thread_main, &rp->thr[i]);
+		char why[160];
+
+		if (rc != 0) { /* EAGAIN: ulimit -u (RLIMIT_NPROC) or threads-max; ENOMEM */
+			snprintf(why, sizeof(why), "cannot create replay thread %u of %u: %s%s",
+			         i + 1, rp->nthreads, strerror(rc),
+			         rc == EAGAIN ? " (a limit on threads, ulimit -u, or on memory for "
+			                        "its stack, ulimit -v)"
+			                      : "");
+			set_abort(rp, "set-up", why, KMB_NO_EVENT);
 			break;
 		}
 		started++;
@@ -1213,12 +1221,27 @@ static void collect_ratios(struct kmb_replay_result *r)
  * pages.  Not the backend's memory or statistics: the panicking thread may have died
  * holding a backend lock.  Throughput is left at 0 (the stopped pass has no end).
  */
+/*
+ * The trace's own counts, once per trace like events: the events that become no
+ * operation are the NULL allocations, the NULL and unmatched frees, and the zero-size
+ * allocations with their frees (plan.c drops them; they were dropped without a word).
+ */
+static void trace_counts(struct replay *rp, const struct kmb_trace_facts *facts)
+{
+	struct kmb_replay_result *r = rp->res;
+
+	r->events = facts->events;
+	r->zero_size_allocs = rp->plan->dropped_zero;
+	r->events_not_replayed = facts->failed_allocs + facts->null_frees + facts->unmatched_frees +
+	                         rp->plan->dropped_zero + rp->plan->dropped_zero_frees;
+}
+
 static void collect_aborted(struct replay *rp, const struct kmb_trace_facts *facts)
 {
 	struct kmb_replay_result *r = rp->res;
 
 	merge_threads(rp);
-	r->events = facts->events;
+	trace_counts(rp, facts);
 	kmb__memstat_core(&r->mem);
 	collect_ratios(r);
 	r->mem_bytes = (uint64_t)r->mem.mem_pages * KMB_PAGE_SIZE;
@@ -1235,7 +1258,7 @@ static void collect(struct replay *rp, const struct kmb_trace_facts *facts)
 
 	kmb_memstat(&r->mem);
 	merge_threads(rp);
-	r->events = facts->events;
+	trace_counts(rp, facts);
 	/* counted like allocs and frees: once per copy and measured pass (issue 16) */
 	r->unmatched_frees = facts->unmatched_frees * rp->replicas * r->repeat;
 	collect_ratios(r);
@@ -1385,9 +1408,25 @@ static int boot(struct replay *rp, char *err, size_t errlen)
 		cpu_node[i] = rp->topo.pu_node[pu[i]];
 	rc = kmb_boot(&cfg);
 	if (rc != 0)
-		snprintf(err, errlen, "cannot boot backend '%s': %s", rp->o->backend,
-		         rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc));
+		snprintf(err, errlen, "cannot boot backend '%s': %s%s", rp->o->backend,
+		         rc == -ENOENT ? "unknown backend (kmbench list)" : strerror(-rc),
+		         rc == -ENOMEM ? " (the process has no room for the simulated memory or "
+		                         "the backend's state: ulimit -v?)"
+		                       : "");
 	return rc;
+}
+
+/* Why the replay stopped: at a trace event, or before any (a thread not created). */
+static void aborted_err(const struct replay *rp, char *err, size_t errlen)
+{
+	const struct kmb_replay_result *res = rp->res;
+
+	if (res->abort_event == KMB_NO_EVENT)
+		snprintf(err, errlen, "replay on %s aborted before any operation: %s",
+		         rp->o->backend, res->abort_msg);
+	else
+		snprintf(err, errlen, "replay on %s aborted at trace event %u: %s", rp->o->backend,
+		         res->abort_event, res->abort_msg);
 }
 
 /* Booted: set up, replay, tear down. */
@@ -1399,8 +1438,7 @@ static int replay_booted(struct replay *rp, const struct kmb_trace_facts *facts,
 	int rc = prepare(rp, err, errlen);
 
 	if (rc == 0 && (rc = run_passes(rp, facts)) != 0)
-		snprintf(err, errlen, "replay on %s aborted at trace event %u: %s", rp->o->backend,
-		         res->abort_event, res->abort_msg);
+		aborted_err(rp, err, errlen);
 	release(rp, rc == 0);
 	kmb_set_panic_handler(old);
 	if (res->aborted || rc != 0) {

@@ -132,6 +132,12 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	        "  failed allocs %" PRIu64 ", unmatched frees %" PRIu64
 	        " (allocated before the trace), frees of failed allocs %" PRIu64 "\n",
 	        r->failed_allocs, r->unmatched_frees, r->skipped_frees);
+	if (r->events_not_replayed)
+		fprintf(out,
+		        "  trace events not replayed %" PRIu64 " of %" PRIu64
+		        " (NULL allocations, NULL and unmatched frees, %" PRIu64
+		        " zero-size allocations and their frees)\n",
+		        r->events_not_replayed, r->events, r->zero_size_allocs);
 	fprintf(out,
 	        "  M_WAITOK sleeps %" PRIu64 ", M_NOFAIL retries %" PRIu64
 	        ", injected page-source faults %" PRIu64 "\n",

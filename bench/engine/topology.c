@@ -4,7 +4,8 @@
  *
  * 1. A topology is the real machine (default), an hwloc synthetic description
  *    ("node:2 core:2 pu:1", hwloc_topology_set_synthetic) or an hwloc XML file (a path
- *    ending in .xml, hwloc_topology_set_xml).  Only the real machine's is "real": threads
+ *    ending in .xml, read by read_xml below, bounded, and given to hwloc as a buffer).  Only
+ *    the real machine's is "real": threads
  *    are bound to its PUs; on the others binding is skipped (and said), but their NUMA
  *    nodes still split simulated memory and decide where a thread allocates first.
  * 2. Placement of N threads on the PUs: "spread" takes PUs round-robin across NUMA nodes,
@@ -15,8 +16,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <hwloc.h>
 
@@ -88,28 +92,96 @@ static bool synthetic_ok(const char *spec)
 	}
 }
 
+/*
+ * An hwloc XML file is read here, whole and bounded, and handed to hwloc as a buffer
+ * (hwloc_topology_set_xmlbuffer), so hwloc never opens the path: opened with O_NONBLOCK (a
+ * FIFO with no writer does not block the open) and refused unless fstat says a regular
+ * file (a FIFO blocked forever, /dev/zero read without end) of at most KMB_TOPO_MAX_XML
+ * bytes.  lstopo writes about 700 bytes per PU with its core and caches, so 4096 PUs
+ * (KMB_TOPO_MAX_OBJS) take under 3 MiB: 8 MiB leaves room for I/O devices and attributes.
+ * The size read is the one fstat gave; a file that grows meanwhile is read up to it.
+ */
+#define KMB_TOPO_MAX_XML (8u << 20)
+
+/* Why fd (opened from path) is not an XML file to read, or NULL. */
+static const char *not_xml_file(int fd, struct stat *st)
+{
+	if (fstat(fd, st) != 0)
+		return strerror(errno);
+	if (S_ISFIFO(st->st_mode))
+		return "a FIFO, not a regular file (an .xml is read whole)";
+	if (S_ISCHR(st->st_mode))
+		return "a character device, not a regular file (an .xml is read whole)";
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file (an .xml is read whole)";
+	if (st->st_size > KMB_TOPO_MAX_XML)
+		return "larger than the 8 MiB an hwloc XML of 4096 PUs needs";
+	return NULL;
+}
+
+static char *read_xml(const char *path, size_t *n, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	const char *why = fd < 0 ? strerror(errno) : NULL;
+	struct stat st;
+	char *buf = NULL;
+	int rc;
+
+	*n = 0;
+	if (!why && !(why = not_xml_file(fd, &st)) && !(buf = malloc((size_t)st.st_size + 1)))
+		why = strerror(ENOMEM);
+	if (buf && (rc = kmb__pread_upto(fd, buf, (size_t)st.st_size, n)) < 0) {
+		why = strerror(-rc);
+		free(buf);
+		buf = NULL;
+	}
+	if (buf)
+		buf[*n] = '\0';
+	if (fd >= 0)
+		close(fd);
+	if (why)
+		snprintf(err, errlen, "bad --topology '%s': %s", path, why);
+	return buf;
+}
+
+static bool is_xml(const char *spec, size_t len)
+{
+	return len > 4 && strcmp(spec + len - 4, ".xml") == 0;
+}
+
 static int load(struct kmb_topo *tp, const char *spec, char *err, size_t errlen)
 {
-	size_t len = spec ? strlen(spec) : 0;
+	size_t len = spec ? strlen(spec) : 0, nxml = 0;
+	char *xml = NULL;
 	int rc = 0;
 
-	if (len && !(len > 4 && strcmp(spec + len - 4, ".xml") == 0) && !synthetic_ok(spec)) {
+	if (len && !is_xml(spec, len) && !synthetic_ok(spec)) {
 		snprintf(err, errlen,
 		         "bad --topology '%s': not blank-separated TYPE:N[(memory=SIZE)] tokens "
 		         "(e.g. \"node:2 core:2 pu:1\") of at most %d objects in all",
 		         spec, KMB_TOPO_MAX_OBJS);
 		return -EINVAL;
 	}
+	if (is_xml(spec, len) && (xml = read_xml(spec, &nxml, err, errlen)) == NULL)
+		return -EINVAL;
 	if (hwloc_topology_init((hwloc_topology_t *)&tp->h) != 0) {
 		snprintf(err, errlen, "hwloc: cannot initialise a topology");
+		free(xml);
 		return -ENOMEM;
 	}
-	if (len > 4 && strcmp(spec + len - 4, ".xml") == 0)
-		rc = hwloc_topology_set_xml(tp->h, spec);
+	if (xml)
+		rc = hwloc_topology_set_xmlbuffer(tp->h, xml, (int)nxml + 1);
 	else if (len)
 		rc = hwloc_topology_set_synthetic(tp->h, spec);
 	if (rc == 0)
 		rc = hwloc_topology_load(tp->h);
+	free(xml);
+	if (rc == 0 && hwloc_get_nbobjs_by_type(tp->h, HWLOC_OBJ_PU) > KMB_TOPO_MAX_OBJS) {
+		snprintf(err, errlen, "bad --topology '%s': more than %d PUs", spec,
+		         KMB_TOPO_MAX_OBJS);
+		hwloc_topology_destroy(tp->h);
+		return -EINVAL;
+	}
 	if (rc != 0) {
 		snprintf(err, errlen,
 		         "bad --topology '%s': not an hwloc synthetic description "

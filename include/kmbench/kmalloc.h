@@ -164,6 +164,8 @@ enum kmb_panic_kind {
 	KMB_PANIC_MODIFIED,   /* INVARIANTS: modified after free (poison damaged) */
 	KMB_PANIC_CORRUPT,    /* backend invariant broken */
 	KMB_PANIC_WRONG_SIZE, /* INVARIANTS: kmem_free with a size other than the allocation's */
+	KMB_PANIC_HOST_NOMEM, /* the process itself is out of memory (a baseline's allocator
+	                       * returned NULL within its budget): not the simulated memory */
 	KMB_PANIC_NKINDS
 };
 
