@@ -2,10 +2,12 @@
  * results/csv.c - reading back the CSV files kmbench writes (summary.csv, sizeclass.csv,
  * frames.csv, repetitions.csv), for the report and `kmbench compare`.
  *
- * The dialect is the one kmbench writes: a header row, fields separated by commas, never
- * quoted (kmb_csv_field() keeps commas out of fields).  The file is read whole; fields are
- * pointers into that buffer, cut in place.  A row shorter than the header is padded with
- * empty fields, a longer one is cut to the header's width.
+ * The dialect is the one kmbench writes: a header row, fields separated by commas, a field
+ * holding a comma or a double quote quoted as RFC 4180 says ("a, ""b""" is a, "b"), so that
+ * a message keeps its commas; control characters (newlines) are written as spaces.  The
+ * file is read whole; fields are pointers into that buffer, cut (and unquoted) in place.  A
+ * row shorter than the header is padded with empty fields, a longer one is cut to the
+ * header's width.
  */
 #include "results/results.h"
 
@@ -86,12 +88,31 @@ static size_t cut_lines(char *buf, char ***lines)
 	return l ? n : (size_t)-1;
 }
 
+/* A quoted field at p (p[0] == '"'), unquoted in place; returns where it ends (its comma or
+ * the end of the line). */
+static char *unquote(char *p)
+{
+	char *w = p, *r = p + 1;
+
+	for (; *r; r++) {
+		if (*r == '"' && r[1] == '"')
+			r++;
+		else if (*r == '"')
+			break;
+		*w++ = *r;
+	}
+	*w = '\0';
+	if (*r == '"')
+		r++;
+	return *r ? strchr(r, ',') : NULL;
+}
+
 static void split_row(char *line, char **cells, size_t ncols)
 {
 	size_t i = 0;
 
 	for (char *p = line; i < ncols; i++) {
-		char *comma = p ? strchr(p, ',') : NULL;
+		char *comma = p == NULL ? NULL : *p == '"' ? unquote(p) : strchr(p, ',');
 
 		cells[i] = p ? p : "";
 		if (comma)
@@ -167,6 +188,15 @@ double kmb_csv_num(const struct kmb_csv *c, size_t r, const char *name)
 
 void kmb_csv_field(FILE *out, const char *s)
 {
-	for (; *s; s++)
-		fputc(*s == ',' || (unsigned char)*s < 0x20 ? ' ' : *s, out);
+	bool quote = strpbrk(s, ",\"") != NULL;
+
+	if (quote)
+		fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, out);
+	}
+	if (quote)
+		fputc('"', out);
 }

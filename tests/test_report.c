@@ -243,6 +243,35 @@ KMB_TEST(csv_reader)
 	tmp_cleanup();
 }
 
+/* A message keeps its commas and quotes through summary.csv (issue 15: "a, b" came back as
+ * "a  b"); a newline becomes a space. */
+KMB_TEST(csv_quoted_fields_round_trip)
+{
+	const char *dir = tmp_dir();
+	struct kmb_csv c;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/q.csv", dir);
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	fputs("name,error,n\nbuddy,", f);
+	kmb_csv_field(f, "deadlock: 1 thread waits (256 of 768 pages free, \"largest\" 4096)\nend");
+	fputs(",7\nslab,", f);
+	kmb_csv_field(f, "plain");
+	fputs(",\"\"\n", f);
+	fclose(f);
+	ASSERT_EQ_I(kmb_csv_load(path, &c), 0);
+	ASSERT_EQ_U(c.nrows, 3);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 1, "error"),
+	              "deadlock: 1 thread waits (256 of 768 pages free, \"largest\" 4096) end");
+	ASSERT_NEAR(kmb_csv_num(&c, 1, "n"), 7, 0);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "error"), "plain");
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "n"), "");
+	kmb_csv_free(&c);
+	tmp_cleanup();
+}
+
 /* ---- the report from a hand-made results directory ------------------------------------------ */
 
 static const char fixture_run[] =
