@@ -20,7 +20,9 @@ static const char replay_usage[] =
         "                       the bundled Linux 3.6 boot trace (the default)\n"
         "  --json               one JSON object (keys in README \"Replay results\")\n"
         "  -o, --output OUT     write to OUT (atomically) instead of standard output\n"
-        "  --mem SIZE           simulated physical memory (default 256M; K/M/G suffixes)\n"
+        "  --mem SIZE           simulated physical memory (K/M/G suffixes; default: from the\n"
+        "                       trace, peak live x copies x 3 + 16M rounded up, at least\n"
+        "                       256M; refused below one copy's peak live bytes)\n"
         "  --invariants         INVARIANTS on (redzones, poison, free checks)\n"
         "  --no-invariants      INVARIANTS off even in a debug build\n"
         "  --no-timing          no per-operation latency (throughput only)\n"
@@ -254,6 +256,26 @@ static int write_samples(const char *path, const struct kmb_replay_result *r)
 	return 0;
 }
 
+/* Without --mem, memory sized from the trace's facts (engine/memsize.c; a generator made
+ * for one memory size keeps the default); with it, refused if one copy cannot fit: 2. */
+static int size_memory(struct replay_args *a, const struct kmb_workload_src *src,
+                       const struct kmb_trace_facts *f, char *rule, size_t len)
+{
+	uint64_t peak = f->peak_live_bytes_req;
+	char err[300];
+
+	rule[0] = '\0';
+	if (a->o.mem_bytes)
+		return kmb_mem_check(a->o.mem_bytes, peak, err, sizeof(err)) == 0
+		               ? 0
+		               : kmb_cli_error("replay", "%s", err);
+	if (src->gen && src->gen->default_mem)
+		return 0;
+	a->o.mem_bytes = (size_t)kmb_mem_auto(peak, a->o.replicate, KMB_DEFAULT_MEM_BYTES);
+	kmb_mem_auto_rule(rule, len, peak, a->o.replicate, KMB_DEFAULT_MEM_BYTES, a->o.mem_bytes);
+	return 0;
+}
+
 int kmb_cmd_replay(int argc, char **argv)
 {
 	struct replay_args a = {.o = {.backend = "buddy", .timing = true}};
@@ -262,7 +284,7 @@ int kmb_cmd_replay(int argc, char **argv)
 	struct kmb_plan plan;
 	struct kmb_workload_src src = {.gopt = {.seed = 1}};
 	struct kmb_replay_result r;
-	char err[2600];
+	char err[2600], rule[200];
 	int rc;
 
 	if ((rc = parse(argc, argv, &a)) != 0)
@@ -273,7 +295,13 @@ int kmb_cmd_replay(int argc, char **argv)
 		return 1;
 	a.trace = src.source;
 	a.o.trace = &t;
+	if ((rc = size_memory(&a, &src, &f, rule, sizeof(rule))) != 0) {
+		kmb_plan_free(&plan);
+		kmb_trace_free(&t);
+		return rc;
+	}
 	rc = kmb_replay(&plan, &f, a.trace, &a.o, &r, err, sizeof(err));
+	snprintf(r.mem_rule, sizeof(r.mem_rule), "%s", rule);
 	if (rc != 0) {
 		fprintf(stderr, "kmbench replay: %s", err);
 		if (r.aborted && r.abort_event < t.nev)

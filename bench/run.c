@@ -82,8 +82,10 @@ static const char run_usage[] =
         "  --repetitions N      repetitions per backend, workload and thread count (default 7,\n"
         "                       --quick 3)\n"
         "  --out DIR            results root (default: results/runs of the source tree)\n"
-        "  --mem SIZE           simulated physical memory (default 256M, --quick 64M;\n"
-        "                       exhaust: its own 32M)\n"
+        "  --mem SIZE           simulated physical memory (default: from each trace, peak\n"
+        "                       live x copies x 3 + 16M rounded up, at least 256M,\n"
+        "                       --quick 64M; exhaust: its own 32M); refused below a\n"
+        "                       trace's peak live bytes\n"
         "  --ops N              operations per repetition (default 200000, --quick 30000)\n"
         "  --seed N             seed of the job order (default: from the clock)\n"
         "  --warmup N           untimed passes before each replay's measured ones, in the\n"
@@ -267,8 +269,7 @@ static int parse(int argc, char **argv, struct run *r)
 		r->reps = r->quick ? 3 : 7;
 	if (r->target_ops == 0)
 		r->target_ops = r->quick ? QUICK_OPS : DEFAULT_OPS;
-	if (r->mem_bytes == 0)
-		r->mem_bytes = r->quick ? QUICK_MEM : KMB_DEFAULT_MEM_BYTES;
+	r->mem_floor = r->quick ? QUICK_MEM : KMB_DEFAULT_MEM_BYTES;
 	if (r->nthreads == 0)
 		default_threads(r);
 	return 0;
@@ -387,11 +388,23 @@ static void json_workloads(struct kmb_json *j, const struct run *r)
 		kmb_json_u64(j, "cpus", wl->facts.cpus);
 		kmb_json_u64(j, "peak_live_bytes_req", wl->facts.peak_live_bytes_req);
 		kmb_json_u64(j, "mem_bytes", wl->mem_bytes);
+		kmb_json_str(j, "mem_rule", wl->mem_rule[0] ? wl->mem_rule : NULL);
 		kmb_json_u64(j, "repeat", wl->repeat);
 		kmb_json_str(j, "scaling", wl->replicate ? "replicate" : "streams");
 		kmb_json_obj_end(j);
 	}
 	kmb_json_arr_end(j);
+}
+
+/* The largest workload memory (without --mem each is sized from its trace). */
+static size_t largest_mem(const struct run *r)
+{
+	size_t m = r->mem_floor;
+
+	for (unsigned w = 0; w < r->nwl; w++)
+		if (r->wl[w].mem_rule[0] && r->wl[w].mem_bytes > m)
+			m = r->wl[w].mem_bytes;
+	return m;
 }
 
 static void json_options(struct kmb_json *j, const struct run *r)
@@ -405,7 +418,8 @@ static void json_options(struct kmb_json *j, const struct run *r)
 	kmb_json_u64(j, "repetitions", r->reps);
 	kmb_json_u64(j, "ops_per_repetition", r->target_ops);
 	kmb_json_u64(j, "warmup", r->warmup);
-	kmb_json_u64(j, "mem_bytes", r->mem_bytes);
+	kmb_json_u64(j, "mem_bytes", r->mem_bytes ? r->mem_bytes : largest_mem(r));
+	kmb_json_bool(j, "mem_from_traces", r->mem_bytes == 0);
 	kmb_json_str(j, "topology_option", r->topology);
 	kmb_json_bool(j, "invariants", r->invariants == KMB_INVARIANTS_ON || kmb_invariants());
 	kmb_json_arr_begin(j, "threads");
@@ -638,7 +652,8 @@ int kmb_cmd_run(int argc, char **argv)
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
 			r->out_root = KMB_SOURCE_DIR "/results/runs";
-		rc = kmb_run_load_workloads(r) != 0 ? 1 : run_all(r);
+		rc = kmb_run_load_workloads(r);
+		rc = rc == -E2BIG ? 2 : rc != 0 ? 1 : run_all(r);
 	}
 	kmb_run_free_cells(r);
 	kmb_run_free_workloads(r);

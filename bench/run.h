@@ -36,6 +36,7 @@ struct run_workload {
 	const struct kmb_workload *gen; /* generator, or NULL for a trace file */
 	struct kmb_gen_opts gopt;       /* its resolved options */
 	size_t mem_bytes;               /* simulated physical memory for this workload */
+	char mem_rule[200];             /* how it was sized from the trace, or "" (memsize.c) */
 	bool replicate;                 /* at T threads, T copies of the trace (else its streams) */
 	unsigned repeat;                /* passes over the trace per repetition */
 	struct kmb_trace trace;
@@ -89,7 +90,8 @@ struct run {
 	unsigned reps;
 	unsigned warmup; /* untimed passes first (workloads made for one memory size: none) */
 	const char *out_root, *topology;
-	size_t mem_bytes;
+	size_t mem_bytes; /* --mem, or 0: each workload's from its trace (engine/memsize.c) */
+	size_t mem_floor; /* the default memory, the least a trace is given */
 	uint64_t seed, target_ops;
 	bool quick, no_frames;
 	int invariants;

@@ -860,6 +860,31 @@ run_interrupted | run_usage | run_records | run_full_disk | plot_rerender | plot
 		;;
 	esac
 	;;
+mem_from_trace)
+	# issue 15: without --mem the memory is sized from the trace's peak live bytes (3 MiB
+	# here) times the copies; a --mem below one copy's peak is refused up front
+	for i in 1 2 3; do
+		printf '  t-1 [000] .... 0.%06d: kmalloc: call_site=c104de4f ptr=c1%06x bytes_req=1048576 bytes_alloc=1048576 gfp_flags=GFP_KERNEL\n' $i $i
+	done >"$TMP/big.trace"
+	expect_exit 0 "$KMB" replay --trace "$TMP/big.trace"
+	has "$TMP/out" "sized from the trace: 256 MiB: peak live 3.0 MiB x 1 copy x headroom 3"
+	has "$TMP/out" "of 256 MiB)"
+	expect_exit 0 "$KMB" replay --trace "$TMP/big.trace" --replicate 32 --threads 2
+	has "$TMP/out" "sized from the trace: 384 MiB: peak live 3.0 MiB x 32 copies"
+	has "$TMP/out" "of 384 MiB)"
+	expect_exit 2 "$KMB" replay --trace "$TMP/big.trace" --mem 2M
+	has "$TMP/err" "kmbench replay: --mem 2 MiB cannot hold one copy of the trace: its peak live requested bytes are 3145728 (3.0 MiB)"
+	expect_exit 0 "$KMB" replay --trace "$TMP/big.trace" --mem 16M --no-timing
+	expect_exit 2 "$KMB" run --trace "$TMP/big.trace" --mem 2M --out "$TMP/runs"
+	has "$TMP/err" "kmbench run: workload big: --mem 2 MiB cannot hold one copy"
+	[ ! -e "$TMP/runs" ] || fail "a refused run wrote $(ls "$TMP/runs")"
+	expect_exit 0 "$KMB" run --trace "$TMP/big.trace" --backends slab --threads 1,2 \
+		--repetitions 1 --ops 1000 --no-frames --quick --out "$TMP/runs"
+	has "$TMP/err" "kmbench run: big: simulated memory 64 MiB: peak live 3.0 MiB x 2 copies"
+	d=$(ls -d "$TMP/runs"/*/ | head -1)
+	has "$d/run.json" '"mem_rule": "64 MiB: peak live 3.0 MiB x 2 copies x headroom 3'
+	json_key "$d/run.json" mem_from_traces true
+	;;
 *)
 	fail "no such case"
 	;;

@@ -42,6 +42,18 @@ struct kmb_workload_src {
 int kmb_workload_open(const char *arg, bool strict, struct kmb_workload_src *src,
                       struct kmb_trace *t, struct kmb_trace_facts *facts, struct kmb_plan *plan);
 
+/* ---- memsize.c (its 1.-4.) -------------------------------------------------------------- */
+#define KMB_MEM_HEADROOM 3                    /* memory per peak live requested byte */
+#define KMB_MEM_BASE     ((uint64_t)16 << 20) /* plus what does not grow with the trace */
+/* Simulated memory for copies of a trace of peak live requested bytes peak_live: at least
+ * floor (UINT64_MAX if it overflows). */
+uint64_t kmb_mem_auto(uint64_t peak_live, unsigned copies, uint64_t floor);
+/* The rule that gave mem, one line for setup output and run.json. */
+void kmb_mem_auto_rule(char *buf, size_t len, uint64_t peak_live, unsigned copies, uint64_t floor,
+                       uint64_t mem);
+/* 0 when mem holds one copy's peak, else -ENOMEM and why in err (with the numbers). */
+int kmb_mem_check(uint64_t mem, uint64_t peak_live, char *err, size_t errlen);
+
 /* ---- replay.c -------------------------------------------------------------------------- */
 struct kmb_replay_opts {
 	const char *backend;
@@ -113,6 +125,7 @@ struct kmb_replay_result {
 	double timer_resolution_ns; /* the cycle counter's smallest step between two reads, in
 	                             * ns: latencies are multiples of it */
 	char mapping[16];           /* "copies" (copy r runs whole on thread r % T) or "streams" */
+	char mem_rule[200];         /* set by the caller: how --mem was chosen (memsize.c), or "" */
 	/* How exact the global figures are with several threads: 0 = exact; otherwise the
 	 * largest possible error of peak_live_bytes_req/_alloc and of the footprint peak */
 	uint64_t peak_live_error_bytes, peak_footprint_error_bytes;
