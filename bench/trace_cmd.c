@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "results/results.h"
 
@@ -254,7 +255,8 @@ static long file_size(const char *path)
 	return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
-static int write_converted(const struct kmb_trace *t, const char *out_path, bool kmt)
+static int write_converted(const char *cmd, const struct kmb_trace *t, const char *out_path,
+                           bool kmt)
 {
 	struct kmb_file kf;
 	char err[256] = "";
@@ -262,20 +264,19 @@ static int write_converted(const struct kmb_trace *t, const char *out_path, bool
 	int rc;
 
 	if (!out) {
-		fprintf(stderr, "kmbench trace convert: cannot write %s: %s\n", out_path,
+		fprintf(stderr, "kmbench %s: cannot write %s: %s\n", cmd, out_path,
 		        strerror(errno));
 		return 1;
 	}
 	rc = kmt ? kmb_kmt_write(t, out, err, sizeof(err)) : kmb_trace_write_ftrace(t, out);
 	if (rc < 0) {
 		kmb_file_abort(&kf);
-		fprintf(stderr, "kmbench trace convert: %s: %s\n", out_path,
+		fprintf(stderr, "kmbench %s: %s: %s\n", cmd, out_path,
 		        err[0] ? err : strerror(-rc));
 		return 1;
 	}
 	if ((rc = kmb_file_commit(&kf)) != 0) {
-		fprintf(stderr, "kmbench trace convert: cannot write %s: %s\n", out_path,
-		        strerror(-rc));
+		fprintf(stderr, "kmbench %s: cannot write %s: %s\n", cmd, out_path, strerror(-rc));
 		return 1;
 	}
 	return 0;
@@ -321,13 +322,13 @@ static int cmd_convert(int argc, char **argv)
 		return kmb_cli_error("trace convert", "needs one input trace and -o OUT");
 	if (kmb_workload_open(argv[optind], strict, &src, &t, &f, NULL) != 0)
 		return 1;
-	rc = write_converted(&t, out, strcmp(to, "kmt") == 0);
+	rc = write_converted("trace convert", &t, out, strcmp(to, "kmt") == 0);
 	if (rc == 0)
 		fprintf(stderr,
 		        "kmbench trace convert: %s (%s, %ld bytes) -> %s (%s, %ld bytes), %zu "
-		        "events\n",
+		        "events, %" PRIu64 " lost events carried\n",
 		        argv[optind], kmb_trace_format_name(t.format), file_size(argv[optind]), out,
-		        to, file_size(out), t.nev);
+		        to, file_size(out), t.nev, t.lost_events);
 	kmb_trace_free(&t);
 	return rc;
 }
@@ -410,9 +411,47 @@ static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
 	return 0;
 }
 
+/* -o X.kmt: the capture goes to a text spool beside X.kmt first (unique, not kept). */
+static int kmt_spool(const char *out, char *text, size_t len)
+{
+	int fd;
+
+	if (snprintf(text, len, "%s.XXXXXX", out) >= (int)len || (fd = mkstemp(text)) < 0) {
+		fprintf(stderr, "kmbench trace record: cannot write next to %s: %s\n", out,
+		        strerror(errno));
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int record_done(const char *spool, int rc)
+{
+	if (spool)
+		unlink(spool);
+	return rc;
+}
+
+/* The text capture as .kmt (as trace convert does). */
+static int write_kmt(const char *text, const char *out)
+{
+	struct kmb_trace_facts f;
+	struct kmb_trace t;
+	int rc;
+
+	if (kmb_workload_load(text, false, &t, &f, NULL) != 0)
+		return 1;
+	rc = write_converted("trace record", &t, out, true);
+	kmb_trace_free(&t);
+	return rc;
+}
+
 static int cmd_record(int argc, char **argv)
 {
 	struct kmb_record_opts o = {.out_path = "kmem.trace", .stop = &record_stop};
+	char text[PATH_MAX];
+	const char *out;
+	bool kmt;
 	struct sigaction sa = {.sa_handler = on_stop_signal}, old[3];
 	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	struct kmb_record_result r;
@@ -421,24 +460,31 @@ static int cmd_record(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	out = o.out_path;
+	kmt = strlen(out) > 4 && strcmp(out + strlen(out) - 4, ".kmt") == 0;
 	o.progress = kmb_progress_enabled() ? stderr : NULL;
 	record_stop = 0;
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
+	if (kmt && (rc = kmt_spool(out, text, sizeof(text))) != 0)
+		return rc;
+	o.out_path = kmt ? text : out;
 	rc = kmb_trace_record(&o, &r, err, sizeof(err));
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	if (rc < 0) {
 		fprintf(stderr, "kmbench trace record: %s\n", err);
-		return 1;
+		return record_done(kmt ? text : NULL, 1);
 	}
 	fprintf(stderr,
 	        "kmbench trace record: %s: %" PRIu64 " lines from %u CPUs in %.1f s (%u events "
-	        "enabled in %s)%s\n",
-	        o.out_path, r.lines, r.ncpus, r.seconds, r.nevents, r.tracefs,
-	        r.lost_events ? ", some events lost: try --buffer-kb" : "");
-	return 0;
+	        "enabled in %s, %u KiB buffer per CPU), %" PRIu64 " events lost%s\n",
+	        out, r.lines, r.ncpus, r.seconds, r.nevents, r.tracefs, r.buffer_kb, r.lost_events,
+	        r.lost_events ? ": a larger --buffer-kb keeps them" : "");
+	if (kmt && write_kmt(text, out) != 0)
+		return record_done(text, 1);
+	return record_done(kmt ? text : NULL, 0);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */

@@ -313,10 +313,13 @@ trace_record_fake)
 	mkdir -p "$FS/per_cpu/cpu0" "$FS/per_cpu/cpu1"
 	for e in kmalloc kfree kmem_cache_alloc kmem_cache_free; do
 		mkdir -p "$FS/events/kmem/$e"; echo 0 >"$FS/events/kmem/$e/enable"
+		echo none >"$FS/events/kmem/$e/filter"
 	done
 	echo 1 >"$FS/events/kmem/kfree/enable" # already on: must stay on
+	echo 'bytes_req > 8' >"$FS/events/kmem/kfree/filter" # the user's: left alone
 	echo 0 >"$FS/tracing_on"
-	printf 'a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\n' \
+	echo 1408 >"$FS/buffer_size_kb"
+	printf 'a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\nCPU:0 [LOST 5 EVENTS]\n' \
 		>"$FS/per_cpu/cpu0/trace_pipe"
 	mkfifo "$FS/per_cpu/cpu1/trace_pipe"
 	"$KMB" trace record --tracefs "$FS" --duration 3 -o "$TMP/rec.trace" >"$TMP/out" 2>"$TMP/err" &
@@ -326,16 +329,41 @@ trace_record_fake)
 	printf 'b-2 [001] .... 1.000002: kfree: call_site=c1 ptr=c2\n' >"$FS/per_cpu/cpu1/trace_pipe"
 	[ "$(cat "$FS/tracing_on")" = 1 ] || fail "tracing_on not 1 during capture"
 	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 1 ] || fail "kmalloc not enabled during capture"
+	# its own threads filtered out, the buffer grown (issue 15)
+	grep -q "^common_pid != $pid && common_pid != [0-9]* && common_pid != [0-9]*\$" \
+		"$FS/events/kmem/kmalloc/filter" || fail "filter: $(cat "$FS/events/kmem/kmalloc/filter")"
+	[ "$(cat "$FS/events/kmem/kfree/filter")" = 'bytes_req > 8' ] || fail "the user's filter changed"
+	[ "$(cat "$FS/buffer_size_kb")" -gt 1408 ] || fail "buffer not grown: $(cat "$FS/buffer_size_kb")"
 	wait $pid || fail "record failed: $(cat "$TMP/err")"
+	[ "$(cat "$FS/events/kmem/kmalloc/filter")" = 0 ] || fail "filter not cleared"
+	[ "$(cat "$FS/buffer_size_kb")" = 1408 ] || fail "buffer size not restored"
+	has "$TMP/err" "5 events lost: a larger --buffer-kb keeps them"
+	has "$TMP/rec.trace" "^# kmbench trace record from $FS: 4 events enabled, 2 CPUs, [0-9]* KiB ring buffer per CPU, 3 events filter out its own threads, 5 events lost\$"
 	[ "$(cat "$FS/tracing_on")" = 0 ] || fail "tracing_on not restored"
 	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 0 ] || fail "kmalloc enable not restored"
 	[ "$(cat "$FS/events/kmem/kfree/enable")" = 1 ] || fail "kfree enable not restored to 1"
-	has "$TMP/err" "2 lines from 2 CPUs"
+	has "$TMP/err" "3 lines from 2 CPUs"
 	[ -z "$(ls "$TMP" | grep '\.cpu[0-9]')" ] || fail "spool files left: $(ls "$TMP")"
 	expect_exit 0 "$KMB" trace stat --json "$TMP/rec.trace"
 	json_key "$TMP/out" events 2
 	json_key "$TMP/out" matched_frees 1
 	json_key "$TMP/out" cpus 2
+	json_key "$TMP/out" lost_events 5
+	# -o X.kmt writes .kmt; the lost count goes through trace convert both ways
+	printf 'a-1 [000] .... 1.000003: kmalloc: call_site=c1 ptr=c4 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\nCPU:0 [LOST 5 EVENTS]\n' \
+		>"$FS/per_cpu/cpu0/trace_pipe"
+	rm -f "$FS/per_cpu/cpu1/trace_pipe"; : >"$FS/per_cpu/cpu1/trace_pipe"
+	expect_exit 0 "$KMB" trace record --tracefs "$FS" --duration 0.5 -o "$TMP/rec.kmt" --buffer-kb 2048
+	has "$TMP/err" "2048 KiB buffer per CPU"
+	[ "$(head -c 4 "$TMP/rec.kmt" | od -An -c | tr -d ' ')" != "#tr" ] || fail "rec.kmt is text"
+	[ -z "$(ls "$TMP" | grep 'rec\.kmt\.')" ] || fail "spool left: $(ls "$TMP")"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/rec.kmt"
+	has "$TMP/out" '"format": "kmt"'
+	json_key "$TMP/out" lost_events 5
+	expect_exit 0 "$KMB" trace convert "$TMP/rec.kmt" --to ftrace -o "$TMP/back.trace"
+	has "$TMP/err" "5 lost events carried"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/back.trace"
+	json_key "$TMP/out" lost_events 5
 	# SIGINT stops it and restores the state
 	"$KMB" trace record --tracefs "$FS" -o "$TMP/int.trace" --events kmem:kmalloc >"$TMP/out" 2>"$TMP/err" &
 	pid=$!

@@ -261,13 +261,15 @@ struct kmb_record_opts {
 	const char *out_path; /* written atomically */
 	const char *events;   /* comma list (kmem:NAME or NAME); NULL: every kmem event below */
 	double duration_s;    /* <= 0: until *stop */
-	unsigned buffer_kb;   /* per-CPU ring buffer size to set (restored after); 0: keep */
+	unsigned buffer_kb;   /* per-CPU ring buffer size to set (restored after); 0: grown to
+	                       * a default (record.c "Ring buffer") */
 	volatile sig_atomic_t *stop; /* set (by a signal handler) to end the capture */
 	FILE *progress;              /* progress lines (\r-updated), or NULL */
 };
 
 struct kmb_record_result {
 	unsigned ncpus, nevents; /* CPUs read, events enabled */
+	unsigned buffer_kb;      /* per-CPU ring buffer while capturing (0: unknown) */
 	uint64_t lines, bytes, lost_events;
 	double seconds;
 	char tracefs[256];
