@@ -259,14 +259,15 @@ static int write_samples(const char *path, const struct kmb_replay_result *r)
 /* Without --mem, memory sized from the trace's facts (engine/memsize.c; a generator made
  * for one memory size keeps the default); with it, refused if one copy cannot fit: 2. */
 static int size_memory(struct replay_args *a, const struct kmb_workload_src *src,
-                       const struct kmb_trace_facts *f, char *rule, size_t len)
+                       const struct kmb_trace_facts *f, const struct kmb_plan *plan, char *rule,
+                       size_t len)
 {
 	uint64_t peak = f->peak_live_bytes_req;
 	char err[300];
 
 	rule[0] = '\0';
 	if (a->o.mem_bytes)
-		return kmb_mem_check(a->o.mem_bytes, peak, err, sizeof(err)) == 0
+		return kmb_mem_check(a->o.mem_bytes, plan, peak, err, sizeof(err)) == 0
 		               ? 0
 		               : kmb_cli_error("replay", "%s", err);
 	if (src->gen && src->gen->default_mem)
@@ -295,7 +296,7 @@ int kmb_cmd_replay(int argc, char **argv)
 		return 1;
 	a.trace = src.source;
 	a.o.trace = &t;
-	if ((rc = size_memory(&a, &src, &f, rule, sizeof(rule))) != 0) {
+	if ((rc = size_memory(&a, &src, &f, &plan, rule, sizeof(rule))) != 0) {
 		kmb_plan_free(&plan);
 		kmb_trace_free(&t);
 		return rc;

@@ -168,7 +168,7 @@ static int size_memory(struct run *r, struct run_workload *wl)
 
 	if (r->mem_bytes) {
 		wl->mem_bytes = r->mem_bytes;
-		if (kmb_mem_check(r->mem_bytes, peak, err, sizeof(err)) == 0)
+		if (kmb_mem_check(r->mem_bytes, &wl->plan, peak, err, sizeof(err)) == 0)
 			return 0;
 		kmb_cli_error("run", "workload %s: %s", wl->name, err);
 		return -E2BIG;

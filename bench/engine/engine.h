@@ -51,8 +51,10 @@ uint64_t kmb_mem_auto(uint64_t peak_live, unsigned copies, uint64_t floor);
 /* The rule that gave mem, one line for setup output and run.json. */
 void kmb_mem_auto_rule(char *buf, size_t len, uint64_t peak_live, unsigned copies, uint64_t floor,
                        uint64_t mem);
-/* 0 when mem holds one copy's peak, else -ENOMEM and why in err (with the numbers). */
-int kmb_mem_check(uint64_t mem, uint64_t peak_live, char *err, size_t errlen);
+/* 0 when mem holds one copy's peak of allocations that may not fail (plan p), else -ENOMEM
+ * and why in err (with the numbers). */
+int kmb_mem_check(uint64_t mem, const struct kmb_plan *p, uint64_t peak_live, char *err,
+                  size_t errlen);
 
 /* ---- replay.c -------------------------------------------------------------------------- */
 struct kmb_replay_opts {

@@ -20,15 +20,21 @@
  *    "nice" size, 2^k or 3 * 2^(k-1) bytes (64M, 96M, 128M, 192M, 256M, 384M...), at most
  *    1.5x the need, and never below the default the command had (floor): a trace that fits
  *    the default replays in the memory every earlier result used.
- * 4. Refusal.  A --mem below P cannot hold one copy of the trace on any backend, so the
- *    replay would stop in a deadlock or an M_NOWAIT failure storm: refused before any
- *    replay, with both numbers.  Between P and the need it is the user's experiment.
+ * 4. Refusal.  A --mem below W, the peak live requested bytes of the allocations that
+ *    may not fail (those without M_NOWAIT; plan order, so the peak of one copy), cannot
+ *    hold one copy of the trace on any backend: an M_WAITOK request would sleep for ever
+ *    (a deadlock).  Refused before any replay, with both numbers.  M_NOWAIT allocations
+ *    may fail, and a workload made to exhaust memory (exhaust) is all about them, so they
+ *    do not count here.  Above W it is the user's experiment.
  */
 #include "engine.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <kmbench/kmalloc.h>
 
 #define MIB ((uint64_t)1 << 20)
 
@@ -65,15 +71,42 @@ void kmb_mem_auto_rule(char *buf, size_t len, uint64_t peak_live, unsigned copie
 	         copies > 1 ? "ies" : "y", KMB_MEM_HEADROOM, KMB_MEM_BASE / MIB, floor / MIB);
 }
 
-int kmb_mem_check(uint64_t mem, uint64_t peak_live, char *err, size_t errlen)
+/* W of 4.: the peak of live requested bytes of the plan's allocations without M_NOWAIT. */
+static int peak_waitok(const struct kmb_plan *p, uint64_t *peak)
 {
-	if (mem >= peak_live)
+	uint64_t *held = calloc(p->nslots ? p->nslots : 1, sizeof(*held)), live = 0;
+
+	*peak = 0;
+	if (held == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nop; i++) {
+		const struct kmb_op *op = &p->op[i];
+
+		if (op->kind == KMB_OP_KMALLOC || op->kind == KMB_OP_CACHE_ALLOC) {
+			held[op->slot] = (op->flags & M_NOWAIT) ? 0 : op->size;
+			live += held[op->slot];
+			*peak = live > *peak ? live : *peak;
+		} else if (op->kind == KMB_OP_KFREE || op->kind == KMB_OP_CACHE_FREE) {
+			live -= held[op->slot];
+			held[op->slot] = 0;
+		}
+	}
+	free(held);
+	return 0;
+}
+
+int kmb_mem_check(uint64_t mem, const struct kmb_plan *p, uint64_t peak_live, char *err,
+                  size_t errlen)
+{
+	uint64_t w;
+
+	if (peak_waitok(p, &w) != 0 || mem >= w)
 		return 0;
 	snprintf(err, errlen,
-	         "--mem %" PRIu64 " MiB cannot hold one copy of the trace: its peak live requested "
-	         "bytes are %" PRIu64 " (%.1f MiB); without --mem it is sized from the trace "
-	         "(%" PRIu64 " MiB for one copy)",
-	         mem / MIB, peak_live, (double)peak_live / (double)MIB,
-	         kmb_mem_auto(peak_live, 1, 0) / MIB);
+	         "--mem %" PRIu64 " MiB cannot hold one copy of the trace: the peak live requested "
+	         "bytes of its allocations that may not fail (no M_NOWAIT) are %" PRIu64
+	         " (%.1f MiB); without --mem it is sized from the trace (%" PRIu64
+	         " MiB for one copy)",
+	         mem / MIB, w, (double)w / (double)MIB, kmb_mem_auto(peak_live, 1, 0) / MIB);
 	return -ENOMEM;
 }
