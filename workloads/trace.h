@@ -238,6 +238,7 @@ struct kmb_trace_stat {
 	struct kmb_stat_pages {
 		uint64_t allocs[KMB_STAT_ORDERS], frees[KMB_STAT_ORDERS];
 		uint64_t failed, unmatched_frees;
+		uint64_t repeated_frees; /* a free reported twice, counted once (facts.c) */
 		uint64_t live_pages, peak_live_pages; /* in pages of the base size */
 	} pages;
 };
@@ -310,5 +311,9 @@ void kmb__ptrmap_free(struct kmb__ptrmap *m);
 uint64_t *kmb__ptrmap_find(const struct kmb__ptrmap *m, uint64_t key);  /* NULL if absent */
 int kmb__ptrmap_put(struct kmb__ptrmap *m, uint64_t key, uint64_t val); /* 0, -ENOMEM */
 bool kmb__ptrmap_remove(struct kmb__ptrmap *m, uint64_t key, uint64_t *val);
+/* Whether page event e repeats the last free of its pfn with no allocation between - one
+ * free reported twice (facts.c, page_free_events); m holds each pfn's state.  0 or -ENOMEM
+ * in *rc. */
+bool kmb__page_free_repeat(struct kmb__ptrmap *m, const struct kmb_event *e, int *rc);
 
 #endif /* KMB_WORKLOADS_TRACE_H */
