@@ -46,7 +46,9 @@ static const char replay_usage[] =
         "                       (default: as fast as possible); a timestamp going\n"
         "                       backwards counts as no gap, a gap over 10 s as 10 s\n"
         "  --fault-mtbf N       page sources fail once in N calls at random: M_NOWAIT\n"
-        "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n";
+        "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n"
+        "  --kallsyms FILE, --system-map FILE  name raw call sites (vmstat -m types) from\n"
+        "                       FILE's symbols (default: TRACE.syms beside the trace)\n";
 
 struct replay_args {
 	struct kmb_replay_opts o;
@@ -114,6 +116,9 @@ static int parse_more(int c, const char *v, struct replay_args *a)
 	case 'G':
 		a->o.topology = v;
 		return 0;
+	case 'K':
+		kmb_workload_set_symbols(v);
+		return 0;
 	case 'S':
 		a->samples = v;
 		return 0;
@@ -154,6 +159,8 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"samples", required_argument, NULL, 'S'},
 	                                     {"pace", required_argument, NULL, 'C'},
 	                                     {"fault-mtbf", required_argument, NULL, 'F'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
+	                                     {"system-map", required_argument, NULL, 'K'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;

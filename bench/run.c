@@ -66,7 +66,8 @@
 static const char run_usage[] =
         "usage: kmbench run [--quick] [--backends LIST] [--workloads LIST] [--trace FILE]\n"
         "                   [--threads LIST] [--topology SPEC] [--repetitions N] [--out DIR]\n"
-        "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n\n"
+        "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n"
+        "                   [--warmup N] [--kallsyms FILE | --system-map FILE]\n\n"
         "The main job: every backend on the bundled Linux boot trace and synthetic kernel\n"
         "workloads, at each thread count, repeated to quote medians, in a shuffled order.\n"
         "Writes a new results/runs/<timestamp>/: run.json, summary.csv, .hgrm histograms,\n"
@@ -92,6 +93,8 @@ static const char run_usage[] =
         "                       same boot (default 1; exhaust and fdtable: 0)\n"
         "  --no-frames          skip the picture of physical memory at peak\n"
         "  --invariants         INVARIANTS on (slow; for checking, not measuring)\n"
+        "  --kallsyms FILE, --system-map FILE  name the traces' raw call sites from FILE's\n"
+        "                       symbols (default: TRACE.syms beside each trace)\n"
         "SIGINT/SIGTERM: the results so far are written, run.json says \"complete\": false.\n";
 
 /* ---- options ---------------------------------------------------------------------------- */
@@ -201,6 +204,9 @@ static int parse_value(struct run *r, int c, char *v)
 			return kmb_cli_error("run", "bad --ops '%s' (1000..1000000000)", v);
 		r->target_ops = u;
 		return 0;
+	case 'K':
+		kmb_workload_set_symbols(v);
+		return 0;
 	case 'W':
 		return kmb_parse_uint(v, 0, 1000, &r->warmup) != 0
 		               ? kmb_cli_error("run", "bad --warmup '%s' (0..1000)", v)
@@ -237,6 +243,8 @@ static int parse(int argc, char **argv, struct run *r)
 	                                     {"ops", required_argument, NULL, 'n'},
 	                                     {"seed", required_argument, NULL, 's'},
 	                                     {"warmup", required_argument, NULL, 'W'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
+	                                     {"system-map", required_argument, NULL, 'K'},
 	                                     {"no-frames", no_argument, NULL, 'F'},
 	                                     {"invariants", no_argument, NULL, 'I'},
 	                                     {"help", no_argument, NULL, 'h'},

@@ -122,7 +122,8 @@ static void facts_text(FILE *out, const char *path, const struct kmb_trace *t,
 }
 
 static const char stat_usage[] =
-        "usage: kmbench trace stat [FILE] [--json] [-o OUT] [--strict] [--sort KEYS] [--line N]\n\n"
+        "usage: kmbench trace stat [FILE] [--json] [-o OUT] [--strict] [--sort KEYS] [--line N]\n"
+        "                          [--kallsyms FILE | --system-map FILE]\n\n"
         "Facts of a kernel allocation trace (defined in README \"Trace facts\"), then perf "
         "kmem-style\nstatistics: per call site and per cache, summary, sizes, lifetimes, live "
         "bytes over time,\npage allocations by order.  FILE may be ftrace text of any kernel, "
@@ -133,7 +134,10 @@ static const char stat_usage[] =
         "  --strict     stop at the first unparsable line (default: skip and count)\n"
         "  --sort KEYS  order of the tables: frag, hit, bytes, req, pingpong, free, name\n"
         "               (default frag,hit,bytes, as perf kmem)\n"
-        "  --line N     rows per table in the text output (default 20, 0 = all)\n";
+        "  --line N     rows per table in the text output (default 20, 0 = all)\n"
+        "  --kallsyms FILE, --system-map FILE\n"
+        "               name raw call sites (c1187838) from FILE's symbols, nearest below,\n"
+        "               as name+0xoff (default: FILE.syms beside the trace, if there)\n";
 
 struct stat_args {
 	bool json, strict;
@@ -172,6 +176,8 @@ static int parse_stat_args(int argc, char **argv, struct stat_args *a)
 	                                     {"output", required_argument, NULL, 'o'},
 	                                     {"sort", required_argument, NULL, 'S'},
 	                                     {"line", required_argument, NULL, 'l'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
+	                                     {"system-map", required_argument, NULL, 'K'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c;
@@ -192,6 +198,9 @@ static int parse_stat_args(int argc, char **argv, struct stat_args *a)
 			break;
 		case 'S':
 			a->sort = optarg;
+			break;
+		case 'K':
+			kmb_workload_set_symbols(optarg);
 			break;
 		case 'l':
 			if (kmb_parse_uint(optarg, 0, UINT32_MAX, &a->lines) < 0)
@@ -355,7 +364,12 @@ static const char record_usage[] =
         "  --events LIST    comma list of kmem events (default: every kmalloc, kfree,\n"
         "                   kmem_cache_*, mm_page_* event the kernel has)\n"
         "  --tracefs DIR    tracefs (default /sys/kernel/tracing, /sys/kernel/debug/tracing)\n"
-        "  --buffer-kb N    per-CPU ring buffer size while capturing\n";
+        "  --buffer-kb N    per-CPU ring buffer size while capturing (default: grown to\n"
+        "                   128 MiB, at most 1/8 of the available memory over all CPUs)\n"
+        "  --kallsyms FILE  where the symbols of the call sites saved in FILE.syms come\n"
+        "                   from (default /proc/kallsyms)\n"
+        "FILE ending in .kmt is written as .kmt.  Its own threads' events are filtered out;\n"
+        "the lost-event count is said and kept in the trace's header comment.\n";
 
 static int parse_duration(const char *s, double *d)
 {
@@ -366,13 +380,15 @@ static int parse_duration(const char *s, double *d)
 	return errno || end == s || *end || !(*d > 0) || *d > 1e7 ? -EINVAL : 0;
 }
 
-static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
+static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o,
+                             const char **kallsyms)
 {
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
 	                                     {"duration", required_argument, NULL, 'd'},
 	                                     {"events", required_argument, NULL, 'e'},
 	                                     {"tracefs", required_argument, NULL, 't'},
 	                                     {"buffer-kb", required_argument, NULL, 'b'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c;
@@ -383,6 +399,9 @@ static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
 		switch (c) {
 		case 'o':
 			o->out_path = optarg;
+			break;
+		case 'K':
+			*kallsyms = optarg;
 			break;
 		case 'd':
 			if (parse_duration(optarg, &o->duration_s) < 0)
@@ -432,16 +451,51 @@ static int record_done(const char *spool, int rc)
 	return rc;
 }
 
-/* The text capture as .kmt (as trace convert does). */
-static int write_kmt(const char *text, const char *out)
+/* OUT.syms: the symbols of the trace's call sites from kallsyms (workloads/syms.c 4.); a
+ * kallsyms that cannot be read is said, not an error of the capture. */
+static void save_syms(const struct kmb_trace *t, const char *kallsyms, const char *out)
+{
+	char path[PATH_MAX], err[600];
+	struct kmb_syms y;
+	struct kmb_file kf;
+	long n = -ENAMETOOLONG;
+	FILE *f = NULL;
+
+	if (snprintf(path, sizeof(path), "%s.syms", out) >= (int)sizeof(path) ||
+	    kmb_syms_load(kallsyms, &y, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kmbench trace record: no symbols saved: %s\n",
+		        n == -ENAMETOOLONG && strlen(out) + 6 > sizeof(path) ? strerror(-n) : err);
+		return;
+	}
+	if ((f = kmb_file_create(path, &kf)) != NULL)
+		n = kmb_syms_snapshot(&y, t, f);
+	if (f && n == 0) {
+		kmb_file_abort(&kf);
+		fprintf(stderr, "kmbench trace record: no symbol of %s for its call sites\n",
+		        kallsyms);
+	} else if (f && kmb_file_finish(&kf, n < 0 ? (int)n : 0) == 0)
+		fprintf(stderr, "kmbench trace record: %s: %ld symbols of its call sites from %s\n",
+		        path, n, kallsyms);
+	else
+		fprintf(stderr, "kmbench trace record: cannot write %s: %s\n", path,
+		        strerror(f ? (n < 0 ? (int)-n : EIO) : errno));
+	kmb_syms_free(&y);
+}
+
+/* After the capture: the text as .kmt if asked (as trace convert does), the symbols. */
+static int finish_record(const char *text, const char *out, bool kmt, const char *kallsyms)
 {
 	struct kmb_trace_facts f;
 	struct kmb_trace t;
-	int rc;
+	int rc = 0;
 
+	kmb_workload_set_symbols(kallsyms); /* not TRACE.syms of an earlier capture */
 	if (kmb_workload_load(text, false, &t, &f, NULL) != 0)
 		return 1;
-	rc = write_converted("trace record", &t, out, true);
+	if (kmt)
+		rc = write_converted("trace record", &t, out, true);
+	if (rc == 0)
+		save_syms(&t, kallsyms, out);
 	kmb_trace_free(&t);
 	return rc;
 }
@@ -455,21 +509,22 @@ static int cmd_record(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_stop_signal}, old[3];
 	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	struct kmb_record_result r;
+	const char *kallsyms = "/proc/kallsyms";
 	char err[512];
-	int rc = parse_record_args(argc, argv, &o);
+	int rc = parse_record_args(argc, argv, &o, &kallsyms);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	out = o.out_path;
 	kmt = strlen(out) > 4 && strcmp(out + strlen(out) - 4, ".kmt") == 0;
+	if (kmt && (rc = kmt_spool(out, text, sizeof(text))) != 0)
+		return rc;
+	o.out_path = kmt ? text : out;
 	o.progress = kmb_progress_enabled() ? stderr : NULL;
 	record_stop = 0;
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
-	if (kmt && (rc = kmt_spool(out, text, sizeof(text))) != 0)
-		return rc;
-	o.out_path = kmt ? text : out;
 	rc = kmb_trace_record(&o, &r, err, sizeof(err));
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
@@ -482,9 +537,7 @@ static int cmd_record(int argc, char **argv)
 	        "enabled in %s, %u KiB buffer per CPU), %" PRIu64 " events lost%s\n",
 	        out, r.lines, r.ncpus, r.seconds, r.nevents, r.tracefs, r.buffer_kb, r.lost_events,
 	        r.lost_events ? ": a larger --buffer-kb keeps them" : "");
-	if (kmt && write_kmt(text, out) != 0)
-		return record_done(text, 1);
-	return record_done(kmt ? text : NULL, 0);
+	return record_done(kmt ? text : NULL, finish_record(kmt ? text : out, out, kmt, kallsyms));
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */

@@ -322,7 +322,8 @@ trace_record_fake)
 	printf 'a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\nCPU:0 [LOST 5 EVENTS]\n' \
 		>"$FS/per_cpu/cpu0/trace_pipe"
 	mkfifo "$FS/per_cpu/cpu1/trace_pipe"
-	"$KMB" trace record --tracefs "$FS" --duration 3 -o "$TMP/rec.trace" >"$TMP/out" 2>"$TMP/err" &
+	printf '00000000000000b0 T fake_alloc\n00000000000000d0 T fake_other\n0000000000000100 D fake_data\n' >"$TMP/kallsyms"
+	"$KMB" trace record --tracefs "$FS" --duration 3 -o "$TMP/rec.trace" --kallsyms "$TMP/kallsyms" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	# feed cpu1 through the FIFO while the capture runs, then look at tracefs
 	sleep 0.5
@@ -338,6 +339,7 @@ trace_record_fake)
 	[ "$(cat "$FS/events/kmem/kmalloc/filter")" = 0 ] || fail "filter not cleared"
 	[ "$(cat "$FS/buffer_size_kb")" = 1408 ] || fail "buffer size not restored"
 	has "$TMP/err" "5 events lost: a larger --buffer-kb keeps them"
+	has "$TMP/err" "rec.trace.syms: 1 symbols of its call sites from $TMP/kallsyms"
 	has "$TMP/rec.trace" "^# kmbench trace record from $FS: 4 events enabled, 2 CPUs, [0-9]* KiB ring buffer per CPU, 3 events filter out its own threads, 5 events lost\$"
 	[ "$(cat "$FS/tracing_on")" = 0 ] || fail "tracing_on not restored"
 	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 0 ] || fail "kmalloc enable not restored"
@@ -349,6 +351,11 @@ trace_record_fake)
 	json_key "$TMP/out" matched_frees 1
 	json_key "$TMP/out" cpus 2
 	json_key "$TMP/out" lost_events 5
+	# the symbols of its call sites (c1) saved beside it, and used from there
+	[ "$(cat "$TMP/rec.trace.syms")" = "00000000000000b0 t fake_alloc" ] ||
+		fail "rec.trace.syms: $(cat "$TMP/rec.trace.syms")"
+	expect_exit 0 "$KMB" trace stat "$TMP/rec.trace"
+	has "$TMP/out" "^ fake_alloc+0x11 "
 	# -o X.kmt writes .kmt; the lost count goes through trace convert both ways
 	printf 'a-1 [000] .... 1.000003: kmalloc: call_site=c1 ptr=c4 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\nCPU:0 [LOST 5 EVENTS]\n' \
 		>"$FS/per_cpu/cpu0/trace_pipe"
@@ -356,7 +363,7 @@ trace_record_fake)
 	expect_exit 0 "$KMB" trace record --tracefs "$FS" --duration 0.5 -o "$TMP/rec.kmt" --buffer-kb 2048
 	has "$TMP/err" "2048 KiB buffer per CPU"
 	[ "$(head -c 4 "$TMP/rec.kmt" | od -An -c | tr -d ' ')" != "#tr" ] || fail "rec.kmt is text"
-	[ -z "$(ls "$TMP" | grep 'rec\.kmt\.')" ] || fail "spool left: $(ls "$TMP")"
+	[ -z "$(ls "$TMP" | grep 'rec\.kmt\.' | grep -v '\.syms$')" ] || fail "spool left: $(ls "$TMP")"
 	expect_exit 0 "$KMB" trace stat --json "$TMP/rec.kmt"
 	has "$TMP/out" '"format": "kmt"'
 	json_key "$TMP/out" lost_events 5
@@ -938,6 +945,43 @@ trace_stat_batched_free)
 	expect_exit 0 "$KMB" trace stat --json "$TMP/b.trace"
 	json_key "$TMP/out" page_free_events 4
 	json_key "$TMP/out" repeated_frees 3
+	;;
+trace_symbols)
+	# --kallsyms/--system-map name raw call sites, nearest symbol below, wherever call sites
+	# are shown; TRACE.syms beside a trace is found by itself (issue 15)
+	MAP=$SRC/tests/data/linux-3.6-boot.System.map
+	expect_exit 0 "$KMB" trace stat --system-map "$MAP" --sort hit --line 6
+	has "$TMP/out" "^ kmbtest_site_b780+0x2a  *| *7782400/4096 "
+	has "$TMP/out" "^ kmbtest_site_c380+0xe  *|"
+	has "$TMP/out" "^ kmbtest_weak_4b00+0x52  *|"
+	has "$TMP/out" "^ kmbtest_site_6500+0x9f  *|"
+	has "$TMP/out" "^ kmbtest_site_c300+0x69  *|"
+	has "$TMP/out" "^ kmbtest_site_d600+0x34  *|"
+	expect_exit 0 "$KMB" trace stat --kallsyms "$MAP" --json
+	has "$TMP/out" '"kmbtest_site_b780+0x2a"'
+	expect_exit 0 "$KMB" replay --backend slab --system-map "$MAP" --no-timing
+	has "$TMP/out" "^ *kmbtest_site_c300+0x69  *501 "
+	cp "$TRACE" "$TMP/boot.trace"
+	cp "$MAP" "$TMP/boot.trace.syms"
+	expect_exit 0 "$KMB" trace stat "$TMP/boot.trace" --sort hit --line 6
+	has "$TMP/out" "^ kmbtest_site_c380+0xe  *|"
+	echo garbage >"$TMP/boot.trace.syms" # found by itself: ignored, said
+	expect_exit 0 "$KMB" trace stat "$TMP/boot.trace" --sort hit --line 6
+	has "$TMP/err" "boot.trace.syms:1: not .*: ignored"
+	has "$TMP/out" "^ c10bc38e  *|"
+	cp "$MAP" "$TMP/boot.trace.syms"
+	expect_exit 0 "$KMB" run --trace "$TMP/boot.trace" --backends slab --threads 1 \
+		--repetitions 1 --ops 1000 --no-frames --out "$TMP/runs"
+	d=$(ls -d "$TMP/runs"/*/ | head -1)
+	has "$d/report.md" "^| kmbtest\\\\_site\\\\_[0-9a-f]*+0x[0-9a-f]* |"
+	printf 'c1000000 T ok\nnot a map\n' >"$TMP/bad.map"
+	expect_exit 1 "$KMB" trace stat --system-map "$TMP/bad.map"
+	has "$TMP/err" "bad.map:2: not \"ADDR TYPE NAME\" (System.map or /proc/kallsyms)"
+	printf '0000000000000000 T zero\n' >"$TMP/zero.map"
+	expect_exit 1 "$KMB" replay --kallsyms "$TMP/zero.map"
+	has "$TMP/err" "zero.map: no text symbol with an address"
+	expect_exit 1 "$KMB" trace stat --kallsyms "$TMP/none.map"
+	has "$TMP/err" "none.map: No such file or directory"
 	;;
 *)
 	fail "no such case"

@@ -24,6 +24,9 @@
 #define KMB_BUNDLED_TRACE "linux-3.6-boot" /* the bundled trace's workload name */
 const char *kmb_default_trace(void);       /* its path */
 
+/* The symbols (System.map or /proc/kallsyms) that name raw call sites of the trace files
+ * loaded from now on (workload.c 4.); NULL: TRACE.syms beside each, if there. */
+void kmb_workload_set_symbols(const char *path);
 /* Load a trace file, its facts and (plan != NULL) its replay plan; prints errors; 0 or
  * -errno. */
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
