@@ -119,18 +119,36 @@ static int check_distinct(const struct run *r, const char *spec)
 	return 0;
 }
 
+/* A spec's name: a plugin goes by its own ops->name (kmb_spec_name). */
+static int spec_name(struct run *r, const char *spec, const char **name)
+{
+	char err[512];
+
+	*name = spec;
+	if (strncmp(spec, "plugin:", 7) != 0)
+		return 0;
+	if (kmb_spec_name(spec, r->plugin_names[r->nbackends], sizeof(r->plugin_names[0]), err,
+	                  sizeof(err)) != 0)
+		return kmb_cli_error("run", "%s", err);
+	*name = r->plugin_names[r->nbackends];
+	return 0;
+}
+
 static int parse_backends(struct run *r, char *list)
 {
 	r->nbackends = 0;
 	for (char *sv = NULL, *tok = strtok_r(list, ",", &sv); tok;
 	     tok = strtok_r(NULL, ",", &sv)) {
+		const char *name;
 		int rc = kmb_cli_check_backend("run", tok);
 
-		if (rc != 0 || (rc = check_distinct(r, tok)) != 0)
-			return rc;
-		if (r->nbackends == RUN_MAX_BACKENDS)
+		if (rc == 0 && r->nbackends == RUN_MAX_BACKENDS)
 			return kmb_cli_error("run", "more than %d backends", RUN_MAX_BACKENDS);
-		r->backends[r->nbackends++] = tok;
+		if (rc != 0 || (rc = spec_name(r, tok, &name)) != 0 ||
+		    (rc = check_distinct(r, name)) != 0)
+			return rc;
+		r->specs[r->nbackends] = tok;
+		r->backends[r->nbackends++] = name;
 	}
 	return r->nbackends ? 0 : kmb_cli_error("run", "empty --backends");
 }
@@ -438,6 +456,10 @@ static void json_options(struct kmb_json *j, const struct run *r)
 	for (unsigned i = 0; i < r->nbackends; i++)
 		kmb_json_str(j, NULL, r->backends[i]);
 	kmb_json_arr_end(j);
+	kmb_json_arr_begin(j, "backend_specs"); /* what each replayed, e.g. plugin:PATH.so */
+	for (unsigned i = 0; i < r->nbackends; i++)
+		kmb_json_str(j, NULL, r->specs[i] ? r->specs[i] : r->backends[i]);
+	kmb_json_arr_end(j);
 }
 
 static void json_progress(struct kmb_json *j, const struct run *r, const char *reason)
@@ -656,7 +678,8 @@ int kmb_cmd_run(int argc, char **argv)
 	r->started = time(NULL);
 	r->t0_ns = kmb_run_now_ns();
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
-		r->backends[r->nbackends++] = kmb_backend_at(i)->name;
+		r->specs[r->nbackends] = r->backends[r->nbackends] = kmb_backend_at(i)->name,
+		r->nbackends++;
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
 			r->out_root = KMB_SOURCE_DIR "/results/runs";

@@ -80,7 +80,9 @@ struct run_frames {
 
 struct run {
 	/* options */
-	const char *backends[RUN_MAX_BACKENDS];
+	const char *backends[RUN_MAX_BACKENDS]; /* names: tables, file names (kmb_spec_name) */
+	const char *specs[RUN_MAX_BACKENDS];    /* what each replays ("plugin:PATH.so") */
+	char plugin_names[RUN_MAX_BACKENDS][64];
 	unsigned nbackends;
 	const char *wl_names[RUN_MAX_WORKLOADS]; /* --workloads */
 	unsigned nwl_names;

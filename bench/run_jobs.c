@@ -412,7 +412,7 @@ static bool untimed_replay(const struct run_workload *wl, struct kmb_replay_opts
 static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 {
 	const struct run_workload *wl = &r->wl[c->w];
-	struct kmb_replay_opts o = {.backend = r->backends[c->b],
+	struct kmb_replay_opts o = {.backend = r->specs[c->b],
 	                            .mem_bytes = wl->mem_bytes,
 	                            .invariants = r->invariants,
 	                            .timing = true,

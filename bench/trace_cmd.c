@@ -130,14 +130,14 @@ static const char stat_usage[] =
         "trace-cmd report or\nperf script output, or a .kmt; the format is detected.\n"
         "  FILE         the trace (default: the bundled Linux 3.6 boot trace)\n"
         "  --json       one JSON object (the facts' keys first, then the statistics)\n"
-        "  -o OUT       write to OUT (atomically) instead of standard output\n"
+        "  -o, --output OUT  write to OUT (atomically) instead of standard output\n"
         "  --strict     stop at the first unparsable line (default: skip and count)\n"
         "  --sort KEYS  order of the tables: frag, hit, bytes, req, pingpong, free, name\n"
         "               (default frag,hit,bytes, as perf kmem)\n"
         "  --line N     rows per table in the text output (default 20, 0 = all)\n"
         "  --kallsyms FILE, --system-map FILE\n"
         "               name raw call sites (c1187838) from FILE's symbols, nearest below,\n"
-        "               as name+0xoff (default: FILE.syms beside the trace, if there)\n";
+        "               as name+0xoff (default: TRACE.syms beside the trace, if there)\n";
 
 struct stat_args {
 	bool json, strict;
@@ -253,7 +253,7 @@ static const char convert_usage[] =
         "usage: kmbench trace convert IN -o OUT [--to kmt|ftrace] [--strict]\n\n"
         "Write a trace (any format kmbench reads) as .kmt, kmbench's compact binary format\n"
         "(README \"Trace formats\"), or back as ftrace text.  OUT is written atomically.\n"
-        "  -o OUT      the file to write (required)\n"
+        "  -o, --output OUT  the file to write (required)\n"
         "  --to FMT    kmt (default) or ftrace\n"
         "  --strict    stop at the first unparsable line of IN\n";
 
@@ -359,7 +359,7 @@ static const char record_usage[] =
         "events, reads per_cpu/cpuN/trace_pipe (one thread per CPU), stops after S seconds or\n"
         "on Ctrl-C, restores tracing_on, the events and the buffer size, and merges the CPUs\n"
         "by timestamp.\n"
-        "  -o FILE          output (default kmem.trace), written atomically\n"
+        "  -o, --output FILE  output (default kmem.trace), written atomically; .kmt: binary\n"
         "  --duration S     seconds to capture (default: until Ctrl-C or SIGTERM)\n"
         "  --events LIST    comma list of kmem events (default: every kmalloc, kfree,\n"
         "                   kmem_cache_*, mm_page_* event the kernel has)\n"

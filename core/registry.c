@@ -216,6 +216,23 @@ int kmb_spec_check(const char *spec, char *err, size_t errlen)
 	return resolve(spec, &ops, &ps, err, errlen);
 }
 
+int kmb_spec_name(const char *spec, char *buf, size_t len, char *err, size_t errlen)
+{
+	const struct kmb_backend_ops *ops;
+	const struct kmb_pagesrc_ops *ps;
+	const char *at = spec ? strrchr(spec, '@') : NULL;
+	int rc;
+
+	if (spec == NULL || strncmp(spec, PLUGIN, strlen(PLUGIN)) != 0) {
+		snprintf(buf, len, "%s", spec ? spec : "");
+		return 0;
+	}
+	if ((rc = resolve(spec, &ops, &ps, err, errlen)) != 0)
+		return rc;
+	snprintf(buf, len, "%s%s", ops->name, at ? at : "");
+	return 0;
+}
+
 int kmb_boot(const struct kmb_config *cfg)
 {
 	const struct kmb_backend_ops *ops;

@@ -362,15 +362,17 @@ static void status(struct kmb_report *r)
 
 	if (!r->has_run)
 		kmb_rdoc_para(&r->d, "run.json is missing or unreadable: the setup is unknown.");
-	else if (kmb_jv_bool(&r->run, "complete", false))
-		kmb_rdoc_para(&r->d, "Complete: %.0f replays (%.0f failed) in %.0f s.", total,
-		              failed, secs);
+	else if (kmb_jv_bool(&r->run, "complete", false) && failed == 0)
+		kmb_rdoc_para(&r->d,
+		              "Complete: all %.0f jobs (repetitions of a backend on a workload at "
+		              "a thread count) ran and succeeded in %.0f s.",
+		              total, secs);
 	else
 		kmb_rdoc_para(&r->d,
-		              "INCOMPLETE: %s. %.0f of %.0f replays were done; the tables "
-		              "and figures show those.",
+		              "INCOMPLETE: %s. %.0f of %.0f jobs ran, %.0f of them failed; the "
+		              "tables and figures show those that succeeded.",
 		              kmb_jv_str(&r->run, "incomplete_reason", "the run did not finish"),
-		              done, total);
+		              done, total, failed);
 }
 
 static void setup_table(struct kmb_report *r)

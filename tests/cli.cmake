@@ -23,7 +23,7 @@ foreach(case run_interrupted run_usage run_records run_full_disk plot_rerender p
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)
 endforeach()
 # issue 15 part 1: real traces without tuning (memory from the trace, trace record, CLI)
-foreach(case mem_from_trace trace_stat_batched_free trace_symbols)
+foreach(case mem_from_trace trace_stat_batched_free trace_symbols help_true)
   add_test(NAME cli/${case}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)

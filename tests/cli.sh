@@ -143,6 +143,16 @@ plugin)
 	expect_exit 0 "$KMB" replay --backend "plugin:$so" --json
 	json_key "$TMP/out" failed_allocs 0
 	has "$TMP/out" "\"backend\": \"plugin:$so\""
+	# in a run a plugin goes by its own name in tables and file names, its spec in run.json
+	expect_exit 0 "$KMB" run --backends "slab,plugin:$so" --workloads linux-3.6-boot \
+		--threads 1 --repetitions 1 --ops 1000 --no-frames --out "$TMP/runs"
+	has "$TMP/out" "^  kr  *1 "
+	d=$(ls -d "$TMP/runs"/*/ | head -1)
+	[ -f "$d/replay/kr-linux-3.6-boot-r1.json" ] || fail "no kr replay: $(ls "$d/replay")"
+	has "$d/summary.csv" "^kr,"
+	has "$d/run.json" "\"plugin:$so\""
+	expect_exit 2 "$KMB" run --backends "plugin:$so,plugin:$so" --out "$TMP/runs"
+	has "$TMP/err" "--backends lists 'kr' twice"
 	expect_exit 2 "$KMB" replay --backend "plugin:$TMP/none.so"
 	has "$TMP/err" "cannot load plugin"
 	expect_exit 2 "$KMB" replay --backend "buddy@nosuch"
@@ -982,6 +992,37 @@ trace_symbols)
 	has "$TMP/err" "zero.map: no text symbol with an address"
 	expect_exit 1 "$KMB" trace stat --kallsyms "$TMP/none.map"
 	has "$TMP/err" "none.map: No such file or directory"
+	;;
+help_true)
+	# help texts say what the parsers take (issue 15): every long option of a command's
+	# table in the source is in its --help; top-level help names the trace tools and the
+	# five default workloads; no printf escapes printed literally; --version
+	opts_of() { # opts_of FILE N: the long options of the N-th option table of FILE
+		awk -v n="$2" '/static const struct option opts/ { k++ } k == n' "$SRC/bench/$1" |
+			sed -n 's/.*{"\([a-z-]*\)", \(required\|no\)_argument.*/\1/p' | sed '/^help$/,$d'
+	}
+	check() { # check FILE N COMMAND...
+		local f=$1 n=$2; shift 2
+		expect_exit 0 "$KMB" "$@" --help
+		for o in $(opts_of "$f" "$n"); do has "$TMP/out" "--$o"; done
+		grep -q '%%' "$TMP/out" && fail "$* --help prints a literal %%"
+		[ -n "$(opts_of "$f" "$n")" ] || fail "no options found in $f"
+	}
+	check run.c 1 run
+	check replay_cmd.c 1 replay
+	check trace_cmd.c 1 trace stat
+	check trace_cmd.c 2 trace convert
+	check trace_cmd.c 3 trace record
+	check trace_gen_cmd.c 1 trace gen
+	check compare_cmd.c 1 compare
+	expect_exit 0 "$KMB" --help
+	for w in stat convert record gen linux-3.6-boot vfs-cache larson netrx exhaust; do
+		has "$TMP/out" "$w"
+	done
+	grep -q "default workload;" "$TMP/out" && fail "one default workload?"
+	expect_exit 0 "$KMB" --version
+	grep -Eq '^kmbench [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{12}|unknown)(\+dirty)?\)$' "$TMP/out" ||
+		fail "--version: $(cat "$TMP/out")"
 	;;
 *)
 	fail "no such case"

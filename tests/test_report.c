@@ -306,7 +306,8 @@ KMB_TEST(report_findings_from_data)
 	put_file(dir, "latency.png", "\x89PNG\r\n\x1a\n0123456789");
 	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
 	md = slurp(dir, "report.md");
-	ASSERT_CONTAINS(md, "Complete: 12 replays (0 failed) in 5 s.");
+	ASSERT_CONTAINS(md, "Complete: all 12 jobs (repetitions of a backend on a workload at a "
+	                    "thread count) ran and succeeded in 5 s.");
 	ASSERT_CONTAINS(md, "| 1 | fast | 100.0 |"); /* ranked by throughput */
 	ASSERT_CONTAINS(md, "w: fast has the lowest p99 alloc latency (100 ns), 3.0x below slow "
 	                    "(300 ns)");
