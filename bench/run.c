@@ -82,7 +82,8 @@ static const char run_usage[] =
         "  --topology SPEC      hwloc synthetic description or XML (default: this machine)\n"
         "  --repetitions N      repetitions per backend, workload and thread count (default 7,\n"
         "                       --quick 3)\n"
-        "  --out DIR            results root (default: results/runs of the source tree)\n"
+        "  --out DIR            results root (default: results/runs of the source tree, or\n"
+        "                       of the working directory for an installed kmbench)\n"
         "  --mem SIZE           simulated physical memory (default: from each trace, peak\n"
         "                       live x copies x 3 + 16M rounded up, at least 256M,\n"
         "                       --quick 64M; exhaust: its own 32M); refused below a\n"
@@ -661,6 +662,18 @@ static char **copy_argv(int argc, char *const *argv)
 	return v;
 }
 
+/* results/runs of the source tree a build-tree kmbench comes from, else of the working
+ * directory (an installed kmbench; engine/paths.c). */
+static const char *default_out_root(void)
+{
+	static char root[PATH_MAX + 16];
+
+	if (kmb_source_dir() == NULL)
+		return "results/runs";
+	snprintf(root, sizeof(root), "%s/results/runs", kmb_source_dir());
+	return root;
+}
+
 int kmb_cmd_run(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -682,7 +695,7 @@ int kmb_cmd_run(int argc, char **argv)
 		r->nbackends++;
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
-			r->out_root = KMB_SOURCE_DIR "/results/runs";
+			r->out_root = default_out_root();
 		rc = kmb_run_load_workloads(r);
 		rc = rc == -E2BIG ? 2 : rc != 0 ? 1 : run_all(r);
 	}

@@ -28,3 +28,7 @@ foreach(case mem_from_trace trace_stat_batched_free trace_symbols help_true)
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)
 endforeach()
+# installed into a temporary prefix and used from there alone (tests/install.sh)
+add_test(NAME cli/install
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/install.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli/install PROPERTIES TIMEOUT 300 LABELS "cli" SKIP_RETURN_CODE 77)

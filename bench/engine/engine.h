@@ -20,6 +20,13 @@
 
 #define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
 
+/* ---- paths.c: kmbench's files at run time (no build path compiled in) ---------------------- */
+/* The source tree of the build tree this executable runs from, or NULL when installed. */
+const char *kmb_source_dir(void);
+/* Path of data file rel ("workloads/traces/...") in the source tree, or installed under
+ * PREFIX/share/kmbench/: 0 or -errno. */
+int kmb_data_path(const char *rel, char *buf, size_t len);
+
 /* ---- workload.c ------------------------------------------------------------------------ */
 #define KMB_BUNDLED_TRACE "linux-3.6-boot" /* the bundled trace's workload name */
 const char *kmb_default_trace(void);       /* its path */

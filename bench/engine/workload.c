@@ -24,11 +24,17 @@
 
 #define DEFAULT_TRACE "workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"
 
+/* From the working directory, else the build's source tree or the installed data
+ * (paths.c). */
 const char *kmb_default_trace(void)
 {
+	static char path[512]; /* shorter than a workload's source (struct kmb_workload_src) */
+
 	if (access(DEFAULT_TRACE, R_OK) == 0)
 		return DEFAULT_TRACE;
-	return KMB_SOURCE_DIR "/" DEFAULT_TRACE;
+	if (path[0] || kmb_data_path(DEFAULT_TRACE, path, sizeof(path)) == 0)
+		return path;
+	return DEFAULT_TRACE;
 }
 
 static const char *symbols_file; /* --kallsyms / --system-map */
