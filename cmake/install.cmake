@@ -44,6 +44,12 @@ if(TARGET kmb_jemalloc)
 endif()
 string(APPEND kmb_pc_libs " -lhwloc -lm -ldl -pthread")
 list(APPEND kmb_link_iface hwloc m ${CMAKE_DL_LIBS} -pthread)
+# a sanitizer build's library needs the sanitizer's runtime wherever it is linked
+string(REGEX MATCHALL "-fsanitize=[^ ]+" kmb_sanitize "${CMAKE_C_FLAGS}")
+foreach(f ${kmb_sanitize})
+  string(APPEND kmb_pc_libs " ${f}")
+  list(APPEND kmb_link_iface ${f})
+endforeach()
 target_link_libraries(kmbench_lib INTERFACE "$<INSTALL_INTERFACE:${kmb_link_iface}>")
 target_include_directories(kmbench_lib INTERFACE
   "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
