@@ -5,8 +5,9 @@
  *
  * 1. The executable's directory: /proc/self/exe.
  * 2. Build tree.  CMake writes CMakeCache.txt into the build directory, where kmbench and
- *    kmbench-micro are (tests one level below): its line "kmbench_SOURCE_DIR:STATIC=DIR"
- *    names the source tree (the bundled traces, results/runs).
+ *    kmbench-micro are (tests one or two levels below): its line
+ *    "kmbench_SOURCE_DIR:STATIC=DIR" names the source tree (the bundled traces,
+ *    results/runs).
  * 3. Installed.  Otherwise the data is under PREFIX/share/kmbench, the executable being in
  *    PREFIX/bin (cmake --install; README "Installing"), with the source tree's layout
  *    (PREFIX/share/kmbench/workloads/traces/...).
@@ -60,9 +61,13 @@ static void look(void)
 	}
 	exe_dir[n] = '\0';
 	*(strrchr(exe_dir, '/') ? strrchr(exe_dir, '/') : exe_dir) = '\0';
-	snprintf(parent, sizeof(parent), "%s/..", exe_dir);
-	if (!cache_source(exe_dir) && !cache_source(parent))
-		src_dir[0] = '\0';
+	src_dir[0] = '\0';
+	for (int up = 0; up < 3 && !src_dir[0]; up++) /* kmbench, tests/, tests/fuzz/ */
+		if (snprintf(parent, sizeof(parent), "%s%s", exe_dir,
+		             up == 0   ? ""
+		             : up == 1 ? "/.."
+		                       : "/../..") < (int)sizeof(parent))
+			cache_source(parent);
 }
 
 const char *kmb_source_dir(void)
