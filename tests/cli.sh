@@ -328,7 +328,7 @@ trace_record_fake)
 	echo 1 >"$FS/events/kmem/kfree/enable" # already on: must stay on
 	echo 'bytes_req > 8' >"$FS/events/kmem/kfree/filter" # the user's: left alone
 	echo 0 >"$FS/tracing_on"
-	echo 1408 >"$FS/buffer_size_kb"
+	echo '7 (expanded: 1408)' >"$FS/buffer_size_kb" # not allocated yet (kernel 6.x)
 	printf 'a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\nCPU:0 [LOST 5 EVENTS]\n' \
 		>"$FS/per_cpu/cpu0/trace_pipe"
 	mkfifo "$FS/per_cpu/cpu1/trace_pipe"

@@ -558,6 +558,16 @@ static unsigned default_buffer_kb(const struct rec *r)
 	return kb > cur ? (unsigned)kb : 0;
 }
 
+/* A buffer not yet allocated reads "7 (expanded: 1408)" (kernel/trace/trace.c
+ * tracing_entries_read): the size it gets when used, the one to restore. */
+static void expanded_size(struct saved *s)
+{
+	const char *e = strstr(s->value, "(expanded: ");
+	unsigned long kb = strtoul(e ? e + 11 : s->value, NULL, 10);
+
+	snprintf(s->value, sizeof(s->value), "%lu", kb);
+}
+
 static int set_buffer(struct rec *r, char *err, size_t errlen)
 {
 	unsigned want = r->o->buffer_kb;
@@ -568,6 +578,7 @@ static int set_buffer(struct rec *r, char *err, size_t errlen)
 		return 0; /* no buffer to size (an old or a fake tracefs) */
 	if ((rc = save(&r->buffer_kb, r->root, "buffer_size_kb", err, errlen)) < 0)
 		return rc;
+	expanded_size(&r->buffer_kb);
 	if (!want && !(want = default_buffer_kb(r))) {
 		r->kb = (unsigned)strtoul(r->buffer_kb.value, NULL, 10);
 		return 0;
