@@ -408,8 +408,12 @@ static void setup_table(struct kmb_report *r)
 	         kmb_jv_num(j, "repetitions", NAN), kmb_jv_num(j, "ops_per_repetition", NAN),
 	         kmb_jv_num(j, "seed", NAN));
 	fact(t, "replay threads", buf);
-	snprintf(buf, sizeof(buf), "%s simulated physical memory (4 KiB frames); INVARIANTS %s",
+	snprintf(buf, sizeof(buf), "%s%s simulated physical memory (4 KiB frames)%s; INVARIANTS %s",
+	         kmb_jv_bool(j, "mem_from_traces", false) ? "up to " : "",
 	         kmb_rf_bytes(a, kmb_jv_num(j, "mem_bytes", NAN)),
+	         kmb_jv_bool(j, "mem_from_traces", false)
+	                 ? ", sized from each trace's peak live bytes (the workloads table)"
+	                 : "",
 	         kmb_jv_bool(j, "invariants", false) ? "on" : "off");
 	fact(t, "system", buf);
 }
