@@ -241,6 +241,7 @@ KMB_TEST(memory_sized_from_the_trace)
 	            w->f.peak_live_bytes_req > M ? -ENOMEM : 0);
 	if (w->f.peak_live_bytes_req > M)
 		ASSERT_CONTAINS(err, "--mem 1 MiB cannot hold one copy of the trace");
+	unload(w);
 }
 
 KMB_TEST_MAIN()
