@@ -1,10 +1,10 @@
 /*
  * bench/kmbench.c - the kmbench command: perf-style subcommands.
  *
- *   kmbench run       the main job: every backend on the default workloads, results,
- *                     plots and a summary in results/runs/<timestamp>/
+ *   kmbench run       the main job: every backend on the five default workloads,
+ *                     results, plots and a report in results/runs/<timestamp>/
  *   kmbench replay    replay one trace on one backend
- *   kmbench trace     trace tools (stat)
+ *   kmbench trace     trace tools: stat, convert, record, gen
  *   kmbench list      backends and workloads
  *   kmbench plot      re-render a results directory (gnuplot) and its report
  *   kmbench compare   two runs side by side: change of the medians, Mann-Whitney U
@@ -23,9 +23,13 @@ static const struct {
 	const char *help;
 } cmds[] = {
         {"run", kmb_cmd_run,
-         "compare every backend on the default workload; write results and plots"},
+         "compare every backend on the five default workloads (linux-3.6-boot,\n"
+         "           vfs-cache, larson, netrx, exhaust) or --trace FILE; write results,\n"
+         "           plots and a report"},
         {"replay", kmb_cmd_replay, "replay a kernel allocation trace on one backend"},
-        {"trace", kmb_cmd_trace, "trace tools: stat (facts of a trace)"},
+        {"trace", kmb_cmd_trace,
+         "trace tools: stat (facts and statistics), convert (.kmt or ftrace text),\n"
+         "           record (capture from tracefs), gen (synthetic kernel workloads)"},
         {"list", kmb_cmd_list, "list backends and workloads"},
         {"plot", kmb_cmd_plot, "re-render a results directory's plots and report"},
         {"compare", kmb_cmd_compare,
@@ -41,7 +45,16 @@ static void usage(FILE *out)
 	             "A benchmarking framework for kernel-style memory allocators.\n\ncommands:\n");
 	for (size_t i = 0; i < NCMDS; i++)
 		fprintf(out, "  %-8s %s\n", cmds[i].name, cmds[i].help);
-	fprintf(out, "\n'kmbench COMMAND --help' describes the options of a command.\n");
+	fprintf(out, "\n'kmbench COMMAND --help' describes the options of a command;\n"
+	             "'kmbench --version' prints the version and the commit it was built from.\n");
+}
+
+/* The version of CMake's project() and the commit at configure time ("unknown" outside
+ * git; "+dirty": tracked files were modified). */
+static void version(void)
+{
+	printf("kmbench %s (commit %s%s)\n", KMB_VERSION, KMB_GIT_COMMIT,
+	       KMB_GIT_DIRTY ? "+dirty" : "");
 }
 
 int main(int argc, char **argv)
@@ -53,6 +66,10 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		version();
 		return 0;
 	}
 	for (size_t i = 0; i < NCMDS; i++)

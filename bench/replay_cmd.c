@@ -20,7 +20,9 @@ static const char replay_usage[] =
         "                       the bundled Linux 3.6 boot trace (the default)\n"
         "  --json               one JSON object (keys in README \"Replay results\")\n"
         "  -o, --output OUT     write to OUT (atomically) instead of standard output\n"
-        "  --mem SIZE           simulated physical memory (default 256M; K/M/G suffixes)\n"
+        "  --mem SIZE           simulated physical memory (K/M/G suffixes; default: from the\n"
+        "                       trace, peak live x copies x 3 + 16M rounded up, at least\n"
+        "                       256M; refused below one copy's peak live bytes)\n"
         "  --invariants         INVARIANTS on (redzones, poison, free checks)\n"
         "  --no-invariants      INVARIANTS off even in a debug build\n"
         "  --no-timing          no per-operation latency (throughput only)\n"
@@ -31,9 +33,9 @@ static const char replay_usage[] =
         "                       (default: TRACE.slabinfo beside the trace, if there is one)\n"
         "  --threads N          replay threads (default 1)\n"
         "  --replicate K        K disjoint copies of the trace at once (default 1)\n"
-        "  --map copies|streams copy r runs whole on thread r %% N (copies; the default when\n"
+        "  --map copies|streams copy r runs whole on thread r % N (copies; the default when\n"
         "                       K >= N), or traced CPU c of copy r on thread (r * CPUs + c)\n"
-        "                       %% N (streams; the default when K < N)\n"
+        "                       % N (streams; the default when K < N)\n"
         "  --repeat K           replay it K times in a row (default 1)\n"
         "  --warmup N           N untimed passes first, not counted (default 0)\n"
         "  --order deps|strict  a free waits only for its allocation (deps, default), or\n"
@@ -46,7 +48,9 @@ static const char replay_usage[] =
         "                       (default: as fast as possible); a timestamp going\n"
         "                       backwards counts as no gap, a gap over 10 s as 10 s\n"
         "  --fault-mtbf N       page sources fail once in N calls at random: M_NOWAIT\n"
-        "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n";
+        "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n"
+        "  --kallsyms FILE, --system-map FILE  name raw call sites (vmstat -m types) from\n"
+        "                       FILE's symbols (default: TRACE.syms beside the trace)\n";
 
 struct replay_args {
 	struct kmb_replay_opts o;
@@ -114,6 +118,9 @@ static int parse_more(int c, const char *v, struct replay_args *a)
 	case 'G':
 		a->o.topology = v;
 		return 0;
+	case 'K':
+		kmb_workload_set_symbols(v);
+		return 0;
 	case 'S':
 		a->samples = v;
 		return 0;
@@ -158,6 +165,8 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"pace", required_argument, NULL, 'C'},
 	                                     {"fault-mtbf", required_argument, NULL, 'F'},
 	                                     {"geometry", required_argument, NULL, 'Y'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
+	                                     {"system-map", required_argument, NULL, 'K'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;
@@ -260,6 +269,27 @@ static int write_samples(const char *path, const struct kmb_replay_result *r)
 	return 0;
 }
 
+/* Without --mem, memory sized from the trace's facts (engine/memsize.c; a generator made
+ * for one memory size keeps the default); with it, refused if one copy cannot fit: 2. */
+static int size_memory(struct replay_args *a, const struct kmb_workload_src *src,
+                       const struct kmb_trace_facts *f, const struct kmb_plan *plan, char *rule,
+                       size_t len)
+{
+	uint64_t peak = f->peak_live_bytes_req;
+	char err[300];
+
+	rule[0] = '\0';
+	if (a->o.mem_bytes)
+		return kmb_mem_check(a->o.mem_bytes, plan, peak, err, sizeof(err)) == 0
+		               ? 0
+		               : kmb_cli_error("replay", "%s", err);
+	if (src->gen && src->gen->default_mem)
+		return 0;
+	a->o.mem_bytes = (size_t)kmb_mem_auto(peak, a->o.replicate, KMB_DEFAULT_MEM_BYTES);
+	kmb_mem_auto_rule(rule, len, peak, a->o.replicate, KMB_DEFAULT_MEM_BYTES, a->o.mem_bytes);
+	return 0;
+}
+
 int kmb_cmd_replay(int argc, char **argv)
 {
 	struct replay_args a = {.o = {.backend = "buddy", .timing = true}};
@@ -268,7 +298,7 @@ int kmb_cmd_replay(int argc, char **argv)
 	struct kmb_plan plan;
 	struct kmb_workload_src src = {.gopt = {.seed = 1}};
 	struct kmb_replay_result r;
-	char err[2600];
+	char err[2600], rule[200];
 	int rc;
 
 	if ((rc = parse(argc, argv, &a)) != 0)
@@ -280,7 +310,13 @@ int kmb_cmd_replay(int argc, char **argv)
 		return 1;
 	a.trace = src.source;
 	a.o.trace = &t;
+	if ((rc = size_memory(&a, &src, &f, &plan, rule, sizeof(rule))) != 0) {
+		kmb_plan_free(&plan);
+		kmb_trace_free(&t);
+		return rc;
+	}
 	rc = kmb_replay(&plan, &f, a.trace, &a.o, &r, err, sizeof(err));
+	snprintf(r.mem_rule, sizeof(r.mem_rule), "%s", rule);
 	if (rc != 0) {
 		fprintf(stderr, "kmbench replay: %s", err);
 		if (r.aborted && r.abort_event < t.nev)

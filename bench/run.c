@@ -66,7 +66,8 @@
 static const char run_usage[] =
         "usage: kmbench run [--quick] [--backends LIST] [--workloads LIST] [--trace FILE]\n"
         "                   [--threads LIST] [--topology SPEC] [--repetitions N] [--out DIR]\n"
-        "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n\n"
+        "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n"
+        "                   [--warmup N] [--kallsyms FILE | --system-map FILE]\n\n"
         "The main job: every backend on the bundled Linux boot trace and synthetic kernel\n"
         "workloads, at each thread count, repeated to quote medians, in a shuffled order.\n"
         "Writes a new results/runs/<timestamp>/: run.json, summary.csv, .hgrm histograms,\n"
@@ -81,9 +82,12 @@ static const char run_usage[] =
         "  --topology SPEC      hwloc synthetic description or XML (default: this machine)\n"
         "  --repetitions N      repetitions per backend, workload and thread count (default 7,\n"
         "                       --quick 3)\n"
-        "  --out DIR            results root (default: results/runs of the source tree)\n"
-        "  --mem SIZE           simulated physical memory (default 256M, --quick 64M;\n"
-        "                       exhaust: its own 32M)\n"
+        "  --out DIR            results root (default: results/runs of the source tree, or\n"
+        "                       of the working directory for an installed kmbench)\n"
+        "  --mem SIZE           simulated physical memory (default: from each trace, peak\n"
+        "                       live x copies x 3 + 16M rounded up, at least 256M,\n"
+        "                       --quick 64M; exhaust: its own 32M); refused below a\n"
+        "                       trace's peak live bytes\n"
         "  --ops N              operations per repetition (default 200000, --quick 30000)\n"
         "  --seed N             seed of the job order (default: from the clock)\n"
         "  --warmup N           untimed passes before each replay's measured ones, in the\n"
@@ -93,6 +97,8 @@ static const char run_usage[] =
         "  --shard K/N          run only the K-th of N disjoint slices of the jobs (cells\n"
         "                       i with i mod N = K-1; needs --seed); kmbench merge joins\n"
         "                       the N directories into one run\n"
+        "  --kallsyms FILE, --system-map FILE  name the traces' raw call sites from FILE's\n"
+        "                       symbols (default: TRACE.syms beside each trace)\n"
         "SIGINT/SIGTERM: the results so far are written, run.json says \"complete\": false.\n";
 
 /* ---- options ---------------------------------------------------------------------------- */
@@ -117,17 +123,35 @@ static int check_distinct(const struct run *r, const char *spec)
 	return 0;
 }
 
+/* A spec's name: a plugin goes by its own ops->name (kmb_spec_name). */
+static int spec_name(struct run *r, const char *spec, const char **name)
+{
+	char err[512];
+
+	*name = spec;
+	if (strncmp(spec, "plugin:", 7) != 0)
+		return 0;
+	if (kmb_spec_name(spec, r->plugin_names[r->nbackends], sizeof(r->plugin_names[0]), err,
+	                  sizeof(err)) != 0)
+		return kmb_cli_error("run", "%s", err);
+	*name = r->plugin_names[r->nbackends];
+	return 0;
+}
+
 static int parse_backends(struct run *r, char *list)
 {
 	r->nbackends = 0;
 	for (char *cur = list, *tok = kmb_cli_next_spec(&cur); tok; tok = kmb_cli_next_spec(&cur)) {
+		const char *name;
 		int rc = kmb_cli_check_backend("run", tok);
 
-		if (rc != 0 || (rc = check_distinct(r, tok)) != 0)
-			return rc;
-		if (r->nbackends == RUN_MAX_BACKENDS)
+		if (rc == 0 && r->nbackends == RUN_MAX_BACKENDS)
 			return kmb_cli_error("run", "more than %d backends", RUN_MAX_BACKENDS);
-		r->backends[r->nbackends++] = tok;
+		if (rc != 0 || (rc = spec_name(r, tok, &name)) != 0 ||
+		    (rc = check_distinct(r, name)) != 0)
+			return rc;
+		r->specs[r->nbackends] = tok;
+		r->backends[r->nbackends++] = name;
 	}
 	return r->nbackends ? 0 : kmb_cli_error("run", "empty --backends");
 }
@@ -217,6 +241,9 @@ static int parse_value(struct run *r, int c, char *v)
 			return kmb_cli_error("run", "bad --ops '%s' (1000..1000000000)", v);
 		r->target_ops = u;
 		return 0;
+	case 'K':
+		kmb_workload_set_symbols(v);
+		return 0;
 	case 'W':
 		return kmb_parse_uint(v, 0, 1000, &r->warmup) != 0
 		               ? kmb_cli_error("run", "bad --warmup '%s' (0..1000)", v)
@@ -256,6 +283,8 @@ static int parse(int argc, char **argv, struct run *r)
 	                                     {"ops", required_argument, NULL, 'n'},
 	                                     {"seed", required_argument, NULL, 's'},
 	                                     {"warmup", required_argument, NULL, 'W'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
+	                                     {"system-map", required_argument, NULL, 'K'},
 	                                     {"no-frames", no_argument, NULL, 'F'},
 	                                     {"invariants", no_argument, NULL, 'I'},
 	                                     {"shard", required_argument, NULL, 'S'},
@@ -291,8 +320,7 @@ static int parse(int argc, char **argv, struct run *r)
 		r->reps = r->quick ? 3 : 7;
 	if (r->target_ops == 0)
 		r->target_ops = r->quick ? QUICK_OPS : DEFAULT_OPS;
-	if (r->mem_bytes == 0)
-		r->mem_bytes = r->quick ? QUICK_MEM : KMB_DEFAULT_MEM_BYTES;
+	r->mem_floor = r->quick ? QUICK_MEM : KMB_DEFAULT_MEM_BYTES;
 	if (r->nthreads == 0)
 		default_threads(r);
 	return 0;
@@ -411,11 +439,23 @@ static void json_workloads(struct kmb_json *j, const struct run *r)
 		kmb_json_u64(j, "cpus", wl->facts.cpus);
 		kmb_json_u64(j, "peak_live_bytes_req", wl->facts.peak_live_bytes_req);
 		kmb_json_u64(j, "mem_bytes", wl->mem_bytes);
+		kmb_json_str(j, "mem_rule", wl->mem_rule[0] ? wl->mem_rule : NULL);
 		kmb_json_u64(j, "repeat", wl->repeat);
 		kmb_json_str(j, "scaling", wl->replicate ? "replicate" : "streams");
 		kmb_json_obj_end(j);
 	}
 	kmb_json_arr_end(j);
+}
+
+/* The largest workload memory (without --mem each is sized from its trace). */
+static size_t largest_mem(const struct run *r)
+{
+	size_t m = r->mem_floor;
+
+	for (unsigned w = 0; w < r->nwl; w++)
+		if (r->wl[w].mem_rule[0] && r->wl[w].mem_bytes > m)
+			m = r->wl[w].mem_bytes;
+	return m;
 }
 
 static void json_options(struct kmb_json *j, const struct run *r)
@@ -435,7 +475,8 @@ static void json_options(struct kmb_json *j, const struct run *r)
 	kmb_json_u64(j, "repetitions", r->reps);
 	kmb_json_u64(j, "ops_per_repetition", r->target_ops);
 	kmb_json_u64(j, "warmup", r->warmup);
-	kmb_json_u64(j, "mem_bytes", r->mem_bytes);
+	kmb_json_u64(j, "mem_bytes", r->mem_bytes ? r->mem_bytes : largest_mem(r));
+	kmb_json_bool(j, "mem_from_traces", r->mem_bytes == 0);
 	kmb_json_str(j, "topology_option", r->topology);
 	kmb_json_bool(j, "invariants", r->invariants == KMB_INVARIANTS_ON || kmb_invariants());
 	kmb_json_arr_begin(j, "threads");
@@ -445,6 +486,10 @@ static void json_options(struct kmb_json *j, const struct run *r)
 	kmb_json_arr_begin(j, "backends");
 	for (unsigned i = 0; i < r->nbackends; i++)
 		kmb_json_str(j, NULL, r->backends[i]);
+	kmb_json_arr_end(j);
+	kmb_json_arr_begin(j, "backend_specs"); /* what each replayed, e.g. plugin:PATH.so */
+	for (unsigned i = 0; i < r->nbackends; i++)
+		kmb_json_str(j, NULL, r->specs[i] ? r->specs[i] : r->backends[i]);
 	kmb_json_arr_end(j);
 }
 
@@ -647,6 +692,18 @@ static char **copy_argv(int argc, char *const *argv)
 	return v;
 }
 
+/* results/runs of the source tree a build-tree kmbench comes from, else of the working
+ * directory (an installed kmbench; engine/paths.c). */
+static const char *default_out_root(void)
+{
+	static char root[PATH_MAX + 16];
+
+	if (kmb_source_dir() == NULL)
+		return "results/runs";
+	snprintf(root, sizeof(root), "%s/results/runs", kmb_source_dir());
+	return root;
+}
+
 int kmb_cmd_run(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -665,14 +722,16 @@ int kmb_cmd_run(int argc, char **argv)
 	r->t0_ns = kmb_run_now_ns();
 	/* every registered spec: what the build has (KMB_BACKENDS), slub's when built */
 	for (size_t i = 0; i < kmb_backend_count() && i < RUN_MAX_BACKENDS; i++)
-		r->backends[r->nbackends++] = kmb_backend_at(i)->name;
+		r->specs[r->nbackends] = r->backends[r->nbackends] = kmb_backend_at(i)->name,
+		r->nbackends++;
 	if (kmb_backend_count() > RUN_MAX_BACKENDS)
 		fprintf(stderr, "kmbench run: %zu specs registered, the first %d by default\n",
 		        kmb_backend_count(), RUN_MAX_BACKENDS);
 	if ((rc = parse(argc, argv, r)) == 0) {
 		if (r->out_root == NULL)
-			r->out_root = KMB_SOURCE_DIR "/results/runs";
-		rc = kmb_run_load_workloads(r) != 0 ? 1 : run_all(r);
+			r->out_root = default_out_root();
+		rc = kmb_run_load_workloads(r);
+		rc = rc == -E2BIG ? 2 : rc != 0 ? 1 : run_all(r);
 	}
 	kmb_run_free_cells(r);
 	kmb_run_free_workloads(r);

@@ -36,6 +36,7 @@ struct run_workload {
 	const struct kmb_workload *gen; /* generator, or NULL for a trace file */
 	struct kmb_gen_opts gopt;       /* its resolved options */
 	size_t mem_bytes;               /* simulated physical memory for this workload */
+	char mem_rule[200];             /* how it was sized from the trace, or "" (memsize.c) */
 	bool replicate;                 /* at T threads, T copies of the trace (else its streams) */
 	unsigned repeat;                /* passes over the trace per repetition */
 	struct kmb_trace trace;
@@ -82,7 +83,9 @@ struct run_frames {
 
 struct run {
 	/* options */
-	const char *backends[RUN_MAX_BACKENDS];
+	const char *backends[RUN_MAX_BACKENDS]; /* names: tables, file names (kmb_spec_name) */
+	const char *specs[RUN_MAX_BACKENDS];    /* what each replays ("plugin:PATH.so") */
+	char plugin_names[RUN_MAX_BACKENDS][64];
 	unsigned nbackends;
 	const char *wl_names[RUN_MAX_WORKLOADS]; /* --workloads */
 	unsigned nwl_names;
@@ -92,7 +95,8 @@ struct run {
 	unsigned reps;
 	unsigned warmup; /* untimed passes first (workloads made for one memory size: none) */
 	const char *out_root, *topology;
-	size_t mem_bytes;
+	size_t mem_bytes; /* --mem, or 0: each workload's from its trace (engine/memsize.c) */
+	size_t mem_floor; /* the default memory, the least a trace is given */
 	uint64_t seed, target_ops;
 	bool quick, no_frames, seed_given;
 	unsigned shard_k, shard_n; /* --shard K/N: the cells i with i % N == K - 1; 0/0 all */

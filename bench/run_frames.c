@@ -60,7 +60,7 @@ static int one_pass(const struct run *r, unsigned b, unsigned w, uint64_t at_op,
                     uint64_t *peak_at_op, char *err, size_t errlen)
 {
 	const struct run_workload *wl = &r->wl[w];
-	struct kmb_replay_opts o = {.backend = r->backends[b],
+	struct kmb_replay_opts o = {.backend = r->specs[b],
 	                            .mem_bytes = wl->mem_bytes,
 	                            .invariants = r->invariants,
 	                            .threads = 1,

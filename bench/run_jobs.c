@@ -150,6 +150,37 @@ static struct run_workload *add_workload(struct run *r, const char *name)
 	return wl;
 }
 
+static unsigned max_threads(const struct run *r)
+{
+	unsigned m = 1;
+
+	for (unsigned i = 0; i < r->nthreads; i++)
+		m = r->threads[i] > m ? r->threads[i] : m;
+	return m;
+}
+
+/* A replicated workload's memory: --mem, refused (-E2BIG) below one copy's peak; without it
+ * sized from the trace for the most copies it runs (T at T threads; engine/memsize.c). */
+static int size_memory(struct run *r, struct run_workload *wl)
+{
+	uint64_t peak = wl->facts.peak_live_bytes_req;
+	unsigned k = max_threads(r);
+	char err[300];
+
+	if (r->mem_bytes) {
+		wl->mem_bytes = r->mem_bytes;
+		if (kmb_mem_check(r->mem_bytes, &wl->plan, peak, err, sizeof(err)) == 0)
+			return 0;
+		kmb_cli_error("run", "workload %s: %s", wl->name, err);
+		return -E2BIG;
+	}
+	wl->mem_bytes = (size_t)kmb_mem_auto(peak, k, r->mem_floor);
+	kmb_mem_auto_rule(wl->mem_rule, sizeof(wl->mem_rule), peak, k, r->mem_floor, wl->mem_bytes);
+	if (wl->gen == NULL || wl->mem_bytes > r->mem_floor)
+		fprintf(stderr, "kmbench run: %s: simulated memory %s\n", wl->name, wl->mem_rule);
+	return 0;
+}
+
 /* A workload by name or trace file (engine/workload.c).  A workload made for a memory
  * size (exhaust, fdtable) replays in that memory, as one copy. */
 static int load_workload(struct run *r, const char *name, const char *arg)
@@ -166,11 +197,9 @@ static int load_workload(struct run *r, const char *name, const char *arg)
 	g = wl->gen = src.gen;
 	wl->gopt = src.gopt;
 	snprintf(wl->source, sizeof(wl->source), "%s", src.source);
-	wl->mem_bytes = g && g->default_mem ? (size_t)wl->gopt.mem_bytes
-	                : r->mem_bytes      ? r->mem_bytes
-	                                    : KMB_DEFAULT_MEM_BYTES;
 	wl->replicate = g == NULL || g->default_mem == 0;
-	return 0;
+	return g && g->default_mem ? (wl->mem_bytes = (size_t)wl->gopt.mem_bytes, 0)
+	                           : size_memory(r, wl);
 }
 
 /* A trace file's workload name: its file name without the extension. */
@@ -391,7 +420,7 @@ static bool untimed_replay(const struct run_workload *wl, struct kmb_replay_opts
 static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 {
 	const struct run_workload *wl = &r->wl[c->w];
-	struct kmb_replay_opts o = {.backend = r->backends[c->b],
+	struct kmb_replay_opts o = {.backend = r->specs[c->b],
 	                            .mem_bytes = wl->mem_bytes,
 	                            .invariants = r->invariants,
 	                            .timing = true,

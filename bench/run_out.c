@@ -282,7 +282,7 @@ static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 		return;
 	}
 	if (c->nok == 0) {
-		fprintf(out, "  %-12s (no repetition succeeded: %.80s)\n", r->backends[c->b],
+		fprintf(out, "  %-12s (no repetition succeeded: %s)\n", r->backends[c->b],
 		        c->error[0] ? c->error : "not run");
 		return;
 	}

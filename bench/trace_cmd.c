@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "results/results.h"
 
@@ -124,18 +125,22 @@ static void facts_text(FILE *out, const char *path, const struct kmb_trace *t,
 }
 
 static const char stat_usage[] =
-        "usage: kmbench trace stat [FILE] [--json] [-o OUT] [--strict] [--sort KEYS] [--line N]\n\n"
+        "usage: kmbench trace stat [FILE] [--json] [-o OUT] [--strict] [--sort KEYS] [--line N]\n"
+        "                          [--kallsyms FILE | --system-map FILE]\n\n"
         "Facts of a kernel allocation trace (defined in README \"Trace facts\"), then perf "
         "kmem-style\nstatistics: per call site and per cache, summary, sizes, lifetimes, live "
         "bytes over time,\npage allocations by order.  FILE may be ftrace text of any kernel, "
         "trace-cmd report or\nperf script output, or a .kmt; the format is detected.\n"
         "  FILE         the trace (default: the bundled Linux 3.6 boot trace)\n"
         "  --json       one JSON object (the facts' keys first, then the statistics)\n"
-        "  -o OUT       write to OUT (atomically) instead of standard output\n"
+        "  -o, --output OUT  write to OUT (atomically) instead of standard output\n"
         "  --strict     stop at the first unparsable line (default: skip and count)\n"
         "  --sort KEYS  order of the tables: frag, hit, bytes, req, pingpong, free, name\n"
         "               (default frag,hit,bytes, as perf kmem)\n"
-        "  --line N     rows per table in the text output (default 20, 0 = all)\n";
+        "  --line N     rows per table in the text output (default 20, 0 = all)\n"
+        "  --kallsyms FILE, --system-map FILE\n"
+        "               name raw call sites (c1187838) from FILE's symbols, nearest below,\n"
+        "               as name+0xoff (default: TRACE.syms beside the trace, if there)\n";
 
 struct stat_args {
 	bool json, strict;
@@ -174,6 +179,8 @@ static int parse_stat_args(int argc, char **argv, struct stat_args *a)
 	                                     {"output", required_argument, NULL, 'o'},
 	                                     {"sort", required_argument, NULL, 'S'},
 	                                     {"line", required_argument, NULL, 'l'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
+	                                     {"system-map", required_argument, NULL, 'K'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c;
@@ -194,6 +201,9 @@ static int parse_stat_args(int argc, char **argv, struct stat_args *a)
 			break;
 		case 'S':
 			a->sort = optarg;
+			break;
+		case 'K':
+			kmb_workload_set_symbols(optarg);
 			break;
 		case 'l':
 			if (kmb_parse_uint(optarg, 0, UINT32_MAX, &a->lines) < 0)
@@ -246,7 +256,7 @@ static const char convert_usage[] =
         "usage: kmbench trace convert IN -o OUT [--to kmt|ftrace] [--strict]\n\n"
         "Write a trace (any format kmbench reads) as .kmt, kmbench's compact binary format\n"
         "(README \"Trace formats\"), or back as ftrace text.  OUT is written atomically.\n"
-        "  -o OUT      the file to write (required)\n"
+        "  -o, --output OUT  the file to write (required)\n"
         "  --to FMT    kmt (default) or ftrace\n"
         "  --strict    stop at the first unparsable line of IN\n";
 
@@ -257,7 +267,8 @@ static long file_size(const char *path)
 	return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
-static int write_converted(const struct kmb_trace *t, const char *out_path, bool kmt)
+static int write_converted(const char *cmd, const struct kmb_trace *t, const char *out_path,
+                           bool kmt)
 {
 	struct kmb_file kf;
 	char err[256] = "";
@@ -265,20 +276,19 @@ static int write_converted(const struct kmb_trace *t, const char *out_path, bool
 	int rc;
 
 	if (!out) {
-		fprintf(stderr, "kmbench trace convert: cannot write %s: %s\n", out_path,
+		fprintf(stderr, "kmbench %s: cannot write %s: %s\n", cmd, out_path,
 		        strerror(errno));
 		return 1;
 	}
 	rc = kmt ? kmb_kmt_write(t, out, err, sizeof(err)) : kmb_trace_write_ftrace(t, out);
 	if (rc < 0) {
 		kmb_file_abort(&kf);
-		fprintf(stderr, "kmbench trace convert: %s: %s\n", out_path,
+		fprintf(stderr, "kmbench %s: %s: %s\n", cmd, out_path,
 		        err[0] ? err : strerror(-rc));
 		return 1;
 	}
 	if ((rc = kmb_file_commit(&kf)) != 0) {
-		fprintf(stderr, "kmbench trace convert: cannot write %s: %s\n", out_path,
-		        strerror(-rc));
+		fprintf(stderr, "kmbench %s: cannot write %s: %s\n", cmd, out_path, strerror(-rc));
 		return 1;
 	}
 	return 0;
@@ -324,13 +334,13 @@ static int cmd_convert(int argc, char **argv)
 		return kmb_cli_error("trace convert", "needs one input trace and -o OUT");
 	if (kmb_workload_open(argv[optind], strict, &src, &t, &f, NULL) != 0)
 		return 1;
-	rc = write_converted(&t, out, strcmp(to, "kmt") == 0);
+	rc = write_converted("trace convert", &t, out, strcmp(to, "kmt") == 0);
 	if (rc == 0)
 		fprintf(stderr,
 		        "kmbench trace convert: %s (%s, %ld bytes) -> %s (%s, %ld bytes), %zu "
-		        "events\n",
+		        "events, %" PRIu64 " lost events carried\n",
 		        argv[optind], kmb_trace_format_name(t.format), file_size(argv[optind]), out,
-		        to, file_size(out), t.nev);
+		        to, file_size(out), t.nev, t.lost_events);
 	kmb_trace_free(&t);
 	return rc;
 }
@@ -352,12 +362,17 @@ static const char record_usage[] =
         "events, reads per_cpu/cpuN/trace_pipe (one thread per CPU), stops after S seconds or\n"
         "on Ctrl-C, restores tracing_on, the events and the buffer size, and merges the CPUs\n"
         "by timestamp.\n"
-        "  -o FILE          output (default kmem.trace), written atomically\n"
+        "  -o, --output FILE  output (default kmem.trace), written atomically; .kmt: binary\n"
         "  --duration S     seconds to capture (default: until Ctrl-C or SIGTERM)\n"
         "  --events LIST    comma list of kmem events (default: every kmalloc, kfree,\n"
         "                   kmem_cache_*, mm_page_* event the kernel has)\n"
         "  --tracefs DIR    tracefs (default /sys/kernel/tracing, /sys/kernel/debug/tracing)\n"
-        "  --buffer-kb N    per-CPU ring buffer size while capturing\n";
+        "  --buffer-kb N    per-CPU ring buffer size while capturing (default: grown to\n"
+        "                   128 MiB, at most 1/8 of the available memory over all CPUs)\n"
+        "  --kallsyms FILE  where the symbols of the call sites saved in FILE.syms come\n"
+        "                   from (default /proc/kallsyms)\n"
+        "FILE ending in .kmt is written as .kmt.  Its own threads' events are filtered out;\n"
+        "the lost-event count is said and kept in the trace's header comment.\n";
 
 static int parse_duration(const char *s, double *d)
 {
@@ -368,13 +383,15 @@ static int parse_duration(const char *s, double *d)
 	return errno || end == s || *end || !(*d > 0) || *d > 1e7 ? -EINVAL : 0;
 }
 
-static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
+static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o,
+                             const char **kallsyms)
 {
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
 	                                     {"duration", required_argument, NULL, 'd'},
 	                                     {"events", required_argument, NULL, 'e'},
 	                                     {"tracefs", required_argument, NULL, 't'},
 	                                     {"buffer-kb", required_argument, NULL, 'b'},
+	                                     {"kallsyms", required_argument, NULL, 'K'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c;
@@ -385,6 +402,9 @@ static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
 		switch (c) {
 		case 'o':
 			o->out_path = optarg;
+			break;
+		case 'K':
+			*kallsyms = optarg;
 			break;
 		case 'd':
 			if (parse_duration(optarg, &o->duration_s) < 0)
@@ -413,17 +433,96 @@ static int parse_record_args(int argc, char **argv, struct kmb_record_opts *o)
 	return 0;
 }
 
+/* -o X.kmt: the capture goes to a text spool beside X.kmt first (unique, not kept). */
+static int kmt_spool(const char *out, char *text, size_t len)
+{
+	int fd;
+
+	if (snprintf(text, len, "%s.XXXXXX", out) >= (int)len || (fd = mkstemp(text)) < 0) {
+		fprintf(stderr, "kmbench trace record: cannot write next to %s: %s\n", out,
+		        strerror(errno));
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int record_done(const char *spool, int rc)
+{
+	if (spool)
+		unlink(spool);
+	return rc;
+}
+
+/* OUT.syms: the symbols of the trace's call sites from kallsyms (workloads/syms.c 4.); a
+ * kallsyms that cannot be read is said, not an error of the capture. */
+static void save_syms(const struct kmb_trace *t, const char *kallsyms, const char *out)
+{
+	char path[PATH_MAX], err[600];
+	struct kmb_syms y;
+	struct kmb_file kf;
+	long n = -ENAMETOOLONG;
+	FILE *f = NULL;
+
+	if (snprintf(path, sizeof(path), "%s.syms", out) >= (int)sizeof(path) ||
+	    kmb_syms_load(kallsyms, &y, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kmbench trace record: no symbols saved: %s\n",
+		        n == -ENAMETOOLONG && strlen(out) + 6 > sizeof(path) ? strerror(-n) : err);
+		return;
+	}
+	if ((f = kmb_file_create(path, &kf)) != NULL)
+		n = kmb_syms_snapshot(&y, t, f);
+	if (f && n == 0) {
+		kmb_file_abort(&kf);
+		fprintf(stderr, "kmbench trace record: no symbol of %s for its call sites\n",
+		        kallsyms);
+	} else if (f && kmb_file_finish(&kf, n < 0 ? (int)n : 0) == 0)
+		fprintf(stderr, "kmbench trace record: %s: %ld symbols of its call sites from %s\n",
+		        path, n, kallsyms);
+	else
+		fprintf(stderr, "kmbench trace record: cannot write %s: %s\n", path,
+		        strerror(f ? (n < 0 ? (int)-n : EIO) : errno));
+	kmb_syms_free(&y);
+}
+
+/* After the capture: the text as .kmt if asked (as trace convert does), the symbols. */
+static int finish_record(const char *text, const char *out, bool kmt, const char *kallsyms)
+{
+	struct kmb_trace_facts f;
+	struct kmb_trace t;
+	int rc = 0;
+
+	kmb_workload_set_symbols(kallsyms); /* not TRACE.syms of an earlier capture */
+	if (kmb_workload_load(text, false, &t, &f, NULL) != 0)
+		return 1;
+	if (kmt)
+		rc = write_converted("trace record", &t, out, true);
+	if (rc == 0)
+		save_syms(&t, kallsyms, out);
+	kmb_trace_free(&t);
+	return rc;
+}
+
 static int cmd_record(int argc, char **argv)
 {
 	struct kmb_record_opts o = {.out_path = "kmem.trace", .stop = &record_stop};
+	char text[PATH_MAX];
+	const char *out;
+	bool kmt;
 	struct sigaction sa = {.sa_handler = on_stop_signal}, old[3];
 	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
 	struct kmb_record_result r;
+	const char *kallsyms = "/proc/kallsyms";
 	char err[512];
-	int rc = parse_record_args(argc, argv, &o);
+	int rc = parse_record_args(argc, argv, &o, &kallsyms);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	out = o.out_path;
+	kmt = strlen(out) > 4 && strcmp(out + strlen(out) - 4, ".kmt") == 0;
+	if (kmt && (rc = kmt_spool(out, text, sizeof(text))) != 0)
+		return rc;
+	o.out_path = kmt ? text : out;
 	o.progress = kmb_progress_enabled() ? stderr : NULL;
 	record_stop = 0;
 	sigemptyset(&sa.sa_mask);
@@ -434,16 +533,16 @@ static int cmd_record(int argc, char **argv)
 		sigaction(sigs[i], &old[i], NULL);
 	if (rc < 0) {
 		fprintf(stderr, "kmbench trace record: %s\n", err);
-		return 1;
+		return record_done(kmt ? text : NULL, 1);
 	}
-	if (kmb_geometry_save(o.out_path, err, sizeof(err)) != 0) /* TRACE.slabinfo */
+	if (kmb_geometry_save(out, err, sizeof(err)) != 0) /* TRACE.slabinfo, beside FILE */
 		fprintf(stderr, "kmbench trace record: no cache geometry: %s\n", err);
 	fprintf(stderr,
 	        "kmbench trace record: %s: %" PRIu64 " lines from %u CPUs in %.1f s (%u events "
-	        "enabled in %s)%s\n",
-	        o.out_path, r.lines, r.ncpus, r.seconds, r.nevents, r.tracefs,
-	        r.lost_events ? ", some events lost: try --buffer-kb" : "");
-	return 0;
+	        "enabled in %s, %u KiB buffer per CPU), %" PRIu64 " events lost%s\n",
+	        out, r.lines, r.ncpus, r.seconds, r.nevents, r.tracefs, r.buffer_kb, r.lost_events,
+	        r.lost_events ? ": a larger --buffer-kb keeps them" : "");
+	return record_done(kmt ? text : NULL, finish_record(kmt ? text : out, out, kmt, kallsyms));
 }
 
 /* ---- dispatch ------------------------------------------------------------------------ */

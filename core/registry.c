@@ -238,6 +238,24 @@ int kmb_spec_check(const char *spec, char *err, size_t errlen)
 	return resolve(spec, &sp, err, errlen);
 }
 
+int kmb_spec_name(const char *spec, char *buf, size_t len, char *err, size_t errlen)
+{
+	struct kmb__spec sp;
+	struct kmb__spec_part bp, pp;
+	int rc;
+
+	if (spec == NULL || strncmp(spec, PLUGIN, strlen(PLUGIN)) != 0) {
+		snprintf(buf, len, "%s", spec ? spec : "");
+		return 0;
+	}
+	if ((rc = resolve(spec, &sp, err, errlen)) != 0 ||
+	    (rc = kmb__spec_split(spec, &bp, &pp, err, errlen)) != 0)
+		return rc;
+	/* the plugin's own name, then whatever followed its path: tunables, @PAGES */
+	snprintf(buf, len, "%s%s", sp.ops->name, bp.name + bp.len);
+	return 0;
+}
+
 int kmb_boot(const struct kmb_config *cfg)
 {
 	struct kmb__spec sp;

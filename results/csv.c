@@ -2,12 +2,12 @@
  * results/csv.c - reading back the CSV files kmbench writes (summary.csv, sizeclass.csv,
  * frames.csv, repetitions.csv), for the report and `kmbench compare`.
  *
- * The dialect is the one kmbench writes: a header row, fields separated by commas; a
- * field holding a comma or a double quote (a spec with tunables, "slab@buddy(pcp_high=64,
- * pcp_batch=8)") is quoted as RFC 4180 says, its quotes doubled, and kmb_csv_field() writes
- * no line break or other control character (a space instead).  The file is read whole;
- * fields are pointers into that buffer, cut (and unquoted) in place.  A row shorter than
- * the header is padded with empty fields, a longer one is cut to the header's width.
+ * The dialect is the one kmbench writes: a header row, fields separated by commas, a field
+ * holding a comma or a double quote quoted as RFC 4180 says ("a, ""b""" is a, "b"), so that
+ * a message keeps its commas; control characters (newlines) are written as spaces.  The
+ * file is read whole; fields are pointers into that buffer, cut (and unquoted) in place.  A
+ * row shorter than the header is padded with empty fields, a longer one is cut to the
+ * header's width.
  */
 #include "results/results.h"
 
@@ -88,24 +88,23 @@ static size_t cut_lines(char *buf, char ***lines)
 	return l ? n : (size_t)-1;
 }
 
-/* A quoted field at p (on its opening quote): unquoted in place; returns what follows it
- * (its comma, or the end of the line: a missing closing quote ends the field there). */
+/* A quoted field at p (p[0] == '"'), unquoted in place; returns where it ends (its comma or
+ * the end of the line). */
 static char *unquote(char *p)
 {
-	char *w = p;
+	char *w = p, *r = p + 1;
 
-	for (p++; *p; p++) {
-		if (*p == '"' && p[1] == '"')
-			p++;
-		else if (*p == '"') {
-			p++;
+	for (; *r; r++) {
+		if (*r == '"' && r[1] == '"')
+			r++;
+		else if (*r == '"')
 			break;
-		}
-		*w++ = *p;
+		*w++ = *r;
 	}
-	p = strchr(p, ','); /* anything between the closing quote and the comma is dropped */
 	*w = '\0';
-	return p;
+	if (*r == '"')
+		r++;
+	return *r ? strchr(r, ',') : NULL;
 }
 
 static void split_row(char *line, char **cells, size_t ncols)

@@ -362,15 +362,17 @@ static void status(struct kmb_report *r)
 
 	if (!r->has_run)
 		kmb_rdoc_para(&r->d, "run.json is missing or unreadable: the setup is unknown.");
-	else if (kmb_jv_bool(&r->run, "complete", false))
-		kmb_rdoc_para(&r->d, "Complete: %.0f replays (%.0f failed) in %.0f s.", total,
-		              failed, secs);
+	else if (kmb_jv_bool(&r->run, "complete", false) && failed == 0)
+		kmb_rdoc_para(&r->d,
+		              "Complete: all %.0f jobs (repetitions of a backend on a workload at "
+		              "a thread count) ran and succeeded in %.0f s.",
+		              total, secs);
 	else
 		kmb_rdoc_para(&r->d,
-		              "INCOMPLETE: %s. %.0f of %.0f replays were done; the tables "
-		              "and figures show those.",
+		              "INCOMPLETE: %s. %.0f of %.0f jobs ran, %.0f of them failed; the "
+		              "tables and figures show those that succeeded.",
 		              kmb_jv_str(&r->run, "incomplete_reason", "the run did not finish"),
-		              done, total);
+		              done, total, failed);
 }
 
 static void setup_table(struct kmb_report *r)
@@ -406,8 +408,12 @@ static void setup_table(struct kmb_report *r)
 	         kmb_jv_num(j, "repetitions", NAN), kmb_jv_num(j, "ops_per_repetition", NAN),
 	         kmb_jv_num(j, "seed", NAN));
 	fact(t, "replay threads", buf);
-	snprintf(buf, sizeof(buf), "%s simulated physical memory (4 KiB frames); INVARIANTS %s",
+	snprintf(buf, sizeof(buf), "%s%s simulated physical memory (4 KiB frames)%s; INVARIANTS %s",
+	         kmb_jv_bool(j, "mem_from_traces", false) ? "up to " : "",
 	         kmb_rf_bytes(a, kmb_jv_num(j, "mem_bytes", NAN)),
+	         kmb_jv_bool(j, "mem_from_traces", false)
+	                 ? ", sized from each trace's peak live bytes (the workloads table)"
+	                 : "",
 	         kmb_jv_bool(j, "invariants", false) ? "on" : "off");
 	fact(t, "system", buf);
 }

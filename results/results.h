@@ -201,9 +201,8 @@ int kmb_plot_frames(const char *dir, const char *basename, const char *title,
 /* ---- csv.c: reading the CSV files kmbench writes -------------------------------------- */
 
 /*
- * Comma-separated, first row the header, a field with a comma or '"' quoted as RFC 4180
- * says (kmb_csv_field(): specs with tunables), '\n' or "\r\n" line ends, empty lines
- * skipped.
+ * Comma-separated, first row the header, a field with a comma or a double quote quoted as
+ * RFC 4180 says (kmb_csv_field()), '\n' or "\r\n" line ends, empty lines skipped.
  */
 struct kmb_csv {
 	char *buf;
@@ -216,7 +215,7 @@ int kmb_csv_col(const struct kmb_csv *c, const char *name); /* column index or -
 /* Row r (1 .. nrows - 1), column name: the text ("" if no such column). */
 const char *kmb_csv_get(const struct kmb_csv *c, size_t r, const char *name);
 double kmb_csv_num(const struct kmb_csv *c, size_t r, const char *name); /* NAN if not a number */
-/* Write s as a field: quoted when it holds ',' or '"'; control characters become ' '. */
+/* Write s as a field: quoted if it holds ',' or '"'; control characters become ' '. */
 void kmb_csv_field(FILE *out, const char *s);
 
 /* ---- jsonr.c: reading JSON ------------------------------------------------------------- */

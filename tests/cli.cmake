@@ -34,3 +34,13 @@ foreach(case kmt_bad_values kmt_shrinks_while_read trace_hostile_strings oom_rep
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)
 endforeach()
+# issue 15 part 1: real traces without tuning (memory from the trace, trace record, CLI)
+foreach(case mem_from_trace trace_stat_batched_free trace_symbols help_true)
+  add_test(NAME cli/${case}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
+  set_tests_properties(cli/${case} PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RETURN_CODE 77)
+endforeach()
+# installed into a temporary prefix and used from there alone (tests/install.sh)
+add_test(NAME cli/install
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/install.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli/install PROPERTIES TIMEOUT 300 LABELS "cli" SKIP_RETURN_CODE 77)

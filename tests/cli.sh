@@ -217,6 +217,16 @@ plugin)
 	expect_exit 0 "$KMB" replay --backend "plugin:$so" --json
 	json_key "$TMP/out" failed_allocs 0
 	has "$TMP/out" "\"backend\": \"plugin:$so\""
+	# in a run a plugin goes by its own name in tables and file names, its spec in run.json
+	expect_exit 0 "$KMB" run --backends "slab,plugin:$so" --workloads linux-3.6-boot \
+		--threads 1 --repetitions 1 --ops 1000 --no-frames --out "$TMP/runs"
+	has "$TMP/out" "^  kr  *1 "
+	d=$(ls -d "$TMP/runs"/*/ | head -1)
+	[ -f "$d/replay/kr-linux-3.6-boot-r1.json" ] || fail "no kr replay: $(ls "$d/replay")"
+	has "$d/summary.csv" "^kr,"
+	has "$d/run.json" "\"plugin:$so\""
+	expect_exit 2 "$KMB" run --backends "plugin:$so,plugin:$so" --out "$TMP/runs"
+	has "$TMP/err" "--backends lists 'kr' twice"
 	expect_exit 2 "$KMB" replay --backend "plugin:$TMP/none.so"
 	has "$TMP/err" "cannot load plugin"
 	expect_exit 2 "$KMB" replay --backend "buddy@nosuch"
@@ -408,29 +418,64 @@ trace_record_fake)
 	mkdir -p "$FS/per_cpu/cpu0" "$FS/per_cpu/cpu1"
 	for e in kmalloc kfree kmem_cache_alloc kmem_cache_free; do
 		mkdir -p "$FS/events/kmem/$e"; echo 0 >"$FS/events/kmem/$e/enable"
+		echo none >"$FS/events/kmem/$e/filter"
 	done
 	echo 1 >"$FS/events/kmem/kfree/enable" # already on: must stay on
+	echo 'bytes_req > 8' >"$FS/events/kmem/kfree/filter" # the user's: left alone
 	echo 0 >"$FS/tracing_on"
-	printf 'a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\n' \
+	echo '7 (expanded: 1408)' >"$FS/buffer_size_kb" # not allocated yet (kernel 6.x)
+	printf 'a-1 [000] .... 1.000001: kmalloc: call_site=c1 ptr=c2 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\nCPU:0 [LOST 5 EVENTS]\n' \
 		>"$FS/per_cpu/cpu0/trace_pipe"
 	mkfifo "$FS/per_cpu/cpu1/trace_pipe"
-	"$KMB" trace record --tracefs "$FS" --duration 3 -o "$TMP/rec.trace" >"$TMP/out" 2>"$TMP/err" &
+	printf '00000000000000b0 T fake_alloc\n00000000000000d0 T fake_other\n0000000000000100 D fake_data\n' >"$TMP/kallsyms"
+	"$KMB" trace record --tracefs "$FS" --duration 3 -o "$TMP/rec.trace" --kallsyms "$TMP/kallsyms" >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	# feed cpu1 through the FIFO while the capture runs, then look at tracefs
 	sleep 0.5
 	printf 'b-2 [001] .... 1.000002: kfree: call_site=c1 ptr=c2\n' >"$FS/per_cpu/cpu1/trace_pipe"
 	[ "$(cat "$FS/tracing_on")" = 1 ] || fail "tracing_on not 1 during capture"
 	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 1 ] || fail "kmalloc not enabled during capture"
+	# its own threads filtered out, the buffer grown (issue 15)
+	grep -q "^common_pid != $pid && common_pid != [0-9]* && common_pid != [0-9]*\$" \
+		"$FS/events/kmem/kmalloc/filter" || fail "filter: $(cat "$FS/events/kmem/kmalloc/filter")"
+	[ "$(cat "$FS/events/kmem/kfree/filter")" = 'bytes_req > 8' ] || fail "the user's filter changed"
+	[ "$(cat "$FS/buffer_size_kb")" -gt 1408 ] || fail "buffer not grown: $(cat "$FS/buffer_size_kb")"
 	wait $pid || fail "record failed: $(cat "$TMP/err")"
+	[ "$(cat "$FS/events/kmem/kmalloc/filter")" = 0 ] || fail "filter not cleared"
+	[ "$(cat "$FS/buffer_size_kb")" = 1408 ] || fail "buffer size not restored"
+	has "$TMP/err" "5 events lost: a larger --buffer-kb keeps them"
+	has "$TMP/err" "rec.trace.syms: 1 symbols of its call sites from $TMP/kallsyms"
+	has "$TMP/rec.trace" "^# kmbench trace record from $FS: 4 events enabled, 2 CPUs, [0-9]* KiB ring buffer per CPU, 3 events filter out its own threads, 5 events lost\$"
 	[ "$(cat "$FS/tracing_on")" = 0 ] || fail "tracing_on not restored"
 	[ "$(cat "$FS/events/kmem/kmalloc/enable")" = 0 ] || fail "kmalloc enable not restored"
 	[ "$(cat "$FS/events/kmem/kfree/enable")" = 1 ] || fail "kfree enable not restored to 1"
-	has "$TMP/err" "2 lines from 2 CPUs"
+	has "$TMP/err" "3 lines from 2 CPUs"
 	[ -z "$(ls "$TMP" | grep '\.cpu[0-9]')" ] || fail "spool files left: $(ls "$TMP")"
 	expect_exit 0 "$KMB" trace stat --json "$TMP/rec.trace"
 	json_key "$TMP/out" events 2
 	json_key "$TMP/out" matched_frees 1
 	json_key "$TMP/out" cpus 2
+	json_key "$TMP/out" lost_events 5
+	# the symbols of its call sites (c1) saved beside it, and used from there
+	[ "$(cat "$TMP/rec.trace.syms")" = "00000000000000b0 t fake_alloc" ] ||
+		fail "rec.trace.syms: $(cat "$TMP/rec.trace.syms")"
+	expect_exit 0 "$KMB" trace stat "$TMP/rec.trace"
+	has "$TMP/out" "^ fake_alloc+0x11 "
+	# -o X.kmt writes .kmt; the lost count goes through trace convert both ways
+	printf 'a-1 [000] .... 1.000003: kmalloc: call_site=c1 ptr=c4 bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL\nCPU:0 [LOST 5 EVENTS]\n' \
+		>"$FS/per_cpu/cpu0/trace_pipe"
+	rm -f "$FS/per_cpu/cpu1/trace_pipe"; : >"$FS/per_cpu/cpu1/trace_pipe"
+	expect_exit 0 "$KMB" trace record --tracefs "$FS" --duration 0.5 -o "$TMP/rec.kmt" --buffer-kb 2048
+	has "$TMP/err" "2048 KiB buffer per CPU"
+	[ "$(head -c 4 "$TMP/rec.kmt" | od -An -c | tr -d ' ')" != "#tr" ] || fail "rec.kmt is text"
+	[ -z "$(ls "$TMP" | grep 'rec\.kmt\.' | grep -v '\.\(syms\|slabinfo\)$')" ] || fail "spool left: $(ls "$TMP")"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/rec.kmt"
+	has "$TMP/out" '"format": "kmt"'
+	json_key "$TMP/out" lost_events 5
+	expect_exit 0 "$KMB" trace convert "$TMP/rec.kmt" --to ftrace -o "$TMP/back.trace"
+	has "$TMP/err" "5 lost events carried"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/back.trace"
+	json_key "$TMP/out" lost_events 5
 	# SIGINT stops it and restores the state
 	"$KMB" trace record --tracefs "$FS" -o "$TMP/int.trace" --events kmem:kmalloc >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
@@ -1145,6 +1190,125 @@ kmt_shrinks_while_read)
 		[ $rc = 0 ] || grep -q "x.kmt: \(corrupt .kmt\|shorter\)" "$TMP/err" ||
 			fail "no message: $(cat "$TMP/err")"
 	done
+	;;
+mem_from_trace)
+	# issue 15: without --mem the memory is sized from the trace's peak live bytes (3 MiB
+	# here) times the copies; a --mem below one copy's peak is refused up front
+	for i in 1 2 3; do
+		printf '  t-1 [000] .... 0.%06d: kmalloc: call_site=c104de4f ptr=c1%06x bytes_req=1048576 bytes_alloc=1048576 gfp_flags=GFP_KERNEL\n' $i $i
+	done >"$TMP/big.trace"
+	expect_exit 0 "$KMB" replay --trace "$TMP/big.trace"
+	has "$TMP/out" "sized from the trace: 256 MiB: peak live 3.0 MiB x 1 copy x headroom 3"
+	has "$TMP/out" "of 256 MiB)"
+	expect_exit 0 "$KMB" replay --trace "$TMP/big.trace" --replicate 32 --threads 2
+	has "$TMP/out" "sized from the trace: 384 MiB: peak live 3.0 MiB x 32 copies"
+	has "$TMP/out" "of 384 MiB)"
+	expect_exit 2 "$KMB" replay --trace "$TMP/big.trace" --mem 2M
+	has "$TMP/err" "kmbench replay: --mem 2 MiB cannot hold one copy of the trace: the peak live requested bytes of its allocations that may not fail (no M_NOWAIT) are 3145728 (3.0 MiB)"
+	expect_exit 0 "$KMB" replay --trace "$TMP/big.trace" --mem 16M --no-timing
+	expect_exit 2 "$KMB" run --trace "$TMP/big.trace" --mem 2M --out "$TMP/runs"
+	has "$TMP/err" "kmbench run: workload big: --mem 2 MiB cannot hold one copy"
+	[ ! -e "$TMP/runs" ] || fail "a refused run wrote $(ls "$TMP/runs")"
+	expect_exit 0 "$KMB" run --trace "$TMP/big.trace" --backends slab --threads 1,2 \
+		--repetitions 1 --ops 1000 --no-frames --quick --out "$TMP/runs"
+	has "$TMP/err" "kmbench run: big: simulated memory 64 MiB: peak live 3.0 MiB x 2 copies"
+	d=$(ls -d "$TMP/runs"/*/ | head -1)
+	has "$d/run.json" '"mem_rule": "64 MiB: peak live 3.0 MiB x 2 copies x headroom 3'
+	json_key "$d/run.json" mem_from_traces true
+	;;
+trace_stat_batched_free)
+	# Linux 6.x reports a folio freed in a batch twice: mm_page_free (free_pages_prepare),
+	# then mm_page_free_batched (free_unref_folios) a few frees later; 3.x the other way
+	# round.  Counted once; a pfn allocated again in between is a new free (issue 15).
+	{
+		l() { printf '  ar-9 [001] ..... 1.%06d: %s\n' "$1" "$2"; }
+		l 1 "mm_page_alloc: page=0000000011 pfn=0x1000 order=0 migratetype=1 gfp_flags=GFP_KERNEL"
+		l 2 "mm_page_alloc: page=0000000012 pfn=0x1001 order=0 migratetype=1 gfp_flags=GFP_KERNEL"
+		l 3 "mm_page_free: page=0000000011 pfn=0x1000 order=0"
+		l 4 "mm_page_free: page=0000000012 pfn=0x1001 order=0"
+		l 5 "mm_page_free_batched: page=0000000011 pfn=0x1000 order=0"
+		l 6 "mm_page_free_batched: page=0000000012 pfn=0x1001 order=0"
+		l 7 "mm_page_alloc: page=0000000011 pfn=0x1000 order=0 migratetype=1 gfp_flags=GFP_KERNEL"
+		l 8 "mm_page_free_batched: page=0000000011 pfn=0x1000 order=0"
+		l 9 "mm_page_free: page=0000000011 pfn=0x1000 order=0"
+		l 10 "mm_page_free: page=0000000013 pfn=0x2000 order=0"
+	} >"$TMP/b.trace"
+	expect_exit 0 "$KMB" trace stat "$TMP/b.trace"
+	has "$TMP/out" "page events  *3 alloc, 4 free"
+	has "$TMP/out" "^  0  *3  *4$"
+	has "$TMP/out" "frees of pages not live 1,"
+	has "$TMP/out" "3 frees reported twice (mm_page_free and mm_page_free_batched of one pfn), counted once"
+	expect_exit 0 "$KMB" trace stat --json "$TMP/b.trace"
+	json_key "$TMP/out" page_free_events 4
+	json_key "$TMP/out" repeated_frees 3
+	;;
+trace_symbols)
+	# --kallsyms/--system-map name raw call sites, nearest symbol below, wherever call sites
+	# are shown; TRACE.syms beside a trace is found by itself (issue 15)
+	MAP=$SRC/tests/data/linux-3.6-boot.System.map
+	expect_exit 0 "$KMB" trace stat --system-map "$MAP" --sort hit --line 6
+	has "$TMP/out" "^ kmbtest_site_b780+0x2a  *| *7782400/4096 "
+	has "$TMP/out" "^ kmbtest_site_c380+0xe  *|"
+	has "$TMP/out" "^ kmbtest_weak_4b00+0x52  *|"
+	has "$TMP/out" "^ kmbtest_site_6500+0x9f  *|"
+	has "$TMP/out" "^ kmbtest_site_c300+0x69  *|"
+	has "$TMP/out" "^ kmbtest_site_d600+0x34  *|"
+	expect_exit 0 "$KMB" trace stat --kallsyms "$MAP" --json
+	has "$TMP/out" '"kmbtest_site_b780+0x2a"'
+	expect_exit 0 "$KMB" replay --backend slab --system-map "$MAP" --no-timing
+	has "$TMP/out" "^ *kmbtest_site_c300+0x69  *501 "
+	cp "$TRACE" "$TMP/boot.trace"
+	cp "$MAP" "$TMP/boot.trace.syms"
+	expect_exit 0 "$KMB" trace stat "$TMP/boot.trace" --sort hit --line 6
+	has "$TMP/out" "^ kmbtest_site_c380+0xe  *|"
+	echo garbage >"$TMP/boot.trace.syms" # found by itself: ignored, said
+	expect_exit 0 "$KMB" trace stat "$TMP/boot.trace" --sort hit --line 6
+	has "$TMP/err" "boot.trace.syms:1: not .*: ignored"
+	has "$TMP/out" "^ c10bc38e  *|"
+	cp "$MAP" "$TMP/boot.trace.syms"
+	expect_exit 0 "$KMB" run --trace "$TMP/boot.trace" --backends slab --threads 1 \
+		--repetitions 1 --ops 1000 --no-frames --out "$TMP/runs"
+	d=$(ls -d "$TMP/runs"/*/ | head -1)
+	has "$d/report.md" "^| kmbtest\\\\_site\\\\_[0-9a-f]*+0x[0-9a-f]* |"
+	printf 'c1000000 T ok\nnot a map\n' >"$TMP/bad.map"
+	expect_exit 1 "$KMB" trace stat --system-map "$TMP/bad.map"
+	has "$TMP/err" "bad.map:2: not \"ADDR TYPE NAME\" (System.map or /proc/kallsyms)"
+	printf '0000000000000000 T zero\n' >"$TMP/zero.map"
+	expect_exit 1 "$KMB" replay --kallsyms "$TMP/zero.map"
+	has "$TMP/err" "zero.map: no text symbol with an address"
+	expect_exit 1 "$KMB" trace stat --kallsyms "$TMP/none.map"
+	has "$TMP/err" "none.map: No such file or directory"
+	;;
+help_true)
+	# help texts say what the parsers take (issue 15): every long option of a command's
+	# table in the source is in its --help; top-level help names the trace tools and the
+	# five default workloads; no printf escapes printed literally; --version
+	opts_of() { # opts_of FILE N: the long options of the N-th option table of FILE
+		awk -v n="$2" '/static const struct option opts/ { k++ } k == n' "$SRC/bench/$1" |
+			sed -n 's/.*{"\([a-z-]*\)", \(required\|no\)_argument.*/\1/p' | sed '/^help$/,$d'
+	}
+	check() { # check FILE N COMMAND...
+		local f=$1 n=$2; shift 2
+		expect_exit 0 "$KMB" "$@" --help
+		for o in $(opts_of "$f" "$n"); do has "$TMP/out" "--$o"; done
+		grep -q '%%' "$TMP/out" && fail "$* --help prints a literal %%"
+		[ -n "$(opts_of "$f" "$n")" ] || fail "no options found in $f"
+	}
+	check run.c 1 run
+	check replay_cmd.c 1 replay
+	check trace_cmd.c 1 trace stat
+	check trace_cmd.c 2 trace convert
+	check trace_cmd.c 3 trace record
+	check trace_gen_cmd.c 1 trace gen
+	check compare_cmd.c 1 compare
+	expect_exit 0 "$KMB" --help
+	for w in stat convert record gen linux-3.6-boot vfs-cache larson netrx exhaust; do
+		has "$TMP/out" "$w"
+	done
+	grep -q "default workload;" "$TMP/out" && fail "one default workload?"
+	expect_exit 0 "$KMB" --version
+	grep -Eq '^kmbench [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{12}|unknown)(\+dirty)?\)$' "$TMP/out" ||
+		fail "--version: $(cat "$TMP/out")"
 	;;
 *)
 	fail "no such case"

@@ -9,6 +9,8 @@
  */
 #include "kmb_test.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +219,33 @@ KMB_TEST(physmem_per_cpu_difference_folds)
 	kmb_physmem_account(pm, -3, KMB_USE_DATA);
 	kmb_thread_detach();
 	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
+/* engine/memsize.c: need = K * P * 3 + 16 MiB up to 2^k or 3 * 2^(k-1), at least the floor. */
+KMB_TEST(memory_sized_from_the_trace)
+{
+	const uint64_t M = 1 << 20;
+	struct wl *w = load("larson", 20000, 2);
+	char err[400], want[80];
+
+	ASSERT_EQ_U(kmb_mem_auto(0, 1, 0), 16 * M);                  /* the base alone */
+	ASSERT_EQ_U(kmb_mem_auto(3 * M, 1, 0), 32 * M);              /* 25 M -> 2^25 */
+	ASSERT_EQ_U(kmb_mem_auto(3 * M, 32, 256 * M), 384 * M);      /* 304 M -> 3 * 2^27 */
+	ASSERT_EQ_U(kmb_mem_auto(10 * M, 2, 0), 96 * M);             /* 76 M -> 3 * 2^25 */
+	ASSERT_EQ_U(kmb_mem_auto(1 * M, 1, 256 * M), 256 * M);       /* the floor */
+	ASSERT_EQ_U(kmb_mem_auto(UINT64_MAX / 2, 4, 0), UINT64_MAX); /* overflow: said */
+	/* a generated trace: its peak of allocations that may not fail fits its facts' peak */
+	ASSERT_EQ_I(kmb_mem_check(w->f.peak_live_bytes_req, &w->plan, w->f.peak_live_bytes_req, err,
+	                          sizeof(err)),
+	            0);
+	/* larson asks M_WAITOK only: half its peak cannot hold it */
+	ASSERT_EQ_I(kmb_mem_check(w->f.peak_live_bytes_req / 2, &w->plan, w->f.peak_live_bytes_req,
+	                          err, sizeof(err)),
+	            -ENOMEM);
+	ASSERT_CONTAINS(err, "cannot hold one copy of the trace");
+	snprintf(want, sizeof(want), "(no M_NOWAIT) are %" PRIu64 " ", w->f.peak_live_bytes_req);
+	ASSERT_CONTAINS(err, want);
+	unload(w);
 }
 
 KMB_TEST_MAIN()

@@ -272,6 +272,35 @@ KMB_TEST(csv_quoted_fields_round_trip)
 	tmp_cleanup();
 }
 
+/* A message keeps its commas and quotes through summary.csv (issue 15: "a, b" came back as
+ * "a  b"); a newline becomes a space. */
+KMB_TEST(csv_messages_keep_commas)
+{
+	const char *dir = tmp_dir();
+	struct kmb_csv c;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/q.csv", dir);
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	fputs("name,error,n\nbuddy,", f);
+	kmb_csv_field(f, "deadlock: 1 thread waits (256 of 768 pages free, \"largest\" 4096)\nend");
+	fputs(",7\nslab,", f);
+	kmb_csv_field(f, "plain");
+	fputs(",\"\"\n", f);
+	fclose(f);
+	ASSERT_EQ_I(kmb_csv_load(path, &c), 0);
+	ASSERT_EQ_U(c.nrows, 3);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 1, "error"),
+	              "deadlock: 1 thread waits (256 of 768 pages free, \"largest\" 4096) end");
+	ASSERT_NEAR(kmb_csv_num(&c, 1, "n"), 7, 0);
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "error"), "plain");
+	ASSERT_EQ_STR(kmb_csv_get(&c, 2, "n"), "");
+	kmb_csv_free(&c);
+	tmp_cleanup();
+}
+
 /* ---- the report from a hand-made results directory ------------------------------------------ */
 
 static const char fixture_run[] =
@@ -306,7 +335,8 @@ KMB_TEST(report_findings_from_data)
 	put_file(dir, "latency.png", "\x89PNG\r\n\x1a\n0123456789");
 	ASSERT_EQ_I(kmb_report_write(dir, err, sizeof(err)), 0);
 	md = slurp(dir, "report.md");
-	ASSERT_CONTAINS(md, "Complete: 12 replays (0 failed) in 5 s.");
+	ASSERT_CONTAINS(md, "Complete: all 12 jobs (repetitions of a backend on a workload at a "
+	                    "thread count) ran and succeeded in 5 s.");
 	ASSERT_CONTAINS(md, "| 1 | fast | 100.0 |"); /* ranked by throughput */
 	ASSERT_CONTAINS(md, "w: fast has the lowest p99 alloc latency (100 ns), 3.0x below slow "
 	                    "(300 ns)");

@@ -10,7 +10,13 @@
  *   events              allocation and free events read: kmalloc, kmalloc_node, kfree,
  *                       kmem_cache_alloc, kmem_cache_alloc_node, kmem_cache_free.  Page
  *                       events (mm_page_*) are NOT in events; they are counted only in
- *                       page_alloc_events and page_free_events.
+ *                       page_alloc_events and page_free_events.  A page free that
+ *                       repeats the last free of its pfn with no allocation of the pfn
+ *                       between is one free reported twice and counted once: Linux 6.x
+ *                       reports each folio freed in a batch by mm_page_free (in
+ *                       free_pages_prepare) and then mm_page_free_batched (in
+ *                       free_unref_folios, up to a folio batch of 31 frees later); 3.x
+ *                       free_hot_cold_page_list reported mm_page_free_batched first.
  *   kmalloc_events, kfree_events, cache_alloc_events, cache_free_events
  *                       events of each kind (the _node variants count as their base kind),
  *                       NULL pointers included; their sum is events.
@@ -142,6 +148,7 @@ bool kmb__ptrmap_remove(struct kmb__ptrmap *m, uint64_t key, uint64_t *val)
 
 struct live {
 	struct kmb__ptrmap map; /* ptr -> bytes_req */
+	struct kmb__ptrmap pfn; /* pfn -> allocated or freed (kmb__page_free_repeat) */
 	uint64_t bytes;
 };
 
@@ -182,6 +189,26 @@ static void on_free(struct live *l, const struct kmb_event *e, struct kmb_trace_
 	}
 }
 
+#define PFN_ALLOCATED 1
+#define PFN_FREED     2
+
+bool kmb__page_free_repeat(struct kmb__ptrmap *m, const struct kmb_event *e, int *rc)
+{
+	uint64_t *st = e->ptr ? kmb__ptrmap_find(m, e->ptr) : NULL;
+
+	*rc = 0;
+	if (!e->ptr)
+		return false;
+	if (e->kind == KMB_EV_PAGE_FREE && st && *st == PFN_FREED)
+		return true;
+	if (st)
+		*st = e->kind == KMB_EV_PAGE_FREE ? PFN_FREED : PFN_ALLOCATED;
+	else
+		*rc = kmb__ptrmap_put(m, e->ptr,
+		                      e->kind == KMB_EV_PAGE_FREE ? PFN_FREED : PFN_ALLOCATED);
+	return false;
+}
+
 /* Count the event by kind; false for page events (not in events). */
 static bool count_kind(const struct kmb_event *e, struct kmb_trace_facts *f)
 {
@@ -217,6 +244,7 @@ int kmb_trace_facts(const struct kmb_trace *t, struct kmb_trace_facts *f)
 	if (!cpuseen)
 		return -ENOMEM;
 	kmb__ptrmap_init(&l.map);
+	kmb__ptrmap_init(&l.pfn);
 	for (size_t i = 0; i < t->nev && rc == 0; i++) {
 		const struct kmb_event *e = &t->ev[i];
 
@@ -224,6 +252,8 @@ int kmb_trace_facts(const struct kmb_trace *t, struct kmb_trace_facts *f)
 			cpuseen[e->cpu / 8] |= (uint8_t)(1u << (e->cpu % 8));
 			f->cpus++;
 		}
+		if (e->kind >= KMB_EV_PAGE_ALLOC && kmb__page_free_repeat(&l.pfn, e, &rc))
+			continue;
 		if (!count_kind(e, f))
 			continue;
 		f->events++;
@@ -238,6 +268,7 @@ int kmb_trace_facts(const struct kmb_trace *t, struct kmb_trace_facts *f)
 	}
 	f->final_live_objects = l.map.n;
 	kmb__ptrmap_free(&l.map);
+	kmb__ptrmap_free(&l.pfn);
 	free(cpuseen);
 	return rc;
 }

@@ -18,6 +18,24 @@
  * place in their CPU's stream) into the output, written atomically.  The order across
  * CPUs is as good as the trace clock's (the default "local" clock is per CPU; the global
  * trace_pipe merges by the same timestamps).
+ *
+ * Ring buffer.  Reading trace_pipe as text costs the kernel a formatting per event, so a
+ * busy machine fills the buffer faster than the readers drain it, and the kernel drops
+ * what overflows ("CPU:N [LOST M EVENTS]").  Measured here (Linux 6.18, 2 CPUs, `find /`
+ * and `tar c /usr/share/doc /usr/lib` for 5 s, every default event, other builds running):
+ * about 790 000 events/s produced, the readers drain about 350 000/s; lost of the 3.9
+ * million: 1408 KiB per CPU (the kernel's default) 743 046, 4 MiB 1 417 337, 16 MiB
+ * 1 462 579, 64 MiB 501 498, 128 MiB none (the drain after the 5 s then took 18 s).  An
+ * event is about 40 bytes in the ring buffer, so a CPU producing 400 000/s fills 16 MB/s
+ * and 128 MiB holds some 8 s of what its reader could not take.  So by default the
+ * buffer is grown (never shrunk) to DEFAULT_BUFFER_KB per CPU, but to no more than 1/8 of
+ * MemAvailable over all CPUs (a 64-CPU machine with 16 GiB available gets 32 MiB each);
+ * --buffer-kb sets it exactly.  The lost count goes in the message and in the trace's
+ * header comment.
+ *
+ * Own events.  The readers' writes to the spools allocate (page cache, ext4 journal), so
+ * each event gets the filter "common_pid != P && ..." over the process and its reader
+ * threads (an event that already has a filter is left alone), restored ("0") after.
  */
 #include "workloads/trace.h"
 
@@ -33,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +60,9 @@
 #define MAX_EVENTS 32
 #define READ_CHUNK (64u << 10)
 #define IDLE_NS    50000000L /* a reader's sleep at end of file */
+#define DEFAULT_BUFFER_KB (128u << 10) /* per CPU (Ring buffer, above) */
+#define MIN_BUFFER_KB     1408u        /* the kernel's default: never below */
+#define FILTER_MAX        8192u        /* "common_pid != N && " is at most 30 bytes: 270 */
 
 const char *const kmb_record_default_events[] = {
         "kmalloc",
@@ -93,12 +115,13 @@ static int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* Write value and a newline, as echo does. */
+/* Write value and a newline in one write (a tracefs file takes each write whole), as echo
+ * does. */
 static int write_small(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	char line[80];
-	size_t len = (size_t)snprintf(line, sizeof(line), "%.70s\n", value);
+	char line[FILTER_MAX + 2];
+	size_t len = (size_t)snprintf(line, sizeof(line), "%.*s\n", FILTER_MAX, value);
 	ssize_t n;
 
 	if (fd < 0)
@@ -160,15 +183,18 @@ struct cpu_reader {
 	pthread_t th;
 	bool started;
 	int err;
+	atomic_long tid; /* the reader thread's, once it runs (the events filter) */
 };
 
 struct rec {
 	const struct kmb_record_opts *o;
 	char root[PATH_MAX];
-	struct saved tracing_on, buffer_kb, ev[MAX_EVENTS];
+	struct saved tracing_on, buffer_kb, ev[MAX_EVENTS], filter[MAX_EVENTS];
 	size_t nev;
 	struct cpu_reader *cpu;
 	size_t ncpu;
+	unsigned kb;      /* per-CPU ring buffer while capturing, KiB (0: unknown) */
+	size_t nfiltered; /* events whose filter leaves out our own threads */
 	atomic_bool done;
 	atomic_uint_least64_t lines, bytes;
 };
@@ -392,6 +418,7 @@ static void *reader_main(void *arg)
 	struct rec *r = c->rec;
 	char *buf = malloc(READ_CHUNK);
 
+	atomic_store(&c->tid, (long)syscall(SYS_gettid));
 	if (!buf) {
 		c->err = -ENOMEM;
 		return NULL;
@@ -502,6 +529,112 @@ static void wait_capture(struct rec *r, double t0)
 	progress(r, t0, true);
 }
 
+/* ---- the ring buffer's size and the events' filter (Ring buffer, Own events) ----------- */
+
+static uint64_t mem_available_kb(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kb = 0;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* The per-CPU size to set without --buffer-kb, or 0 to keep the current (larger) one. */
+static unsigned default_buffer_kb(const struct rec *r)
+{
+	uint64_t avail = mem_available_kb(), kb = DEFAULT_BUFFER_KB;
+	unsigned long cur = strtoul(r->buffer_kb.value, NULL, 10);
+
+	if (avail && r->ncpu && avail / 8 / r->ncpu < kb)
+		kb = avail / 8 / r->ncpu;
+	if (kb < MIN_BUFFER_KB)
+		kb = MIN_BUFFER_KB;
+	return kb > cur ? (unsigned)kb : 0;
+}
+
+/* A buffer not yet allocated reads "7 (expanded: 1408)" (kernel/trace/trace.c
+ * tracing_entries_read): the size it gets when used, the one to restore. */
+static void expanded_size(struct saved *s)
+{
+	const char *e = strstr(s->value, "(expanded: ");
+	unsigned long kb = strtoul(e ? e + 11 : s->value, NULL, 10);
+
+	snprintf(s->value, sizeof(s->value), "%lu", kb);
+}
+
+static int set_buffer(struct rec *r, char *err, size_t errlen)
+{
+	unsigned want = r->o->buffer_kb;
+	char kb[32], p[PATH_MAX];
+	int rc;
+
+	if (!want && (!fmt(p, sizeof(p), "%s/buffer_size_kb", r->root) || access(p, F_OK) != 0))
+		return 0; /* no buffer to size (an old or a fake tracefs) */
+	if ((rc = save(&r->buffer_kb, r->root, "buffer_size_kb", err, errlen)) < 0)
+		return rc;
+	expanded_size(&r->buffer_kb);
+	if (!want && !(want = default_buffer_kb(r))) {
+		r->kb = (unsigned)strtoul(r->buffer_kb.value, NULL, 10);
+		return 0;
+	}
+	snprintf(kb, sizeof(kb), "%u", want);
+	r->kb = want;
+	return change(&r->buffer_kb, kb, err, errlen);
+}
+
+/* The reader threads' ids, once they run (at most a second). */
+static bool reader_tids(struct rec *r)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		size_t i = 0;
+
+		while (i < r->ncpu && atomic_load(&r->cpu[i].tid) != 0)
+			i++;
+		if (i == r->ncpu)
+			return true;
+		nap(1000000L);
+	}
+	return false;
+}
+
+/* Each event's filter: not this process nor its readers, unless it has one already. */
+static int set_filters(struct rec *r, char *err, size_t errlen)
+{
+	char f[FILTER_MAX], rel[PATH_MAX];
+	size_t n = (size_t)snprintf(f, sizeof(f), "common_pid != %ld", (long)getpid());
+	int rc = 0;
+
+	if (!reader_tids(r))
+		return 0; /* a reader that does not run records nothing either */
+	for (size_t i = 0; i < r->ncpu && n < sizeof(f); i++)
+		n += (size_t)snprintf(f + n, sizeof(f) - n, " && common_pid != %ld",
+		                      (long)atomic_load(&r->cpu[i].tid));
+	for (size_t i = 0; i < r->nev && rc == 0 && n < sizeof(f); i++) {
+		const char *enable = r->ev[i].path + strlen(r->root) + 1;
+
+		fmt(rel, sizeof(rel), "%.*sfilter", (int)(strlen(enable) - 6), enable);
+		if (!fmt(r->filter[i].path, sizeof(r->filter[i].path), "%s/%s", r->root, rel) ||
+		    access(r->filter[i].path, W_OK) != 0)
+			continue;
+		if ((rc = save(&r->filter[i], r->root, rel, err, errlen)) < 0)
+			return rc;
+		if (strcmp(r->filter[i].value, "none") != 0)
+			continue; /* the user's: left alone */
+		snprintf(r->filter[i].value, sizeof(r->filter[i].value), "0"); /* clears it */
+		if (write_small(r->filter[i].path, f) == 0) { /* a kernel refusing it: unfiltered */
+			r->filter[i].changed = true;
+			r->nfiltered++;
+		}
+	}
+	return rc;
+}
+
 /* ---- merging the spools by timestamp ---------------------------------------------------- */
 
 struct src {
@@ -555,6 +688,18 @@ static void count_lost(struct kmb_record_result *res, const char *line)
 		res->lost_events += m;
 }
 
+/* The lost events the spools report (for the header, before the merge). */
+static void count_all_lost(struct src *s, size_t n, struct kmb_record_result *res)
+{
+	for (size_t i = 0; i < n; i++) {
+		while (src_next(&s[i]))
+			if (s[i].line[0] == 'C')
+				count_lost(res, s[i].line);
+		rewind(s[i].f);
+		s[i].ts = 0;
+	}
+}
+
 static int merge_into(struct rec *r, struct src *s, FILE *out, struct kmb_record_result *res)
 {
 	struct src **heap = calloc(r->ncpu, sizeof(*heap));
@@ -573,7 +718,6 @@ static int merge_into(struct rec *r, struct src *s, FILE *out, struct kmb_record
 		fwrite(top->line, 1, (size_t)top->len, out);
 		if (top->len && top->line[top->len - 1] != '\n')
 			fputc('\n', out);
-		count_lost(res, top->line);
 		res->lines++;
 		if (!src_next(top))
 			heap[0] = heap[--n];
@@ -598,15 +742,18 @@ static int merge(struct rec *r, struct kmb_record_result *res, char *err, size_t
 		free(s);
 		return rc;
 	}
-	fprintf(out,
-	        "# tracer: nop\n# kmbench trace record from %s: %zu events enabled, %zu CPUs\n",
-	        r->root, r->nev, r->ncpu);
 	for (size_t i = 0; i < r->ncpu; i++) {
 		s[i].f = r->cpu[i].spool;
 		s[i].cpu = r->cpu[i].cpu;
 		fflush(s[i].f);
 		rewind(s[i].f);
 	}
+	count_all_lost(s, r->ncpu, res);
+	fprintf(out,
+	        "# tracer: nop\n# kmbench trace record from %s: %zu events enabled, %zu CPUs, "
+	        "%u KiB ring buffer per CPU, %zu events filter out its own threads, %" PRIu64
+	        " events lost\n",
+	        r->root, r->nev, r->ncpu, r->kb, r->nfiltered, res->lost_events);
 	rc = merge_into(r, s, out, res);
 	for (size_t i = 0; i < r->ncpu; i++)
 		free(s[i].line);
@@ -642,39 +789,18 @@ static void restore_all(struct rec *r, char *err, size_t errlen)
 	for (size_t i = 0; i < r->nev; i++)
 		restore(&r->ev[i], err, errlen);
 	restore(&r->tracing_on, err, errlen);
+	for (size_t i = 0; i < r->nev; i++)
+		restore(&r->filter[i], err, errlen);
 }
 
-/*
- * A ring buffer the kernel has not expanded yet reads "7 (expanded: 1408)" (tracing_entries_read
- * in kernel/trace/trace.c): 7 KiB allocated now, 1408 KiB once tracing is used.  Writing that
- * line back is EINVAL, and the buffer cannot return to its unexpanded state anyway: the value
- * to restore is the expanded size.
- */
-static void unexpanded_size(char *value)
-{
-	const char *x = strstr(value, "(expanded: ");
-	unsigned long kb;
-
-	if (x && sscanf(x, "(expanded: %lu)", &kb) == 1)
-		snprintf(value, sizeof(((struct saved *)0)->value), "%lu", kb);
-}
-
-/* Save the state, then change it: buffer size, events, tracing_on. */
+/* Save the state, then change it: buffer size, filters, events, tracing_on. */
 static int enable(struct rec *r, char *err, size_t errlen)
 {
-	char kb[32];
 	int rc = 0;
 
-	if ((rc = save(&r->tracing_on, r->root, "tracing_on", err, errlen)) < 0)
+	if ((rc = save(&r->tracing_on, r->root, "tracing_on", err, errlen)) < 0 ||
+	    (rc = set_buffer(r, err, errlen)) < 0 || (rc = set_filters(r, err, errlen)) < 0)
 		return rc;
-	if (r->o->buffer_kb) {
-		snprintf(kb, sizeof(kb), "%u", r->o->buffer_kb);
-		if ((rc = save(&r->buffer_kb, r->root, "buffer_size_kb", err, errlen)) < 0)
-			return rc;
-		unexpanded_size(r->buffer_kb.value);
-		if ((rc = change(&r->buffer_kb, kb, err, errlen)) < 0)
-			return rc;
-	}
 	for (size_t i = 0; i < r->nev && rc == 0; i++)
 		rc = change(&r->ev[i], "1", err, errlen);
 	return rc ? rc : change(&r->tracing_on, "1", err, errlen);
@@ -693,9 +819,9 @@ static int prepare(struct rec *r, char *err, size_t errlen)
 static int capture(struct rec *r, struct kmb_record_result *res, char *err, size_t errlen)
 {
 	double t0;
-	int rc = enable(r, err, errlen), rc2;
+	int rc = start_readers(r, err, errlen), rc2; /* first: their ids go in the filter */
 
-	if (rc == 0 && (rc = start_readers(r, err, errlen)) == 0) {
+	if (rc == 0 && (rc = enable(r, err, errlen)) == 0) {
 		t0 = now_s();
 		wait_capture(r, t0);
 		res->seconds = now_s() - t0;
@@ -723,6 +849,7 @@ int kmb_trace_record(const struct kmb_record_opts *o, struct kmb_record_result *
 		rc = merge(&r, res, err, errlen);
 	fmt(res->tracefs, sizeof(res->tracefs), "%s", r.root);
 	res->ncpus = (unsigned)r.ncpu;
+	res->buffer_kb = r.kb;
 	res->nevents = (unsigned)r.nev;
 	res->bytes = atomic_load(&r.bytes);
 	cleanup(&r);

@@ -78,6 +78,7 @@ struct walker {
 	struct kmb__ptrmap cache; /* cache key -> row */
 	struct kmb__ptrmap live;  /* ptr -> allocating event: its slab-event number << 32 | index */
 	struct kmb__ptrmap pages; /* pfn -> allocating event index */
+	struct kmb__ptrmap pfn;   /* pfn -> allocated or freed (kmb__page_free_repeat) */
 	uint64_t *life_ev, *life_ns;
 	size_t nlife, lifecap;
 	uint64_t events, total_events, live_req, live_alloc;
@@ -235,7 +236,14 @@ static int on_page(struct walker *w, size_t i, const struct kmb_event *e)
 {
 	struct kmb_stat_pages *p = &w->s->pages;
 	uint64_t a;
+	int rc;
 
+	if (kmb__page_free_repeat(&w->pfn, e, &rc)) {
+		p->repeated_frees++;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
 	if (e->kind == KMB_EV_PAGE_ALLOC) {
 		p->allocs[e->order < KMB_STAT_ORDERS ? e->order : KMB_STAT_ORDERS - 1]++;
 		if (!e->ptr) {
@@ -350,6 +358,7 @@ static void walker_free(struct walker *w)
 	kmb__ptrmap_free(&w->cache);
 	kmb__ptrmap_free(&w->live);
 	kmb__ptrmap_free(&w->pages);
+	kmb__ptrmap_free(&w->pfn);
 	free(w->life_ev);
 	free(w->life_ns);
 }
@@ -646,6 +655,11 @@ static void print_pages(FILE *out, const struct kmb_trace_stat *s)
 	        "  failed %" PRIu64 ", frees of pages not live %" PRIu64
 	        ", live pages at the end %" PRIu64 ", peak %" PRIu64 "\n",
 	        p->failed, p->unmatched_frees, p->live_pages, p->peak_live_pages);
+	if (p->repeated_frees)
+		fprintf(out,
+		        "  %" PRIu64 " frees reported twice (mm_page_free and mm_page_free_batched "
+		        "of one pfn), counted once\n",
+		        p->repeated_frees);
 }
 
 void kmb_trace_stat_print(FILE *out, const struct kmb_trace_stat *s, unsigned lines)
@@ -772,6 +786,7 @@ static void json_pages(struct kmb_json *j, const struct kmb_trace_stat *s)
 	kmb_json_arr_end(j);
 	kmb_json_u64(j, "failed_allocs", p->failed);
 	kmb_json_u64(j, "unmatched_frees", p->unmatched_frees);
+	kmb_json_u64(j, "repeated_frees", p->repeated_frees);
 	kmb_json_u64(j, "live_pages", p->live_pages);
 	kmb_json_u64(j, "peak_live_pages", p->peak_live_pages);
 	kmb_json_obj_end(j);

@@ -151,6 +151,23 @@ uint32_t kmb_trace_intern(struct kmb_trace *t, const char *s, size_t len)
 	return insert(t, h, s, len, hv);
 }
 
+int kmb_trace_rename(struct kmb_trace *t, uint32_t i, const char *s)
+{
+	struct strhash *h = t->strhash;
+	size_t len = strlen(s);
+	char *copy;
+
+	if (!h || i == 0 || i >= t->nstr || len >= UINT32_MAX)
+		return -EINVAL;
+	if (!(copy = strdup(s)))
+		return -ENOMEM;
+	free(t->str[i]);
+	t->str[i] = copy;
+	h->hash[i] = hash_bytes(s, len);
+	h->len[i] = (uint32_t)len;
+	return rehash(h, t->nstr, h->cap); /* its slot moves with its hash */
+}
+
 void kmb_trace_init(struct kmb_trace *t)
 {
 	memset(t, 0, sizeof(*t));

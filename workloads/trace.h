@@ -118,6 +118,31 @@ void kmb_trace_init(struct kmb_trace *t);
 void kmb_trace_free(struct kmb_trace *t);
 uint32_t kmb_trace_intern(struct kmb_trace *t, const char *s, size_t len);
 #define KMB_STR_NOMEM UINT32_MAX /* kmb_trace_intern() out of memory */
+/* Replace string i (> 0) by s, e.g. a raw call site by its symbol (syms.c); 0 or -errno. */
+int kmb_trace_rename(struct kmb_trace *t, uint32_t i, const char *s);
+
+/* ---- kernel symbols (syms.c) -------------------------------------------------------- */
+/* A System.map or /proc/kallsyms: "ADDR TYPE NAME [MODULE]" lines, text symbols only
+ * (types t T w W), sorted by address. */
+struct kmb_syms {
+	struct kmb_sym {
+		uint64_t addr;
+		char *name;
+	} * sym;
+	size_t n;
+	char path[256];
+};
+/* 0 or -errno with "file:line: reason" in err (-EINVAL: no text symbol at all). */
+int kmb_syms_load(const char *path, struct kmb_syms *y, char *err, size_t errlen);
+void kmb_syms_free(struct kmb_syms *y);
+/* "name+0xoff" of the nearest symbol at or below addr; false if none is. */
+bool kmb_syms_name(const struct kmb_syms *y, uint64_t addr, char *buf, size_t len);
+/* Every raw hex call site of t ("c1187838", "0xffffffff81234567") renamed name+0xoff;
+ * the number renamed, or -ENOMEM. */
+long kmb_syms_apply(const struct kmb_syms *y, struct kmb_trace *t);
+/* The symbols of t's call sites (a raw one's nearest below, a "name+0x1f/0x40" one's by
+ * name) written to out as System.map lines, sorted; the number written, or -errno. */
+long kmb_syms_snapshot(const struct kmb_syms *y, const struct kmb_trace *t, FILE *out);
 
 /* Map a gfp_flags value ("GFP_KERNEL|__GFP_ZERO", "0x2c0", ...) to M_* flags. */
 int kmb_gfp_to_flags(const char *gfp, size_t len, int *flags);
@@ -275,6 +300,7 @@ struct kmb_trace_stat {
 	struct kmb_stat_pages {
 		uint64_t allocs[KMB_STAT_ORDERS], frees[KMB_STAT_ORDERS];
 		uint64_t failed, unmatched_frees;
+		uint64_t repeated_frees; /* a free reported twice, counted once (facts.c) */
 		uint64_t live_pages, peak_live_pages; /* in pages of the base size */
 	} pages;
 };
@@ -298,13 +324,15 @@ struct kmb_record_opts {
 	const char *out_path; /* written atomically */
 	const char *events;   /* comma list (kmem:NAME or NAME); NULL: every kmem event below */
 	double duration_s;    /* <= 0: until *stop */
-	unsigned buffer_kb;   /* per-CPU ring buffer size to set (restored after); 0: keep */
+	unsigned buffer_kb;   /* per-CPU ring buffer size to set (restored after); 0: grown to
+	                       * a default (record.c "Ring buffer") */
 	volatile sig_atomic_t *stop; /* set (by a signal handler) to end the capture */
 	FILE *progress;              /* progress lines (\r-updated), or NULL */
 };
 
 struct kmb_record_result {
 	unsigned ncpus, nevents; /* CPUs read, events enabled */
+	unsigned buffer_kb;      /* per-CPU ring buffer while capturing (0: unknown) */
 	uint64_t lines, bytes, lost_events;
 	double seconds;
 	char tracefs[256];
@@ -362,5 +390,9 @@ void kmb__ptrmap_free(struct kmb__ptrmap *m);
 uint64_t *kmb__ptrmap_find(const struct kmb__ptrmap *m, uint64_t key);  /* NULL if absent */
 int kmb__ptrmap_put(struct kmb__ptrmap *m, uint64_t key, uint64_t val); /* 0, -ENOMEM */
 bool kmb__ptrmap_remove(struct kmb__ptrmap *m, uint64_t key, uint64_t *val);
+/* Whether page event e repeats the last free of its pfn with no allocation between - one
+ * free reported twice (facts.c, page_free_events); m holds each pfn's state.  0 or -ENOMEM
+ * in *rc. */
+bool kmb__page_free_repeat(struct kmb__ptrmap *m, const struct kmb_event *e, int *rc);
 
 #endif /* KMB_WORKLOADS_TRACE_H */

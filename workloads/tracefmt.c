@@ -410,6 +410,11 @@ int kmb_trace_write_ftrace(const struct kmb_trace *t, FILE *out)
 	        t->path ? t->path : "<trace>", kmb_trace_format_name(t->format), t->nev);
 	fprintf(out, "#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
 	             "#              | |         |   |||||     |         |\n");
+	if (t->lost_events) /* carried as one report: the count survives, not the places */
+		fprintf(out,
+		        "# the source lost %" PRIu64 " events in %" PRIu64
+		        " reports\nCPU:0 [LOST %" PRIu64 " EVENTS]\n",
+		        t->lost_events, t->lost_reports, t->lost_events);
 	for (size_t i = 0; i < t->nev; i++)
 		if (t->ev[i].kind >= KMB_EV_KMALLOC && t->ev[i].kind <= KMB_EV_PAGE_FREE)
 			write_event(out, t, &t->ev[i]);

@@ -20,10 +20,20 @@
 
 #define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
 
+/* ---- paths.c: kmbench's files at run time (no build path compiled in) ---------------------- */
+/* The source tree of the build tree this executable runs from, or NULL when installed. */
+const char *kmb_source_dir(void);
+/* Path of data file rel ("workloads/traces/...") in the source tree, or installed under
+ * PREFIX/share/kmbench/: 0 or -errno. */
+int kmb_data_path(const char *rel, char *buf, size_t len);
+
 /* ---- workload.c ------------------------------------------------------------------------ */
 #define KMB_BUNDLED_TRACE "linux-3.6-boot" /* the bundled trace's workload name */
 const char *kmb_default_trace(void);       /* its path */
 
+/* The symbols (System.map or /proc/kallsyms) that name raw call sites of the trace files
+ * loaded from now on (workload.c 4.); NULL: TRACE.syms beside each, if there. */
+void kmb_workload_set_symbols(const char *path);
 /* Load a trace file, its facts and (plan != NULL) its replay plan; prints errors; 0 or
  * -errno. */
 int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
@@ -46,6 +56,20 @@ struct kmb_workload_src {
  * 0 or -errno, the trace freed on failure. */
 int kmb_workload_open(const char *arg, bool strict, struct kmb_workload_src *src,
                       struct kmb_trace *t, struct kmb_trace_facts *facts, struct kmb_plan *plan);
+
+/* ---- memsize.c (its 1.-4.) -------------------------------------------------------------- */
+#define KMB_MEM_HEADROOM 3                    /* memory per peak live requested byte */
+#define KMB_MEM_BASE     ((uint64_t)16 << 20) /* plus what does not grow with the trace */
+/* Simulated memory for copies of a trace of peak live requested bytes peak_live: at least
+ * floor (UINT64_MAX if it overflows). */
+uint64_t kmb_mem_auto(uint64_t peak_live, unsigned copies, uint64_t floor);
+/* The rule that gave mem, one line for setup output and run.json. */
+void kmb_mem_auto_rule(char *buf, size_t len, uint64_t peak_live, unsigned copies, uint64_t floor,
+                       uint64_t mem);
+/* 0 when mem holds one copy's peak of allocations that may not fail (plan p), else -ENOMEM
+ * and why in err (with the numbers). */
+int kmb_mem_check(uint64_t mem, const struct kmb_plan *p, uint64_t peak_live, char *err,
+                  size_t errlen);
 
 /* ---- replay.c -------------------------------------------------------------------------- */
 struct kmb_replay_opts {
@@ -124,6 +148,7 @@ struct kmb_replay_result {
 	double timer_resolution_ns; /* the cycle counter's smallest step between two reads, in
 	                             * ns: latencies are multiples of it */
 	char mapping[16];           /* "copies" (copy r runs whole on thread r % T) or "streams" */
+	char mem_rule[200];         /* set by the caller: how --mem was chosen (memsize.c), or "" */
 	/* How exact the global figures are with several threads: 0 = exact; otherwise the
 	 * largest possible error of peak_live_bytes_req/_alloc and of the footprint peak */
 	uint64_t peak_live_error_bytes, peak_footprint_error_bytes;

@@ -95,6 +95,8 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	        "topology %s\n",
 	        r->threads, r->threads == 1 ? "" : "s", r->threads_bound, r->replicate, r->mapping,
 	        r->repeat, r->strict ? "strict" : "deps", r->topology);
+	if (r->mem_rule[0])
+		fprintf(out, "  simulated memory sized from the trace: %s\n", r->mem_rule);
 	fprintf(out, "  events %" PRIu64 ", operations %" PRIu64 " in %.3f ms: %.0f ops/s\n",
 	        r->events, r->ops, r->seconds * 1e3, r->ops_per_sec);
 	fprintf(out,

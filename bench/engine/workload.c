@@ -12,22 +12,62 @@
  * 4. Geometry.  A trace file's TRACE.slabinfo, when there is one (or the file given to
  *    replay --geometry), gives its named caches the traced kernel's order and objects
  *    per slab (workloads/geometry.c); a bad one is an error, as a bad trace is.
+ * 5. Symbols.  A trace file's raw call sites ("c1187838") are named from the symbols of
+ *    --kallsyms/--system-map FILE (kmb_workload_set_symbols), or else of TRACE.syms
+ *    beside the trace (what `trace record` saves) if there is one (workloads/syms.c).
  */
 #include "engine.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define DEFAULT_TRACE "workloads/traces/linux-3.6-i386-boot/kmem_SLUB.log"
 
+/* From the working directory, else the build's source tree or the installed data
+ * (paths.c). */
 const char *kmb_default_trace(void)
 {
+	static char path[512]; /* shorter than a workload's source (struct kmb_workload_src) */
+
 	if (access(DEFAULT_TRACE, R_OK) == 0)
 		return DEFAULT_TRACE;
-	return KMB_SOURCE_DIR "/" DEFAULT_TRACE;
+	if (path[0] || kmb_data_path(DEFAULT_TRACE, path, sizeof(path)) == 0)
+		return path;
+	return DEFAULT_TRACE;
+}
+
+static const char *symbols_file; /* --kallsyms / --system-map */
+
+void kmb_workload_set_symbols(const char *path)
+{
+	symbols_file = path;
+}
+
+/* Raw call sites named from --kallsyms/--system-map, else from TRACE.syms if there (4.). */
+static int symbolize(const char *path, struct kmb_trace *t)
+{
+	char beside[PATH_MAX], err[600];
+	const char *file = symbols_file;
+	struct kmb_syms y;
+	long n;
+	int rc;
+
+	if (!file && (snprintf(beside, sizeof(beside), "%s.syms", path) >= (int)sizeof(beside) ||
+	              access(beside, R_OK) != 0))
+		return 0;
+	if ((rc = kmb_syms_load(file ? file : beside, &y, err, sizeof(err))) != 0) {
+		fprintf(stderr, "kmbench: %s%s\n", err, file ? "" : ": ignored");
+		return file ? rc : 0; /* asked for, or only found */
+	}
+	n = kmb_syms_apply(&y, t);
+	kmb_syms_free(&y);
+	if (n < 0)
+		fprintf(stderr, "kmbench: %s: %s\n", path, strerror((int)-n));
+	return n < 0 ? (int)n : 0;
 }
 
 static void report_skips(const struct kmb_trace *t)
@@ -68,6 +108,10 @@ int kmb_workload_load(const char *path, bool strict, struct kmb_trace *t,
 		return rc;
 	}
 	report_skips(t);
+	if ((rc = symbolize(path, t)) != 0) {
+		kmb_trace_free(t);
+		return rc;
+	}
 	if ((rc = kmb_trace_facts(t, facts)) != 0 ||
 	    (plan && (rc = kmb_trace_plan(t, plan)) != 0)) {
 		fprintf(stderr, "kmbench: %s: %s\n", path, strerror(-rc));

@@ -89,6 +89,9 @@ struct kmb_backend_info {
 size_t kmb_backend_count(void);
 const struct kmb_backend_info *kmb_backend_at(size_t i);
 int kmb_spec_check(const char *spec, char *err, size_t errlen);
+/* A spec's name in tables and file names: a plugin's own ops->name (and "@PAGESOURCE" if
+ * given) for "plugin:PATH.so", else the spec itself; 0 or kmb_spec_check()'s errors. */
+int kmb_spec_name(const char *spec, char *buf, size_t len, char *err, size_t errlen);
 /* Page sources a spec may name after '@'. */
 size_t kmb_pagesrc_count(void);
 const struct kmb_backend_info *kmb_pagesrc_at(size_t i);
