@@ -272,17 +272,30 @@ static const char *cv_text(char *buf, double cv)
 	return buf;
 }
 
+/* The backend column: as wide as the longest name of the run (specs with tunables). */
+static int name_width(const struct run *r)
+{
+	size_t w = 12;
+
+	for (unsigned b = 0; b < r->nbackends; b++)
+		if (strlen(r->backends[b]) > w)
+			w = strlen(r->backends[b]);
+	return (int)(w < 64 ? w : 64);
+}
+
 static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 {
+	int nw = name_width(r);
+
 	struct kmb_spread w, cpu;
 	char a[16], b[16], cpus[24] = "-";
 
 	if (!kmb_run_in_shard(r, c)) {
-		fprintf(out, "  %-12s (in another shard)\n", r->backends[c->b]);
+		fprintf(out, "  %-*s (in another shard)\n", nw, r->backends[c->b]);
 		return;
 	}
 	if (c->nok == 0) {
-		fprintf(out, "  %-12s (no repetition succeeded: %s)\n", r->backends[c->b],
+		fprintf(out, "  %-*s (no repetition succeeded: %s)\n", nw, r->backends[c->b],
 		        c->error[0] ? c->error : "not run");
 		return;
 	}
@@ -293,9 +306,9 @@ static void table_row(FILE *out, const struct run *r, const struct run_cell *c)
 	else
 		cpu.cv_pct = NAN;
 	fprintf(out,
-	        "  %-12s %4u %12.0f %6s %12s %6s %9.0f %9.0f %8.0f %8.0f %9.2fM %7.2f %6.3f "
+	        "  %-*s %4u %12.0f %6s %12s %6s %9.0f %9.0f %8.0f %8.0f %9.2fM %7.2f %6.3f "
 	        "%8.0f\n",
-	        r->backends[c->b], c->nok, w.median, cv_text(a, w.cv_pct), cpus,
+	        nw, r->backends[c->b], c->nok, w.median, cv_text(a, w.cv_pct), cpus,
 	        cv_text(b, cpu.cv_pct), kmb_run_cell_median(r, c, KMB_M_alloc_p50_ns),
 	        kmb_run_cell_median(r, c, KMB_M_alloc_p99_ns),
 	        kmb_run_cell_median(r, c, KMB_M_free_p50_ns),
@@ -315,10 +328,10 @@ void kmb_run_print_table(FILE *out, struct run *r)
 			        r->wl[w].replicate && r->threads[t] > 1 ? "a copy of the trace each"
 			                                                : "its CPU streams");
 			fprintf(out,
-			        "  %-12s %4s %12s %6s %12s %6s %9s %9s %8s %8s %10s %7s %6s %8s\n",
-			        "backend", "reps", "ops/s (wall)", "cv%", "ops/s (CPU)", "cv%",
-			        "alloc p50", "alloc p99", "free p50", "free p99", "footprint",
-			        "ifrag%", "J&W", "failed");
+			        "  %-*s %4s %12s %6s %12s %6s %9s %9s %8s %8s %10s %7s %6s %8s\n",
+			        name_width(r), "backend", "reps", "ops/s (wall)", "cv%",
+			        "ops/s (CPU)", "cv%", "alloc p50", "alloc p99", "free p50",
+			        "free p99", "footprint", "ifrag%", "J&W", "failed");
 			for (unsigned b = 0; b < r->nbackends; b++)
 				table_row(out, r, kmb_run_cell_at(r, b, w, t));
 		}
