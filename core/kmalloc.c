@@ -3,7 +3,9 @@
  *
  * 1. Checks first (always, they are cheap): the system is booted, size > 0, the type is
  *    a registered malloc type, exactly one of M_WAITOK/M_NOWAIT, no unknown flag, not
- *    M_FAILOK with M_NOFAIL.  Each violation panics naming the call and its arguments.
+ *    M_FAILOK with M_NOFAIL, M_INTWAIT_BIT only inside M_INTWAIT.  Each violation panics
+ *    naming the call and its arguments.  Then the context rules (context.c), when the
+ *    thread is in interrupt context or holds a lock.
  * 2. Impossible requests: larger than the backend's max_size, or than the type's limit.
  *    M_WAITOK without M_FAILOK panics (4.4BSD: "malloc: allocation too large"); with
  *    M_FAILOK, or M_NOWAIT, the request fails and is counted.  M_NOFAIL panics too:
@@ -74,10 +76,17 @@ void kmb__check_flags(const struct kmb__request *rq)
 		kmb__usage_panic(rq, "both M_WAITOK and M_NOWAIT");
 	if ((f & (M_FAILOK | M_NOFAIL)) == (M_FAILOK | M_NOFAIL))
 		kmb__usage_panic(rq, "both M_FAILOK and M_NOFAIL");
+	if ((f & M_INTWAIT_BIT) && (f & M_INTWAIT) != M_INTWAIT)
+		kmb__usage_panic(rq, "M_INTWAIT_BIT without M_WAITOK|M_USE_RESERVE (use M_INTWAIT)");
+	if (kmb__unlikely(!kmb__ctx_clear()))
+		kmb__ctx_check(rq);
 }
 
+/* M_WAITOK, M_NOFAIL; M_INTWAIT only in process context (it never sleeps in an interrupt). */
 static bool may_sleep(int flags)
 {
+	if ((flags & M_INTWAIT_BIT) && kmb__in_intr())
+		return false;
 	return (flags & (M_WAITOK | M_NOFAIL)) != 0;
 }
 
@@ -119,6 +128,7 @@ static void *backend_alloc(const struct kmb__request *rq, size_t bsize, int flag
 	struct kmb_backend *be = &kmb__sys.be;
 	void *p;
 
+	flags &= ~M_INTWAIT_BIT; /* the core's: a backend sees M_WAITOK|M_USE_RESERVE */
 	if (rq->cache == NULL)
 		return be->ops->alloc(be, bsize, flags, usable);
 	p = kmb__cache_backend_alloc(rq->cache, flags);
@@ -226,6 +236,8 @@ void *kmb__alloc_missed(const struct kmb__request *rq, size_t bsize)
 	size_t usable = 0;
 	void *p = alloc_slow(rq, bsize, &usable);
 
+	if (p == NULL && (rq->flags & M_INTWAIT_BIT) && kmb__in_intr())
+		kmb__ctx_reserve_panic(rq);
 	if (p == NULL) {
 		count_fail(rq);
 		return NULL;

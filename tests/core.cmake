@@ -74,3 +74,8 @@ endforeach()
 if("backend_subset_builds" IN_LIST kmb_contract_cases)
   set_tests_properties(contract/backend_subset_builds PROPERTIES TIMEOUT 600 LABELS "unit;build")
 endif()
+
+# The calling thread's context (core/context.c): interrupt nesting, lock annotations, policies.
+if("buddy" IN_LIST kmb_built)
+  kmb_add_test_program(test_context SOURCES test_context.c LIBS kmb_backends LABELS "unit")
+endif()

@@ -23,6 +23,14 @@
  *   M_NOFAIL       (Linux __GFP_NOFAIL) retry until it succeeds; each retry is counted.
  *   M_USE_RESERVE  may dig into the reserve below the page allocator's min watermark,
  *                  as GFP_ATOMIC and FreeBSD's M_USE_RESERVE do.
+ *   M_INTWAIT      (DragonFly kmalloc(9): M_WAITOK | M_USE_RESERVE |
+ *                  M_USE_INTERRUPT_RESERVE) the waiting kind for interrupts: it contains
+ *                  M_WAITOK, so "exactly one of M_WAITOK / M_NOWAIT" holds with it as with
+ *                  M_WAITOK (M_INTWAIT | M_NOWAIT is "both").  In process context it is
+ *                  M_WAITOK with the reserve; in interrupt context (kmbench/context.h) it
+ *                  may use the reserve, never sleeps and never returns NULL: when even the
+ *                  reserve is exhausted it panics (KMB_PANIC_RESERVE), as the kernel would.
+ *                  M_INTWAIT_BIT alone, without M_WAITOK and M_USE_RESERVE, is illegal.
  *
  * Illegal calls (kmalloc(0), kfree(NULL), bad flag combinations, an impossible M_WAITOK
  * request without M_FAILOK) "panic": they call the panic handler, which by default prints
@@ -46,7 +54,10 @@ extern "C" {
 #define M_USE_RESERVE  0x0400
 #define M_FAILOK       0x1000
 #define M_NOFAIL       0x2000
-#define M_KMB_ALLFLAGS (M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL)
+#define M_INTWAIT_BIT  0x4000 /* DragonFly's M_USE_INTERRUPT_RESERVE: only inside M_INTWAIT */
+#define M_INTWAIT      (M_WAITOK | M_USE_RESERVE | M_INTWAIT_BIT)
+#define M_KMB_ALLFLAGS                                                                             \
+	(M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL | M_INTWAIT_BIT)
 
 #define KMB_MALLOC_MAGIC 0x19880601UL /* McKusick & Karels, USENIX Summer 1988 */
 
@@ -143,6 +154,9 @@ enum kmb_panic_kind {
 	KMB_PANIC_MODIFIED,   /* INVARIANTS: modified after free (poison damaged) */
 	KMB_PANIC_CORRUPT,    /* backend invariant broken */
 	KMB_PANIC_WRONG_SIZE, /* INVARIANTS: kmem_free with a size other than the allocation's */
+	KMB_PANIC_CONTEXT,    /* sleeping allocation in interrupt context, or kmem(9) there;
+	                       * under KMB_CTX_STRICT also with a lock held (kmbench/context.h) */
+	KMB_PANIC_RESERVE,    /* M_INTWAIT in interrupt context found even the reserve empty */
 	KMB_PANIC_NKINDS
 };
 
