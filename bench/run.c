@@ -66,7 +66,8 @@
 static const char run_usage[] =
         "usage: kmbench run [--quick] [--backends LIST] [--workloads LIST] [--trace FILE]\n"
         "                   [--threads LIST] [--topology SPEC] [--repetitions N] [--out DIR]\n"
-        "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n\n"
+        "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n"
+        "                   [--strict-context]\n\n"
         "The main job: every backend on the bundled Linux boot trace and synthetic kernel\n"
         "workloads, at each thread count, repeated to quote medians, in a shuffled order.\n"
         "Writes a new results/runs/<timestamp>/: run.json, summary.csv, .hgrm histograms,\n"
@@ -90,6 +91,8 @@ static const char run_usage[] =
         "                       same boot (default 1; exhaust and fdtable: 0)\n"
         "  --no-frames          skip the picture of physical memory at peak\n"
         "  --invariants         INVARIANTS on (slow; for checking, not measuring)\n"
+        "  --strict-context     a sleeping allocation a trace made in interrupt context\n"
+        "                       stops that replay with a panic (default: counted)\n"
         "SIGINT/SIGTERM: the results so far are written, run.json says \"complete\": false.\n";
 
 /* ---- options ---------------------------------------------------------------------------- */
@@ -237,6 +240,7 @@ static int parse(int argc, char **argv, struct run *r)
 	                                     {"warmup", required_argument, NULL, 'W'},
 	                                     {"no-frames", no_argument, NULL, 'F'},
 	                                     {"invariants", no_argument, NULL, 'I'},
+	                                     {"strict-context", no_argument, NULL, 'X'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;
@@ -253,6 +257,8 @@ static int parse(int argc, char **argv, struct run *r)
 			r->no_frames = true;
 		} else if (c == 'I') {
 			r->invariants = KMB_INVARIANTS_ON;
+		} else if (c == 'X') {
+			r->strict_context = true;
 		} else if (c == ':') {
 			return kmb_cli_error("run", "option '%s' needs a value", argv[optind - 1]);
 		} else if (c == '?') {

@@ -92,6 +92,7 @@ struct run {
 	size_t mem_bytes;
 	uint64_t seed, target_ops;
 	bool quick, no_frames;
+	bool strict_context; /* --strict-context: replay.c 6b. */
 	int invariants;
 	int argc;
 	char **argv; /* a copy of the whole command line before parsing, argv[0] = "kmbench" */

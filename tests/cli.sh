@@ -860,6 +860,28 @@ run_interrupted | run_usage | run_records | run_full_disk | plot_rerender | plot
 		;;
 	esac
 	;;
+replay_contexts)
+	# the irq-flags column: events replayed in their context; a GFP_KERNEL allocation the
+	# trace made in softirq is reported with file:line and served, or stops the replay
+	# under --strict-context; trace stat lists its call site
+	C=$SRC/tests/data/contexts/linux-6.8.ftrace
+	expect_exit 0 "$KMB" replay --trace "$C" --mem 16M --json
+	json_key "$TMP/out" intr_allocs 4
+	json_key "$TMP/out" intr_sleeping_allocs 1
+	json_key "$TMP/out" aborted false
+	has "$TMP/err" "linux-6.8.ftrace:17: sleeping allocation in softirq context (buggy_rx_refill+0x2c/0x90, 512 bytes)"
+	expect_exit 1 "$KMB" replay --trace "$C" --mem 16M --strict-context
+	has "$TMP/err" "context panic: kmalloc(512, buggy_rx_refill+0x2c/0x90, M_WAITOK) in softirq context: sleeping function called from invalid context \[$C:17\]"
+	expect_exit 0 "$KMB" trace stat "$C"
+	has "$TMP/out" "sleeping GFP mask in interrupt context"
+	has "$TMP/out" "buggy_rx_refill+0x2c/0x90 *softirq *1 *17"
+	expect_exit 0 "$KMB" trace stat --json "$SRC/tests/data/contexts/trace-cmd-latency.report"
+	has "$TMP/out" '"NMI": 1'
+	# through .kmt (version 2) the same
+	expect_exit 0 "$KMB" trace convert "$C" -o "$TMP/c.kmt"
+	expect_exit 0 "$KMB" replay --trace "$TMP/c.kmt" --mem 16M --json
+	json_key "$TMP/out" intr_sleeping_allocs 1
+	;;
 *)
 	fail "no such case"
 	;;

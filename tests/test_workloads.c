@@ -1214,7 +1214,7 @@ static void same_plans(const struct kmb_plan *a, const struct kmb_plan *b)
 KMB_TEST(ftrace_writer_round_trip)
 {
 	const char *in[] = {BUNDLED, DATA("shapes.trace"), DATA("plan.trace"),
-	                    ERA("linux-6.8.ftrace")};
+	                    ERA("linux-6.8.ftrace"), DATA("contexts/linux-4.19.ftrace")};
 	char path[64];
 
 	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
@@ -1245,6 +1245,102 @@ KMB_TEST(ftrace_writer_round_trip)
 		unlink(path);
 	}
 }
+
+/* ---- the irq-flags column: contexts ------------------------------------------------------ */
+
+#define S  KMB_ECTX_SOFTIRQ
+#define H  KMB_ECTX_HARDIRQ
+#define NM KMB_ECTX_NMI
+
+/* tests/data/contexts: the same 8 events in each era's column; the fourth is the era's
+ * deepest nesting ('H' in 3.6, 'Z' in 4.19 and trace-cmd, 'z' in 6.8). */
+KMB_TEST(irq_flags_column_of_each_era)
+{
+	static const struct {
+		const char *file;
+		uint8_t ctx[8];
+	} eras[] = {
+	        {DATA("contexts/linux-3.6.ftrace"), {0, S, H, S | H, S, 0, S, 0}},
+	        {DATA("contexts/linux-4.19.ftrace"), {0, S, H, H | NM, S, 0, S, 0}},
+	        {DATA("contexts/linux-6.8.ftrace"), {0, S, H, NM, S, 0, S, S}},
+	        {DATA("contexts/trace-cmd-latency.report"), {0, S, H, H | NM, S, 0, S, S}},
+	};
+
+	for (size_t k = 0; k < sizeof(eras) / sizeof(eras[0]); k++) {
+		struct kmb_trace t;
+
+		load_ok(eras[k].file, &t);
+		ASSERT_EQ_U(t.nev, 8);
+		for (size_t i = 0; i < 8; i++)
+			if (t.ev[i].ctx != eras[k].ctx[i])
+				kmb_test_fail(__FILE__, __LINE__, "%s: event %zu: context %u, not %u",
+				              eras[k].file, i, t.ev[i].ctx, eras[k].ctx[i]);
+		ASSERT_EQ_STR(kmb_event_ctx_name(t.ev[3].ctx), k == 0 ? "hardirq" : "NMI");
+		kmb_trace_free(&t);
+	}
+}
+
+/* Traces without the column (2.6.32, perf) or with '.' there: every event in process
+ * context.  The bundled 3.6 boot trace has the column: its only events in interrupt
+ * context are 410 kmem_cache_free in softirq (RCU callbacks), no allocation. */
+KMB_TEST(no_irq_flags_column_is_process_context)
+{
+	const char *in[] = {ERA("linux-2.6.32.ftrace"), ERA("perf-script.txt"),
+	                    ERA("linux-5.15.ftrace")};
+	struct kmb_trace b;
+	unsigned soft = 0;
+
+	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+		struct kmb_trace t;
+
+		load_ok(in[k], &t);
+		for (size_t i = 0; i < t.nev; i++)
+			ASSERT_EQ_U(t.ev[i].ctx, 0);
+		kmb_trace_free(&t);
+	}
+	load_ok(BUNDLED, &b);
+	for (size_t i = 0; i < b.nev; i++) {
+		ASSERT_TRUE(b.ev[i].ctx == 0 || (b.ev[i].ctx == KMB_ECTX_SOFTIRQ &&
+		                                 b.ev[i].kind == KMB_EV_CACHE_FREE));
+		soft += b.ev[i].ctx != 0;
+	}
+	ASSERT_EQ_U(soft, 410);
+	kmb_trace_free(&b);
+}
+
+/* The plan keeps each op's context; trace stat's context table counts allocations by their
+ * innermost context and lists the sleeping one in softirq with its line. */
+KMB_TEST(plan_and_stat_keep_contexts)
+{
+	struct kmb_trace t;
+	struct kmb_plan p;
+	struct kmb_trace_ctx_stat cs;
+	unsigned in_ctx = 0;
+
+	load_ok(DATA("contexts/linux-6.8.ftrace"), &t);
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	for (size_t i = 0; i < p.nop; i++) {
+		ASSERT_EQ_U(p.op[i].ctx, t.ev[p.op[i].event].ctx);
+		in_ctx += p.op[i].ctx != 0;
+	}
+	ASSERT_EQ_U(in_ctx, 6); /* 4 allocations, 2 frees */
+	ASSERT_EQ_I(kmb_trace_ctx_stat(&t, &cs), 0);
+	ASSERT_EQ_U(cs.allocs[0], 1);
+	ASSERT_EQ_U(cs.allocs[1], 2);
+	ASSERT_EQ_U(cs.allocs[2], 1);
+	ASSERT_EQ_U(cs.allocs[3], 1);
+	ASSERT_EQ_U(cs.nbad, 1);
+	ASSERT_EQ_STR(cs.bad[0].site, "buggy_rx_refill+0x2c/0x90");
+	ASSERT_EQ_U(cs.bad[0].first_line, 17);
+	ASSERT_EQ_U(cs.bad[0].ctx, S);
+	kmb_trace_ctx_stat_free(&cs);
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+}
+
+#undef S
+#undef H
+#undef NM
 
 /* ---- statistics --------------------------------------------------------------------------- */
 

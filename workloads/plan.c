@@ -20,7 +20,8 @@
  * failed (NULL) allocations, frees of NULL or of pointers not live, and allocations with
  * bytes_req == 0 (counted in dropped_zero) together with their later free.  An allocation
  * returning a live pointer first frees the old slot (an implicit free, op.event = the
- * allocation's event).  pfn 0 is taken as a failed page allocation.
+ * allocation's event).  pfn 0 is taken as a failed page allocation.  Every op keeps its
+ * event's interrupt context (op.ctx, from the irq-flags column): replay runs it there.
  */
 #include "workloads/trace.h"
 
@@ -129,10 +130,11 @@ static uint8_t free_kind(uint8_t alloc_kind)
 }
 
 /* The free op of a live slot; the slot goes back on the stack. */
-static int free_slot(struct planner *pl, uint32_t slot, uint16_t cpu, size_t event)
+static int free_slot(struct planner *pl, uint32_t slot, const struct kmb_event *e, size_t event)
 {
 	const struct slotinfo *s = &pl->slot[slot];
-	struct kmb_op op = {.cpu = cpu, .slot = slot, .type = s->type, .event = (uint32_t)event};
+	struct kmb_op op = {
+	        .cpu = e->cpu, .slot = slot, .type = s->type, .event = (uint32_t)event, .ctx = e->ctx};
 
 	op.kind = free_kind(s->kind);
 	op.order = s->order;
@@ -232,15 +234,18 @@ static int alloc_type(struct planner *pl, const struct kmb_event *e, uint32_t *t
 
 static int plan_alloc(struct planner *pl, const struct kmb_event *e, size_t i)
 {
-	struct kmb_op op = {
-	        .cpu = e->cpu, .flags = e->flags, .size = e->bytes_req, .event = (uint32_t)i};
+	struct kmb_op op = {.cpu = e->cpu,
+	                    .flags = e->flags,
+	                    .size = e->bytes_req,
+	                    .event = (uint32_t)i,
+	                    .ctx = e->ctx};
 	uint64_t old;
 	int rc = 0;
 
 	if (!e->ptr)
 		return 0;
 	if (kmb__ptrmap_remove(&pl->obj, e->ptr, &old) && old != ZERO_SIZE)
-		rc = free_slot(pl, (uint32_t)old, e->cpu, i);
+		rc = free_slot(pl, (uint32_t)old, e, i);
 	if (rc == 0 && e->bytes_req == 0) {
 		pl->p->dropped_zero++;
 		return kmb__ptrmap_put(&pl->obj, e->ptr, ZERO_SIZE);
@@ -266,7 +271,7 @@ static int plan_free(struct planner *pl, const struct kmb_event *e, size_t i)
 		return 0;
 	if ((e->kind == KMB_EV_KFREE) != (pl->slot[old].kind == KMB_OP_KMALLOC))
 		pl->p->kind_mismatches++;
-	return free_slot(pl, (uint32_t)old, e->cpu, i);
+	return free_slot(pl, (uint32_t)old, e, i);
 }
 
 static int plan_page_alloc(struct planner *pl, const struct kmb_event *e, size_t i)
@@ -282,7 +287,7 @@ static int plan_page_alloc(struct planner *pl, const struct kmb_event *e, size_t
 	if (!e->ptr)
 		return 0;
 	if (kmb__ptrmap_remove(&pl->page, e->ptr, &old))
-		rc = free_slot(pl, (uint32_t)old, e->cpu, i);
+		rc = free_slot(pl, (uint32_t)old, e, i);
 	if (rc == 0)
 		rc = take_slot(pl, &op.slot);
 	if (rc < 0)
@@ -299,7 +304,7 @@ static int plan_page_free(struct planner *pl, const struct kmb_event *e, size_t 
 
 	if (!e->ptr || !kmb__ptrmap_remove(&pl->page, e->ptr, &old))
 		return 0;
-	return free_slot(pl, (uint32_t)old, e->cpu, i);
+	return free_slot(pl, (uint32_t)old, e, i);
 }
 
 static int plan_event(struct planner *pl, size_t i)

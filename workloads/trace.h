@@ -33,7 +33,8 @@ struct kmb_event {
 	uint8_t order; /* page events */
 	uint16_t cpu;
 	int16_t node; /* -1 when the trace has none */
-	uint16_t pad;
+	uint8_t ctx;  /* interrupt context, KMB_ECTX_* bits; 0 = process or not traced */
+	uint8_t pad;
 	uint32_t site;  /* string-table index of the call site ("c104de4f", "putname+0x47/0x50") */
 	uint32_t cache; /* string-table index of the cache name, 0 = none */
 	int flags;      /* kmbench M_* flags mapped from gfp_flags */
@@ -43,6 +44,19 @@ struct kmb_event {
 	uint64_t bytes_req;
 	uint64_t bytes_alloc;
 };
+
+/*
+ * The context an event ran in, from the irq-flags column of the ftrace latency format
+ * (ftrace.c 2.): bits, as the column can say "a hard interrupt inside a soft one" ('H') or
+ * "an NMI inside a hard interrupt" ('Z').  The values are kmbench/context.h's KMB_SOFTIRQ,
+ * KMB_HARDIRQ and KMB_NMI, so replay enters them in this order.
+ */
+#define KMB_ECTX_SOFTIRQ 0x1u
+#define KMB_ECTX_HARDIRQ 0x2u
+#define KMB_ECTX_NMI     0x4u
+#define KMB_ECTX_ALL     0x7u
+/* "process", "softirq", "hardirq", "NMI" of the innermost context in ctx. */
+const char *kmb_event_ctx_name(unsigned ctx);
 
 /* Parse-problem reasons, counted per reason when lines are skipped. */
 enum kmb_skip_reason {
@@ -149,6 +163,7 @@ struct kmb_op {
 	uint32_t type;  /* malloc type (per call site) or cache index */
 	uint64_t size;  /* bytes_req (alloc ops) */
 	uint32_t event; /* index of the trace event (for messages) */
+	uint8_t ctx;    /* the event's interrupt context (KMB_ECTX_*): replay runs it there */
 };
 
 struct kmb_plan {
@@ -182,7 +197,7 @@ int kmb_trace_write_ftrace(const struct kmb_trace *t, FILE *out);
 
 #define KMB_KMT_MAGIC     "\x89KMT\r\n\x1a\n" /* 8 bytes */
 #define KMB_KMT_MAGIC_LEN 8
-#define KMB_KMT_VERSION   1
+#define KMB_KMT_VERSION   2 /* 2: per-event interrupt context; 1 still read */
 /* Write t as .kmt to out (a stream positioned at 0 is not needed).  0 or -errno. */
 int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen);
 /*
@@ -191,6 +206,27 @@ int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen
  * and the CRC-32C checksums before use: a corrupt image is -EINVAL with what is wrong.
  */
 int kmb_kmt_read(const void *buf, size_t n, struct kmb_trace *t, char *err, size_t errlen);
+
+/* ---- allocations by interrupt context (stat_ctx.c) ------------------------------------ */
+
+/* A call site that allocated with a sleeping GFP mask in interrupt context. */
+struct kmb_ctx_site {
+	const char *site;    /* the trace's string */
+	uint8_t ctx;         /* KMB_ECTX_* of its first such allocation */
+	uint64_t count;      /* such allocations */
+	uint32_t first_line; /* the first one's line */
+};
+struct kmb_trace_ctx_stat {
+	uint64_t allocs[4]; /* allocations by innermost context: process, softirq, hardirq, NMI */
+	struct kmb_ctx_site *bad; /* by count, descending (malloc'd) */
+	size_t nbad;
+};
+int kmb_trace_ctx_stat(const struct kmb_trace *t, struct kmb_trace_ctx_stat *s); /* 0, -ENOMEM */
+void kmb_trace_ctx_stat_free(struct kmb_trace_ctx_stat *s);
+/* Nothing without an allocation in interrupt context; at most `lines` sites. */
+void kmb_trace_ctx_stat_print(FILE *out, const struct kmb_trace_ctx_stat *s, unsigned lines);
+struct kmb_json;
+void kmb_trace_ctx_stat_json(struct kmb_json *j, const struct kmb_trace_ctx_stat *s);
 
 /* ---- perf kmem-style statistics (stat.c) ------------------------------------------- */
 

@@ -19,6 +19,7 @@
 #include "workloads/trace.h"
 
 #define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
+#define KMB_CTX_EVENTS_KEPT 5 /* sleeping allocations in interrupt context listed by line */
 
 /* ---- workload.c ------------------------------------------------------------------------ */
 #define KMB_BUNDLED_TRACE "linux-3.6-boot" /* the bundled trace's workload name */
@@ -70,6 +71,7 @@ struct kmb_replay_opts {
 	uint64_t at_op;
 	void (*at_op_fn)(void *arg);
 	void *at_op_arg;
+	bool strict_context; /* a sleeping allocation in interrupt context panics (replay.c 6b.) */
 };
 
 /* Latency by requested size: class k holds sizes in (2^(k+3), 2^(k+4)], class 0 <= 16,
@@ -99,6 +101,11 @@ struct kmb_replay_result {
 	uint64_t ops;    /* operations replayed (allocs + frees) */
 	uint64_t allocs, frees, failed_allocs, skipped_frees, unmatched_frees, page_ops_skipped;
 	uint64_t cross_cpu_frees, cross_node_frees;
+	/* the trace's interrupt contexts (replay.c 6b.): allocations replayed in one, those
+	 * with a sleeping GFP mask, and the first of these (trace event indices, ascending) */
+	uint64_t intr_allocs, intr_sleeping_allocs;
+	uint32_t intr_sleep_ev[KMB_CTX_EVENTS_KEPT];
+	unsigned n_intr_sleep_ev;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;
 	double timed_ops_per_sec; /* kmbench run: ops_per_sec is from an untimed replay, this
