@@ -119,14 +119,15 @@ void *kmb__alloc_checked(const struct kmb__request *rq);
 /* After a fast path's backend call failed: the slow path, and the rest of a success. */
 void *kmb__alloc_missed(const struct kmb__request *rq, size_t bsize);
 /* Flags the fast path takes (kmb__check_flags panics on the illegal others): exactly one
- * of M_WAITOK and M_NOWAIT, no unknown bit, not M_FAILOK with M_NOFAIL, not M_INTWAIT. */
+ * of M_WAITOK and M_NOWAIT, no unknown bit, not M_FAILOK or M_NORETRY with M_NOFAIL, not
+ * M_INTWAIT. */
 static inline bool kmb__flags_ok(int flags)
 {
 	unsigned wait = (unsigned)flags & (M_WAITOK | M_NOWAIT);
 
 	/* M_INTWAIT takes the full path, which checks its bits (kmalloc.c 1.) */
 	return (flags & ~(M_KMB_ALLFLAGS & ~M_INTWAIT_BIT)) == 0 && wait - 1 < 2 &&
-	       (flags & (M_FAILOK | M_NOFAIL)) != (M_FAILOK | M_NOFAIL);
+	       !((flags & M_NOFAIL) && (flags & (M_FAILOK | M_NORETRY)));
 }
 void kmb__free(void *addr, const struct kmb__request *rq);
 void kmb__check_flags(const struct kmb__request *rq);

@@ -21,7 +21,8 @@
  *      - over the type's limit (memuse + size > limit): M_NOWAIT fails; else sleep;
  *      - backend short: M_NOFAIL retries first with M_USE_RESERVE, as Linux lets
  *        __GFP_NOFAIL dip into the reserve; M_NOWAIT fails; else the backend drains its
- *        per-CPU caches and the request sleeps until a free, then retries.  M_NOFAIL
+ *        per-CPU caches, and the request (but M_NORETRY, which fails after that one
+ *        drain and retry) sleeps until a free, then retries.  M_NOFAIL
  *        always may sleep (Linux loops on __GFP_NOFAIL even without direct reclaim).
  *        Sleeps and M_NOFAIL retries are counted per type and globally.
  *      - a deadlock (every thread that could free is asleep) panics with the report.
@@ -77,17 +78,28 @@ void kmb__check_flags(const struct kmb__request *rq)
 	if ((f & (M_FAILOK | M_NOFAIL)) == (M_FAILOK | M_NOFAIL))
 		kmb__usage_panic(rq, "both M_FAILOK and M_NOFAIL");
 	if ((f & M_INTWAIT_BIT) && (f & M_INTWAIT) != M_INTWAIT)
-		kmb__usage_panic(rq, "M_INTWAIT_BIT without M_WAITOK|M_USE_RESERVE (use M_INTWAIT)");
+		kmb__usage_panic(rq,
+		                 "M_INTWAIT_BIT without M_WAITOK|M_USE_RESERVE (use M_INTWAIT)");
+	if ((f & M_NORETRY) && (f & (M_NOFAIL | M_INTWAIT_BIT)))
+		kmb__usage_panic(rq,
+		                 "M_NORETRY with a kind that never fails (M_NOFAIL, M_INTWAIT)");
 	if (kmb__unlikely(!kmb__ctx_clear()))
 		kmb__ctx_check(rq);
 }
 
-/* M_WAITOK, M_NOFAIL; M_INTWAIT only in process context (it never sleeps in an interrupt). */
+/* M_WAITOK, M_NOFAIL; M_INTWAIT only in process context (it never sleeps in an interrupt);
+ * never M_NORETRY. */
 static bool may_sleep(int flags)
 {
-	if ((flags & M_INTWAIT_BIT) && kmb__in_intr())
+	if (((flags & M_INTWAIT_BIT) && kmb__in_intr()) || (flags & M_NORETRY))
 		return false;
 	return (flags & (M_WAITOK | M_NOFAIL)) != 0;
+}
+
+/* Whether a short backend is worth a drain of the per-CPU caches and one more try. */
+static bool may_reclaim(int flags)
+{
+	return may_sleep(flags) || (flags & (M_WAITOK | M_NORETRY)) == (M_WAITOK | M_NORETRY);
 }
 
 static size_t type_limit(const struct kmb__request *rq)
@@ -177,8 +189,8 @@ static void *slow_try(const struct kmb__request *rq, size_t bsize, bool *limited
 		count_retry(rq);
 		p = backend_alloc(rq, bsize, rq->flags | M_USE_RESERVE, usable);
 	}
-	if (p == NULL && may_sleep(rq->flags)) {
-		drain();
+	if (p == NULL && may_reclaim(rq->flags)) {
+		drain(); /* M_NORETRY: the one lightweight reclaim before it fails */
 		p = backend_alloc(rq, bsize, rq->flags, usable);
 	}
 	return p;
@@ -252,7 +264,7 @@ void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 	void *p;
 
 	if (kmb__unlikely(impossible(rq, bsize))) {
-		if ((rq->flags & M_WAITOK) && !(rq->flags & M_FAILOK))
+		if ((rq->flags & M_WAITOK) && !(rq->flags & (M_FAILOK | M_NORETRY)))
 			kmb__panic_full(KMB_PANIC_IMPOSSIBLE, NULL, rq->size, rq->type,
 			                "%s: request can never be satisfied (largest possible %zu "
 			                "bytes, type limit %zu)",
@@ -357,6 +369,12 @@ void kfree(void *addr, struct malloc_type *type)
 	if (kmb__unlikely(kmb__invariants_on))
 		rq.size = kmb__inv_size(addr);
 	kmb__free(addr, &rq);
+}
+
+void kfree_nullok(void *addr, struct malloc_type *type)
+{
+	if (addr != NULL)
+		kfree(addr, type);
 }
 
 size_t kmalloc_usable_size(const void *addr)

@@ -88,9 +88,9 @@ const char *kmb__flags_str(int flags, char *buf, size_t len)
 		int flag;
 		const char *name;
 	} names[] = {
-	        {M_INTWAIT, "M_INTWAIT"}, {M_WAITOK, "M_WAITOK"}, {M_NOWAIT, "M_NOWAIT"},
-	        {M_ZERO, "M_ZERO"},
-	        {M_FAILOK, "M_FAILOK"}, {M_NOFAIL, "M_NOFAIL"}, {M_USE_RESERVE, "M_USE_RESERVE"},
+	        {M_INTWAIT, "M_INTWAIT"}, {M_WAITOK, "M_WAITOK"},           {M_NOWAIT, "M_NOWAIT"},
+	        {M_ZERO, "M_ZERO"},       {M_NORETRY, "M_NORETRY"},         {M_FAILOK, "M_FAILOK"},
+	        {M_NOFAIL, "M_NOFAIL"},   {M_USE_RESERVE, "M_USE_RESERVE"},
 	};
 	size_t off = 0;
 	int rest = flags;

@@ -402,7 +402,10 @@ KMB_TEST(fdtable_sizes_double_past_all_memory)
 	gen("fdtable", (struct kmb_gen_opts){.events = NEV, .seed = 1}, &t);
 	check_doubling(&t, 512u << 20, &big); /* twice the default 256M */
 	ASSERT_CMP_U(big, >, 7 * 10);         /* 8M..512M for each of many processes */
-	ASSERT_CMP_U(count_flags(&t, M_WAITOK | M_FAILOK, 8u << 20), >=, big);
+	ASSERT_CMP_U(count_flags(&t, M_WAITOK | M_FAILOK, 8u << 20) +
+	                     count_flags(&t, M_WAITOK | M_NORETRY, 8u << 20),
+	             >=, big);
+	ASSERT_CMP_U(count_flags(&t, M_WAITOK | M_NORETRY, 8u << 20), >, 0);
 	ASSERT_EQ_U(count_flags(&t, M_WAITOK | M_ZERO, 0), 0);
 	kmb_trace_free(&t);
 	gen("fdtable", (struct kmb_gen_opts){.events = 2000, .seed = 1, .mem_bytes = 16u << 20},
@@ -410,11 +413,15 @@ KMB_TEST(fdtable_sizes_double_past_all_memory)
 	check_doubling(&t, 32u << 20, &big);
 	kmb_trace_free(&t);
 	gen("fdtable", (struct kmb_gen_opts){.events = 2000, .seed = 1, .variant = "waitok"}, &t);
-	ASSERT_EQ_U(count_flags(&t, M_WAITOK | M_FAILOK, 0), 0);
+	ASSERT_EQ_U(count_flags(&t, M_WAITOK | M_FAILOK, 0) +
+	                    count_flags(&t, M_WAITOK | M_NORETRY, 0),
+	            0);
 	ASSERT_CMP_U(count_flags(&t, M_WAITOK | M_ZERO, 8u << 20), >, 0);
 	kmb_trace_free(&t);
 	gen("fdtable", (struct kmb_gen_opts){.events = 2000, .seed = 1, .variant = "mixed"}, &t);
-	ASSERT_CMP_U(count_flags(&t, M_WAITOK | M_FAILOK, 8u << 20), >, 0);
+	ASSERT_CMP_U(count_flags(&t, M_WAITOK | M_FAILOK, 8u << 20) +
+	                     count_flags(&t, M_WAITOK | M_NORETRY, 8u << 20),
+	             >, 0);
 	ASSERT_CMP_U(count_flags(&t, M_WAITOK | M_ZERO, 8u << 20), >, 0);
 	kmb_trace_free(&t);
 }
@@ -456,7 +463,7 @@ KMB_TEST(exhaust_has_every_flag_in_its_place)
 
 		if (!kmb_event_is_alloc(e->kind))
 			continue;
-		if (e->flags == (M_NOWAIT | M_FAILOK) && e->bytes_req == 4096) {
+		if (e->flags == (M_NOWAIT | M_NORETRY) && e->bytes_req == 4096) {
 			fills++;
 			last_fill = i;
 		} else if (e->flags == (M_NOWAIT | M_USE_RESERVE)) {

@@ -312,13 +312,14 @@ KMB_TEST(intwait_in_interrupt_uses_the_reserve_then_panics)
 	n = exhaust(v, 2048);
 	ASSERT_NULL(kmalloc(PAGE, M_TESTA, M_NOWAIT));
 	kmb_intr_enter(KMB_HARDIRQ);
-	EXPECT_PANIC(KMB_PANIC_RESERVE, for (;;) {
-		void *x = kmalloc(PAGE, M_TESTA, M_INTWAIT);
+	EXPECT_PANIC(
+	        KMB_PANIC_RESERVE, for (;;) {
+		        void *x = kmalloc(PAGE, M_TESTA, M_INTWAIT);
 
-		ASSERT_NOT_NULL(x);
-		ASSERT_CMP_U(nr, <, 1024);
-		r[nr++] = x;
-	});
+		        ASSERT_NOT_NULL(x);
+		        ASSERT_CMP_U(nr, <, 1024);
+		        r[nr++] = x;
+	        });
 	ASSERT_CONTAINS(kmb_test_panic_msg, "kmalloc(4096, test_a, M_INTWAIT) in hardirq context: "
 	                                    "the reserve is exhausted");
 	kmb_intr_exit();
@@ -339,6 +340,42 @@ KMB_TEST(intwait_flags_are_checked)
 	ASSERT_CONTAINS(kmb_test_panic_msg, "both M_WAITOK and M_NOWAIT");
 	ASSERT_NOT_NULL(p = kmalloc(16, M_TESTA, M_INTWAIT | M_ZERO)); /* process context */
 	kfree(p, M_TESTA);
+	shutdown_ok();
+}
+
+/* Linux __GFP_NORETRY: a M_WAITOK request that finds memory short fails (after one drain
+ * and retry) instead of sleeping - alone, a sleep would be a deadlock panic - and leaves
+ * the reserve alone; an impossible one returns NULL. */
+KMB_TEST(noretry_fails_instead_of_sleeping)
+{
+	static void *v[2048];
+	struct kmb_type_stats s;
+	struct kmb_memstat ms;
+	size_t n = exhaust((boot(SMALL_MEM, KMB_INVARIANTS_OFF), v), 2048);
+	void *r;
+
+	while (n < 2048 && (v[n] = kmalloc(PAGE, M_TESTA, M_WAITOK | M_NORETRY)) != NULL)
+		n++;
+	ASSERT_CMP_U(n, <, 2048);
+	ASSERT_NULL(kmalloc(PAGE, M_TESTA, M_WAITOK | M_NORETRY | M_ZERO));
+	ASSERT_NULL(kmalloc((size_t)1 << 40, M_TESTA, M_WAITOK | M_NORETRY));
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_EQ_U(s.sleeps, 0);
+	ASSERT_CMP_U(s.failed, >=, 3);
+	kmb_memstat(&ms);
+	ASSERT_EQ_U(ms.sleeps, 0);
+	ASSERT_NOT_NULL(r = kmalloc(PAGE, M_TESTA, M_NOWAIT | M_USE_RESERVE)); /* untouched */
+	kfree(r, M_TESTA);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | M_NORETRY | M_NOFAIL));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "M_NORETRY with a kind that never fails");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_INTWAIT | M_NORETRY));
+	release(v, n);
+	kfree_nullok(NULL, M_TESTA); /* Linux's kfree: NULL is a no-op */
+	ASSERT_NOT_NULL(r = kmalloc(64, M_TESTA, M_WAITOK | M_NORETRY));
+	kfree_nullok(r, M_TESTA);
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_EQ_I(s.inuse, 0);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kfree(NULL, M_TESTA)); /* the BSD rule stays */
 	shutdown_ok();
 }
 

@@ -304,7 +304,8 @@ KMB_TEST(version_and_magic)
 	img[8] = 3;
 	reseal(img, n);
 	ASSERT_EQ_I(from_kmt(img, n, &t, err, sizeof(err)), -EINVAL);
-	ASSERT_CONTAINS(err, "test.kmt: .kmt version 3 is not supported (this kmbench reads 1 to 2)");
+	ASSERT_CONTAINS(err,
+	                "test.kmt: .kmt version 3 is not supported (this kmbench reads 1 to 2)");
 	kmb_trace_free(&t);
 	img[8] = 2;
 	img[24] ^= 1; /* the body checksum */

@@ -991,7 +991,10 @@ bool kmb__line_ts(const char *line, size_t len, uint64_t *ts)
  * Names, compared without their leading underscores (GFP_ZERO == __GFP_ZERO).  "sleeps":
  * the allocation may sleep (direct reclaim), so it maps to M_WAITOK; an allocation where
  * no name sleeps maps to M_NOWAIT.  GFP_NOWAIT and GFP_NOWARN add nothing; unknown names
- * are ignored.  GFP_KERNEL_ACCOUNT and GFP_TRANSHUGE include __GFP_DIRECT_RECLAIM.
+ * are ignored.  __GFP_NORETRY is M_NORETRY (fail rather than sleep), __GFP_RETRY_MAYFAIL
+ * M_FAILOK (sleep, but fail where it can never succeed); __GFP_NOFAIL overrides both, as
+ * in Linux (README "GFP flags in replay" has the whole table).  GFP_KERNEL_ACCOUNT and
+ * GFP_TRANSHUGE include __GFP_DIRECT_RECLAIM.
  */
 static const struct {
 	const char *name;
@@ -1016,7 +1019,7 @@ static const struct {
         {"GFP_RECLAIM", 11, 1, 0},
         {"GFP_HIGH", 8, 0, M_USE_RESERVE},
         {"GFP_NOFAIL", 10, 0, M_NOFAIL},
-        {"GFP_NORETRY", 11, 0, M_FAILOK},
+        {"GFP_NORETRY", 11, 0, M_NORETRY},
         {"GFP_RETRY_MAYFAIL", 17, 0, M_FAILOK},
 };
 
@@ -1044,7 +1047,9 @@ static void gfp_bits(uint64_t v, bool *sleeps, int *flags)
 		*flags |= M_ZERO;
 	if (v & LX_GFP_NOFAIL)
 		*flags |= M_NOFAIL;
-	if (v & (LX_GFP_NORETRY | LX_GFP_RETRY_MAYFAIL))
+	if (v & LX_GFP_NORETRY)
+		*flags |= M_NORETRY;
+	if (v & LX_GFP_RETRY_MAYFAIL)
 		*flags |= M_FAILOK;
 }
 
@@ -1100,6 +1105,8 @@ int kmb_gfp_to_flags(const char *gfp, size_t len, int *flags)
 			break;
 		i = e + 1;
 	}
+	if (f & M_NOFAIL) /* Linux: __GFP_NOFAIL overrides the may-fail modifiers */
+		f &= ~(M_NORETRY | M_FAILOK);
 	*flags = f | (sleeps ? M_WAITOK : M_NOWAIT);
 	return 0;
 }

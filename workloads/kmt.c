@@ -291,10 +291,9 @@ static void put_kind_fields(struct buf *b, const struct kmb_event *e, bool full)
 static void put_record(struct stream *s, const struct kmb_event *e, size_t idx, uint64_t ref)
 {
 	bool full = !canonical(e);
-	uint8_t tag =
-	        (uint8_t)(e->kind | (e->node != -1 ? TAG_NODE : 0) | (e->cache ? TAG_CACHE : 0) |
-	                  (e->ts_ns != s->prev_ts ? TAG_TS : 0) | (full ? TAG_FULL : 0) |
-	                  (e->ctx ? TAG_CTX : 0));
+	uint8_t tag = (uint8_t)(e->kind | (e->node != -1 ? TAG_NODE : 0) |
+	                        (e->cache ? TAG_CACHE : 0) | (e->ts_ns != s->prev_ts ? TAG_TS : 0) |
+	                        (full ? TAG_FULL : 0) | (e->ctx ? TAG_CTX : 0));
 
 	put_varint(&s->b, idx - s->prev_idx);
 	put_bytes(&s->b, &tag, 1);

@@ -143,7 +143,8 @@ int kmb_trace_facts(const struct kmb_trace *t, struct kmb_trace_facts *f);
 /*
  * A replay plan: the trace's allocation and free events with pointers replaced by slot
  * numbers.  An implicit free (an allocation returning a live pointer) becomes a free
- * op of the old slot just before the allocation; unmatched and NULL frees are dropped.
+ * op of the old slot just before the allocation; unmatched frees and kmem_cache_free of
+ * NULL are dropped; a kfree(NULL) is a KMB_OP_KFREE_NULL op on its CPU's null slot.
  */
 enum kmb_op_kind {
 	KMB_OP_KMALLOC = 1,
@@ -151,7 +152,8 @@ enum kmb_op_kind {
 	KMB_OP_CACHE_ALLOC,
 	KMB_OP_CACHE_FREE,
 	KMB_OP_PAGE_ALLOC,
-	KMB_OP_PAGE_FREE
+	KMB_OP_PAGE_FREE,
+	KMB_OP_KFREE_NULL /* a Linux kfree(NULL): a no-op call, timed and counted */
 };
 
 struct kmb_op {
@@ -177,6 +179,7 @@ struct kmb_plan {
 	const char **cache_name;
 	uint64_t dropped_zero;    /* allocations with bytes_req == 0 (illegal kmalloc(0)) */
 	uint64_t kind_mismatches; /* kfree of a cache object, kmem_cache_free of a kmalloc one */
+	uint64_t null_kfrees;     /* KMB_OP_KFREE_NULL ops */
 };
 
 int kmb_trace_plan(const struct kmb_trace *t, struct kmb_plan *p);

@@ -337,10 +337,11 @@ static const char *const ev_names[] = {
 /* gfp_flags that kmb_gfp_to_flags() maps back to the same M_* flags. */
 static void gfp_string(int flags, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s", (flags & M_WAITOK) ? "GFP_KERNEL" : "GFP_NOWAIT",
+	snprintf(buf, len, "%s%s%s%s%s%s", (flags & M_WAITOK) ? "GFP_KERNEL" : "GFP_NOWAIT",
 	         (flags & M_USE_RESERVE) ? "|__GFP_HIGH" : "",
 	         (flags & M_ZERO) ? "|__GFP_ZERO" : "", (flags & M_NOFAIL) ? "|__GFP_NOFAIL" : "",
-	         (flags & M_FAILOK) ? "|__GFP_NORETRY" : "");
+	         (flags & M_FAILOK) ? "|__GFP_RETRY_MAYFAIL" : "",
+	         (flags & M_NORETRY) ? "|__GFP_NORETRY" : "");
 }
 
 static void write_slab(FILE *out, const struct kmb_trace *t, const struct kmb_event *e)

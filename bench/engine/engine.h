@@ -18,8 +18,8 @@
 #include "workloads/gen.h"
 #include "workloads/trace.h"
 
-#define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
-#define KMB_CTX_EVENTS_KEPT 5 /* sleeping allocations in interrupt context listed by line */
+#define KMB_MAX_STATS       256 /* declared counters of a backend and its page source */
+#define KMB_CTX_EVENTS_KEPT 5   /* sleeping allocations in interrupt context listed by line */
 
 /* ---- workload.c ------------------------------------------------------------------------ */
 #define KMB_BUNDLED_TRACE "linux-3.6-boot" /* the bundled trace's workload name */
@@ -104,6 +104,7 @@ struct kmb_replay_result {
 	/* the trace's interrupt contexts (replay.c 6b.): allocations replayed in one, those
 	 * with a sleeping GFP mask, and the first of these (trace event indices, ascending) */
 	uint64_t intr_allocs, intr_sleeping_allocs;
+	uint64_t kfree_null; /* Linux kfree(NULL) calls replayed (replay.c 6c.), in ops */
 	uint32_t intr_sleep_ev[KMB_CTX_EVENTS_KEPT];
 	unsigned n_intr_sleep_ev;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];

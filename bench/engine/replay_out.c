@@ -135,6 +135,9 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	}
 	if (r->page_ops_skipped)
 		fprintf(out, "  page events not replayed: %" PRIu64 "\n", r->page_ops_skipped);
+	if (r->kfree_null)
+		fprintf(out, "  kfree(NULL) calls: %" PRIu64 " (no-ops, timed as frees)\n",
+		        r->kfree_null);
 	if (r->intr_allocs)
 		fprintf(out,
 		        "  interrupt context: %" PRIu64 " allocations, %" PRIu64

@@ -31,6 +31,11 @@
  *                  may use the reserve, never sleeps and never returns NULL: when even the
  *                  reserve is exhausted it panics (KMB_PANIC_RESERVE), as the kernel would.
  *                  M_INTWAIT_BIT alone, without M_WAITOK and M_USE_RESERVE, is illegal.
+ *   M_NORETRY      (Linux __GFP_NORETRY) a M_WAITOK request that finds memory short makes
+ *                  one more attempt after draining the per-CPU caches (Linux's "very
+ *                  lightweight" direct reclaim) and then fails instead of sleeping; no
+ *                  reserve; a request that can never be met returns NULL.  Illegal with
+ *                  M_NOFAIL or M_INTWAIT (they never fail).
  *
  * Illegal calls (kmalloc(0), kfree(NULL), bad flag combinations, an impossible M_WAITOK
  * request without M_FAILOK) "panic": they call the panic handler, which by default prints
@@ -48,16 +53,18 @@
 extern "C" {
 #endif
 
-#define M_NOWAIT       0x0001
-#define M_WAITOK       0x0002
-#define M_ZERO         0x0100
-#define M_USE_RESERVE  0x0400
-#define M_FAILOK       0x1000
-#define M_NOFAIL       0x2000
-#define M_INTWAIT_BIT  0x4000 /* DragonFly's M_USE_INTERRUPT_RESERVE: only inside M_INTWAIT */
-#define M_INTWAIT      (M_WAITOK | M_USE_RESERVE | M_INTWAIT_BIT)
+#define M_NOWAIT      0x0001
+#define M_WAITOK      0x0002
+#define M_ZERO        0x0100
+#define M_USE_RESERVE 0x0400
+#define M_FAILOK      0x1000
+#define M_NOFAIL      0x2000
+#define M_INTWAIT_BIT 0x4000 /* DragonFly's M_USE_INTERRUPT_RESERVE: only inside M_INTWAIT */
+#define M_INTWAIT     (M_WAITOK | M_USE_RESERVE | M_INTWAIT_BIT)
+#define M_NORETRY     0x20000 /* Linux __GFP_NORETRY */
 #define M_KMB_ALLFLAGS                                                                             \
-	(M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL | M_INTWAIT_BIT)
+	(M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL | M_INTWAIT_BIT |      \
+	 M_NORETRY)
 
 #define KMB_MALLOC_MAGIC 0x19880601UL /* McKusick & Karels, USENIX Summer 1988 */
 
@@ -102,6 +109,8 @@ MALLOC_DECLARE(M_KCACHE); /* "kmem_cache": objects of the generic kmem_cache fal
 
 void *kmalloc(size_t size, struct malloc_type *type, int flags);
 void kfree(void *addr, struct malloc_type *type);
+/* Linux's kfree: NULL is a no-op (a real call through the front end; kfree(NULL) panics). */
+void kfree_nullok(void *addr, struct malloc_type *type);
 void *krealloc(void *addr, size_t size, struct malloc_type *type, int flags);
 size_t kmalloc_usable_size(const void *addr);
 void *kmalloc_usable(size_t size, struct malloc_type *type, int flags, size_t *usable);
