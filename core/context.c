@@ -7,8 +7,10 @@
  *    20-23): kmb_intr_enter adds the kind's unit, kmb_intr_exit subtracts the unit of the
  *    innermost level, which a 2-bit-per-level stack remembers (16 levels in 32 bits), and
  *    each annotated lock adds one to the low byte.  "count == 0 and no kmbench lock held"
- *    is the fast path's one extra test (internal.h kmb__ctx_clear): everything else is
- *    here, off the fast path.
+ *    is the fast path's one extra test (internal.h kmb__ctx_clear); a request that cannot
+ *    sleep (no M_WAITOK, no M_NOFAIL) breaks no rule and keeps the fast path in any
+ *    context, so a replayed softirq's GFP_ATOMIC costs what it costs in process context;
+ *    everything else is here, off the fast path.
  * 2. The rules (context.h) are checked by kmb__ctx_check, called from kmb__check_flags,
  *    which every full-path allocation runs: kmalloc, krealloc, kmem_cache_alloc and
  *    kmem_alloc.  kmem_free checks kmb__ctx_check_kmem_free itself.

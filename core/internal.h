@@ -309,15 +309,16 @@ static inline bool kmb__in_intr(void)
 
 /*
  * The fast path's precondition, in a few compares: booted with INVARIANTS off, process
- * context without a lock held (context.c), a
+ * context without a lock held or a request that cannot sleep (context.c: nothing to check;
+ * kmem_alloc checks the context before), a
  * registered type without a limit, 0 < size <= max_size, exactly one of M_WAITOK and
  * M_NOWAIT, no unknown flag, not M_FAILOK with M_NOFAIL.  Anything else takes the full
  * path, which checks again and panics with the reason.
  */
 static inline bool kmb__fast_ok(size_t size, const struct malloc_type *type, int flags)
 {
-	return kmb__sys.fast && kmb__ctx_clear() && size - 1 < kmb__sys.max_size && type != NULL &&
-	       type->ks_magic == KMB_MALLOC_MAGIC &&
+	return kmb__sys.fast && (kmb__ctx_clear() || (flags & (M_WAITOK | M_NOFAIL)) == 0) &&
+	       size - 1 < kmb__sys.max_size && type != NULL && type->ks_magic == KMB_MALLOC_MAGIC &&
 	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
 }
 

@@ -66,6 +66,8 @@ static inline void *km_alloc(const char *func, size_t size, km_flag_t kmflags, i
 	if (kmb__unlikely((kmflags != KM_SLEEP && kmflags != KM_NOSLEEP) || size == 0))
 		km_check(func, size, kmflags);
 	rq.flags = (kmflags == KM_SLEEP ? M_WAITOK : M_NOWAIT) | zero;
+	if (kmb__unlikely(!kmb__ctx_clear())) /* even KM_NOSLEEP: the context rules (4.) */
+		return kmb__alloc_checked(&rq);
 	return kmb__alloc_fast(rq, &usable);
 }
 

@@ -880,7 +880,19 @@ replay_contexts)
 	# through .kmt (version 2) the same
 	expect_exit 0 "$KMB" trace convert "$C" -o "$TMP/c.kmt"
 	expect_exit 0 "$KMB" replay --trace "$TMP/c.kmt" --mem 16M --json
-	json_key "$TMP/out" intr_sleeping_allocs 1	# Linux kfree(NULL): the bundled trace's 274 are replayed as calls and counted in ops
+	json_key "$TMP/out" intr_sleeping_allocs 1	# the two workloads of issue 14: listed, deterministic, the irq one replayed in context
+	expect_exit 0 "$KMB" list
+	has "$TMP/out" "speculative"
+	has "$TMP/out" "irq "
+	for w in speculative irq; do
+		expect_exit 0 "$KMB" trace gen $w --events 3000 --seed 5 -o "$TMP/$w.1"
+		expect_exit 0 "$KMB" trace gen $w --events 3000 --seed 5 -o "$TMP/$w.2"
+		cmp -s "$TMP/$w.1" "$TMP/$w.2" || fail "trace gen $w: same seed, other bytes"
+	done
+	expect_exit 0 "$KMB" replay --trace "$TMP/irq.1" --threads 2 --json
+	grep -Eq '"intr_allocs": [1-9][0-9]*,' "$TMP/out" || fail "irq: no allocation in interrupt context"
+	json_key "$TMP/out" intr_sleeping_allocs 0
+	# Linux kfree(NULL): the bundled trace's 274 are replayed as calls and counted in ops
 	expect_exit 0 "$KMB" replay --json --no-timing
 	json_key "$TMP/out" kfree_null 274
 	json_key "$TMP/out" ops 11529

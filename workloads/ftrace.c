@@ -319,6 +319,11 @@ static uint8_t lat_ctx(const char *p, size_t a, size_t b)
 	return 0;
 }
 
+uint8_t kmb_irqflags_ctx(const char *flags, size_t len)
+{
+	return lat_ctx(flags, 0, len);
+}
+
 const char *kmb_event_ctx_name(unsigned ctx)
 {
 	return (ctx & KMB_ECTX_NMI)       ? "NMI"

@@ -55,6 +55,8 @@ struct kmb_event {
 #define KMB_ECTX_HARDIRQ 0x2u
 #define KMB_ECTX_NMI     0x4u
 #define KMB_ECTX_ALL     0x7u
+/* The context an irq-flags column ("d.h1.", "..s.") says; 0 for process or none. */
+uint8_t kmb_irqflags_ctx(const char *flags, size_t len);
 /* "process", "softirq", "hardirq", "NMI" of the innermost context in ctx. */
 const char *kmb_event_ctx_name(unsigned ctx);
 
