@@ -36,7 +36,8 @@
  * caller's return address) whatever the policy; kmb_context_sites() lists them.
  *
  * Reading the context costs the allocation fast path one thread-local load: the core
- * takes its full path only when the thread is in interrupt context or holds a lock.
+ * takes its full path only for a request that may sleep (or a kmem(9) call) while the
+ * thread is in interrupt context or holds a lock.
  */
 #ifndef KMBENCH_CONTEXT_H
 #define KMBENCH_CONTEXT_H
