@@ -8,7 +8,7 @@
  *    thread is in interrupt context or holds a lock.
  * 2. Impossible requests: larger than the backend's max_size, or than the type's limit.
  *    M_WAITOK without M_FAILOK panics (4.4BSD: "malloc: allocation too large"); with
- *    M_FAILOK, or M_NOWAIT, the request fails and is counted.  M_NOFAIL panics too:
+ *    M_FAILOK or M_NORETRY, or M_NOWAIT, the request fails and is counted.  M_NOFAIL panics too:
  *    retrying forever for what can never come is a hang.
  * 3. The fast path (kmb__alloc_fast in internal.h, shared with kmem.c): a request that
  *    passes kmb__fast_ok()'s few compares (booted without INVARIANTS, a registered type

@@ -66,7 +66,7 @@ static inline void *km_alloc(const char *func, size_t size, km_flag_t kmflags, i
 	if (kmb__unlikely((kmflags != KM_SLEEP && kmflags != KM_NOSLEEP) || size == 0))
 		km_check(func, size, kmflags);
 	rq.flags = (kmflags == KM_SLEEP ? M_WAITOK : M_NOWAIT) | zero;
-	if (kmb__unlikely(!kmb__ctx_clear())) /* even KM_NOSLEEP: the context rules (4.) */
+	if (kmb__unlikely(kmb__in_intr())) /* even KM_NOSLEEP: the context rules (4.) */
 		return kmb__alloc_checked(&rq);
 	return kmb__alloc_fast(rq, &usable);
 }
@@ -97,7 +97,7 @@ void kmem_free(void *p, size_t size)
 {
 	struct kmb__request rq = {"kmem_free", size, M_KMEM, NULL, 0, NULL, KMB__API_KMEM};
 
-	if (kmb__likely(kmb__sys.fast && p != NULL && size != 0 && kmb__ctx_clear())) {
+	if (kmb__likely(kmb__sys.fast && p != NULL && size != 0 && !kmb__in_intr())) {
 		kmb__type_freed(M_KMEM, kmb__backend_free_sized(p, size));
 		kmb__wake_waiters();
 		return;

@@ -61,7 +61,7 @@ extern "C" {
 #define M_NOFAIL      0x2000
 #define M_INTWAIT_BIT 0x4000 /* DragonFly's M_USE_INTERRUPT_RESERVE: only inside M_INTWAIT */
 #define M_INTWAIT     (M_WAITOK | M_USE_RESERVE | M_INTWAIT_BIT)
-#define M_NORETRY     0x20000 /* Linux __GFP_NORETRY */
+#define M_NORETRY     0x8000 /* Linux __GFP_NORETRY */
 #define M_KMB_ALLFLAGS                                                                             \
 	(M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL | M_INTWAIT_BIT |      \
 	 M_NORETRY)
