@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,10 @@ static const char replay_usage[] =
         "  --fault-mtbf N       page sources fail once in N calls at random: M_NOWAIT\n"
         "                       failures, M_WAITOK and M_NOFAIL retries (fault injection)\n"
         "  --kallsyms FILE, --system-map FILE  name raw call sites (vmstat -m types) from\n"
-        "                       FILE's symbols (default: TRACE.syms beside the trace)\n";
+        "                       FILE's symbols (default: TRACE.syms beside the trace)\n"
+        "  --strict-context     a sleeping allocation the trace made in interrupt context\n"
+        "                       stops the replay with a panic (default: counted, reported\n"
+        "                       with file:line, served)\n";
 
 struct replay_args {
 	struct kmb_replay_opts o;
@@ -167,6 +171,7 @@ static int parse(int argc, char **argv, struct replay_args *a)
 	                                     {"geometry", required_argument, NULL, 'Y'},
 	                                     {"kallsyms", required_argument, NULL, 'K'},
 	                                     {"system-map", required_argument, NULL, 'K'},
+	                                     {"strict-context", no_argument, NULL, 'X'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;
@@ -203,6 +208,9 @@ static int parse(int argc, char **argv, struct replay_args *a)
 			break;
 		case 's':
 			a->strict = true;
+			break;
+		case 'X':
+			a->o.strict_context = true;
 			break;
 		case 'm':
 			if (kmb_parse_size(optarg, &a->o.mem_bytes) != 0 ||
@@ -290,6 +298,26 @@ static int size_memory(struct replay_args *a, const struct kmb_workload_src *src
 	return 0;
 }
 
+/* The trace's sleeping allocations in interrupt context, by file:line (replay.c 6b.). */
+static void report_ctx(const char *trace, const struct kmb_trace *t,
+                       const struct kmb_replay_result *r)
+{
+	for (unsigned i = 0; i < r->n_intr_sleep_ev; i++) {
+		const struct kmb_event *e;
+
+		if (r->intr_sleep_ev[i] >= t->nev)
+			continue;
+		e = &t->ev[r->intr_sleep_ev[i]];
+		fprintf(stderr,
+		        "kmbench replay: %s:%u: sleeping allocation in %s context (%s, %" PRIu64
+		        " bytes): a bug of the traced kernel; counted and served\n",
+		        trace, e->line, kmb_event_ctx_name(e->ctx), t->str[e->site], e->bytes_req);
+	}
+	if (r->intr_sleeping_allocs > r->n_intr_sleep_ev)
+		fprintf(stderr, "kmbench replay: ... %" PRIu64 " such allocations in all\n",
+		        r->intr_sleeping_allocs);
+}
+
 int kmb_cmd_replay(int argc, char **argv)
 {
 	struct replay_args a = {.o = {.backend = "buddy", .timing = true}};
@@ -323,6 +351,8 @@ int kmb_cmd_replay(int argc, char **argv)
 			fprintf(stderr, " [%s:%u]", a.trace, t.ev[r.abort_event].line);
 		fputc('\n', stderr);
 	}
+	if (!a.o.strict_context) /* strict: the panic above named the first one */
+		report_ctx(a.trace, &t, &r);
 	if (rc == 0 || r.aborted)
 		if (emit(&a, &r) != 0 || write_samples(a.samples, &r) != 0)
 			rc = 1;

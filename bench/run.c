@@ -67,7 +67,8 @@ static const char run_usage[] =
         "usage: kmbench run [--quick] [--backends LIST] [--workloads LIST] [--trace FILE]\n"
         "                   [--threads LIST] [--topology SPEC] [--repetitions N] [--out DIR]\n"
         "                   [--mem SIZE] [--ops N] [--seed N] [--no-frames] [--invariants]\n"
-        "                   [--warmup N] [--kallsyms FILE | --system-map FILE]\n\n"
+        "                   [--warmup N] [--kallsyms FILE | --system-map FILE]\n"
+        "                   [--strict-context]\n\n"
         "The main job: every backend on the bundled Linux boot trace and synthetic kernel\n"
         "workloads, at each thread count, repeated to quote medians, in a shuffled order.\n"
         "Writes a new results/runs/<timestamp>/: run.json, summary.csv, .hgrm histograms,\n"
@@ -99,6 +100,8 @@ static const char run_usage[] =
         "                       the N directories into one run\n"
         "  --kallsyms FILE, --system-map FILE  name the traces' raw call sites from FILE's\n"
         "                       symbols (default: TRACE.syms beside each trace)\n"
+        "  --strict-context     a sleeping allocation a trace made in interrupt context\n"
+        "                       stops that replay with a panic (default: counted)\n"
         "SIGINT/SIGTERM: the results so far are written, run.json says \"complete\": false.\n";
 
 /* ---- options ---------------------------------------------------------------------------- */
@@ -288,6 +291,7 @@ static int parse(int argc, char **argv, struct run *r)
 	                                     {"no-frames", no_argument, NULL, 'F'},
 	                                     {"invariants", no_argument, NULL, 'I'},
 	                                     {"shard", required_argument, NULL, 'S'},
+	                                     {"strict-context", no_argument, NULL, 'X'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	int c, rc;
@@ -304,6 +308,8 @@ static int parse(int argc, char **argv, struct run *r)
 			r->no_frames = true;
 		} else if (c == 'I') {
 			r->invariants = KMB_INVARIANTS_ON;
+		} else if (c == 'X') {
+			r->strict_context = true;
 		} else if (c == ':') {
 			return kmb_cli_error("run", "option '%s' needs a value", argv[optind - 1]);
 		} else if (c == '?') {

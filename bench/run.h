@@ -100,6 +100,7 @@ struct run {
 	uint64_t seed, target_ops;
 	bool quick, no_frames, seed_given;
 	unsigned shard_k, shard_n; /* --shard K/N: the cells i with i % N == K - 1; 0/0 all */
+	bool strict_context;       /* --strict-context: replay.c 6b. */
 	int invariants;
 	int argc;
 	char **argv; /* a copy of the whole command line before parsing, argv[0] = "kmbench" */

@@ -423,6 +423,7 @@ static int run_one(struct run *r, struct run_cell *c, unsigned rep)
 	struct kmb_replay_opts o = {.backend = r->specs[c->b],
 	                            .mem_bytes = wl->mem_bytes,
 	                            .invariants = r->invariants,
+	                            .strict_context = r->strict_context,
 	                            .timing = true,
 	                            .threads = c->threads,
 	                            .replicate = c->replicate,

@@ -71,7 +71,8 @@ static void source_json(struct kmb_json *j, const struct kmb_trace *t)
 }
 
 static int stat_json(FILE *out, const char *path, const struct kmb_trace *t,
-                     const struct kmb_trace_facts *f, const struct kmb_trace_stat *s)
+                     const struct kmb_trace_facts *f, const struct kmb_trace_stat *s,
+                     const struct kmb_trace_ctx_stat *cs)
 {
 	struct kmb_json j;
 
@@ -80,6 +81,7 @@ static int stat_json(FILE *out, const char *path, const struct kmb_trace *t,
 	facts_json(&j, path, f);
 	source_json(&j, t);
 	kmb_trace_stat_json(&j, s);
+	kmb_trace_ctx_stat_json(&j, cs);
 	kmb_json_obj_end(&j);
 	return kmb_json_end(&j);
 }
@@ -151,20 +153,28 @@ struct stat_args {
 static int write_stat(const struct stat_args *a, const struct kmb_trace *t,
                       const struct kmb_trace_facts *f, const struct kmb_trace_stat *s)
 {
+	struct kmb_trace_ctx_stat cs;
 	struct kmb_file kf;
 	FILE *out = stdout;
 
+	if (kmb_trace_ctx_stat(t, &cs) < 0) {
+		fprintf(stderr, "kmbench trace stat: %s: %s\n", a->path, strerror(ENOMEM));
+		return 1;
+	}
 	if (a->out && (out = kmb_file_create(a->out, &kf)) == NULL) {
 		fprintf(stderr, "kmbench trace stat: cannot write %s: %s\n", a->out,
 		        strerror(errno));
+		kmb_trace_ctx_stat_free(&cs);
 		return 1;
 	}
 	if (a->json) {
-		stat_json(out, a->path, t, f, s);
+		stat_json(out, a->path, t, f, s, &cs);
 	} else {
 		facts_text(out, a->path, t, f);
 		kmb_trace_stat_print(out, s, a->lines);
+		kmb_trace_ctx_stat_print(out, &cs, a->lines);
 	}
+	kmb_trace_ctx_stat_free(&cs);
 	if (a->out && kmb_file_commit(&kf) != 0) {
 		fprintf(stderr, "kmbench trace stat: cannot write %s\n", a->out);
 		return 1;

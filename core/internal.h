@@ -12,8 +12,11 @@
 #include <string.h>
 
 #include <kmbench/backend.h>
+#include <kmbench/context.h>
 #include <kmbench/kmalloc.h>
 #include <kmbench/kmbench.h>
+#include <kmbench/kmem.h>
+#include <kmbench/lock.h>
 
 #define kmb__likely(x)   kmb_likely(x)
 #define kmb__unlikely(x) kmb_unlikely(x)
@@ -134,14 +137,16 @@ void *kmb__alloc(const struct kmb__request *rq, size_t bsize);
 void *kmb__alloc_checked(const struct kmb__request *rq);
 /* After a fast path's backend call failed: the slow path, and the rest of a success. */
 void *kmb__alloc_missed(const struct kmb__request *rq, size_t bsize);
-/* Legal flags (kmb__check_flags panics on the others): exactly one of M_WAITOK and
- * M_NOWAIT, no unknown bit, not M_FAILOK with M_NOFAIL. */
+/* Flags the fast path takes (kmb__check_flags panics on the illegal others): exactly one
+ * of M_WAITOK and M_NOWAIT, no unknown bit, not M_FAILOK or M_NORETRY with M_NOFAIL, not
+ * M_INTWAIT. */
 static inline bool kmb__flags_ok(int flags)
 {
 	unsigned wait = (unsigned)flags & (M_WAITOK | M_NOWAIT);
 
-	return (flags & ~M_KMB_ALLFLAGS) == 0 && wait - 1 < 2 &&
-	       (flags & (M_FAILOK | M_NOFAIL)) != (M_FAILOK | M_NOFAIL);
+	/* M_INTWAIT takes the full path, which checks its bits (kmalloc.c 1.) */
+	return (flags & ~(M_KMB_ALLFLAGS & ~M_INTWAIT_BIT)) == 0 && wait - 1 < 2 &&
+	       !((flags & M_NOFAIL) && (flags & (M_FAILOK | M_NORETRY)));
 }
 void kmb__free(void *addr, const struct kmb__request *rq);
 void kmb__check_flags(const struct kmb__request *rq);
@@ -301,20 +306,39 @@ size_t kmb__inv_freeing(void *p, const struct kmb__request *rq);
 size_t kmb__inv_size(const void *p); /* requested size of a live block, 0 if none */
 size_t kmb__inv_live(void);
 
+/* ---- context.c: interrupt contexts and held locks (kmbench/context.h) ------------------- */
+/* Process context without an annotated or kmbench lock held: the fast paths' one test. */
+static inline bool kmb__ctx_clear(void)
+{
+	return (kmb_context_self.count | kmb_lock_self.nheld) == 0;
+}
+/* The context rules for a full-path allocation (kmb__check_flags calls it when the context
+ * is not clear): panics, or counts and warns, per the policy. */
+void kmb__ctx_check(const struct kmb__request *rq);
+void kmb__ctx_check_kmem_free(const void *p, size_t size);
+__attribute__((noreturn)) void kmb__ctx_reserve_panic(const struct kmb__request *rq);
+/* Whether the calling thread is in interrupt context. */
+static inline bool kmb__in_intr(void)
+{
+	return (kmb_context_self.count & KMB_CTX_IRQ_MASK) != 0;
+}
+
 /* ---- kmalloc.c's fast path, shared by kmalloc and kmem_alloc (kmem.c) ------------------ */
 /* The caller's return address: the allocating site INVARIANTS records. */
 #define KMB__RETURN_ADDRESS __builtin_return_address(0)
 
 /*
- * The fast path's precondition, in a few compares: booted with INVARIANTS off, a
+ * The fast path's precondition, in a few compares: booted with INVARIANTS off, process
+ * context without a lock held or a request that cannot sleep (context.c: nothing to check;
+ * kmem_alloc checks the context before), a
  * registered type without a limit, 0 < size <= max_size, exactly one of M_WAITOK and
  * M_NOWAIT, no unknown flag, not M_FAILOK with M_NOFAIL.  Anything else takes the full
  * path, which checks again and panics with the reason.
  */
 static inline bool kmb__fast_ok(size_t size, const struct malloc_type *type, int flags)
 {
-	return kmb__sys.fast && size - 1 < kmb__sys.max_size && type != NULL &&
-	       type->ks_magic == KMB_MALLOC_MAGIC &&
+	return kmb__sys.fast && (kmb__ctx_clear() || (flags & (M_WAITOK | M_NOFAIL)) == 0) &&
+	       size - 1 < kmb__sys.max_size && type != NULL && type->ks_magic == KMB_MALLOC_MAGIC &&
 	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
 }
 

@@ -3,10 +3,12 @@
  *
  * 1. Checks first (always, they are cheap): the system is booted, size > 0, the type is
  *    a registered malloc type, exactly one of M_WAITOK/M_NOWAIT, no unknown flag, not
- *    M_FAILOK with M_NOFAIL.  Each violation panics naming the call and its arguments.
+ *    M_FAILOK with M_NOFAIL, M_INTWAIT_BIT only inside M_INTWAIT.  Each violation panics
+ *    naming the call and its arguments.  Then the context rules (context.c), when the
+ *    thread is in interrupt context or holds a lock.
  * 2. Impossible requests: larger than the backend's max_size, or than the type's limit.
  *    M_WAITOK without M_FAILOK panics (4.4BSD: "malloc: allocation too large"); with
- *    M_FAILOK, or M_NOWAIT, the request fails and is counted.  M_NOFAIL panics too:
+ *    M_FAILOK or M_NORETRY, or M_NOWAIT, the request fails and is counted.  M_NOFAIL panics too:
  *    retrying forever for what can never come is a hang.
  * 3. The fast path (kmb__alloc_fast in internal.h, shared with kmem.c): a request that
  *    passes kmb__fast_ok()'s few compares (booted without INVARIANTS, a registered type
@@ -19,7 +21,8 @@
  *      - over the type's limit (memuse + size > limit): M_NOWAIT fails; else sleep;
  *      - backend short: M_NOFAIL retries first with M_USE_RESERVE, as Linux lets
  *        __GFP_NOFAIL dip into the reserve; M_NOWAIT fails; else the backend drains its
- *        per-CPU caches and the request sleeps until a free, then retries.  M_NOFAIL
+ *        per-CPU caches, and the request (but M_NORETRY, which fails after that one
+ *        drain and retry) sleeps until a free, then retries.  M_NOFAIL
  *        always may sleep (Linux loops on __GFP_NOFAIL even without direct reclaim).
  *        Sleeps and M_NOFAIL retries are counted per type and globally.
  *      - a deadlock (every thread that could free is asleep) panics with the report.
@@ -61,24 +64,31 @@ __attribute__((noreturn)) void kmb__usage_panic(const struct kmb__request *rq, c
 void kmb__check_flags(const struct kmb__request *rq)
 {
 	int f = rq->flags;
+	const char *why;
 
 	if (!kmb__sys.booted)
 		kmb__usage_panic(rq, "no backend booted (kmb_boot)");
 	if (rq->cache == NULL && (rq->type == NULL || rq->type->ks_magic != KMB_MALLOC_MAGIC))
 		kmb__usage_panic(rq, "bad malloc type");
-	if (f & ~M_KMB_ALLFLAGS)
-		kmb__usage_panic(rq, "unknown flag bits");
-	if ((f & (M_WAITOK | M_NOWAIT)) == 0)
-		kmb__usage_panic(rq, "neither M_WAITOK nor M_NOWAIT");
-	if ((f & (M_WAITOK | M_NOWAIT)) == (M_WAITOK | M_NOWAIT))
-		kmb__usage_panic(rq, "both M_WAITOK and M_NOWAIT");
-	if ((f & (M_FAILOK | M_NOFAIL)) == (M_FAILOK | M_NOFAIL))
-		kmb__usage_panic(rq, "both M_FAILOK and M_NOFAIL");
+	if ((why = kmb_flags_problem(f)) != NULL)
+		kmb__usage_panic(rq, why);
+	if (kmb__unlikely(!kmb__ctx_clear()))
+		kmb__ctx_check(rq);
 }
 
+/* M_WAITOK, M_NOFAIL; M_INTWAIT only in process context (it never sleeps in an interrupt);
+ * never M_NORETRY. */
 static bool may_sleep(int flags)
 {
+	if (((flags & M_INTWAIT_BIT) && kmb__in_intr()) || (flags & M_NORETRY))
+		return false;
 	return (flags & (M_WAITOK | M_NOFAIL)) != 0;
+}
+
+/* Whether a short backend is worth a drain of the per-CPU caches and one more try. */
+static bool may_reclaim(int flags)
+{
+	return may_sleep(flags) || (flags & (M_WAITOK | M_NORETRY)) == (M_WAITOK | M_NORETRY);
 }
 
 static size_t type_limit(const struct kmb__request *rq)
@@ -121,6 +131,7 @@ static void *backend_alloc(const struct kmb__request *rq, size_t bsize, int flag
 	struct kmb_backend *be = &kmb__sys.be;
 	void *p;
 
+	flags &= ~M_INTWAIT_BIT; /* the core's: a backend sees M_WAITOK|M_USE_RESERVE */
 	if (rq->cache == NULL)
 		return be->ops->alloc(be, bsize, flags, usable);
 	p = kmb__cache_backend_alloc(rq->cache, flags);
@@ -169,8 +180,8 @@ static void *slow_try(const struct kmb__request *rq, size_t bsize, bool *limited
 		count_retry(rq);
 		p = backend_alloc(rq, bsize, rq->flags | M_USE_RESERVE, usable);
 	}
-	if (p == NULL && may_sleep(rq->flags)) {
-		drain();
+	if (p == NULL && may_reclaim(rq->flags)) {
+		drain(); /* M_NORETRY: the one lightweight reclaim before it fails */
 		p = backend_alloc(rq, bsize, rq->flags, usable);
 	}
 	return p;
@@ -228,6 +239,8 @@ void *kmb__alloc_missed(const struct kmb__request *rq, size_t bsize)
 	size_t usable = 0;
 	void *p = alloc_slow(rq, bsize, &usable);
 
+	if (p == NULL && (rq->flags & M_INTWAIT_BIT) && kmb__in_intr())
+		kmb__ctx_reserve_panic(rq);
 	if (p == NULL) {
 		count_fail(rq);
 		return NULL;
@@ -242,7 +255,7 @@ void *kmb__alloc(const struct kmb__request *rq, size_t bsize)
 	void *p;
 
 	if (kmb__unlikely(impossible(rq, bsize))) {
-		if ((rq->flags & M_WAITOK) && !(rq->flags & M_FAILOK))
+		if ((rq->flags & M_WAITOK) && !(rq->flags & (M_FAILOK | M_NORETRY)))
 			kmb__panic_full(KMB_PANIC_IMPOSSIBLE, NULL, rq->size, rq->type,
 			                "%s: request can never be satisfied (largest possible %zu "
 			                "bytes, type limit %zu)",
@@ -347,6 +360,12 @@ void kfree(void *addr, struct malloc_type *type)
 	if (kmb__unlikely(kmb__invariants_on))
 		rq.size = kmb__inv_size(addr);
 	kmb__free(addr, &rq);
+}
+
+void kfree_nullok(void *addr, struct malloc_type *type)
+{
+	if (addr != NULL)
+		kfree(addr, type);
 }
 
 size_t kmalloc_usable_size(const void *addr)

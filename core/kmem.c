@@ -14,6 +14,8 @@
  *    instead of looking the block up.  Without INVARIANTS a wrong size is the caller's bug
  *    and what follows is the backend's (vmem panics, as NetBSD's vmem_free does); with
  *    INVARIANTS the size is checked against the allocation first (invariants.c 1.).
+ * 4. kmem(9) is not for interrupt context (NetBSD asserts !cpu_intr_p() in kmem_alloc and
+ *    kmem_free, whatever the flags): both are context violations there (context.c).
  */
 #include "internal.h"
 
@@ -64,6 +66,10 @@ static inline void *km_alloc(const char *func, size_t size, km_flag_t kmflags, i
 	if (kmb__unlikely((kmflags != KM_SLEEP && kmflags != KM_NOSLEEP) || size == 0))
 		km_check(func, size, kmflags);
 	rq.flags = (kmflags == KM_SLEEP ? M_WAITOK : M_NOWAIT) | zero;
+	/* in interrupt context even KM_NOSLEEP breaks a rule (4.); the test is the fast path's
+	 * own (kmb__ctx_clear), so the compiler loads the context once */
+	if (kmb__unlikely(!kmb__ctx_clear()))
+		return kmb__alloc_checked(&rq);
 	return kmb__alloc_fast(rq, &usable);
 }
 
@@ -93,11 +99,12 @@ void kmem_free(void *p, size_t size)
 {
 	struct kmb__request rq = {"kmem_free", size, M_KMEM, NULL, 0, NULL, KMB__API_KMEM};
 
-	if (kmb__likely(kmb__sys.fast && p != NULL && size != 0)) {
+	if (kmb__likely(kmb__sys.fast && p != NULL && size != 0 && !kmb__in_intr())) {
 		kmb__type_freed(M_KMEM, kmb__backend_free_sized(p, size));
 		kmb__wake_waiters();
 		return;
 	}
 	km_check_free(p, size);
+	kmb__ctx_check_kmem_free(p, size);
 	kmb__free(p, &rq);
 }

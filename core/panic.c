@@ -26,6 +26,8 @@ static const char *const kind_names[KMB_PANIC_NKINDS] = {
         [KMB_PANIC_CORRUPT] = "corrupt",
         [KMB_PANIC_WRONG_SIZE] = "wrong-size",
         [KMB_PANIC_HOST_NOMEM] = "out-of-memory",
+        [KMB_PANIC_CONTEXT] = "context",
+        [KMB_PANIC_RESERVE] = "reserve-exhausted",
 };
 
 const char *kmb_panic_kind_name(enum kmb_panic_kind kind)
@@ -87,15 +89,16 @@ const char *kmb__flags_str(int flags, char *buf, size_t len)
 		int flag;
 		const char *name;
 	} names[] = {
-	        {M_WAITOK, "M_WAITOK"}, {M_NOWAIT, "M_NOWAIT"}, {M_ZERO, "M_ZERO"},
-	        {M_FAILOK, "M_FAILOK"}, {M_NOFAIL, "M_NOFAIL"}, {M_USE_RESERVE, "M_USE_RESERVE"},
+	        {M_INTWAIT, "M_INTWAIT"}, {M_WAITOK, "M_WAITOK"},           {M_NOWAIT, "M_NOWAIT"},
+	        {M_ZERO, "M_ZERO"},       {M_NORETRY, "M_NORETRY"},         {M_FAILOK, "M_FAILOK"},
+	        {M_NOFAIL, "M_NOFAIL"},   {M_USE_RESERVE, "M_USE_RESERVE"},
 	};
 	size_t off = 0;
 	int rest = flags;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(flags & names[i].flag))
+		if ((rest & names[i].flag) != names[i].flag) /* M_INTWAIT: all of its bits */
 			continue;
 		rest &= ~names[i].flag;
 		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",

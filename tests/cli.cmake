@@ -13,7 +13,8 @@ set_tests_properties(cli/shard_merge PROPERTIES TIMEOUT 180 LABELS "cli" SKIP_RE
 # every spec twice per repetition (untimed, timed): minutes under ASan+UBSan
 set_tests_properties(cli/run_quick PROPERTIES TIMEOUT 300)
 # trace formats, .kmt, trace stat's statistics, bad input, capture from a fake tracefs
-foreach(case trace_convert trace_stat_perf trace_formats trace_bad_input trace_record_fake)
+foreach(case trace_convert trace_stat_perf trace_formats trace_bad_input trace_record_fake
+    replay_contexts)
   add_test(NAME cli/${case}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli.sh $<TARGET_FILE:kmbench> ${PROJECT_SOURCE_DIR} ${case})
   set_tests_properties(cli/${case} PROPERTIES TIMEOUT 120 LABELS "cli" SKIP_RETURN_CODE 77)

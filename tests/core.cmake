@@ -95,3 +95,7 @@ endforeach()
 if(kmb_spec_test_ok)
   kmb_add_test_program(test_spec SOURCES test_spec.c LIBS kmb_backends LABELS unit)
 endif()
+# The calling thread's context (core/context.c): interrupt nesting, lock annotations, policies.
+if("buddy" IN_LIST kmb_built)
+  kmb_add_test_program(test_context SOURCES test_context.c LIBS kmb_backends LABELS "unit")
+endif()

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <kmbench/context.h>
 #include <kmbench/kmbench.h>
 #include <kmbench/kmem.h>
 
@@ -86,7 +87,7 @@ KMB_TEST(flags_need_exactly_one_of_waitok_nowait)
 	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | M_NOWAIT));
 	ASSERT_CONTAINS(kmb_test_panic_msg, "kmalloc(16, test_a, M_WAITOK|M_NOWAIT)");
 	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_ZERO));
-	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | 0x8000));
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | 0x0800));
 	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | M_FAILOK | M_NOFAIL));
 	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, NULL, M_WAITOK));
 	shutdown_ok();
@@ -339,6 +340,123 @@ KMB_TEST(use_reserve_digs_below_min_watermark)
 	ASSERT_NOT_NULL(r);
 	kfree(r, M_TESTA);
 	release(v, n);
+	shutdown_ok();
+}
+
+/* ---- contexts (kmbench/context.h) ------------------------------------------------------ */
+
+/* Every sleeping kind panics in interrupt context, naming the call and the context; the
+ * non-sleeping ones are served; kmem(9) is refused there whatever its flags. */
+KMB_TEST(context_sleeping_allocation_in_interrupt_panics)
+{
+	struct kmem_cache *c;
+	void *p, *q;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	ASSERT_NOT_NULL(c = kmem_cache_create("ctx_obj", 96, 0, 0));
+	kmb_intr_enter(KMB_SOFTIRQ);
+	EXPECT_PANIC(KMB_PANIC_CONTEXT, kmalloc(64, M_TESTA, M_WAITOK));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmalloc(64, test_a, M_WAITOK) in softirq context: "
+	                                    "sleeping function called from invalid context");
+	EXPECT_PANIC(KMB_PANIC_CONTEXT, kmalloc(64, M_TESTA, M_NOWAIT | M_NOFAIL));
+	EXPECT_PANIC(KMB_PANIC_CONTEXT, kmem_cache_alloc(c, M_WAITOK));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem_cache_alloc(ctx_obj, M_WAITOK) in softirq");
+	EXPECT_PANIC(KMB_PANIC_CONTEXT, kmem_alloc(64, KM_NOSLEEP));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmem(9) cannot be used from interrupt context");
+	kmb_intr_enter(KMB_HARDIRQ);
+	EXPECT_PANIC(KMB_PANIC_CONTEXT, kmalloc(64, M_TESTA, M_WAITOK | M_ZERO));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "in hardirq context");
+	ASSERT_NOT_NULL(p = kmalloc(64, M_TESTA, M_NOWAIT | M_ZERO));
+	ASSERT_NOT_NULL(q = kmalloc(64, M_TESTA, M_INTWAIT));
+	kmb_intr_exit();
+	kfree(q, M_TESTA);
+	kmb_intr_exit();
+	kfree(p, M_TESTA);
+	ASSERT_NOT_NULL(p = kmem_alloc(64, KM_SLEEP)); /* process context again */
+	kmb_intr_enter(KMB_HARDIRQ);
+	EXPECT_PANIC(KMB_PANIC_CONTEXT, kmem_free(p, 64));
+	kmb_intr_exit();
+	kmem_free(p, 64);
+	kmem_cache_destroy(c);
+	shutdown_ok();
+}
+
+/* M_INTWAIT in interrupt context: served from the reserve when the normal pages are gone,
+ * never NULL, never asleep; when even the reserve is empty, a panic that says so. */
+KMB_TEST(intwait_in_interrupt_uses_the_reserve_then_panics)
+{
+	static void *v[2048], *r[1024];
+	static size_t nr; /* static: kept across the panic's longjmp */
+	size_t n;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	n = exhaust(v, 2048);
+	ASSERT_NULL(kmalloc(PAGE, M_TESTA, M_NOWAIT));
+	kmb_intr_enter(KMB_HARDIRQ);
+	EXPECT_PANIC(
+	        KMB_PANIC_RESERVE, for (;;) {
+		        void *x = kmalloc(PAGE, M_TESTA, M_INTWAIT);
+
+		        ASSERT_NOT_NULL(x);
+		        ASSERT_CMP_U(nr, <, 1024);
+		        r[nr++] = x;
+	        });
+	ASSERT_CONTAINS(kmb_test_panic_msg, "kmalloc(4096, test_a, M_INTWAIT) in hardirq context: "
+	                                    "the reserve is exhausted");
+	kmb_intr_exit();
+	ASSERT_CMP_U(nr, >, 0);
+	release(r, nr);
+	release(v, n);
+	shutdown_ok();
+}
+
+KMB_TEST(intwait_flags_are_checked)
+{
+	void *p;
+
+	boot(SMALL_MEM, KMB_INVARIANTS_OFF);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_NOWAIT | M_INTWAIT_BIT));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "M_INTWAIT_BIT without M_WAITOK|M_USE_RESERVE");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_NOWAIT | M_INTWAIT));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "both M_WAITOK and M_NOWAIT");
+	ASSERT_NOT_NULL(p = kmalloc(16, M_TESTA, M_INTWAIT | M_ZERO)); /* process context */
+	kfree(p, M_TESTA);
+	shutdown_ok();
+}
+
+/* Linux __GFP_NORETRY: a M_WAITOK request that finds memory short fails (after one drain
+ * and retry) instead of sleeping - alone, a sleep would be a deadlock panic - and leaves
+ * the reserve alone; an impossible one returns NULL. */
+KMB_TEST(noretry_fails_instead_of_sleeping)
+{
+	static void *v[2048];
+	struct kmb_type_stats s;
+	struct kmb_memstat ms;
+	size_t n = exhaust((boot(SMALL_MEM, KMB_INVARIANTS_OFF), v), 2048);
+	void *r;
+
+	while (n < 2048 && (v[n] = kmalloc(PAGE, M_TESTA, M_WAITOK | M_NORETRY)) != NULL)
+		n++;
+	ASSERT_CMP_U(n, <, 2048);
+	ASSERT_NULL(kmalloc(PAGE, M_TESTA, M_WAITOK | M_NORETRY | M_ZERO));
+	ASSERT_NULL(kmalloc((size_t)1 << 40, M_TESTA, M_WAITOK | M_NORETRY));
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_EQ_U(s.sleeps, 0);
+	ASSERT_CMP_U(s.failed, >=, 3);
+	kmb_memstat(&ms);
+	ASSERT_EQ_U(ms.sleeps, 0);
+	ASSERT_NOT_NULL(r = kmalloc(PAGE, M_TESTA, M_NOWAIT | M_USE_RESERVE)); /* untouched */
+	kfree(r, M_TESTA);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_WAITOK | M_NORETRY | M_NOFAIL));
+	ASSERT_CONTAINS(kmb_test_panic_msg, "M_NORETRY with a kind that never fails");
+	EXPECT_PANIC(KMB_PANIC_USAGE, kmalloc(16, M_TESTA, M_INTWAIT | M_NORETRY));
+	release(v, n);
+	kfree_nullok(NULL, M_TESTA); /* Linux's kfree: NULL is a no-op */
+	ASSERT_NOT_NULL(r = kmalloc(64, M_TESTA, M_WAITOK | M_NORETRY));
+	kfree_nullok(r, M_TESTA);
+	kmb_malloc_type_stats(M_TESTA, &s);
+	ASSERT_EQ_I(s.inuse, 0);
+	EXPECT_PANIC(KMB_PANIC_USAGE, kfree(NULL, M_TESTA)); /* the BSD rule stays */
 	shutdown_ok();
 }
 

@@ -157,6 +157,9 @@ KMB_TEST(round_trip_shapes)
 	        DATA("eras/trace-cmd.report"),
 	        DATA("eras/trace-cmd-latency.report"),
 	        DATA("eras/perf-script.txt"),
+	        DATA("contexts/linux-3.6.ftrace"),
+	        DATA("contexts/linux-6.8.ftrace"),
+	        DATA("contexts/trace-cmd-latency.report"),
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -298,16 +301,51 @@ KMB_TEST(version_and_magic)
 	struct kmb_trace t;
 	char err[512];
 
-	img[8] = 2;
+	img[8] = 3;
 	reseal(img, n);
 	ASSERT_EQ_I(from_kmt(img, n, &t, err, sizeof(err)), -EINVAL);
-	ASSERT_CONTAINS(err, "test.kmt: .kmt version 2 is not supported (this kmbench reads 1)");
+	ASSERT_CONTAINS(err,
+	                "test.kmt: .kmt version 3 is not supported (this kmbench reads 1 to 2)");
 	kmb_trace_free(&t);
-	img[8] = 1;
+	img[8] = 2;
 	img[24] ^= 1; /* the body checksum */
 	ASSERT_EQ_I(from_kmt(img, n, &t, err, sizeof(err)), -EINVAL);
 	ASSERT_CONTAINS(err, "checksum");
 	kmb_trace_free(&t);
+	free(img);
+}
+
+/* A version 1 file (before contexts, tests/data/contexts/v1.kmt, converted from the 6.8
+ * era trace) still reads, to the same events as its source. */
+KMB_TEST(version_1_still_read)
+{
+	struct kmb_trace a, b;
+
+	load_ok(DATA("eras/linux-6.8.ftrace"), &a);
+	load_ok(DATA("contexts/v1.kmt"), &b);
+	ASSERT_EQ_U(b.format, KMB_FMT_KMT);
+	same_events(&a, &b);
+	same_facts(&a, &b);
+	same_plan(&a, &b);
+	kmb_trace_free(&a);
+	kmb_trace_free(&b);
+}
+
+/* Contexts are version 2's: a version 1 header on records that carry one is corrupt. */
+KMB_TEST(context_records_need_version_2)
+{
+	struct kmb_trace a, t;
+	size_t n;
+	char err[512];
+	uint8_t *img = (load_ok(DATA("contexts/linux-6.8.ftrace"), &a), to_kmt(&a, &n));
+
+	ASSERT_EQ_I(img[8], 2);
+	img[8] = 1;
+	reseal(img, n);
+	ASSERT_EQ_I(from_kmt(img, n, &t, err, sizeof(err)), -EINVAL);
+	ASSERT_CONTAINS(err, "corrupt .kmt");
+	kmb_trace_free(&t);
+	kmb_trace_free(&a);
 	free(img);
 }
 

@@ -143,8 +143,11 @@ KMB_TEST(bundled_plan)
 	load_ok(BUNDLED, &t);
 	ASSERT_EQ_I(kmb_trace_facts(&t, &f), 0);
 	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
-	ASSERT_EQ_U(p.nslots, f.peak_live_objects);
-	ASSERT_EQ_U(p.nop, f.allocs + f.matched_frees + f.implicit_frees);
+	/* one null slot: the trace's kfree(NULL) calls, all on its one CPU */
+	ASSERT_CMP_U(p.null_kfrees, >, 0);
+	ASSERT_CMP_U(p.null_kfrees, <=, f.null_frees);
+	ASSERT_EQ_U(p.nslots, f.peak_live_objects + 1);
+	ASSERT_EQ_U(p.nop, f.allocs + f.matched_frees + f.implicit_frees + p.null_kfrees);
 	ASSERT_EQ_U(p.ntypes, 83);
 	ASSERT_EQ_U(p.ncaches, 18);
 	ASSERT_EQ_U(p.dropped_zero, 0);
@@ -193,7 +196,10 @@ KMB_TEST(gfp_mapping)
 	        {"__GFP_RECLAIM", M_WAITOK},
 	        {"__GFP_KSWAPD_RECLAIM", M_NOWAIT},
 	        {"GFP_NOFS|__GFP_NOFAIL", M_WAITOK | M_NOFAIL},
-	        {"GFP_KERNEL|__GFP_NORETRY", M_WAITOK | M_FAILOK},
+	        {"GFP_KERNEL|__GFP_NORETRY", M_WAITOK | M_NORETRY},
+	        {"GFP_NOWAIT|__GFP_NORETRY", M_NOWAIT | M_NORETRY},
+	        {"GFP_KERNEL|__GFP_NOFAIL|__GFP_NORETRY", M_WAITOK | M_NOFAIL}, /* NOFAIL wins */
+	        {"GFP_KERNEL|__GFP_RETRY_MAYFAIL|__GFP_NOFAIL", M_WAITOK | M_NOFAIL},
 	        {"GFP_KERNEL|__GFP_RETRY_MAYFAIL|__GFP_NOWARN", M_WAITOK | M_FAILOK},
 	        {"GFP_KERNEL|__GFP_REPEAT", M_WAITOK},
 	        {"__GFP_FOO|GFP_BAR", M_NOWAIT},            /* unknown names are ignored */
@@ -205,7 +211,7 @@ KMB_TEST(gfp_mapping)
 	        {"0xa20", M_NOWAIT | M_USE_RESERVE}, /* 4.x-6.3 GFP_ATOMIC */
 	        {"0x2800", M_NOWAIT},                /* 6.x GFP_NOWAIT */
 	        {"0x8cc0", M_WAITOK | M_NOFAIL},
-	        {"0x10cc0", M_WAITOK | M_FAILOK},
+	        {"0x10cc0", M_WAITOK | M_NORETRY},
 	        {"0x4cc0", M_WAITOK | M_FAILOK},
 	        {"0x0", M_NOWAIT},
 	        {"0", M_NOWAIT},
@@ -401,10 +407,13 @@ KMB_TEST(implicit_free)
 	ASSERT_EQ_U(f.final_live_objects, 0);
 
 	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
-	ASSERT_EQ_U(p.nop, 4);
-	ASSERT_EQ_U(p.nslots, 1);
+	ASSERT_EQ_U(p.nop, 5);
+	ASSERT_EQ_U(p.nslots, 1); /* slot 0 is free again: CPU 0's null slot from then on */
 	ASSERT_EQ_U(p.dropped_zero, 1);
 	ASSERT_EQ_U(f.zero_size_allocs, 1);
+	ASSERT_EQ_U(p.null_kfrees, 1);
+	ASSERT_EQ_U(p.op[4].kind, KMB_OP_KFREE_NULL); /* kfree(NULL): replayed as a call */
+	ASSERT_EQ_U(p.op[4].slot, 0);
 	ASSERT_EQ_U(p.op[0].kind, KMB_OP_KMALLOC);
 	ASSERT_EQ_U(p.op[0].size, 10);
 	ASSERT_EQ_U(p.op[1].kind, KMB_OP_KFREE); /* the implicit free, before the alloc */
@@ -479,15 +488,18 @@ KMB_TEST(plan_pages)
 	load_ok(DATA("shapes.trace"), &t);
 	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
 	/* kmalloc, cache alloc, cache free, kmalloc_node, 2 page allocs, 2 page frees,
-	 * kmalloc (the failed cache alloc and the NULL kfree are dropped) */
-	ASSERT_EQ_U(p.nop, 9);
-	ASSERT_EQ_U(p.op[4].kind, KMB_OP_PAGE_ALLOC);
-	ASSERT_EQ_U(p.op[4].order, 2);
-	ASSERT_EQ_U(p.op[6].kind, KMB_OP_PAGE_FREE);
-	ASSERT_EQ_U(p.op[6].slot, p.op[4].slot);
-	ASSERT_EQ_U(p.op[6].order, 2);
+	 * kmalloc, the NULL kfree (the failed cache alloc is dropped) */
+	ASSERT_EQ_U(p.nop, 10);
+	ASSERT_EQ_U(p.null_kfrees, 1);
+	ASSERT_EQ_U(p.op[2].kind, KMB_OP_KFREE_NULL);
+	ASSERT_EQ_U(p.op[2].cpu, 3);
+	ASSERT_EQ_U(p.op[5].kind, KMB_OP_PAGE_ALLOC);
+	ASSERT_EQ_U(p.op[5].order, 2);
 	ASSERT_EQ_U(p.op[7].kind, KMB_OP_PAGE_FREE);
 	ASSERT_EQ_U(p.op[7].slot, p.op[5].slot);
+	ASSERT_EQ_U(p.op[7].order, 2);
+	ASSERT_EQ_U(p.op[8].kind, KMB_OP_PAGE_FREE);
+	ASSERT_EQ_U(p.op[8].slot, p.op[6].slot);
 	ASSERT_EQ_U(p.ncaches, 1);
 	ASSERT_EQ_STR(p.cache_name[0], "names_cache");
 	ASSERT_EQ_U(p.cache_size[0], 4096);
@@ -1256,7 +1268,7 @@ static void same_plans(const struct kmb_plan *a, const struct kmb_plan *b)
 KMB_TEST(ftrace_writer_round_trip)
 {
 	const char *in[] = {BUNDLED, DATA("shapes.trace"), DATA("plan.trace"),
-	                    ERA("linux-6.8.ftrace")};
+	                    ERA("linux-6.8.ftrace"), DATA("contexts/linux-4.19.ftrace")};
 	char path[64];
 
 	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
@@ -1287,6 +1299,103 @@ KMB_TEST(ftrace_writer_round_trip)
 		unlink(path);
 	}
 }
+
+/* ---- the irq-flags column: contexts ------------------------------------------------------ */
+
+#define S  KMB_ECTX_SOFTIRQ
+#define H  KMB_ECTX_HARDIRQ
+#define NM KMB_ECTX_NMI
+
+/* tests/data/contexts: the same 8 events in each era's column; the fourth is the era's
+ * deepest nesting ('H' in 3.6, 'Z' in 4.19 and trace-cmd, 'z' in 6.8). */
+KMB_TEST(irq_flags_column_of_each_era)
+{
+	static const struct {
+		const char *file;
+		uint8_t ctx[8];
+	} eras[] = {
+	        {DATA("contexts/linux-3.6.ftrace"), {0, S, H, S | H, S, 0, S, 0}},
+	        {DATA("contexts/linux-4.19.ftrace"), {0, S, H, H | NM, S, 0, S, 0}},
+	        {DATA("contexts/linux-6.8.ftrace"), {0, S, H, NM, S, 0, S, S}},
+	        {DATA("contexts/trace-cmd-latency.report"), {0, S, H, H | NM, S, 0, S, S}},
+	};
+
+	for (size_t k = 0; k < sizeof(eras) / sizeof(eras[0]); k++) {
+		struct kmb_trace t;
+
+		load_ok(eras[k].file, &t);
+		ASSERT_EQ_U(t.nev, 8);
+		for (size_t i = 0; i < 8; i++)
+			if (t.ev[i].ctx != eras[k].ctx[i])
+				kmb_test_fail(__FILE__, __LINE__,
+				              "%s: event %zu: context %u, not %u", eras[k].file, i,
+				              t.ev[i].ctx, eras[k].ctx[i]);
+		ASSERT_EQ_STR(kmb_event_ctx_name(t.ev[3].ctx), k == 0 ? "hardirq" : "NMI");
+		kmb_trace_free(&t);
+	}
+}
+
+/* Traces without the column (2.6.32, perf) or with '.' there: every event in process
+ * context.  The bundled 3.6 boot trace has the column: its only events in interrupt
+ * context are 410 kmem_cache_free in softirq (RCU callbacks), no allocation. */
+KMB_TEST(no_irq_flags_column_is_process_context)
+{
+	const char *in[] = {ERA("linux-2.6.32.ftrace"), ERA("perf-script.txt"),
+	                    ERA("linux-5.15.ftrace")};
+	struct kmb_trace b;
+	unsigned soft = 0;
+
+	for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+		struct kmb_trace t;
+
+		load_ok(in[k], &t);
+		for (size_t i = 0; i < t.nev; i++)
+			ASSERT_EQ_U(t.ev[i].ctx, 0);
+		kmb_trace_free(&t);
+	}
+	load_ok(BUNDLED, &b);
+	for (size_t i = 0; i < b.nev; i++) {
+		ASSERT_TRUE(b.ev[i].ctx == 0 ||
+		            (b.ev[i].ctx == KMB_ECTX_SOFTIRQ && b.ev[i].kind == KMB_EV_CACHE_FREE));
+		soft += b.ev[i].ctx != 0;
+	}
+	ASSERT_EQ_U(soft, 410);
+	kmb_trace_free(&b);
+}
+
+/* The plan keeps each op's context; trace stat's context table counts allocations by their
+ * innermost context and lists the sleeping one in softirq with its line. */
+KMB_TEST(plan_and_stat_keep_contexts)
+{
+	struct kmb_trace t;
+	struct kmb_plan p;
+	struct kmb_trace_ctx_stat cs;
+	unsigned in_ctx = 0;
+
+	load_ok(DATA("contexts/linux-6.8.ftrace"), &t);
+	ASSERT_EQ_I(kmb_trace_plan(&t, &p), 0);
+	for (size_t i = 0; i < p.nop; i++) {
+		ASSERT_EQ_U(p.op[i].ctx, t.ev[p.op[i].event].ctx);
+		in_ctx += p.op[i].ctx != 0;
+	}
+	ASSERT_EQ_U(in_ctx, 6); /* 4 allocations, 2 frees */
+	ASSERT_EQ_I(kmb_trace_ctx_stat(&t, &cs), 0);
+	ASSERT_EQ_U(cs.allocs[0], 1);
+	ASSERT_EQ_U(cs.allocs[1], 2);
+	ASSERT_EQ_U(cs.allocs[2], 1);
+	ASSERT_EQ_U(cs.allocs[3], 1);
+	ASSERT_EQ_U(cs.nbad, 1);
+	ASSERT_EQ_STR(cs.bad[0].site, "buggy_rx_refill+0x2c/0x90");
+	ASSERT_EQ_U(cs.bad[0].first_line, 17);
+	ASSERT_EQ_U(cs.bad[0].ctx, S);
+	kmb_trace_ctx_stat_free(&cs);
+	kmb_plan_free(&p);
+	kmb_trace_free(&t);
+}
+
+#undef S
+#undef H
+#undef NM
 
 /* ---- statistics --------------------------------------------------------------------------- */
 

@@ -21,6 +21,13 @@
  * Fields are key=value tokens; a following token without '=' continues the value
  * ("ptr=  (null)", "call_site=foo+0x1/0x2 [mod]").  Unknown keys are ignored.
  *
+ * The irq-flags column (the latency format: "d.h1" in 3.x, "d..1." in 6.x, "0d..1." after
+ * trace-cmd -l's CPU) gives each event its context in its third character, which every
+ * era that has the column prints the same way (kernel/trace/trace_output.c,
+ * trace_print_lat_fmt): 'Z' NMI inside a hard interrupt, 'z' NMI, 'H' hard interrupt
+ * inside a soft one, 'h' hard interrupt, 's' soft interrupt, '.' process context.  A
+ * column shorter than 4 characters, or without one of these there, says nothing (process).
+ *
  * Other lines are comments ('#', "##### CPU 2 buffer started ####"), headers of
  * trace-cmd ("cpus=4", "version = 6", "CPU 3 is empty"), reports of lost events
  * ("CPU:3 [LOST 42 EVENTS]", trace-cmd's "CPU:3 [42 EVENTS DROPPED]") and, in perf
@@ -187,6 +194,7 @@ static void field_reason(char *r, size_t rlen, const char *key, struct span v, c
 
 struct head {
 	uint16_t cpu;
+	uint8_t ctx; /* KMB_ECTX_* from the irq-flags column, 0 without one */
 	uint64_t ts_ns;
 	struct span event; /* without a "kmem:" prefix */
 	bool foreign;      /* "sched:sched_switch": another subsystem's event */
@@ -291,6 +299,39 @@ static bool parse_ts(const char *p, size_t i, size_t e, uint64_t *ns)
 	return true;
 }
 
+/* The context in the irq-flags column p[a..b) (see the theory statement). */
+static uint8_t lat_ctx(const char *p, size_t a, size_t b)
+{
+	if (b - a < 4)
+		return 0;
+	switch (p[a + 2]) {
+	case 'Z':
+		return KMB_ECTX_HARDIRQ | KMB_ECTX_NMI;
+	case 'z':
+		return KMB_ECTX_NMI;
+	case 'H':
+		return KMB_ECTX_SOFTIRQ | KMB_ECTX_HARDIRQ;
+	case 'h':
+		return KMB_ECTX_HARDIRQ;
+	case 's':
+		return KMB_ECTX_SOFTIRQ;
+	}
+	return 0;
+}
+
+uint8_t kmb_irqflags_ctx(const char *flags, size_t len)
+{
+	return lat_ctx(flags, 0, len);
+}
+
+const char *kmb_event_ctx_name(unsigned ctx)
+{
+	return (ctx & KMB_ECTX_NMI)       ? "NMI"
+	       : (ctx & KMB_ECTX_HARDIRQ) ? "hardirq"
+	       : (ctx & KMB_ECTX_SOFTIRQ) ? "softirq"
+	                                  : "process";
+}
+
 /* A trace-cmd -l CPU token: digits, then at most 8 latency-flag characters. */
 static bool lat_cpu_token(const char *p, size_t a, size_t b, uint64_t *cpu)
 {
@@ -361,6 +402,15 @@ static int parse_head(const char *p, size_t i, size_t n, struct head *h, const c
 	} else if ((a = find_lat_cpu(p, i, n, &cpu)) == 0) {
 		return -EINVAL;
 	}
+	h->ctx = 0;
+	if (lb == n) { /* trace-cmd -l: the flags follow the CPU's digits */
+		size_t t0 = skip_ws(p, i, a), d;
+
+		for (d = a; d > t0 && !is_ws(p[d - 1]); d--)
+			;
+		d = skip_digits(p, d, a);
+		h->ctx = lat_ctx(p, d, a);
+	}
 	*why = "CPU number out of range";
 	if (cpu > UINT16_MAX)
 		return -EINVAL;
@@ -368,6 +418,7 @@ static int parse_head(const char *p, size_t i, size_t n, struct head *h, const c
 	a = skip_ws(p, a, n);
 	b = token_end(p, a, n);
 	if (!parse_ts(p, a, b, &h->ts_ns)) { /* a flags column */
+		h->ctx = lat_ctx(p, a, b);
 		a = skip_ws(p, b, n);
 		b = token_end(p, a, n);
 		*why = "no timestamp \"SECONDS.MICROS:\"";
@@ -893,6 +944,7 @@ int kmb_trace_parse_line(struct kmb_trace *t, const char *line, size_t len, uint
 	if (!e.kind)
 		return kmb__trace_skip(t, KMB_SKIP_OTHER_EVENT, lineno, "", err, errlen);
 	e.cpu = h.cpu;
+	e.ctx = h.ctx;
 	e.ts_ns = h.ts_ns;
 	rc = parse_event(t, line, len, &h, &e, reason, sizeof(reason));
 	if (rc == -EINVAL)
@@ -949,7 +1001,10 @@ bool kmb__line_ts(const char *line, size_t len, uint64_t *ts)
  * Names, compared without their leading underscores (GFP_ZERO == __GFP_ZERO).  "sleeps":
  * the allocation may sleep (direct reclaim), so it maps to M_WAITOK; an allocation where
  * no name sleeps maps to M_NOWAIT.  GFP_NOWAIT and GFP_NOWARN add nothing; unknown names
- * are ignored.  GFP_KERNEL_ACCOUNT and GFP_TRANSHUGE include __GFP_DIRECT_RECLAIM.
+ * are ignored.  __GFP_NORETRY is M_NORETRY (fail rather than sleep), __GFP_RETRY_MAYFAIL
+ * M_FAILOK (sleep, but fail where it can never succeed); __GFP_NOFAIL overrides both, as
+ * in Linux (README "GFP flags in replay" has the whole table).  GFP_KERNEL_ACCOUNT and
+ * GFP_TRANSHUGE include __GFP_DIRECT_RECLAIM.
  */
 static const struct {
 	const char *name;
@@ -974,7 +1029,7 @@ static const struct {
         {"GFP_RECLAIM", 11, 1, 0},
         {"GFP_HIGH", 8, 0, M_USE_RESERVE},
         {"GFP_NOFAIL", 10, 0, M_NOFAIL},
-        {"GFP_NORETRY", 11, 0, M_FAILOK},
+        {"GFP_NORETRY", 11, 0, M_NORETRY},
         {"GFP_RETRY_MAYFAIL", 17, 0, M_FAILOK},
 };
 
@@ -1002,7 +1057,9 @@ static void gfp_bits(uint64_t v, bool *sleeps, int *flags)
 		*flags |= M_ZERO;
 	if (v & LX_GFP_NOFAIL)
 		*flags |= M_NOFAIL;
-	if (v & (LX_GFP_NORETRY | LX_GFP_RETRY_MAYFAIL))
+	if (v & LX_GFP_NORETRY)
+		*flags |= M_NORETRY;
+	if (v & LX_GFP_RETRY_MAYFAIL)
 		*flags |= M_FAILOK;
 }
 
@@ -1058,6 +1115,8 @@ int kmb_gfp_to_flags(const char *gfp, size_t len, int *flags)
 			break;
 		i = e + 1;
 	}
+	if (f & M_NOFAIL) /* Linux: __GFP_NOFAIL overrides the may-fail modifiers */
+		f &= ~(M_NORETRY | M_FAILOK);
 	*flags = f | (sleeps ? M_WAITOK : M_NOWAIT);
 	return 0;
 }

@@ -76,6 +76,12 @@ static const struct kmb_workload workloads[] = {
          100000, NULL, 32u << 20,
          "replay with --mem equal to the trace's --mem (default 32M); sleeps need --threads 2+",
          kmb__gen_exhaust, kmb__exhaust_check},
+        {"speculative", "kmem_alloc(9)'s retry: allocate unlocked, recheck, the race's loser frees",
+         100000, NULL, 0, "any replay; losers free at once on their own CPU", kmb__gen_speculative,
+         NULL},
+        {"irq", "NIC receive: descriptors in hardirq, skbs in softirq (GFP_ATOMIC), freed in tasks",
+         100000, NULL, 0, "replay runs each event in its interrupt context; --threads 2+",
+         kmb__gen_irq, NULL},
 };
 
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
@@ -405,6 +411,7 @@ static int push(struct kmb__gen *g, struct kmb_event *e, unsigned role, unsigned
 		return kmb__gen_fail(g, -ENOMEM, "out of memory");
 	g->now += kmb__gen_range(g, 100, 1500);
 	e->node = -1;
+	e->ctx = kmb_irqflags_ctx(g->roles[role].irqflags, strlen(g->roles[role].irqflags));
 	e->ts_ns = g->now - g->now % 1000;
 	g->evx[t->nev] = (struct kmb__evx){(uint8_t)role, (uint8_t)gfp};
 	t->ev[t->nev++] = *e;

@@ -4,7 +4,8 @@
  *
  * A generator fills a struct kmb_trace exactly as the ftrace parser would (kinds, cpu,
  * pointers, bytes_req/bytes_alloc as SLUB reports them, M_* flags mapped from the gfp
- * names it prints, interned call sites and cache names, timestamps, line 0), so facts,
+ * names it prints, the context its role's irq-flags column says, interned call sites and
+ * cache names, timestamps, line 0), so facts,
  * plans and replay treat it like a captured trace.  The same options and seed give the
  * same trace, byte for byte.  Each workload lives in its own gen_<name>.c with the theory
  * of the kernel behaviour it models.
@@ -162,6 +163,31 @@ uint64_t kmb__gen_cache_alloc(struct kmb__gen *g, unsigned cpu, unsigned role, u
 void kmb__gen_cache_free(struct kmb__gen *g, unsigned cpu, unsigned role, uint32_t site, int cache,
                          uint64_t ptr);
 
+/* The receive side of a network stack (gen_skb.c), shared by netrx and irq. */
+struct kmb__skb {
+	uint64_t head, data;
+};
+struct kmb__skbq { /* a socket receive queue: FIFO ring */
+	struct kmb__skb *q;
+	size_t head, n, cap;
+};
+struct kmb__net {
+	struct kmb__gen *g;
+	unsigned rx, ncons; /* receive CPUs 0..rx-1, consumers rx..rx+ncons-1 */
+	int skb_cache;
+	uint32_t site_head, site_data, site_free_data, site_free_head, site_drop;
+	unsigned gfp;
+	struct kmb__skbq *cq;
+	size_t queued;
+};
+int kmb__net_setup(struct kmb__net *n, struct kmb__gen *g, const char *site_head,
+                   const char *site_data);
+/* One packet received on cpu; drop_pct % are freed there at once. */
+void kmb__net_rx(struct kmb__net *n, unsigned cpu, unsigned role, unsigned drop_pct);
+void kmb__net_consume(struct kmb__net *n, unsigned c, unsigned max, unsigned role);
+void kmb__net_wake(struct kmb__net *n, unsigned role);   /* a consumer with packets: 1-32 */
+void kmb__net_finish(struct kmb__net *n, unsigned role); /* drain every queue, release */
+
 /* The workloads (gen_<name>.c). */
 int kmb__gen_fdtable(struct kmb__gen *g);
 int kmb__gen_netrx(struct kmb__gen *g);
@@ -169,6 +195,8 @@ int kmb__gen_vfs_cache(struct kmb__gen *g);
 int kmb__gen_larson(struct kmb__gen *g);
 int kmb__gen_xmalloc(struct kmb__gen *g);
 int kmb__gen_exhaust(struct kmb__gen *g);
+int kmb__gen_speculative(struct kmb__gen *g);
+int kmb__gen_irq(struct kmb__gen *g);
 int kmb__exhaust_check(const struct kmb_gen_opts *o, char *err, size_t errlen);
 
 /* Parameters the tests check against (each workload's theory comment explains them). */

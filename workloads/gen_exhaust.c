@@ -25,7 +25,7 @@
  *      of memory yet).
  *   1. Fill: the fillers allocate 1.25 * --mem / 4 KiB + 256 buffers of 4 KiB with
  *      dm-bufio's opportunistic GFP_NOWAIT|__GFP_NORETRY|__GFP_NOMEMALLOC|__GFP_NOWARN
- *      (M_NOWAIT|M_FAILOK).  Replayed, they succeed until the zone reaches `min`, then
+ *      (M_NOWAIT|M_NORETRY).  Replayed, they succeed until the zone reaches `min`, then
  *      fail: M_NOWAIT failures, and memory is left pinned exactly at the min watermark
  *      whatever the backend's overheads (the fill overshoots).  Meanwhile CPU 0 receives
  *      packets (skb head + 512-704 bytes, GFP_ATOMIC, freed a few packets later): the
@@ -333,7 +333,7 @@ static void names(struct exgen *x)
 	x->s_jbd2_free = kmb__gen_site(g, "kfree+0x7d/0x120");
 	x->gfp_atomic = kmb__gen_gfp(g, "GFP_ATOMIC|__GFP_NOWARN", M_NOWAIT | M_USE_RESERVE);
 	x->gfp_opportunistic = kmb__gen_gfp(
-	        g, "GFP_NOWAIT|__GFP_NORETRY|__GFP_NOMEMALLOC|__GFP_NOWARN", M_NOWAIT | M_FAILOK);
+	        g, "GFP_NOWAIT|__GFP_NORETRY|__GFP_NOMEMALLOC|__GFP_NOWARN", M_NOWAIT | M_NORETRY);
 	x->gfp_nofail = kmb__gen_gfp(g, "GFP_NOFS|__GFP_NOFAIL", M_WAITOK | M_NOFAIL);
 	x->gfp_noio = kmb__gen_gfp(g, "GFP_NOIO", M_WAITOK);
 }

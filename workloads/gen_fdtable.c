@@ -20,26 +20,24 @@
  * give.  Without a way to fail it panics or sleeps forever; with one the caller gets
  * NULL and returns EMFILE/ENOMEM.  Linux answers with kvmalloc: above a page, its kmalloc
  * attempt adds __GFP_NOWARN and, unless the caller asked for __GFP_RETRY_MAYFAIL,
- * __GFP_NORETRY (mm/util.c, kmalloc_gfp_adjust in 6.x) and falls back to vmalloc; both
- * map to M_WAITOK | M_FAILOK here.  FreeBSD's fdgrowtable() instead calls
- * malloc(M_ZERO | M_WAITOK), which cannot fail.
+ * __GFP_NORETRY (mm/util.c, kmalloc_gfp_adjust in 6.x) and falls back to vmalloc; here
+ * __GFP_NORETRY maps to M_WAITOK | M_NORETRY (fails without sleeping when memory is short,
+ * and when the request is impossible) and __GFP_RETRY_MAYFAIL to M_WAITOK | M_FAILOK.  FreeBSD's
+ * fdgrowtable() instead calls malloc(M_ZERO | M_WAITOK), which cannot fail.
  *
  * Variants (--variant):
  *   failok (default)  arrays above a page: half the processes GFP_KERNEL_ACCOUNT|
- *                     __GFP_NOWARN|__GFP_NORETRY, half ...|__GFP_RETRY_MAYFAIL
- *                     (M_WAITOK|M_FAILOK).  Replayed, every request larger than the
- *                     backend's largest block (4 MiB for buddy and bucket: 8 MiB up, and
- *                     the bitmaps of 16 Mi entries up) fails cleanly: failed_allocs counts
- *                     them, frees_of_failed_allocs the kfree of those tables, the replay
- *                     completes.
- *   waitok            the same arrays with GFP_KERNEL_ACCOUNT|__GFP_ZERO (M_WAITOK|M_ZERO,
- *                     FreeBSD's shape): the first impossible request panics (IMPOSSIBLE)
- *                     and the replay aborts with that message, exit status 1.
- *   mixed             processes alternate: NORETRY, waitok, RETRY_MAYFAIL, waitok, ...
- *                     (the brief's half and half); it aborts at the first waitok process
- *                     that reaches 8 MiB, after the failok ones before it have failed.
- * The default is failok because a default trace should replay to the end on every
- * backend; waitok exists to show the panic.
+ *                     __GFP_NOWARN|__GFP_NORETRY (M_WAITOK|M_NORETRY), half
+ *                     ...|__GFP_RETRY_MAYFAIL (M_WAITOK|M_FAILOK).  Replayed, every request larger
+ * than the backend's largest block (4 MiB for buddy and bucket: 8 MiB up, and the bitmaps of 16 Mi
+ * entries up) fails cleanly: failed_allocs counts them, frees_of_failed_allocs the kfree of those
+ * tables, the replay completes. waitok            the same arrays with
+ * GFP_KERNEL_ACCOUNT|__GFP_ZERO (M_WAITOK|M_ZERO, FreeBSD's shape): the first impossible request
+ * panics (IMPOSSIBLE) and the replay aborts with that message, exit status 1. mixed processes
+ * alternate: NORETRY, waitok, RETRY_MAYFAIL, waitok, ... (the brief's half and half); it aborts at
+ * the first waitok process that reaches 8 MiB, after the failok ones before it have failed. The
+ * default is failok because a default trace should replay to the end on every backend; waitok
+ * exists to show the panic.
  *
  * Every allocation is recorded as satisfied (the trace is the demand of a machine with
  * memory to spare): a NULL would be dropped by the replay plan and test nothing.  At most
@@ -187,7 +185,7 @@ static int setup(struct fdgen *f)
 	f->site_fdt_free = kmb__gen_site(g, "free_fdtable_rcu+0x2a/0x40");
 	f->gfp_small = kmb__gen_gfp(g, "GFP_KERNEL_ACCOUNT", M_WAITOK);
 	f->gfp_failok[0] = kmb__gen_gfp(g, "GFP_KERNEL_ACCOUNT|__GFP_NOWARN|__GFP_NORETRY",
-	                                M_WAITOK | M_FAILOK);
+	                                M_WAITOK | M_NORETRY);
 	f->gfp_failok[1] = kmb__gen_gfp(g, "GFP_KERNEL_ACCOUNT|__GFP_NOWARN|__GFP_RETRY_MAYFAIL",
 	                                M_WAITOK | M_FAILOK);
 	f->gfp_waitok = kmb__gen_gfp(g, "GFP_KERNEL_ACCOUNT|__GFP_ZERO", M_WAITOK | M_ZERO);

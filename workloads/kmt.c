@@ -19,7 +19,7 @@
  *
  *   header, 160 bytes
  *     0   8  magic "\x89KMT\r\n\x1a\n" (a text transfer or truncation mangles it)
- *     8   4  version, 1                  12  4  header size, 160
+ *     8   4  version, 2 (1 is still read)  12  4  header size, 160
  *     16  8  file size
  *     24  4  CRC-32C (Castagnoli) of the body: bytes [header size, file size)
  *     28  4  CRC-32C of the header, computed with this field 0
@@ -37,7 +37,9 @@
  *   streams: one per CPU, its events in trace order, each:
  *     varint  gap: events of other CPUs since this CPU's previous one (or since the start)
  *     u8      tag: kind (bits 0-2, enum kmb_event_kind), bit 3 node present, bit 4 cache
- *             present, bit 5 timestamp changed, bit 6 all fields present, bit 7 zero
+ *             present, bit 5 timestamp changed, bit 6 all fields present, bit 7 context
+ *             present (version 2; zero in version 1)
+ *     u8      context (if bit 7): KMB_ECTX_* bits, not 0 (interrupt context, version 2)
  *     zigzag  timestamp - previous timestamp of this stream (if bit 5)
  *     varint  ref: 0 = NULL, 1 = unmatched (frees only), slot + 2
  *     varint  call site (string index)
@@ -89,7 +91,7 @@
 #define TAG_CACHE      0x10u
 #define TAG_TS         0x20u
 #define TAG_FULL       0x40u
-#define TAG_RESERVED   0x80u
+#define TAG_CTX        0x80u /* version 2; reserved (zero) in version 1 */
 #define REF_NULL       0
 #define REF_UNMATCH    1
 #define UNMATCHED_OBJ  (1ULL << 63)
@@ -302,12 +304,14 @@ static void put_kind_fields(struct buf *b, const struct kmb_event *e, bool full)
 static void put_record(struct stream *s, const struct kmb_event *e, size_t idx, uint64_t ref)
 {
 	bool full = !canonical(e);
-	uint8_t tag =
-	        (uint8_t)(e->kind | (e->node != -1 ? TAG_NODE : 0) | (e->cache ? TAG_CACHE : 0) |
-	                  (e->ts_ns != s->prev_ts ? TAG_TS : 0) | (full ? TAG_FULL : 0));
+	uint8_t tag = (uint8_t)(e->kind | (e->node != -1 ? TAG_NODE : 0) |
+	                        (e->cache ? TAG_CACHE : 0) | (e->ts_ns != s->prev_ts ? TAG_TS : 0) |
+	                        (full ? TAG_FULL : 0) | (e->ctx ? TAG_CTX : 0));
 
 	put_varint(&s->b, idx - s->prev_idx);
 	put_bytes(&s->b, &tag, 1);
+	if (tag & TAG_CTX)
+		put_bytes(&s->b, &e->ctx, 1);
 	if (tag & TAG_TS)
 		put_varint(&s->b, zigzag(e->ts_ns - s->prev_ts));
 	put_varint(&s->b, ref);
@@ -332,24 +336,20 @@ struct writer {
 
 /*
  * Values a replay cannot take, though the format can hold them: an allocation's M_* flags
- * must name exactly one of M_WAITOK and M_NOWAIT, no unknown bit and not both M_FAILOK and
- * M_NOFAIL (kmb__check_flags would stop the replay with a usage panic); a slab request
+ * must pass kmb_flags_problem (kmalloc.h: kmb__check_flags would stop the replay with a
+ * usage panic); a slab request
  * above KMB_TRACE_MAX_BYTES or a live block smaller than its request would wrap the sums,
  * as the text parser says (ftrace.c check_sizes).  NULL, or what is wrong.
  */
 static const char *bad_values(const struct kmb_event *e)
 {
 	int f = e->flags;
+	const char *why;
 
 	if (!kmb_event_is_alloc(e->kind))
 		return NULL;
-	if (f & ~M_KMB_ALLFLAGS)
-		return "unknown flag bits";
-	if ((f & (M_WAITOK | M_NOWAIT)) == 0 ||
-	    (f & (M_WAITOK | M_NOWAIT)) == (M_WAITOK | M_NOWAIT))
-		return "flags need exactly one of M_WAITOK and M_NOWAIT";
-	if ((f & (M_FAILOK | M_NOFAIL)) == (M_FAILOK | M_NOFAIL))
-		return "flags have both M_FAILOK and M_NOFAIL";
+	if ((why = kmb_flags_problem(f)) != NULL)
+		return why;
 	if (e->kind == KMB_EV_PAGE_ALLOC)
 		return NULL;
 	if (e->bytes_req > KMB_TRACE_MAX_BYTES)
@@ -606,6 +606,7 @@ struct header {
 struct reader {
 	const uint8_t *p;
 	size_t n;
+	uint32_t version; /* of the file: 1 (no contexts) or 2 */
 	struct header h;
 	struct kmb_trace *t;
 	uint32_t *remap; /* string index in the file -> index in t */
@@ -643,12 +644,13 @@ static int check_header(struct reader *r)
 		return corrupt(r, "%s",
 		               r->n < HDR_SIZE ? "shorter than its 160-byte header"
 		                               : "no .kmt magic");
-	if ((v = (uint32_t)get_le(p + 8, 4)) != KMB_KMT_VERSION) {
+	if ((v = (uint32_t)get_le(p + 8, 4)) != KMB_KMT_VERSION && v != 1) {
 		kmb__seterr(r->err, r->errlen,
-		            "%s: .kmt version %u is not supported (this kmbench reads %u)",
+		            "%s: .kmt version %u is not supported (this kmbench reads 1 to %u)",
 		            r->t->path ? r->t->path : "<kmt>", v, KMB_KMT_VERSION);
 		return -EINVAL;
 	}
+	r->version = v;
 	if (get_le(p + 12, 4) != HDR_SIZE)
 		return corrupt(r, "header size %u, expected %u", (unsigned)get_le(p + 12, 4),
 		               HDR_SIZE);
@@ -792,8 +794,14 @@ static bool get_record(struct reader *r, struct rd *s, struct kmb_event *e, uint
 		return false;
 	tag = s->p[s->i++];
 	e->kind = tag & TAG_KIND;
-	if ((tag & TAG_RESERVED) || e->kind < KMB_EV_KMALLOC || e->kind > KMB_EV_PAGE_FREE)
+	if (e->kind < KMB_EV_KMALLOC || e->kind > KMB_EV_PAGE_FREE)
 		return false;
+	if (tag & TAG_CTX) { /* version 2 only; one byte of KMB_ECTX_* bits, not 0 */
+		if (r->version < 2 || s->i >= s->n || s->p[s->i] == 0 ||
+		    (s->p[s->i] & ~KMB_ECTX_ALL) != 0)
+			return false;
+		e->ctx = s->p[s->i++];
+	}
 	if ((tag & TAG_TS) && !get_varint(s, &v))
 		return false;
 	e->ts_ns = *prev_ts += (tag & TAG_TS) ? unzigzag(v) : 0;

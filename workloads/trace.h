@@ -33,7 +33,8 @@ struct kmb_event {
 	uint8_t order; /* page events */
 	uint16_t cpu;
 	int16_t node; /* -1 when the trace has none */
-	uint16_t pad;
+	uint8_t ctx;  /* interrupt context, KMB_ECTX_* bits; 0 = process or not traced */
+	uint8_t pad;
 	uint32_t site;  /* string-table index of the call site ("c104de4f", "putname+0x47/0x50") */
 	uint32_t cache; /* string-table index of the cache name, 0 = none */
 	int flags;      /* kmbench M_* flags mapped from gfp_flags */
@@ -43,6 +44,21 @@ struct kmb_event {
 	uint64_t bytes_req;
 	uint64_t bytes_alloc;
 };
+
+/*
+ * The context an event ran in, from the irq-flags column of the ftrace latency format
+ * (ftrace.c 2.): bits, as the column can say "a hard interrupt inside a soft one" ('H') or
+ * "an NMI inside a hard interrupt" ('Z').  The values are kmbench/context.h's KMB_SOFTIRQ,
+ * KMB_HARDIRQ and KMB_NMI, so replay enters them in this order.
+ */
+#define KMB_ECTX_SOFTIRQ 0x1u
+#define KMB_ECTX_HARDIRQ 0x2u
+#define KMB_ECTX_NMI     0x4u
+#define KMB_ECTX_ALL     0x7u
+/* The context an irq-flags column ("d.h1.", "..s.") says; 0 for process or none. */
+uint8_t kmb_irqflags_ctx(const char *flags, size_t len);
+/* "process", "softirq", "hardirq", "NMI" of the innermost context in ctx. */
+const char *kmb_event_ctx_name(unsigned ctx);
 
 /* Parse-problem reasons, counted per reason when lines are skipped. */
 enum kmb_skip_reason {
@@ -162,7 +178,8 @@ int kmb_trace_facts(const struct kmb_trace *t, struct kmb_trace_facts *f);
 /*
  * A replay plan: the trace's allocation and free events with pointers replaced by slot
  * numbers.  An implicit free (an allocation returning a live pointer) becomes a free
- * op of the old slot just before the allocation; unmatched and NULL frees are dropped.
+ * op of the old slot just before the allocation; unmatched frees and kmem_cache_free of
+ * NULL are dropped; a kfree(NULL) is a KMB_OP_KFREE_NULL op on its CPU's null slot.
  */
 enum kmb_op_kind {
 	KMB_OP_KMALLOC = 1,
@@ -170,12 +187,14 @@ enum kmb_op_kind {
 	KMB_OP_CACHE_ALLOC,
 	KMB_OP_CACHE_FREE,
 	KMB_OP_PAGE_ALLOC,
-	KMB_OP_PAGE_FREE
+	KMB_OP_PAGE_FREE,
+	KMB_OP_KFREE_NULL /* a Linux kfree(NULL): a no-op call, timed and counted */
 };
 
 struct kmb_op {
-	uint8_t kind; /* enum kmb_op_kind */
-	uint8_t order;
+	uint8_t kind;     /* enum kmb_op_kind */
+	uint8_t order : 5; /* page ops: 0 .. KMB_MAX_ORDER (10; ftrace.c and kmt.c check it) */
+	uint8_t ctx : 3;   /* the event's interrupt context (KMB_ECTX_*): replay runs it there */
 	uint16_t cpu;
 	int flags;
 	uint32_t slot;  /* live-object slot */
@@ -184,6 +203,11 @@ struct kmb_op {
 	uint32_t event; /* index of the trace event (for messages) */
 	uint32_t bytes_alloc; /* alloc ops: the traced slot, 0 unknown or >= 4 GiB (fidelity) */
 };
+/* 32 bytes, two ops per cache line: the replay streams them. */
+#ifndef __cplusplus
+_Static_assert(sizeof(struct kmb_op) == 32, "struct kmb_op grew");
+_Static_assert(KMB_ECTX_ALL < 8, "KMB_ECTX_* fit struct kmb_op's 3 bits");
+#endif
 
 struct kmb_plan {
 	struct kmb_op *op;
@@ -201,6 +225,7 @@ struct kmb_plan {
 	uint64_t dropped_zero;    /* allocations with bytes_req == 0 (illegal kmalloc(0)) */
 	uint64_t dropped_zero_frees; /* frees of those, dropped with them */
 	uint64_t kind_mismatches; /* kfree of a cache object, kmem_cache_free of a kmalloc one */
+	uint64_t null_kfrees;     /* KMB_OP_KFREE_NULL ops */
 };
 
 int kmb_trace_plan(const struct kmb_trace *t, struct kmb_plan *p);
@@ -221,7 +246,7 @@ int kmb_trace_write_ftrace(const struct kmb_trace *t, FILE *out);
 
 #define KMB_KMT_MAGIC     "\x89KMT\r\n\x1a\n" /* 8 bytes */
 #define KMB_KMT_MAGIC_LEN 8
-#define KMB_KMT_VERSION   1
+#define KMB_KMT_VERSION   2 /* 2: per-event interrupt context; 1 still read */
 /* Write t as .kmt to out (a stream positioned at 0 is not needed).  0 or -errno. */
 int kmb_kmt_write(const struct kmb_trace *t, FILE *out, char *err, size_t errlen);
 /*
@@ -253,6 +278,26 @@ size_t kmb_geometry_apply(const struct kmb_geometry *g, struct kmb_plan *p);
 /* Save the running kernel's /proc/slabinfo as TRACE.slabinfo (trace record).  0 or
  * -errno with the file in err. */
 int kmb_geometry_save(const char *trace_path, char *err, size_t errlen);
+/* ---- allocations by interrupt context (stat_ctx.c) ------------------------------------ */
+
+/* A call site that allocated with a sleeping GFP mask in interrupt context. */
+struct kmb_ctx_site {
+	const char *site;    /* the trace's string */
+	uint8_t ctx;         /* KMB_ECTX_* of its first such allocation */
+	uint64_t count;      /* such allocations */
+	uint32_t first_line; /* the first one's line */
+};
+struct kmb_trace_ctx_stat {
+	uint64_t allocs[4]; /* allocations by innermost context: process, softirq, hardirq, NMI */
+	struct kmb_ctx_site *bad; /* by count, descending (malloc'd) */
+	size_t nbad;
+};
+int kmb_trace_ctx_stat(const struct kmb_trace *t, struct kmb_trace_ctx_stat *s); /* 0, -ENOMEM */
+void kmb_trace_ctx_stat_free(struct kmb_trace_ctx_stat *s);
+/* Nothing without an allocation in interrupt context; at most `lines` sites. */
+void kmb_trace_ctx_stat_print(FILE *out, const struct kmb_trace_ctx_stat *s, unsigned lines);
+struct kmb_json;
+void kmb_trace_ctx_stat_json(struct kmb_json *j, const struct kmb_trace_ctx_stat *s);
 
 /* ---- perf kmem-style statistics (stat.c) ------------------------------------------- */
 

@@ -363,10 +363,11 @@ static const char *const ev_names[] = {
 /* gfp_flags that kmb_gfp_to_flags() maps back to the same M_* flags. */
 static void gfp_string(int flags, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s", (flags & M_WAITOK) ? "GFP_KERNEL" : "GFP_NOWAIT",
+	snprintf(buf, len, "%s%s%s%s%s%s", (flags & M_WAITOK) ? "GFP_KERNEL" : "GFP_NOWAIT",
 	         (flags & M_USE_RESERVE) ? "|__GFP_HIGH" : "",
 	         (flags & M_ZERO) ? "|__GFP_ZERO" : "", (flags & M_NOFAIL) ? "|__GFP_NOFAIL" : "",
-	         (flags & M_FAILOK) ? "|__GFP_NORETRY" : "");
+	         (flags & M_FAILOK) ? "|__GFP_RETRY_MAYFAIL" : "",
+	         (flags & M_NORETRY) ? "|__GFP_NORETRY" : "");
 }
 
 static void write_slab(FILE *out, const struct kmb_trace *t, const struct kmb_event *e)
@@ -385,13 +386,24 @@ static void write_slab(FILE *out, const struct kmb_trace *t, const struct kmb_ev
 		fprintf(out, " name=%s", t->str[e->cache]);
 }
 
+/* The irq-flags column's third character for a context (ftrace.c reads it back). */
+static char ctx_char(unsigned ctx)
+{
+	if (ctx & KMB_ECTX_NMI)
+		return (ctx & KMB_ECTX_HARDIRQ) ? 'Z' : 'z';
+	if (ctx & KMB_ECTX_HARDIRQ)
+		return (ctx & KMB_ECTX_SOFTIRQ) ? 'H' : 'h';
+	return (ctx & KMB_ECTX_SOFTIRQ) ? 's' : '.';
+}
+
 static void write_event(FILE *out, const struct kmb_trace *t, const struct kmb_event *e)
 {
 	char gfp[96];
 
 	fprintf(out,
-	        "         kmbench-0       [%03u] ..... %" PRIu64 ".%09" PRIu64 ": %s: ", e->cpu,
-	        e->ts_ns / 1000000000u, e->ts_ns % 1000000000u, ev_names[e->kind]);
+	        "         kmbench-0       [%03u] ..%c.. %" PRIu64 ".%09" PRIu64 ": %s: ", e->cpu,
+	        ctx_char(e->ctx), e->ts_ns / 1000000000u, e->ts_ns % 1000000000u,
+	        ev_names[e->kind]);
 	if (e->kind == KMB_EV_PAGE_ALLOC) {
 		gfp_string(e->flags, gfp, sizeof(gfp));
 		fprintf(out, "pfn=0x%" PRIx64 " order=%u migratetype=0 gfp_flags=%s", e->ptr,

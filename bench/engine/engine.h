@@ -18,7 +18,8 @@
 #include "workloads/gen.h"
 #include "workloads/trace.h"
 
-#define KMB_MAX_STATS 256 /* declared counters of a backend and its page source */
+#define KMB_MAX_STATS       256 /* declared counters of a backend and its page source */
+#define KMB_CTX_EVENTS_KEPT 5   /* sleeping allocations in interrupt context listed by line */
 
 /* ---- paths.c: kmbench's files at run time (no build path compiled in) ---------------------- */
 /* The source tree of the build tree this executable runs from, or NULL when installed. */
@@ -99,6 +100,7 @@ struct kmb_replay_opts {
 	uint64_t at_op;
 	void (*at_op_fn)(void *arg);
 	void *at_op_arg;
+	bool strict_context; /* a sleeping allocation in interrupt context panics (replay.c 6b.) */
 };
 
 /* Latency by requested size: class k holds sizes in (2^(k+3), 2^(k+4)], class 0 <= 16,
@@ -134,6 +136,12 @@ struct kmb_replay_result {
 	uint64_t zero_size_allocs;    /* of the trace's events: kmalloc(0), not replayed */
 	uint64_t events_not_replayed; /* of the trace's events: no operation (trace_counts) */
 	uint64_t cross_cpu_frees, cross_node_frees;
+	/* the trace's interrupt contexts (replay.c 6b.): allocations replayed in one, those
+	 * with a sleeping GFP mask, and the first of these (trace event indices, ascending) */
+	uint64_t intr_allocs, intr_sleeping_allocs;
+	uint64_t kfree_null; /* Linux kfree(NULL) calls replayed (replay.c 6c.), in ops */
+	uint32_t intr_sleep_ev[KMB_CTX_EVENTS_KEPT];
+	unsigned n_intr_sleep_ev;
 	uint64_t node_local_allocs[KMB_MAX_NODES], node_remote_allocs[KMB_MAX_NODES];
 	double seconds, ops_per_sec;
 	double timed_ops_per_sec; /* kmbench run: ops_per_sec is from an untimed replay, this

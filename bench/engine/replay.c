@@ -62,6 +62,20 @@
  *    and peak footprint over peak live.  --pace timestamps[=SCALE] waits before each
  *    operation until the trace's gap since its first event, times SCALE, has passed
  *    (each gap between a thread's operations clamped to 0..10 s, said once: pace()).
+ * 6b. Contexts.  An operation whose trace event ran in interrupt context (op.ctx, from the
+ *    irq-flags column) runs inside kmb_intr_enter/kmb_intr_exit of those levels (softirq,
+ *    then hardirq, then NMI), outside its timing.  The core's context policy is
+ *    KMB_CTX_REPORT for the replay (KMB_CTX_STRICT with --strict-context, restored
+ *    after): a sleeping allocation the trace made in interrupt context - a bug of the
+ *    traced kernel, which did not sleep there - is counted (intr_sleeping_allocs) with
+ *    the first KMB_CTX_EVENTS_KEPT trace events (printed as file:line) and served, so the
+ *    rest of the trace still replays; under --strict-context it panics and the replay
+ *    stops there, as a deadlock does.
+ * 6c. kfree(NULL).  Linux's kfree(NULL) is legal and common (13 % of the kfree events of
+ *    a real 6.18 trace); the plan keeps it as KMB_OP_KFREE_NULL, and replay calls
+ *    kfree_nullok(NULL, M_TEMP): a no-op through the front end whose cost is real, timed
+ *    into the free histograms (size class 0) and counted in ops and in kfree_null.  The
+ *    BSD rule stays for direct use: kfree(NULL) panics.
  * 7. A panic (a deadlock, an INVARIANTS check) in any thread longjmps back to that
  *    thread's loop; the replay is marked aborted with the message and the trace event,
  *    the other threads stop at their next operation, and the system is abandoned.
@@ -180,6 +194,9 @@ struct rthread {
 	uint64_t rng;      /* xorshift64 state for the gaps between timed operations */
 	uint64_t allocs, frees, failed, skipped, page_ops, cross_cpu, cross_node;
 	uint64_t fid_n[2], fid_eq[2]; /* fidelity (9.): [0] kmalloc, [1] kmem_cache */
+	uint64_t intr_allocs, intr_sleeping; /* in interrupt context (theory 6b.) */
+	uint64_t kfree_null;                 /* Linux kfree(NULL) calls (theory 6c.) */
+	uint32_t intr_sleep_ev[KMB_CTX_EVENTS_KEPT];
 	uint64_t local[KMB_MAX_NODES], remote[KMB_MAX_NODES];
 	uint64_t wall0, wall1, cpu_ns, dep_wait_ns;
 	int bind_rc;
@@ -381,6 +398,7 @@ static void reset_thread_counters(struct rthread *t)
 	t->cross_cpu = t->cross_node = 0;
 	memset(t->fid_n, 0, sizeof(t->fid_n));
 	memset(t->fid_eq, 0, sizeof(t->fid_eq));
+	t->intr_allocs = t->intr_sleeping = t->kfree_null = 0;
 	memset(t->local, 0, sizeof(t->local));
 	memset(t->remote, 0, sizeof(t->remote));
 	t->cpu_ns = t->dep_wait_ns = 0;
@@ -694,7 +712,7 @@ static void do_free(struct rthread *t, struct rslot *sl)
 	sl->kind = 0;
 }
 
-static void exec_op(struct rthread *t, const struct kmb_op *op, struct rslot *sl)
+static void exec_plain(struct rthread *t, const struct kmb_op *op, struct rslot *sl)
 {
 	size_t usable = 0;
 	void *p;
@@ -714,10 +732,46 @@ static void exec_op(struct rthread *t, const struct kmb_op *op, struct rslot *sl
 	case KMB_OP_CACHE_FREE:
 		do_free(t, sl);
 		break;
+	case KMB_OP_KFREE_NULL: /* theory 6c. */
+		t->kfree_null++;
+		TIMED(t, t->free_ns, t->size_free, 0, kfree_nullok(NULL, M_TEMP));
+		break;
 	default:
 		t->page_ops++;
 		break;
 	}
+}
+
+_Static_assert(KMB_ECTX_SOFTIRQ == KMB_SOFTIRQ && KMB_ECTX_HARDIRQ == KMB_HARDIRQ &&
+                       KMB_ECTX_NMI == KMB_NMI,
+               "a trace event's context bits are kmb_intr_enter's kinds");
+
+/* An operation in the interrupt context its trace event ran in (theory 6b.). */
+static void exec_in_ctx(struct rthread *t, const struct kmb_op *op, struct rslot *sl)
+{
+	unsigned levels = 0;
+
+	for (unsigned k = KMB_ECTX_SOFTIRQ; k <= KMB_ECTX_NMI; k <<= 1)
+		if (op->ctx & k) {
+			kmb_intr_enter(k); /* KMB_ECTX_* are KMB_SOFTIRQ, KMB_HARDIRQ, KMB_NMI */
+			levels++;
+		}
+	if (op->kind == KMB_OP_KMALLOC || op->kind == KMB_OP_CACHE_ALLOC) {
+		t->intr_allocs++;
+		if (kmb_flags_may_sleep(op->flags) && t->intr_sleeping++ < KMB_CTX_EVENTS_KEPT)
+			t->intr_sleep_ev[t->intr_sleeping - 1] = op->event;
+	}
+	exec_plain(t, op, sl);
+	while (levels--)
+		kmb_intr_exit();
+}
+
+static inline void exec_op(struct rthread *t, const struct kmb_op *op, struct rslot *sl)
+{
+	if (__builtin_expect(op->ctx != 0, 0))
+		exec_in_ctx(t, op, sl);
+	else
+		exec_plain(t, op, sl);
 }
 
 /* ---- waiting for other threads ------------------------------------------------------------ */
@@ -1099,6 +1153,34 @@ static void stop_threads(struct replay *rp, unsigned started)
 
 /* ---- results ------------------------------------------------------------------------------ */
 
+/* Keep the KMB_CTX_EVENTS_KEPT smallest event indices seen, ascending, in ev[0 .. *n). */
+static void keep_earliest(uint32_t *ev, unsigned *n, uint32_t v)
+{
+	unsigned j = *n < KMB_CTX_EVENTS_KEPT ? (*n)++ : KMB_CTX_EVENTS_KEPT;
+
+	if (j == KMB_CTX_EVENTS_KEPT) {
+		if (v >= ev[j - 1])
+			return;
+		j--; /* the largest kept one goes */
+	}
+	for (; j > 0 && ev[j - 1] > v; j--)
+		ev[j] = ev[j - 1];
+	ev[j] = v;
+}
+
+/* The interrupt-context counts, and the earliest trace events of sleeping allocations. */
+static void merge_ctx(struct kmb_replay_result *r, const struct rthread *t)
+{
+	uint64_t kept =
+	        t->intr_sleeping < KMB_CTX_EVENTS_KEPT ? t->intr_sleeping : KMB_CTX_EVENTS_KEPT;
+
+	r->intr_allocs += t->intr_allocs;
+	r->kfree_null += t->kfree_null;
+	r->intr_sleeping_allocs += t->intr_sleeping;
+	for (uint64_t i = 0; i < kept; i++)
+		keep_earliest(r->intr_sleep_ev, &r->n_intr_sleep_ev, t->intr_sleep_ev[i]);
+}
+
 static void merge_thread(struct kmb_replay_result *r, const struct rthread *t)
 {
 	kmb_hist_merge(&r->alloc_ns, &t->alloc_ns);
@@ -1112,6 +1194,7 @@ static void merge_thread(struct kmb_replay_result *r, const struct rthread *t)
 	r->failed_allocs += t->failed;
 	r->skipped_frees += t->skipped;
 	r->page_ops_skipped += t->page_ops;
+	merge_ctx(r, t);
 	r->cross_cpu_frees += t->cross_cpu;
 	r->cross_node_frees += t->cross_node;
 	for (unsigned c = 0; c < 2; c++) {
@@ -1199,7 +1282,7 @@ static void collect_ratios(struct kmb_replay_result *r)
 		r->fidelity_pct[c] = r->fidelity_events[c] ? 100.0 * (double)r->fidelity_equal[c] /
 		                                                     (double)r->fidelity_events[c]
 		                                           : NAN;
-	r->ops = r->allocs + r->frees;
+	r->ops = r->allocs + r->frees + r->kfree_null;
 	r->ops_per_sec = r->seconds > 0 ? (double)r->ops / r->seconds : 0;
 	r->ops_per_cpu_sec = r->cpu_seconds > 0 ? (double)r->ops / r->cpu_seconds : 0;
 	if (r->live_bytes_alloc_at_peak)
@@ -1435,12 +1518,17 @@ static int replay_booted(struct replay *rp, const struct kmb_trace_facts *facts,
 {
 	struct kmb_replay_result *res = rp->res;
 	kmb_panic_handler_t old = kmb_set_panic_handler(replay_panic);
-	int rc = prepare(rp, err, errlen);
+	int rc;
+
+	kmb_context_reset();
+	kmb_context_set_policy(rp->o->strict_context ? KMB_CTX_STRICT : KMB_CTX_REPORT);
+	rc = prepare(rp, err, errlen);
 
 	if (rc == 0 && (rc = run_passes(rp, facts)) != 0)
 		aborted_err(rp, err, errlen);
 	release(rp, rc == 0);
 	kmb_set_panic_handler(old);
+	kmb_context_set_policy(KMB_CTX_DEFAULT);
 	if (res->aborted || rc != 0) {
 		kmb_shutdown_abandon(); /* caches and blocks left by the panic go with it */
 	} else if (kmb_shutdown() != 0) {

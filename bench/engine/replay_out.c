@@ -160,6 +160,14 @@ void kmb_replay_print(FILE *out, const struct kmb_replay_result *r)
 	}
 	if (r->page_ops_skipped)
 		fprintf(out, "  page events not replayed: %" PRIu64 "\n", r->page_ops_skipped);
+	if (r->kfree_null)
+		fprintf(out, "  kfree(NULL) calls: %" PRIu64 " (no-ops, timed as frees)\n",
+		        r->kfree_null);
+	if (r->intr_allocs)
+		fprintf(out,
+		        "  interrupt context: %" PRIu64 " allocations, %" PRIu64
+		        " with a sleeping GFP mask (a bug of the traced kernel)\n",
+		        r->intr_allocs, r->intr_sleeping_allocs);
 	if (r->nstats) {
 		fprintf(out, "  %s counters:\n", r->backend);
 		for (size_t i = 0; i < r->nstats; i++)

@@ -23,6 +23,19 @@
  *   M_NOFAIL       (Linux __GFP_NOFAIL) retry until it succeeds; each retry is counted.
  *   M_USE_RESERVE  may dig into the reserve below the page allocator's min watermark,
  *                  as GFP_ATOMIC and FreeBSD's M_USE_RESERVE do.
+ *   M_INTWAIT      (DragonFly kmalloc(9): M_WAITOK | M_USE_RESERVE |
+ *                  M_USE_INTERRUPT_RESERVE) the waiting kind for interrupts: it contains
+ *                  M_WAITOK, so "exactly one of M_WAITOK / M_NOWAIT" holds with it as with
+ *                  M_WAITOK (M_INTWAIT | M_NOWAIT is "both").  In process context it is
+ *                  M_WAITOK with the reserve; in interrupt context (kmbench/context.h) it
+ *                  may use the reserve, never sleeps and never returns NULL: when even the
+ *                  reserve is exhausted it panics (KMB_PANIC_RESERVE), as the kernel would.
+ *                  M_INTWAIT_BIT alone, without M_WAITOK and M_USE_RESERVE, is illegal.
+ *   M_NORETRY      (Linux __GFP_NORETRY) a M_WAITOK request that finds memory short makes
+ *                  one more attempt after draining the per-CPU caches (Linux's "very
+ *                  lightweight" direct reclaim) and then fails instead of sleeping; no
+ *                  reserve; a request that can never be met returns NULL.  Illegal with
+ *                  M_NOFAIL or M_INTWAIT (they never fail).
  *
  * Illegal calls (kmalloc(0), kfree(NULL), bad flag combinations, an impossible M_WAITOK
  * request without M_FAILOK) "panic": they call the panic handler, which by default prints
@@ -40,13 +53,37 @@
 extern "C" {
 #endif
 
-#define M_NOWAIT       0x0001
-#define M_WAITOK       0x0002
-#define M_ZERO         0x0100
-#define M_USE_RESERVE  0x0400
-#define M_FAILOK       0x1000
-#define M_NOFAIL       0x2000
-#define M_KMB_ALLFLAGS (M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL)
+#define M_NOWAIT      0x0001
+#define M_WAITOK      0x0002
+#define M_ZERO        0x0100
+#define M_USE_RESERVE 0x0400
+#define M_FAILOK      0x1000
+#define M_NOFAIL      0x2000
+#define M_INTWAIT_BIT 0x4000 /* DragonFly's M_USE_INTERRUPT_RESERVE: only inside M_INTWAIT */
+#define M_INTWAIT     (M_WAITOK | M_USE_RESERVE | M_INTWAIT_BIT)
+#define M_NORETRY     0x8000 /* Linux __GFP_NORETRY */
+#define M_KMB_ALLFLAGS                                                                             \
+	(M_NOWAIT | M_WAITOK | M_ZERO | M_USE_RESERVE | M_FAILOK | M_NOFAIL | M_INTWAIT_BIT |      \
+	 M_NORETRY)
+
+/* What is illegal about a set of M_* flags, whatever the context (the kmalloc family
+ * panics with it, a .kmt loader refuses an event with it), or NULL. */
+static inline const char *kmb_flags_problem(int f)
+{
+	if (f & ~M_KMB_ALLFLAGS)
+		return "unknown flag bits";
+	if ((f & (M_WAITOK | M_NOWAIT)) == 0)
+		return "neither M_WAITOK nor M_NOWAIT";
+	if ((f & (M_WAITOK | M_NOWAIT)) == (M_WAITOK | M_NOWAIT))
+		return "both M_WAITOK and M_NOWAIT";
+	if ((f & (M_FAILOK | M_NOFAIL)) == (M_FAILOK | M_NOFAIL))
+		return "both M_FAILOK and M_NOFAIL";
+	if ((f & M_INTWAIT_BIT) && (f & M_INTWAIT) != M_INTWAIT)
+		return "M_INTWAIT_BIT without M_WAITOK|M_USE_RESERVE (use M_INTWAIT)";
+	if ((f & M_NORETRY) && (f & (M_NOFAIL | M_INTWAIT_BIT)))
+		return "M_NORETRY with a kind that never fails (M_NOFAIL, M_INTWAIT)";
+	return NULL;
+}
 
 #define KMB_MALLOC_MAGIC 0x19880601UL /* McKusick & Karels, USENIX Summer 1988 */
 
@@ -91,6 +128,8 @@ MALLOC_DECLARE(M_KCACHE); /* "kmem_cache": objects of the generic kmem_cache fal
 
 void *kmalloc(size_t size, struct malloc_type *type, int flags);
 void kfree(void *addr, struct malloc_type *type);
+/* Linux's kfree: NULL is a no-op (a real call through the front end; kfree(NULL) panics). */
+void kfree_nullok(void *addr, struct malloc_type *type);
 void *krealloc(void *addr, size_t size, struct malloc_type *type, int flags);
 size_t kmalloc_usable_size(const void *addr);
 void *kmalloc_usable(size_t size, struct malloc_type *type, int flags, size_t *usable);
@@ -166,6 +205,9 @@ enum kmb_panic_kind {
 	KMB_PANIC_WRONG_SIZE, /* INVARIANTS: kmem_free with a size other than the allocation's */
 	KMB_PANIC_HOST_NOMEM, /* the process itself is out of memory (a baseline's allocator
 	                       * returned NULL within its budget): not the simulated memory */
+	KMB_PANIC_CONTEXT,    /* sleeping allocation in interrupt context, or kmem(9) there;
+	                       * under KMB_CTX_STRICT also with a lock held (kmbench/context.h) */
+	KMB_PANIC_RESERVE,    /* M_INTWAIT in interrupt context found even the reserve empty */
 	KMB_PANIC_NKINDS
 };
 
