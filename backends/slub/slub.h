@@ -324,6 +324,8 @@ void kmb__slub_flush_gen_check(struct kmb_slub *sb, unsigned cpu); /* the owner'
 size_t kmb__slub_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max);
 int kmb__slub_frame_kind(struct kmb_backend *be, size_t pfn);
 void kmb__slub_cache_stat(struct kmb__slub_cache *s, uint64_t out[KMB__SLUB_NSTAT]);
+int kmb__slub_cache_info(struct kmb_backend *be, struct kmb_cache_desc *cd,
+                         struct kmb_cache_info *out);
 
 /* ---- the fast paths (BTS 4.): no lock, no locked instruction for an attached thread --- */
 

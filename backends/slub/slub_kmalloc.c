@@ -581,7 +581,8 @@ static const struct kmb_tunable sheaves_tunables[] = {
 	.stats = kmb__slub_stats, .drain = slub_drain, .thread_attach = slub_thread_attach,        \
 	.thread_detach = slub_thread_detach, .cache_create = slub_cache_create,                    \
 	.cache_destroy = slub_cache_destroy, .cache_alloc = slub_cache_alloc,                      \
-	.cache_free = slub_cache_free, .frame_kind = kmb__slub_frame_kind
+	.cache_free = slub_cache_free, .frame_kind = kmb__slub_frame_kind,                         \
+	.cache_info = kmb__slub_cache_info
 
 const struct kmb_backend_ops kmb_slub_ops = {
         .name = "slub",
