@@ -329,12 +329,13 @@ KMB_TEST(kmalloc_slots_equal_the_traced_kernels)
  * (free_fastpath), its free pointer mid-object (48 bytes into a 96-byte slot). */
 KMB_TEST(cpu_slab_fast_paths_and_free_pointer)
 {
-	struct kmb_slub *sb = boot("slub", 2, 1, KMB_INVARIANTS_OFF);
+	/* slub(cpu_cmpxchg=1): Linux's tid discipline, counted below */
+	struct kmb_slub *sb = boot("slub(cpu_cmpxchg=1)", 2, 1, KMB_INVARIANTS_OFF);
 	struct kmb__slub_cache *s = sb->kmalloc[kmb__slub_kmalloc_index(96)];
 	struct kmb__slub_cpu *c = &s->cpu[0];
 	char *a, *b;
 
-	s->cpu_cmpxchg = true; /* slub(cpu_cmpxchg=1): Linux's tid discipline, counted below */
+	ASSERT_TRUE(s->cpu_cmpxchg && s->alloc_extra);
 	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
 	a = kmb__slub_alloc(s, M_NOWAIT); /* slow path: a new slab, frozen as the CPU's */
 	b = kmb__slub_alloc(s, M_NOWAIT); /* fast path: the next object */

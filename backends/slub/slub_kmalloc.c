@@ -118,6 +118,7 @@ struct kmb__slub_cache *kmb__slub_cache_create(struct kmb_slub *sb, const char *
 	s->sheaves = sb->sheaves;
 	s->cpu_cmpxchg = sb->tun.cpu_cmpxchg != 0;
 	s->poison = sb->pm->poison;
+	s->alloc_extra = s->cpu_cmpxchg || s->poison;
 	s->nnodes = sb->nnodes;
 	s->ncpu = sb->ncpus + 1;
 	cache_init_lists(s);
