@@ -655,6 +655,41 @@ KMB_TEST(drain_reaches_other_cpus_at_their_next_slow_path)
 	ASSERT_EQ_I(kmb_shutdown(), 0);
 }
 
+/* The memory picture shows the sheaf pools' pages as KMB_FRAME_SHEAF, every frame of a
+ * block: capacity 1000 makes a sheaf of 32 + 8000 bytes, from the kmalloc-8k pool's
+ * order-1 blocks (two frames); the CPU's main sheaf is the block's first. */
+KMB_TEST(sheaf_pool_frames_are_sheaf_kind)
+{
+	struct kmb_slub *sb = boot("slub-sheaves", 2, 1, KMB_INVARIANTS_OFF);
+	struct kmb__slub_cache *s;
+	uint8_t *map;
+	size_t sheaf_frames = 0, n = kmb__sys.pm.npages;
+	void *p;
+
+	sb->tun.capacity = 1000;
+	s = kmb__slub_cache_create(sb, "big_sheaf", 64, 8, NULL);
+	ASSERT_EQ_U(s->sheaf_capacity, 1000);
+	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
+	ASSERT_NOT_NULL(p = kmb__slub_alloc(s, M_NOWAIT)); /* the first real main sheaf */
+	ASSERT_EQ_I(kmb__slub_frame_kind(&kmb__sys.be, kmb_pfn(&kmb__sys.pm, s->cpu[0].main)),
+	            KMB_FRAME_SHEAF);
+	ASSERT_EQ_I(kmb__slub_frame_kind(&kmb__sys.be, kmb_pfn(&kmb__sys.pm, s->cpu[0].main) + 1),
+	            KMB_FRAME_SHEAF);
+	ASSERT_NOT_NULL(map = malloc(n));
+	ASSERT_EQ_I(kmb_frame_map(map, n), (int)n);
+	for (size_t i = 0; i < n; i++)
+		sheaf_frames += map[i] == KMB_FRAME_SHEAF;
+	ASSERT_EQ_U(sheaf_frames, 2);
+	ASSERT_EQ_I(kmb__slub_frame_kind(&kmb__sys.be, kmb_pfn(&kmb__sys.pm, p)),
+	            KMB_FRAME_SLAB_PARTIAL); /* refilled, the rest on the node list */
+	free(map);
+	kmb__slub_free(s, head_of(p), p);
+	drain();
+	kmb_thread_detach();
+	kmb__slub_cache_destroy(s);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
 /* ---- slabinfo (cache_info) ---------------------------------------------------------------- */
 
 static void assert_info(struct kmem_cache *c, uint64_t active_objs, uint64_t total_objs,

@@ -25,6 +25,7 @@
  * next/prev = the node partial list or, singly, the per-CPU partial list.  A whole-page
  * kmalloc block: head frame KMB__SLUB_PG_LARGE and priv[1] = its order.
  */
+#define KMB__SLUB_PG_SHEAF 0x2000u /* every frame of a sheaf pool's page (slub_sheaf.c 4.) */
 #define KMB__SLUB_PG_SLAB  0x4000u
 #define KMB__SLUB_PG_LARGE 0x8000u
 

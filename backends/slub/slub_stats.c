@@ -10,7 +10,7 @@
  *    sheaves), the page counts, whole-page kmalloc, and the locks' counters.
  * 2. frame_kind: a slab frame is the CPU's (frozen: KMB_FRAME_SLAB_CPU), empty, full or
  *    partial by its state word; a whole-page kmalloc block is KMB_FRAME_LARGE.  Sheaves and
- *    barns live in metadata pages (slub_sheaf.c 4.): the generic KMB_FRAME_META.
+ *    barns live in the sheaf pools' metadata pages (slub_sheaf.c 4.): KMB_FRAME_SHEAF.
  * 3. cache_info (backend.h 6.) is Linux's get_slabinfo: the slabs and slots of the node
  *    counts (nr_slabs, total_objects), less the free slots of the node partial lists
  *    (count_partial(n, count_free)).  Everything else is active: the objects of the CPU
@@ -172,6 +172,8 @@ int kmb__slub_frame_kind(struct kmb_backend *be, size_t pfn)
 
 	if (flags & KMB__SLUB_PG_LARGE)
 		return KMB_FRAME_LARGE;
+	if (flags & KMB__SLUB_PG_SHEAF)
+		return KMB_FRAME_SHEAF;
 	if (!(flags & KMB__SLUB_PG_SLAB) || head == NULL)
 		return KMB_FRAME_UNKNOWN;
 	sw = kmb__slub_sw_load(head);

@@ -301,6 +301,7 @@ enum kmb_frame_kind {
 	KMB_FRAME_HEAP,         /* a page split into a sub-page buddy heap */
 	KMB_FRAME_LARGE,        /* whole pages of one large allocation */
 	KMB_FRAME_SLAB_CPU,     /* a CPU's own slab (SLUB's frozen c->slab), any fill */
+	KMB_FRAME_SHEAF,        /* pages holding sheaves (SLUB 7.0), a CPU's or in a barn */
 	KMB_FRAME_NKINDS
 };
 
