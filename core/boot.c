@@ -287,7 +287,9 @@ int kmb_addr_node(const void *addr)
  * page source keeps buddy free lists (it reports Linux extfrag figures, which are defined
  * on them); otherwise free frames are just free.  The backend's frame_kind op then names
  * what each frame held for objects is; a frame it has nothing to say about takes its block
- * head's answer (the tail of a large allocation), else the generic kind stays.
+ * head's answer (the tail of a large allocation), else the generic kind stays.  In a
+ * metadata block only a metadata kind (KMB_FRAME_SHEAF) is taken from it: a backend that
+ * does not look at its metadata frames may answer anything for them.
  */
 static bool frame_orders_known(const struct kmb_backend *be)
 {
@@ -320,6 +322,11 @@ static uint8_t frame_refine(struct kmb_backend *be, size_t pfn, uint8_t generic,
 	return head > KMB_FRAME_UNKNOWN ? (uint8_t)head : generic;
 }
 
+static uint8_t frame_refine_meta(struct kmb_backend *be, size_t pfn)
+{
+	return be->ops->frame_kind(be, pfn) == KMB_FRAME_SHEAF ? KMB_FRAME_SHEAF : KMB_FRAME_META;
+}
+
 int kmb_frame_map(uint8_t *out, size_t nframes)
 {
 	struct kmb_backend *be = &kmb__sys.be;
@@ -343,6 +350,8 @@ int kmb_frame_map(uint8_t *out, size_t nframes)
 			out[pfn + i] = kind;
 			if (held && be->ops->frame_kind != NULL)
 				out[pfn + i] = frame_refine(be, pfn + i, kind, head);
+			else if (kind == KMB_FRAME_META && be->ops->frame_kind != NULL)
+				out[pfn + i] = frame_refine_meta(be, pfn + i);
 			if (i == 0 && out[pfn] != kind)
 				head = out[pfn];
 		}

@@ -313,6 +313,7 @@ static const struct frame_style frame_styles[KMB_FRAME_NKINDS] = {
         [KMB_FRAME_HEAP] = {"sub-page heap", "#fd8d3c", "heap"},
         [KMB_FRAME_LARGE] = {"large allocation", "#8c510a", "large"},
         [KMB_FRAME_SLAB_CPU] = {"slab, a CPU's (frozen)", "#17becf", "slab_cpu"},
+        [KMB_FRAME_SHEAF] = {"sheaves (a CPU's, a barn's)", "#bcbd22", "sheaf"},
 };
 
 bool kmb_frame_kind_declared(unsigned kind)

@@ -329,12 +329,13 @@ KMB_TEST(kmalloc_slots_equal_the_traced_kernels)
  * (free_fastpath), its free pointer mid-object (48 bytes into a 96-byte slot). */
 KMB_TEST(cpu_slab_fast_paths_and_free_pointer)
 {
-	struct kmb_slub *sb = boot("slub", 2, 1, KMB_INVARIANTS_OFF);
+	/* slub(cpu_cmpxchg=1): Linux's tid discipline, counted below */
+	struct kmb_slub *sb = boot("slub(cpu_cmpxchg=1)", 2, 1, KMB_INVARIANTS_OFF);
 	struct kmb__slub_cache *s = sb->kmalloc[kmb__slub_kmalloc_index(96)];
 	struct kmb__slub_cpu *c = &s->cpu[0];
 	char *a, *b;
 
-	s->cpu_cmpxchg = true; /* slub(cpu_cmpxchg=1): Linux's tid discipline, counted below */
+	ASSERT_TRUE(s->cpu_cmpxchg && s->alloc_extra);
 	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
 	a = kmb__slub_alloc(s, M_NOWAIT); /* slow path: a new slab, frozen as the CPU's */
 	b = kmb__slub_alloc(s, M_NOWAIT); /* fast path: the next object */
@@ -651,6 +652,117 @@ KMB_TEST(drain_reaches_other_cpus_at_their_next_slow_path)
 		kmb__slub_free(s, head_of(objs[i]), objs[i]);
 	kmb_thread_detach();
 	kmb__slub_cache_destroy(s);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
+/* The memory picture shows the sheaf pools' pages as KMB_FRAME_SHEAF, every frame of a
+ * block: capacity 1000 makes a sheaf of 32 + 8000 bytes, from the kmalloc-8k pool's
+ * order-1 blocks (two frames); the CPU's main sheaf is the block's first. */
+KMB_TEST(sheaf_pool_frames_are_sheaf_kind)
+{
+	struct kmb_slub *sb = boot("slub-sheaves", 2, 1, KMB_INVARIANTS_OFF);
+	struct kmb__slub_cache *s;
+	uint8_t *map;
+	size_t sheaf_frames = 0, n = kmb__sys.pm.npages;
+	void *p;
+
+	sb->tun.capacity = 1000;
+	s = kmb__slub_cache_create(sb, "big_sheaf", 64, 8, NULL);
+	ASSERT_EQ_U(s->sheaf_capacity, 1000);
+	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
+	ASSERT_NOT_NULL(p = kmb__slub_alloc(s, M_NOWAIT)); /* the first real main sheaf */
+	ASSERT_EQ_I(kmb__slub_frame_kind(&kmb__sys.be, kmb_pfn(&kmb__sys.pm, s->cpu[0].main)),
+	            KMB_FRAME_SHEAF);
+	ASSERT_EQ_I(kmb__slub_frame_kind(&kmb__sys.be, kmb_pfn(&kmb__sys.pm, s->cpu[0].main) + 1),
+	            KMB_FRAME_SHEAF);
+	ASSERT_NOT_NULL(map = malloc(n));
+	ASSERT_EQ_I(kmb_frame_map(map, n), (int)n);
+	for (size_t i = 0; i < n; i++)
+		sheaf_frames += map[i] == KMB_FRAME_SHEAF;
+	ASSERT_EQ_U(sheaf_frames, 2);
+	ASSERT_EQ_I(kmb__slub_frame_kind(&kmb__sys.be, kmb_pfn(&kmb__sys.pm, p)),
+	            KMB_FRAME_SLAB_PARTIAL); /* refilled, the rest on the node list */
+	free(map);
+	kmb__slub_free(s, head_of(p), p);
+	drain();
+	kmb_thread_detach();
+	kmb__slub_cache_destroy(s);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
+/* ---- slabinfo (cache_info) ---------------------------------------------------------------- */
+
+static void assert_info(struct kmem_cache *c, uint64_t active_objs, uint64_t total_objs,
+                        uint64_t active_slabs, uint64_t total_slabs, unsigned objs_per_slab)
+{
+	struct kmb_cache_info in;
+
+	ASSERT_EQ_I(kmem_cache_info(c, &in), 0);
+	ASSERT_EQ_U(in.active_objs, active_objs);
+	ASSERT_EQ_U(in.total_objs, total_objs);
+	ASSERT_EQ_U(in.active_slabs, active_slabs);
+	ASSERT_EQ_U(in.total_slabs, total_slabs);
+	ASSERT_EQ_U(in.objs_per_slab, objs_per_slab);
+	ASSERT_EQ_U(in.pages_per_slab, 1);
+}
+
+/* slub, 256-byte objects (order 0, 16 per slab), no per-CPU partial slabs, min_partial 5:
+ *   100 allocations: 6 full slabs and the CPU slab with 4 allocated and 12 free in
+ *     c->freelist - the CPU's objects count as active, as in Linux: 112 / 112, 7 / 7 slabs
+ *   free 8 of slab 1 (full -> node partial list) and all 16 of slab 2 (emptied on the node
+ *     list, kept: fewer than min_partial there): 24 node-list slots free, slab 2 empty:
+ *     88 / 112 active (76 with callers + the CPU's 12), 6 / 7 slabs active. */
+KMB_TEST(cache_info_counts_cpu_slab_objects_active)
+{
+	struct kmb_slub *sb = boot("slub", 2, 1, KMB_INVARIANTS_OFF);
+	struct kmem_cache *c;
+	void *objs[100];
+
+	sb->tun.cpu_partial = 0;
+	ASSERT_NOT_NULL(c = kmem_cache_create("info256", 256, 0, 0));
+	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
+	for (int i = 0; i < 100; i++)
+		ASSERT_NOT_NULL(objs[i] = kmem_cache_alloc(c, M_NOWAIT));
+	ASSERT_EQ_PTR(head_of(objs[0]), head_of(objs[15]));
+	ASSERT_TRUE(head_of(objs[15]) != head_of(objs[16]));
+	assert_info(c, 112, 112, 7, 7, 16);
+	for (int i = 0; i < 32; i++)
+		if (i < 8 || i >= 16)
+			kmem_cache_free(c, objs[i]);
+	assert_info(c, 88, 112, 6, 7, 16);
+	for (int i = 8; i < 100; i++)
+		if (i >= 32 || i < 16)
+			kmem_cache_free(c, objs[i]);
+	drain();
+	assert_info(c, 0, 0, 0, 0, 16);
+	kmb_thread_detach();
+	kmem_cache_destroy(c);
+	ASSERT_EQ_I(kmb_shutdown(), 0);
+}
+
+/* slub-sheaves, 64-byte objects (capacity 60, 64 per slab; the refills of
+ * sheaves_refill_flush_and_barn_counts): 180 allocations take 3 slabs, 12 slots left on
+ * the node list: 180 / 192 active.  Freeing them fills main, spare and one barn sheaf:
+ * objects in sheaves count as active, so still 180 / 192, 3 / 3 slabs.  Drain flushes the
+ * sheaves and frees the emptied slabs. */
+KMB_TEST(cache_info_counts_sheaf_and_barn_objects_active)
+{
+	struct kmem_cache *c;
+	void *objs[180];
+
+	boot("slub-sheaves", 2, 1, KMB_INVARIANTS_OFF);
+	ASSERT_NOT_NULL(c = kmem_cache_create("info64", 64, 0, 0));
+	ASSERT_EQ_I(kmb_thread_attach("t0", 0), 0);
+	for (int i = 0; i < 180; i++)
+		ASSERT_NOT_NULL(objs[i] = kmem_cache_alloc(c, M_NOWAIT));
+	assert_info(c, 180, 192, 3, 3, 64);
+	for (int i = 0; i < 180; i++)
+		kmem_cache_free(c, objs[i]);
+	assert_info(c, 180, 192, 3, 3, 64);
+	drain();
+	assert_info(c, 0, 0, 0, 0, 64);
+	kmb_thread_detach();
+	kmem_cache_destroy(c);
 	ASSERT_EQ_I(kmb_shutdown(), 0);
 }
 

@@ -25,6 +25,7 @@
  * next/prev = the node partial list or, singly, the per-CPU partial list.  A whole-page
  * kmalloc block: head frame KMB__SLUB_PG_LARGE and priv[1] = its order.
  */
+#define KMB__SLUB_PG_SHEAF 0x2000u /* every frame of a sheaf pool's page (slub_sheaf.c 4.) */
 #define KMB__SLUB_PG_SLAB  0x4000u
 #define KMB__SLUB_PG_LARGE 0x8000u
 
@@ -133,6 +134,7 @@ struct kmb__slub_cache {
 	bool sheaves;
 	bool cpu_cmpxchg; /* slub: the fast paths pay this_cpu_cmpxchg_double (slub.h) */
 	bool poison;      /* INVARIANTS: restore the poison over the free pointer on allocation */
+	bool alloc_extra; /* cpu_cmpxchg || poison: slub's allocation fast path does more */
 	unsigned nnodes, ncpu; /* ncpu = the backend's ncpus + 1 (the shared entry) */
 	struct kmb__slub_node node[KMB_MAX_NODES];
 	struct kmb__slub_cpu cpu[];
@@ -324,6 +326,8 @@ void kmb__slub_flush_gen_check(struct kmb_slub *sb, unsigned cpu); /* the owner'
 size_t kmb__slub_stats(struct kmb_backend *be, struct kmb_stat *out, size_t max);
 int kmb__slub_frame_kind(struct kmb_backend *be, size_t pfn);
 void kmb__slub_cache_stat(struct kmb__slub_cache *s, uint64_t out[KMB__SLUB_NSTAT]);
+int kmb__slub_cache_info(struct kmb_backend *be, struct kmb_cache_desc *cd,
+                         struct kmb_cache_info *out);
 
 /* ---- the fast paths (BTS 4.): no lock, no locked instruction for an attached thread --- */
 
@@ -335,14 +339,13 @@ static inline struct kmb_page *kmb__slub_head_of(const struct kmb_physmem *pm, c
 /*
  * __update_cpu_freelist_fast: Linux's slub fast paths change c->freelist and c->tid with
  * this_cpu_cmpxchg_double, which on x86-64 is a cmpxchg16b on the CPU's own data without
- * the lock prefix (atomic against interrupts and preemption, not other CPUs).  The same
- * instruction here, so that the slub fast path costs what Linux's does: the sheaves design
- * exists to drop it (a local_trylock and plain stores).  Only the owner touches c, so
- * elsewhere (and under ThreadSanitizer, which does not see into asm) a compare and two
- * plain stores are the same operation.  tid advances by KMB_MAX_CPUS (TID_STEP), from the
- * CPU index, so that tids never repeat across CPUs.  The tunable slub(cpu_cmpxchg=0) drops
- * the instruction (plain stores: what an owner-exclusive CPU strictly needs), to measure
- * what it costs.
+ * the lock prefix (atomic against interrupts and preemption, not other CPUs).  A thread
+ * attached here owns its CPU's entry, so by default (slub_slab.c 4.) the fast paths are
+ * plain loads and stores and leave c->tid alone; slub(cpu_cmpxchg=1) puts the instruction
+ * back, so that the slub fast path costs what Linux's does - the cost sheaves exist to
+ * drop.  Only the owner touches c, so elsewhere (and under ThreadSanitizer, which does not
+ * see into asm) a compare and two plain stores are the same operation.  tid advances by
+ * KMB_MAX_CPUS (TID_STEP), from the CPU index, so that tids never repeat across CPUs.
  */
 #define KMB__SLUB_TID_STEP KMB_MAX_CPUS
 _Static_assert(offsetof(struct kmb__slub_cpu, freelist) % 16 == 0 &&
@@ -377,30 +380,16 @@ static inline bool kmb__slub_cpu_cmpxchg(struct kmb__slub_cpu *c, void *ofl, uin
 #endif
 }
 
-/* Each design's fast path, specialised by the constant `sheaves` (the ops of each backend
- * call it with their design, so neither pays for the other's test). */
 #define KMB__SLUB_INLINE static inline __attribute__((always_inline))
 
-KMB__SLUB_INLINE void *kmb__slub_alloc_design(struct kmb__slub_cache *s, int flags,
-                                              const bool sheaves)
+/* slub's fast paths with cpu_cmpxchg (and the poison of INVARIANTS): out of the default
+ * path's way, which tests one per-cache flag for both. */
+KMB__SLUB_INLINE void *kmb__slub_alloc_extra(struct kmb__slub_cache *s, struct kmb__slub_cpu *c,
+                                             int flags)
 {
-	struct kmb__slub_cpu *c = KMB_THIS_CPU(s->cpu);
 	void *obj;
 
-	if (kmb_unlikely(c == NULL))
-		return sheaves ? kmb__slub_pcs_shared_alloc(s, flags)
-		               : kmb__slub_shared_alloc(s, flags);
-	if (sheaves) {
-		struct kmb__slub_sheaf *m = c->main;
-		unsigned n = m->size;
-
-		if (kmb_unlikely(n == 0))
-			return kmb__slub_pcs_alloc_slow(s, c, flags);
-		m->size = n - 1;
-		KMB_STORE(&c->stat[KMB__ALLOC_PCS], c->stat[KMB__ALLOC_PCS] + 1);
-		return m->objects[n - 1];
-	}
-	for (;;) { /* __slab_alloc_node's fast path */
+	for (;;) {
 		uint64_t tid = c->tid;
 
 		obj = c->freelist;
@@ -417,6 +406,60 @@ KMB__SLUB_INLINE void *kmb__slub_alloc_design(struct kmb__slub_cache *s, int fla
 	KMB_STORE(&c->stat[KMB__ALLOC_FASTPATH], c->stat[KMB__ALLOC_FASTPATH] + 1);
 	if (kmb_unlikely(s->poison))
 		kmb__slub_restore_poison(s, obj);
+	return obj;
+}
+
+KMB__SLUB_INLINE void kmb__slub_free_cmpxchg(struct kmb__slub_cache *s, struct kmb__slub_cpu *c,
+                                             void *obj)
+{
+	void *fl;
+	uint64_t tid;
+
+	do {
+		tid = c->tid;
+		fl = c->freelist;
+		kmb__slub_set_fp(s, obj, fl);
+	} while (kmb_unlikely(!kmb__slub_cpu_cmpxchg(c, fl, tid, obj, tid + KMB__SLUB_TID_STEP)));
+}
+
+/*
+ * Each design's fast path, specialised by the constant `sheaves` (the ops of each backend
+ * call it with their design, so neither pays for the other's test).  Each is what Linux's
+ * is, less its per-CPU protection (above): slub-sheaves' alloc_from_pcs / free_to_pcs
+ * (pcs->main, its size, objects[--size] / objects[size++], the node test of slab_free);
+ * slub's slab_alloc_node / do_slab_free (c->freelist, get_freepointer / set_freepointer,
+ * the object's slab against c->slab), with one per-cache test standing for the
+ * cmpxchg16b (alloc_extra, cpu_cmpxchg) that the default leaves out.
+ */
+KMB__SLUB_INLINE void *kmb__slub_alloc_design(struct kmb__slub_cache *s, int flags,
+                                              const bool sheaves)
+{
+	struct kmb__slub_cpu *c = KMB_THIS_CPU(s->cpu);
+	void *obj;
+
+	if (kmb_unlikely(c == NULL))
+		return sheaves ? kmb__slub_pcs_shared_alloc(s, flags)
+		               : kmb__slub_shared_alloc(s, flags);
+	if (sheaves) {
+		struct kmb__slub_sheaf *m = c->main;
+		unsigned n = m->size;
+
+		if (kmb_unlikely(n == 0))
+			return kmb__slub_pcs_alloc_slow(s, c, flags);
+		m->size = n - 1;
+		obj = m->objects[n - 1];
+		KMB_STORE(&c->stat[KMB__ALLOC_PCS], c->stat[KMB__ALLOC_PCS] + 1);
+		if (obj == NULL) /* a sheaf holds objects only: kmalloc need not test */
+			__builtin_unreachable();
+		return obj;
+	}
+	if (kmb_unlikely(s->alloc_extra))
+		return kmb__slub_alloc_extra(s, c, flags);
+	obj = c->freelist;
+	if (kmb_unlikely(obj == NULL))
+		return kmb__slub_alloc_slow(s, c, flags);
+	c->freelist = kmb__slub_get_fp(s, obj);
+	KMB_STORE(&c->stat[KMB__ALLOC_FASTPATH], c->stat[KMB__ALLOC_FASTPATH] + 1);
 	return obj;
 }
 
@@ -447,19 +490,12 @@ KMB__SLUB_INLINE void kmb__slub_free_design(struct kmb__slub_cache *s, struct km
 		return;
 	}
 	if (kmb_likely(head == c->slab)) { /* do_slab_free's fast path */
-		void *fl;
-		uint64_t tid;
-
-		do {
-			tid = c->tid;
-			fl = c->freelist;
-			kmb__slub_set_fp(s, obj, fl);
-			if (!s->cpu_cmpxchg) {
-				c->freelist = obj;
-				break;
-			}
-		} while (kmb_unlikely(
-		        !kmb__slub_cpu_cmpxchg(c, fl, tid, obj, tid + KMB__SLUB_TID_STEP)));
+		if (kmb_likely(!s->cpu_cmpxchg)) {
+			kmb__slub_set_fp(s, obj, c->freelist);
+			c->freelist = obj;
+		} else {
+			kmb__slub_free_cmpxchg(s, c, obj);
+		}
 		KMB_STORE(&c->stat[KMB__FREE_FASTPATH], c->stat[KMB__FREE_FASTPATH] + 1);
 		return;
 	}

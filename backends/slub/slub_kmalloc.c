@@ -118,6 +118,7 @@ struct kmb__slub_cache *kmb__slub_cache_create(struct kmb_slub *sb, const char *
 	s->sheaves = sb->sheaves;
 	s->cpu_cmpxchg = sb->tun.cpu_cmpxchg != 0;
 	s->poison = sb->pm->poison;
+	s->alloc_extra = s->cpu_cmpxchg || s->poison;
 	s->nnodes = sb->nnodes;
 	s->ncpu = sb->ncpus + 1;
 	cache_init_lists(s);
@@ -581,7 +582,8 @@ static const struct kmb_tunable sheaves_tunables[] = {
 	.stats = kmb__slub_stats, .drain = slub_drain, .thread_attach = slub_thread_attach,        \
 	.thread_detach = slub_thread_detach, .cache_create = slub_cache_create,                    \
 	.cache_destroy = slub_cache_destroy, .cache_alloc = slub_cache_alloc,                      \
-	.cache_free = slub_cache_free, .frame_kind = kmb__slub_frame_kind
+	.cache_free = slub_cache_free, .frame_kind = kmb__slub_frame_kind,                         \
+	.cache_info = kmb__slub_cache_info
 
 const struct kmb_backend_ops kmb_slub_ops = {
         .name = "slub",

@@ -28,7 +28,9 @@
  * 4. Sheaf memory: Linux kmallocs a sheaf (its capacity rounds it to a kmalloc bucket).
  *    Here a pool per kmalloc size class carves sheaves from metadata pages (KMB_GFP_META)
  *    and keeps freed ones on a list; the pages go back at fini.  So sheaves and the barn
- *    count as metadata pages (meta_pages, and KMB_FRAME_META in the picture of memory).
+ *    count as metadata pages (meta_pages); their frames are marked KMB__SLUB_PG_SHEAF, so
+ *    that the picture of memory shows them apart (KMB_FRAME_SHEAF: a pool's page holds
+ *    CPUs', barns' and free sheaves alike).
  * 5. Drain (barn_shrink + pcs_flush_all): full sheaves of the barns are flushed to their
  *    slabs and every barn sheaf freed; a CPU's main and spare are flushed by its owner.
  */
@@ -37,6 +39,18 @@
 #include <string.h>
 
 /* ---- pools (4.) --------------------------------------------------------------------------- */
+
+/* Mark (or unmark) the frames of a pool's block for frame_kind, which reads them racily. */
+static void mark_pool_frames(struct kmb_slub *sb, void *mem, unsigned order, bool on)
+{
+	struct kmb_page *pg = kmb_page_of(sb->pm, mem);
+
+	for (unsigned i = 0; i < 1u << order; i++) {
+		uint32_t f = pg[i].flags;
+
+		KMB_STORE(&pg[i].flags, on ? f | KMB__SLUB_PG_SHEAF : f & ~KMB__SLUB_PG_SHEAF);
+	}
+}
 
 static struct kmb__slub_sheaf *sheaf_alloc(struct kmb__slub_cache *s)
 {
@@ -60,6 +74,7 @@ static struct kmb__slub_sheaf *sheaf_alloc(struct kmb__slub_cache *s)
 				kmb_spin_unlock(&pool->lock);
 				return NULL;
 			}
+			mark_pool_frames(sb, mem, order, true);
 			kmb_list_add(&pool->pages, kmb_page_of(sb->pm, mem));
 			pool->cur = mem;
 			pool->left = KMB_PAGE_SIZE << order;
@@ -100,6 +115,7 @@ void kmb__slub_pools_fini(struct kmb_slub *sb)
 			struct kmb_page *pg = pool->pages.next;
 
 			kmb_list_del(pg);
+			mark_pool_frames(sb, kmb_page_addr(sb->pm, pg), order, false);
 			kmb__slub_pages_free(sb, kmb_page_addr(sb->pm, pg), order, true);
 		}
 		kmb_lock_destroy(&pool->lock);

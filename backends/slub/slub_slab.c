@@ -61,9 +61,14 @@
  *    loads and stores and the designs are compared on the same rule.  The tunable
  *    slub(cpu_cmpxchg=1) puts Linux's instruction back: c->freelist and c->tid change by
  *    one cmpxchg16b without the lock prefix, which is what this_cpu_cmpxchg_double is on
- *    x86-64 - the cost that sheaves, under a local_trylock, were made to drop.  A thread not attached takes the shared entry cpu[ncpus]
- *    under its spin lock (the local_lock of an extra CPU).  The slow paths are slub_cpu.c
- *    (slub) and slub_sheaf.c (sheaves); both meet the slabs in slub_node.c.
+ *    x86-64 - the cost that sheaves, under a local_trylock, were made to drop.  Each fast
+ *    path holds what Linux's does and no more: sheaves read pcs->main, its size and
+ *    objects[] (and the slab's node on free); slub reads c->freelist and the free pointer,
+ *    and tests one per-cache flag set at creation (alloc_extra: cpu_cmpxchg or the
+ *    INVARIANTS poison) where Linux has its cmpxchg.  A thread not attached takes the
+ *    shared entry cpu[ncpus] under its spin lock (the local_lock of an extra CPU).  The
+ *    slow paths are slub_cpu.c (slub) and slub_sheaf.c (sheaves); both meet the slabs in
+ *    slub_node.c.
  *
  * 5. Locking, in order: caches_lock (the cache list, drain), a shared CPU entry's lock, the
  *    barn lock or list_lock (never both), the page source's.  The state word is changed
@@ -75,8 +80,8 @@
  * 6. Departures from mm/slub.c.
  *    - A slab's freelist + counters are one 64-bit word (3.) under a locked CAS where
  *      Linux's are a cmpxchg_double pair; no freelist pointer hardening
- * (CONFIG_SLAB_FREELIST_HARDENED); the tid's cmpxchg never fails (no preemption or interrupt on a
- * CPU's owner), so it is not counted.
+ *      (CONFIG_SLAB_FREELIST_HARDENED); the tid's cmpxchg never fails (no preemption or
+ *      interrupt on a CPU's owner), so it is not counted.
  *    - No debugging (red zones, poisoning, tracking: kmbench's INVARIANTS do that; the
  *      poison is restored over the free pointer on allocation), no memcg, no KASAN, no
  *      constructors, no RCU frees, no pfmemalloc, no defrag ratio (get_any_partial), no

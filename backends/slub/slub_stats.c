@@ -10,10 +10,18 @@
  *    sheaves), the page counts, whole-page kmalloc, and the locks' counters.
  * 2. frame_kind: a slab frame is the CPU's (frozen: KMB_FRAME_SLAB_CPU), empty, full or
  *    partial by its state word; a whole-page kmalloc block is KMB_FRAME_LARGE.  Sheaves and
- *    barns live in metadata pages (slub_sheaf.c 4.): the generic KMB_FRAME_META.
+ *    barns live in the sheaf pools' metadata pages (slub_sheaf.c 4.): KMB_FRAME_SHEAF.
+ * 3. cache_info (backend.h 6.) is Linux's get_slabinfo: the slabs and slots of the node
+ *    counts (nr_slabs, total_objects), less the free slots of the node partial lists
+ *    (count_partial(n, count_free)).  Everything else is active: the objects of the CPU
+ *    slabs and CPU partial slabs (slub), and those held in sheaves and barns
+ *    (slub-sheaves), are not on a node list, as in Linux's active_objs.  A slab is
+ *    active unless it is an empty one of a node list (Linux says active_slabs = num_slabs;
+ *    the contract asks for the slabs holding an allocated object).
  */
 #include "slub.h"
 
+#include <errno.h>
 #include <string.h>
 
 void kmb__slub_stat_add(struct kmb__slub_cache *s, enum kmb__slub_stat si, uint64_t n)
@@ -164,6 +172,8 @@ int kmb__slub_frame_kind(struct kmb_backend *be, size_t pfn)
 
 	if (flags & KMB__SLUB_PG_LARGE)
 		return KMB_FRAME_LARGE;
+	if (flags & KMB__SLUB_PG_SHEAF)
+		return KMB_FRAME_SHEAF;
 	if (!(flags & KMB__SLUB_PG_SLAB) || head == NULL)
 		return KMB_FRAME_UNKNOWN;
 	sw = kmb__slub_sw_load(head);
@@ -173,4 +183,40 @@ int kmb__slub_frame_kind(struct kmb_backend *be, size_t pfn)
 	if (inuse == 0)
 		return KMB_FRAME_SLAB_EMPTY;
 	return inuse >= kmb__slub_objects(head) ? KMB_FRAME_SLAB_FULL : KMB_FRAME_SLAB_PARTIAL;
+}
+
+/* The free slots and empty slabs of a node's partial list (count_partial). */
+static void count_partial(struct kmb__slub_node *n, uint64_t *free_objs, uint64_t *empty)
+{
+	kmb_spin_lock(&n->list_lock);
+	for (struct kmb_page *pg = n->partial.next; pg != &n->partial; pg = pg->next) {
+		unsigned inuse = kmb__slub_sw_inuse(kmb__slub_sw_load(pg));
+
+		*free_objs += kmb__slub_objects(pg) - inuse;
+		*empty += inuse == 0;
+	}
+	kmb_spin_unlock(&n->list_lock);
+}
+
+int kmb__slub_cache_info(struct kmb_backend *be, struct kmb_cache_desc *cd,
+                         struct kmb_cache_info *out)
+{
+	struct kmb__slub_cache *s = cd->priv;
+	uint64_t slabs = 0, objs = 0, free_objs = 0, empty = 0;
+
+	(void)be;
+	if (s == NULL || out == NULL)
+		return -EINVAL;
+	for (unsigned i = 0; i < s->nnodes; i++) {
+		slabs += (uint64_t)KMB_LOAD(&s->node[i].nr_slabs);
+		objs += (uint64_t)KMB_LOAD(&s->node[i].total_objects);
+		count_partial(&s->node[i], &free_objs, &empty);
+	}
+	out->total_objs = objs;
+	out->active_objs = objs - free_objs;
+	out->total_slabs = slabs;
+	out->active_slabs = slabs - empty;
+	out->objs_per_slab = s->objects;
+	out->pages_per_slab = 1u << s->order;
+	return 0;
 }

@@ -301,6 +301,7 @@ enum kmb_frame_kind {
 	KMB_FRAME_HEAP,         /* a page split into a sub-page buddy heap */
 	KMB_FRAME_LARGE,        /* whole pages of one large allocation */
 	KMB_FRAME_SLAB_CPU,     /* a CPU's own slab (SLUB's frozen c->slab), any fill */
+	KMB_FRAME_SHEAF,        /* pages holding sheaves (SLUB 7.0), a CPU's or in a barn */
 	KMB_FRAME_NKINDS
 };
 
@@ -337,9 +338,10 @@ struct kmb_backend_ops {
 
 	/* Optional, for kmb_frame_map's picture of physical memory: what the frame pfn, in a
 	 * block the backend holds for objects (usage data), is used for - an enum
-	 * kmb_frame_kind, or KMB_FRAME_UNKNOWN for nothing more than its block head's kind.
-	 * Called only while no other thread allocates or frees (it may read page descriptors
-	 * without locks). */
+	 * kmb_frame_kind, or KMB_FRAME_UNKNOWN for nothing more than its block head's kind;
+	 * in a metadata block (usage meta), KMB_FRAME_SHEAF or anything else for the generic
+	 * KMB_FRAME_META.  Called only while no other thread allocates or frees (it may read
+	 * page descriptors without locks). */
 	int (*frame_kind)(struct kmb_backend *be, size_t pfn);
 
 	/* Optional (3. above; ABI 4): free with the size alloc was asked for. */
