@@ -114,6 +114,18 @@ replay_fidelity)
 	json_key "$TMP/out" kmalloc_fidelity_events 1195
 	json_key "$TMP/out" cache_fidelity_events 10015
 	grep -Eq '"cache_fidelity_pct": 82\.4' "$TMP/out" || fail "slab on 6.18: $(grep fidelity "$TMP/out")"
+	# the SLUB designs reproduce the traced SLUB kernel: every kmalloc of the 6.18 and the 3.6
+	# trace gets its traced slot from SLUB's own size classes (issue 13's target), and every
+	# kmem_cache object the traced slot its cache was created with
+	if "$KMB" list | grep -q '^  slub '; then
+		for b in slub slub-sheaves; do
+			for tr in "$R6" "$TRACE"; do
+				expect_exit 0 "$KMB" replay --backend $b --trace "$tr" --json --no-timing --no-invariants
+				json_key "$TMP/out" kmalloc_fidelity_pct 100.0
+				json_key "$TMP/out" cache_fidelity_pct 100.0
+			done
+		done
+	fi
 	# a trace with no bytes_alloc has nothing to compare: null, not 0
 	printf '%s\n' "a-1 [000] .... 1.0: kmalloc: call_site=c1 ptr=c2 bytes_req=8 gfp_flags=GFP_KERNEL" \
 		"a-1 [000] .... 1.1: kfree: call_site=c1 ptr=c2" >"$TMP/noalloc.trace"
