@@ -173,13 +173,14 @@ int kmb__tunables_parse(const char *spec, const char *owner, const struct kmb_tu
                         const struct kmb__spec_part *p, long *vals, char *err, size_t errlen)
 {
 	bool set[KMB_MAX_TUNABLES] = {false};
-	const char *s = p->args, *end = p->args + p->alen;
+	const char *s = p->args, *end;
 
 	kmb_assert(n <= KMB_MAX_TUNABLES);
 	for (size_t i = 0; i < n; i++)
 		vals[i] = t[i].def;
-	if (s == NULL)
+	if (s == NULL) /* no parentheses (and no end to compute: NULL + 0 is undefined) */
 		return 0;
+	end = s + p->alen;
 	if (p->alen == 0) {
 		snprintf(err, errlen, "backend spec '%s': empty '()' after %s", spec, owner);
 		return -EINVAL;
