@@ -113,7 +113,7 @@ struct run {
 	struct run_frames *frames; /* nbackends * nwl */
 	size_t njobs, done, failed;
 	time_t started;
-	double idle_cpus; /* idle CPUs when the run started (/proc/stat), NAN if unknown */
+	double idle_cpus;       /* idle CPUs when the run started (/proc/stat), NAN if unknown */
 	uint8_t script_key[16]; /* the user's key of the .gp tags (results/script_tag.c) */
 	bool have_script_key;
 	bool rebuilt; /* by kmbench plot from the replay JSON: no histograms, samples, frames */

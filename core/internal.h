@@ -168,7 +168,7 @@ void *kmb__cache_backend_alloc(struct kmem_cache *c, int flags);
 void kmb__cache_backend_free(struct kmem_cache *c, void *obj);
 void kmb__cache_account(struct kmem_cache *c, long delta);
 void kmb__cache_failed(struct kmem_cache *c); /* an allocation from c failed */
-size_t kmb__cache_reap_all(void); /* frees caches left at shutdown; returns how many */
+size_t kmb__cache_reap_all(void);             /* frees caches left at shutdown; returns how many */
 
 /* ---- malloc_type.c --------------------------------------------------------------------- */
 /* A CPU's share of a type's statistics (its owner thread's alone; theory in malloc_type.c). */

@@ -173,7 +173,6 @@
 
 #define WATERMARK_SCALE_FACTOR 10 /* vm.watermark_scale_factor default */
 
-
 enum wm_verdict {
 	WM_FAIL,    /* the zone refuses the request */
 	WM_OK,      /* above min after it */
@@ -187,7 +186,7 @@ struct kmb__free_area {
 
 struct kmb__pcp {
 	_Alignas(64) struct kmb_lock lock; /* spinlock (see 5.); one cache line per CPU */
-	unsigned batch, high;  /* constant after creation */
+	unsigned batch, high;              /* constant after creation */
 	size_t count;
 	struct kmb_page list; /* sentinel: hot at the head, cold at the tail */
 	uint64_t nhit, nrefill, nfree, ndrained;

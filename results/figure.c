@@ -368,7 +368,8 @@ static void frames_key(FILE *out, const bool *present)
 {
 	const char *sep = "    plot ";
 
-	fputs("    unset title\n    set key center center font ',8' maxcols 2 samplen 1.5 spacing 1.1\n"
+	fputs("    unset title\n    set key center center font ',8' maxcols 2 samplen 1.5 spacing "
+	      "1.1\n"
 	      "    set xrange [0:1]\n    set yrange [0:1]\n",
 	      out);
 	for (int k = 0; k < KMB_FRAME_NKINDS; k++) {

@@ -188,10 +188,9 @@ static void find_figure(struct kmb_report *r, const struct figure *f, const int 
 		              t.nw);
 		return;
 	}
-	off = (size_t)snprintf(text, sizeof(text),
-	                       "%s: %s is best by its %s, and best in %u of %u workloads", f->what,
-	                       r->b[idx[win]], f->points ? "mean" : "geometric mean", t.wins[win],
-	                       t.nw);
+	off = (size_t)snprintf(
+	        text, sizeof(text), "%s: %s is best by its %s, and best in %u of %u workloads",
+	        f->what, r->b[idx[win]], f->points ? "mean" : "geometric mean", t.wins[win], t.nw);
 	for (unsigned d = 0, first = 1; d < n && off < sizeof(text); d++)
 		if (d != win) {
 			off += (size_t)snprintf(text + off, sizeof(text) - off, "%s",

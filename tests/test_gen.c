@@ -64,7 +64,7 @@ static void load_text(const char *buf, size_t len, struct kmb_trace *t)
 		kmb_test_fail(__FILE__, __LINE__, "load: %d %s", rc, err);
 }
 
-static const char *const all[] = {"fdtable", "netrx",   "vfs-cache",  "larson",
+static const char *const all[] = {"fdtable", "netrx",   "vfs-cache",   "larson",
                                   "xmalloc", "exhaust", "speculative", "irq"};
 #define NALL (sizeof(all) / sizeof(all[0]))
 

@@ -22,9 +22,9 @@
  * object is a KMB_OP_CACHE_FREE; such cases are counted in kind_mismatches).  Dropped:
  * failed (NULL) allocations, kmem_cache_free of NULL, frees of pointers not live, and
  * allocations with bytes_req == 0 (counted in dropped_zero) together with their later
- * free (counted in dropped_zero_frees).  A kfree(NULL) - legal in Linux, 13 % of the kfree events of a real 6.18 trace -
- * is a KMB_OP_KFREE_NULL op (counted in null_kfrees): replay makes the call, a no-op with
- * a real cost.  It needs no object but, like every op, a slot to be sequenced on: one
+ * free (counted in dropped_zero_frees).  A kfree(NULL) - legal in Linux, 13 % of the kfree events
+ * of a real 6.18 trace - is a KMB_OP_KFREE_NULL op (counted in null_kfrees): replay makes the call,
+ * a no-op with a real cost.  It needs no object but, like every op, a slot to be sequenced on: one
  * null slot per traced CPU, never reused, so that the NULL frees of a CPU stream are in
  * order within the thread that replays it and never wait for another thread.  An allocation
  * returning a live pointer first frees the old slot (an implicit free, op.event = the

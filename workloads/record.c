@@ -57,9 +57,9 @@
 
 #include "results/results.h"
 
-#define MAX_EVENTS 32
-#define READ_CHUNK (64u << 10)
-#define IDLE_NS    50000000L /* a reader's sleep at end of file */
+#define MAX_EVENTS        32
+#define READ_CHUNK        (64u << 10)
+#define IDLE_NS           50000000L    /* a reader's sleep at end of file */
 #define DEFAULT_BUFFER_KB (128u << 10) /* per CPU (Ring buffer, above) */
 #define MIN_BUFFER_KB     1408u        /* the kernel's default: never below */
 #define FILTER_MAX        8192u        /* "common_pid != N && " is at most 30 bytes: 270 */

@@ -192,15 +192,15 @@ enum kmb_op_kind {
 };
 
 struct kmb_op {
-	uint8_t kind;     /* enum kmb_op_kind */
+	uint8_t kind;      /* enum kmb_op_kind */
 	uint8_t order : 5; /* page ops: 0 .. KMB_MAX_ORDER (10; ftrace.c and kmt.c check it) */
 	uint8_t ctx : 3;   /* the event's interrupt context (KMB_ECTX_*): replay runs it there */
 	uint16_t cpu;
 	int flags;
-	uint32_t slot;  /* live-object slot */
-	uint32_t type;  /* malloc type (per call site) or cache index */
-	uint64_t size;  /* bytes_req (alloc ops) */
-	uint32_t event; /* index of the trace event (for messages) */
+	uint32_t slot;        /* live-object slot */
+	uint32_t type;        /* malloc type (per call site) or cache index */
+	uint64_t size;        /* bytes_req (alloc ops) */
+	uint32_t event;       /* index of the trace event (for messages) */
 	uint32_t bytes_alloc; /* alloc ops: the traced slot, 0 unknown or >= 4 GiB (fidelity) */
 };
 /* 32 bytes, two ops per cache line: the replay streams them. */
@@ -222,10 +222,10 @@ struct kmb_plan {
 		uint64_t slot_size; /* bytes_alloc (s->size) */
 		uint32_t order, objs_per_slab; /* from a geometry file (geometry.c) */
 	} * cache_geom;
-	uint64_t dropped_zero;    /* allocations with bytes_req == 0 (illegal kmalloc(0)) */
+	uint64_t dropped_zero;       /* allocations with bytes_req == 0 (illegal kmalloc(0)) */
 	uint64_t dropped_zero_frees; /* frees of those, dropped with them */
-	uint64_t kind_mismatches; /* kfree of a cache object, kmem_cache_free of a kmalloc one */
-	uint64_t null_kfrees;     /* KMB_OP_KFREE_NULL ops */
+	uint64_t kind_mismatches;    /* kfree of a cache object, kmem_cache_free of a kmalloc one */
+	uint64_t null_kfrees;        /* KMB_OP_KFREE_NULL ops */
 };
 
 int kmb_trace_plan(const struct kmb_trace *t, struct kmb_plan *p);

@@ -107,7 +107,7 @@ struct kmb__bl {
 	uint64_t refills, failures, reads;
 	/* footprint readings (sync_lock) */
 	pthread_mutex_t sync_lock;
-	long acc_data, acc_meta; /* pages accounted in pm as data and metadata */
+	long acc_data, acc_meta;                  /* pages accounted in pm as data and metadata */
 	uint64_t foot_data, foot_meta;            /* the last reading, less the boot's */
 	uint64_t boot_data, boot_meta, boot_idle; /* the reading at boot, after the trim (4.) */
 	struct kmb__bl_cpu cpu[KMB_MAX_CPUS];

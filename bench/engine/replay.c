@@ -193,7 +193,7 @@ struct rthread {
 	uint64_t lat_left; /* operations until the next timed one (1: this one) */
 	uint64_t rng;      /* xorshift64 state for the gaps between timed operations */
 	uint64_t allocs, frees, failed, skipped, page_ops, cross_cpu, cross_node;
-	uint64_t fid_n[2], fid_eq[2]; /* fidelity (9.): [0] kmalloc, [1] kmem_cache */
+	uint64_t fid_n[2], fid_eq[2];        /* fidelity (9.): [0] kmalloc, [1] kmem_cache */
 	uint64_t intr_allocs, intr_sleeping; /* in interrupt context (theory 6b.) */
 	uint64_t kfree_null;                 /* Linux kfree(NULL) calls (theory 6c.) */
 	uint32_t intr_sleep_ev[KMB_CTX_EVENTS_KEPT];

@@ -115,8 +115,8 @@ struct malloc_type {
 
 /* Define a type and register it at program start (FreeBSD's SYSINIT). */
 #define MALLOC_DEFINE(type, shortdesc, longdesc)                                                   \
-	struct malloc_type type[1] = {                                                             \
-	        {NULL, KMB_MALLOC_MAGIC, shortdesc, longdesc, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL}}; \
+	struct malloc_type type[1] = {{NULL, KMB_MALLOC_MAGIC, shortdesc, longdesc, 0, 0, 0, 0, 0, \
+	                               0, 0, 0, 0, 0, NULL}};                                      \
 	__attribute__((constructor)) static void kmb__type_ctor_##type(void)                       \
 	{                                                                                          \
 		kmb_malloc_type_register(type);                                                    \
