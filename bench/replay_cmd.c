@@ -15,7 +15,8 @@ static const char replay_usage[] =
         "usage: kmbench replay [--backend NAME] [--trace FILE] [--json] [-o OUT] [options]\n\n"
         "Replay a kernel allocation trace on one backend and report throughput, latency\n"
         "percentiles, footprint, fragmentation, failures and the vmstat -m table.\n"
-        "  -b, --backend NAME   backend (kmbench list; default buddy)\n"
+        "  -b, --backend NAME   backend (kmbench list; default buddy, or the first one built\n"
+        "                       when buddy is not: -DKMB_BACKENDS)\n"
         "  -t, --trace FILE     a trace file (ftrace kmem, perf script, .kmt), a generator's\n"
         "                       name (kmbench list; its defaults, seed 1) or linux-3.6-boot,\n"
         "                       the bundled Linux 3.6 boot trace (the default)\n"
@@ -318,9 +319,20 @@ static void report_ctx(const char *trace, const struct kmb_trace *t,
 		        r->intr_sleeping_allocs);
 }
 
+/* buddy, the Linux design, unless the build leaves it out (-DKMB_BACKENDS): then the first
+ * spec the build has. */
+static const char *default_backend(void)
+{
+	char err[200];
+
+	if (kmb_spec_check("buddy", err, sizeof(err)) == 0 || kmb_backend_count() == 0)
+		return "buddy";
+	return kmb_backend_at(0)->name;
+}
+
 int kmb_cmd_replay(int argc, char **argv)
 {
-	struct replay_args a = {.o = {.backend = "buddy", .timing = true}};
+	struct replay_args a = {.o = {.backend = default_backend(), .timing = true}};
 	struct kmb_trace t;
 	struct kmb_trace_facts f;
 	struct kmb_plan plan;
