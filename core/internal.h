@@ -317,6 +317,12 @@ static inline bool kmb__ctx_clear(void)
 void kmb__ctx_check(const struct kmb__request *rq);
 void kmb__ctx_check_kmem_free(const void *p, size_t size);
 __attribute__((noreturn)) void kmb__ctx_reserve_panic(const struct kmb__request *rq);
+/* The fast paths' context test: nothing to check (process context, no lock held), or a
+ * request that cannot sleep, which the rules allow anywhere.  Else the full path checks. */
+static inline bool kmb__ctx_fast_ok(int flags)
+{
+	return kmb__ctx_clear() || (flags & (M_WAITOK | M_NOFAIL)) == 0;
+}
 /* Whether the calling thread is in interrupt context. */
 static inline bool kmb__in_intr(void)
 {
@@ -337,8 +343,8 @@ static inline bool kmb__in_intr(void)
  */
 static inline bool kmb__fast_ok(size_t size, const struct malloc_type *type, int flags)
 {
-	return kmb__sys.fast && (kmb__ctx_clear() || (flags & (M_WAITOK | M_NOFAIL)) == 0) &&
-	       size - 1 < kmb__sys.max_size && type != NULL && type->ks_magic == KMB_MALLOC_MAGIC &&
+	return kmb__sys.fast && kmb__ctx_fast_ok(flags) && size - 1 < kmb__sys.max_size &&
+	       type != NULL && type->ks_magic == KMB_MALLOC_MAGIC &&
 	       __atomic_load_n(&type->ks_limit, __ATOMIC_RELAXED) == 0 && kmb__flags_ok(flags);
 }
 

@@ -300,8 +300,7 @@ static inline void *cache_alloc_fast(struct kmem_cache *c, int flags, size_t *us
 
 	*usable = 0;
 	/* the fast path (kmalloc.c 3.): booted without INVARIANTS, legal flags */
-	if (kmb__likely(c != NULL && kmb__sys.fast &&
-	                (kmb__ctx_clear() || (flags & (M_WAITOK | M_NOFAIL)) == 0) &&
+	if (kmb__likely(c != NULL && kmb__sys.fast && kmb__ctx_fast_ok(flags) &&
 	                c->cd.size <= kmb__sys.max_size && kmb__flags_ok(flags))) {
 		rq.size = c->objsize;
 		p = cache_backend_alloc(c, flags, usable);
