@@ -399,9 +399,10 @@ static int bucket_init(struct kmb_backend *be)
 
 	if (be->pages == NULL)
 		return -EINVAL; /* the registry always gives one: default_pages */
-	b = calloc(1, sizeof(*b));
+	b = aligned_alloc(_Alignof(struct kmb__bucket), sizeof(*b)); /* sizeof: a multiple */
 	if (b == NULL)
 		return -ENOMEM;
+	memset(b, 0, sizeof(*b));
 	kmb_lock_init(&b->lock);
 	b->pm = be->pm;
 	b->ps = be->pages;

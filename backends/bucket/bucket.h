@@ -114,8 +114,10 @@ struct kmb__bucket_ctr {
 };
 
 struct kmb__bucket {
-	struct kmb_lock lock; /* splimp(): the whole allocator, held across page-source calls */
-	struct kmb_physmem *pm;
+	/* splimp(): the whole allocator, held across page-source calls.  Its own cache line:
+	 * a CPU spinning on it must not steal the lines the holder works on. */
+	_Alignas(64) struct kmb_lock lock;
+	_Alignas(64) struct kmb_physmem *pm;
 	struct kmb_pagesrc *ps;
 	bool diag; /* DIAGNOSTIC: INVARIANTS were on at boot */
 	struct kmb__bucket_kb kb[KMB_BUCKET_NBUCKETS];

@@ -71,8 +71,10 @@ _Static_assert(KMB_PAGE_SIZE / sizeof(struct heap_meta) == 64, "64 entries per p
 _Static_assert(sizeof(uintptr_t) == sizeof(uint64_t), "priv[1] holds a 64-bit bitmap");
 
 struct kmb__heap {
-	struct kmb_lock lock;
-	struct kmb_buddy *buddy;
+	/* Its own cache line: a CPU spinning on it must not steal the lines the holder
+	 * works on. */
+	_Alignas(64) struct kmb_lock lock;
+	_Alignas(64) struct kmb_buddy *buddy;
 	struct kmb_physmem *pm;
 	struct heap_free *free[HEAP_NSUB];
 	struct kmb_page meta_avail; /* sentinel: metadata pages with a free entry */
@@ -443,11 +445,12 @@ struct kmb_buddy *kmb__buddy_of_backend(const struct kmb_backend *be)
 
 static int buddy_init(struct kmb_backend *be)
 {
-	struct kmb__heap *h = calloc(1, sizeof(*h));
+	struct kmb__heap *h = aligned_alloc(_Alignof(struct kmb__heap), sizeof(*h));
 	int err;
 
 	if (h == NULL)
 		return -ENOMEM;
+	memset(h, 0, sizeof(*h));
 	kmb_lock_init(&h->lock);
 	err = kmb_buddy_create(be->pm, be->ncpus, true, &h->buddy);
 	if (err != 0) {
