@@ -6,7 +6,10 @@
  * crash) sees the old file or the whole new one, never a prefix; the pid keeps two
  * concurrent writers of the same path from sharing a temporary.  The directory is then
  * fsynced too, so the rename itself survives a crash (best effort: some file systems
- * refuse fsync on directories).
+ * refuse fsync on directories).  A path that exists and is not a regular file or a
+ * directory - `-o /dev/null`, `-o /dev/stdout`, a FIFO - is written in place: a rename
+ * would replace the device with a regular file (as root, /dev/null itself), and there is
+ * no old content to keep whole.
  *
  * The stream writes through write(2) itself (fopencookie) to keep the errno of a failed
  * write: stdio keeps only an error flag, and a full disk would read "Input/output error".
@@ -58,9 +61,12 @@ FILE *kmb_file_create(const char *path, struct kmb_file *f)
 	static const cookie_io_functions_t io = {.write = cookie_write, .close = cookie_close};
 	int n;
 
+	struct stat st;
+
 	f->fp = NULL;
 	f->fd = -1;
 	f->werr = 0;
+	f->direct = stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 	n = snprintf(f->path, sizeof(f->path), "%s", path);
 	if (n >= 0 && (size_t)n < sizeof(f->path))
 		n = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -68,7 +74,8 @@ FILE *kmb_file_create(const char *path, struct kmb_file *f)
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	f->fd = f->direct ? open(path, O_WRONLY | O_CLOEXEC)
+	                  : open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (f->fd < 0)
 		return NULL;
 	f->fp = fopencookie(f, "w", io);
@@ -76,7 +83,8 @@ FILE *kmb_file_create(const char *path, struct kmb_file *f)
 		int e = errno;
 
 		close(f->fd);
-		unlink(f->tmp);
+		if (!f->direct)
+			unlink(f->tmp);
 		errno = e;
 	}
 	return f->fp;
@@ -106,7 +114,7 @@ static int file_close(struct kmb_file *f)
 
 	if (fflush(f->fp) != 0 || ferror(f->fp))
 		err = f->werr ? -f->werr : -EIO;
-	else if (fsync(f->fd) != 0)
+	else if (!f->direct && fsync(f->fd) != 0) /* a device or pipe has nothing to sync */
 		err = -errno;
 	fclose(f->fp);
 	if (close(f->fd) != 0 && err == 0)
@@ -122,6 +130,8 @@ int kmb_file_commit(struct kmb_file *f)
 	if (f->fp == NULL)
 		return -EBADF;
 	err = file_close(f);
+	if (f->direct)
+		return err;
 	if (err == 0 && rename(f->tmp, f->path) != 0)
 		err = -errno;
 	if (err != 0) {
@@ -139,7 +149,8 @@ void kmb_file_abort(struct kmb_file *f)
 	fclose(f->fp);
 	close(f->fd);
 	f->fp = NULL;
-	unlink(f->tmp);
+	if (!f->direct)
+		unlink(f->tmp);
 }
 
 int kmb_file_finish(struct kmb_file *f, int rc)

@@ -63,9 +63,11 @@ struct kmb_file {
 	int werr; /* the first write(2) error: ENOSPC, not stdio's bare error flag */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX];
+	bool direct; /* path is a device, FIFO or socket: written in place (file.c) */
 };
 
-/* Opens "<path>.tmp.<pid>" for writing; NULL with errno set on failure. */
+/* Opens "<path>.tmp.<pid>" for writing, or path itself when it exists and is not a
+ * regular file (-o /dev/null, a FIFO); NULL with errno set on failure. */
 FILE *kmb_file_create(const char *path, struct kmb_file *f);
 /* fflush + fsync + fclose + rename to path (+ fsync of the directory); 0 or -errno.  On
  * failure the temporary file is removed. */

@@ -8,6 +8,7 @@
 #include "kmb_test.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -612,6 +613,33 @@ KMB_TEST(file_abort_removes_temp)
 	snprintf(path, sizeof(path), "%s/no/such/dir/x", tmp_root);
 	ASSERT_NULL(kmb_file_create(path, &f));
 	ASSERT_EQ_I(errno, ENOENT);
+	tmp_cleanup();
+}
+
+/* A path that is a FIFO (or a device: -o /dev/null) is written in place, never replaced
+ * by a regular file through the temporary and its rename. */
+KMB_TEST(file_to_a_fifo_stays_a_fifo)
+{
+	char path[128], buf[32] = {0};
+	struct kmb_file f;
+	struct stat st;
+	FILE *out;
+	int rd;
+
+	snprintf(path, sizeof(path), "%s/pipe", tmp_dir());
+	ASSERT_EQ_I(mkfifo(path, 0600), 0);
+	rd = open(path, O_RDONLY | O_NONBLOCK); /* a reader, so the writer's open returns */
+	ASSERT_TRUE(rd >= 0);
+	out = kmb_file_create(path, &f);
+	ASSERT_NOT_NULL(out);
+	fputs("through", out);
+	ASSERT_EQ_I(kmb_file_commit(&f), 0);
+	ASSERT_EQ_I(stat(path, &st), 0);
+	ASSERT_TRUE(S_ISFIFO(st.st_mode));
+	ASSERT_EQ_I((int)read(rd, buf, sizeof(buf) - 1), 7);
+	ASSERT_EQ_STR(buf, "through");
+	ASSERT_FALSE(exists(f.tmp));
+	close(rd);
 	tmp_cleanup();
 }
 
